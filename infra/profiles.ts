@@ -1,0 +1,96 @@
+// Image profiles: the published WebUI images differ in where they keep data, which uid writes the
+// host folders, which port the WebUI listens on inside, and how they take flags. Facts from
+// shared/a1111-api.md §7. Pure data and functions: no Pulumi here.
+import { z } from "zod";
+
+export const FLAGS_VIA = ["args", "command", "env"] as const;
+
+export const ProfileSchema = z.object({
+  /** Preset name, or "custom". */
+  name: z.string(),
+  /** Image used when the `image` setting is not given. */
+  defaultImage: z.string(),
+  /** The WebUI's data root inside the container (its working directory; relative outdirs resolve here). */
+  dataRoot: z.string().startsWith("/"),
+  /** Container path the host outputs folder is mounted on. */
+  outputsPath: z.string().startsWith("/"),
+  /** Container path the host models folder is mounted on. */
+  modelsPath: z.string().startsWith("/"),
+  /** uid (and gid) the WebUI process runs as: the host folders must be writable by it. */
+  uid: z.number().int().min(0),
+  gid: z.number().int().min(0),
+  /** Port the WebUI listens on inside the container (the program passes `--port` with it). */
+  internalPort: z.number().int().min(1).max(65535),
+  /**
+   * How flags reach the WebUI:
+   * - `args`: the container command is the flag list (appended to the image's ENTRYPOINT);
+   * - `command`: the container command is `commandPrefix` followed by the flags;
+   * - `env`: the flags are one shell-split string in the env var `flagsEnvVar`.
+   */
+  flagsVia: z.enum(FLAGS_VIA),
+  commandPrefix: z.array(z.string()).default([]),
+  flagsEnvVar: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  /** Pass `--data-dir <dataRoot>` (for images whose data root is not the install dir). */
+  passDataDir: z.boolean().default(false),
+  /** Outdir of txt2img samples as the WebUI reports it by default (relative to dataRoot when not absolute). */
+  txt2imgOutdir: z.string(),
+});
+export type Profile = z.infer<typeof ProfileSchema>;
+
+export const PRESET_NAMES = ["universonic", "siutin", "sd-auto"] as const;
+export type PresetName = (typeof PRESET_NAMES)[number];
+
+const A1111_ROOT = "/app/stable-diffusion-webui";
+
+export const PRESETS: Record<PresetName, Profile> = {
+  // universonic/stable-diffusion-webui: ENTRYPOINT runs webui.sh with "--listen --port 8080"; extra
+  // flags are docker args. Runs as sduser (1000:1000). Default: see README "Image profiles".
+  universonic: {
+    name: "universonic",
+    defaultImage: "universonic/stable-diffusion-webui:full",
+    dataRoot: A1111_ROOT,
+    outputsPath: `${A1111_ROOT}/outputs`,
+    modelsPath: `${A1111_ROOT}/models`,
+    uid: 1000,
+    gid: 1000,
+    internalPort: 8080,
+    flagsVia: "args",
+    commandPrefix: [],
+    passDataDir: false,
+    txt2imgOutdir: "outputs/txt2img-images",
+  },
+  // siutin/stable-diffusion-webui-docker: the command is `bash webui.sh <flags>`; user app (uid 10000).
+  siutin: {
+    name: "siutin",
+    defaultImage: "siutin/stable-diffusion-webui-docker:latest-cuda",
+    dataRoot: A1111_ROOT,
+    outputsPath: `${A1111_ROOT}/outputs`,
+    modelsPath: `${A1111_ROOT}/models`,
+    uid: 10000,
+    gid: 10000,
+    internalPort: 7860,
+    flagsVia: "command",
+    commandPrefix: ["bash", "webui.sh"],
+    passDataDir: false,
+    txt2imgOutdir: "outputs/txt2img-images",
+  },
+  // AbdBarho's locally built `sd-auto`: CMD `python -u webui.py --listen --port 7860 ${CLI_ARGS}`,
+  // runs as root; its config.py forces outdirs under /output and links models to /data/models.
+  "sd-auto": {
+    name: "sd-auto",
+    defaultImage: "sd-auto:78",
+    dataRoot: "/stable-diffusion-webui",
+    outputsPath: "/output",
+    modelsPath: "/data/models",
+    uid: 0,
+    gid: 0,
+    internalPort: 7860,
+    flagsVia: "env",
+    commandPrefix: [],
+    flagsEnvVar: "CLI_ARGS",
+    passDataDir: false,
+    txt2imgOutdir: "/output/txt2img",
+  },
+};
+
+export const DEFAULT_PRESET: PresetName = "universonic";
