@@ -94,3 +94,43 @@ export const PRESETS: Record<PresetName, Profile> = {
 };
 
 export const DEFAULT_PRESET: PresetName = "universonic";
+
+/** The profile a stack uses: a preset, or the custom one stated by the `profile*` settings. */
+export function resolveProfile(s: {
+  imageProfile: PresetName | "custom";
+  profileDataRoot?: string;
+  profileOutputsPath?: string;
+  profileModelsPath?: string;
+  profileUid?: number;
+  profileGid?: number;
+  profilePort?: number;
+  profileFlagsVia?: (typeof FLAGS_VIA)[number];
+  profileCommandPrefix?: string[];
+  profileFlagsEnvVar?: string;
+  profilePassDataDir?: boolean;
+  profileTxt2imgOutdir?: string;
+}): Profile {
+  if (s.imageProfile !== "custom") return PRESETS[s.imageProfile];
+  const missing = (k: string) => new Error(`imageProfile custom needs ${k}`);
+  if (!s.profileDataRoot) throw missing("profileDataRoot");
+  if (!s.profileOutputsPath) throw missing("profileOutputsPath");
+  if (!s.profileModelsPath) throw missing("profileModelsPath");
+  if (s.profileUid === undefined) throw missing("profileUid");
+  if (s.profilePort === undefined) throw missing("profilePort");
+  if (!s.profileFlagsVia) throw missing("profileFlagsVia");
+  return ProfileSchema.parse({
+    name: "custom",
+    defaultImage: "",
+    dataRoot: s.profileDataRoot,
+    outputsPath: s.profileOutputsPath,
+    modelsPath: s.profileModelsPath,
+    uid: s.profileUid,
+    gid: s.profileGid ?? s.profileUid,
+    internalPort: s.profilePort,
+    flagsVia: s.profileFlagsVia,
+    commandPrefix: s.profileCommandPrefix ?? [],
+    flagsEnvVar: s.profileFlagsEnvVar,
+    passDataDir: s.profilePassDataDir ?? false,
+    txt2imgOutdir: s.profileTxt2imgOutdir ?? "outputs/txt2img-images",
+  });
+}

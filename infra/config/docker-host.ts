@@ -1,0 +1,39 @@
+// The Docker host the program deploys to: a local socket (unix://) or a remote engine over SSH
+// (ssh://user@host[:port]), the two forms the docker CLI and provider understand without TLS setup.
+import { isIP } from "node:net";
+import { z } from "zod";
+
+export type DockerHost =
+  | { kind: "unix"; uri: string; socket: string }
+  | { kind: "ssh"; uri: string; user: string; host: string; port: number };
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
+
+export function parseDockerHost(uri: string): DockerHost | string {
+  if (uri.startsWith("unix://")) {
+    const socket = uri.slice("unix://".length);
+    return /^\/[A-Za-z0-9_.\/-]+$/.test(socket) ? { kind: "unix", uri, socket } : "unix:// must be followed by an absolute socket path, e.g. unix:///var/run/docker.sock";
+  }
+  if (uri.startsWith("tcp://")) return "plain tcp:// exposes the Docker API without authentication; use ssh://user@host[:port]";
+  const m = /^ssh:\/\/([^@/]+)@(\[[0-9A-Fa-f:.]+\]|[^:/\[\]]+)(?::(\d{1,5}))?$/.exec(uri);
+  if (!m) return "must be unix:///path/to/docker.sock or ssh://user@host[:port]";
+  const [, user, rawHost, rawPort] = m;
+  const host = rawHost!.startsWith("[") ? rawHost!.slice(1, -1) : rawHost!;
+  if (!USER.test(user!)) return `ssh user "${user}" is not a valid login name`;
+  if (!(HOSTNAME.test(host) || isIP(host) !== 0)) return `ssh host "${host}" is not a host name or IP address`;
+  const port = rawPort === undefined ? 22 : Number(rawPort);
+  if (port < 1 || port > 65535) return "ssh port must be from 1 to 65535";
+  return { kind: "ssh", uri, user: user!, host, port };
+}
+
+export const dockerHost = z.string().superRefine((v, ctx) => {
+  const r = parseDockerHost(v);
+  if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
+});
+
+export function dockerHostOf(uri: string): DockerHost {
+  const r = parseDockerHost(uri);
+  if (typeof r === "string") throw new Error(`dockerHost ${r}`);
+  return r;
+}

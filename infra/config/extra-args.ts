@@ -1,0 +1,39 @@
+// Extra WebUI flags from the user. The program owns the flags that decide exposure and layout, so
+// those are refused here; flags that open the server to the world need an explicit opt-in.
+import { z } from "zod";
+
+/** Flags the program sets itself (a user value would silently fight the program's). */
+export const OWNED_FLAGS = [
+  "--api", "--api-auth", "--listen", "--port", "--server-name", "--nowebui", "--gradio-auth",
+  "--gradio-auth-path", "--data-dir", "--models-dir", "--subpath",
+] as const;
+/** Flags set by `gpus: none`. */
+export const CPU_FLAGS = ["--use-cpu", "--skip-torch-cuda-test", "--no-half"] as const;
+/** Flags that expose the host beyond the API: a public tunnel, extension installs, arbitrary code. */
+export const INSECURE_FLAGS = ["--share", "--enable-insecure-extension-access", "--allow-code", "--ngrok"] as const;
+
+/** One token: a flag (`--name` or `--name=value`) or a value; no characters a shell would act on. */
+export const extraArg = z.string().regex(
+  /^[A-Za-z0-9_.,:=\/+@%-]+$/,
+  "must be a flag such as --medvram or a plain value, without spaces, quotes or shell characters",
+);
+
+export function flagName(token: string): string | undefined {
+  return token.startsWith("--") ? token.split("=")[0] : undefined;
+}
+
+/** Problems with the extra flags, given the other settings they depend on. */
+export function extraArgProblems(args: readonly string[], opts: { allowInsecureFlags: boolean; cpuMode: boolean }): string[] {
+  const problems: string[] = [];
+  for (const token of args) {
+    const name = flagName(token);
+    if (name === undefined) continue;
+    if ((OWNED_FLAGS as readonly string[]).includes(name))
+      problems.push(`${name} is set by the program; remove it from extraArgs (use the hostPort, exposure, apiUsername/apiPassword or profile settings instead)`);
+    else if (opts.cpuMode && (CPU_FLAGS as readonly string[]).includes(name))
+      problems.push(`${name} is already set by gpus: none; remove it from extraArgs`);
+    else if (!opts.allowInsecureFlags && (INSECURE_FLAGS as readonly string[]).includes(name))
+      problems.push(`${name} opens the server beyond the firewalled API; remove it, or set allowInsecureFlags: true if you accept that`);
+  }
+  return problems;
+}

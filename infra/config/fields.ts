@@ -1,0 +1,78 @@
+// Reusable zod field types for the stack settings. Each carries a message that says what is wrong
+// and how to fix it, because a user sees these messages before anything is deployed.
+import { isIP } from "node:net";
+import { z } from "zod";
+
+/** Pulumi stores scalar config as strings: accept "7860" as well as 7860. */
+export function integer(min: number, max: number, what: string) {
+  return z.preprocess(
+    (v) => (typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v),
+    z.number({ error: `must be a whole number (${what})` }).int(`must be a whole number (${what})`)
+      .min(min, `must be at least ${min} (${what})`).max(max, `must be at most ${max} (${what})`),
+  );
+}
+
+export function boolean() {
+  return z.preprocess(
+    (v) => (v === "true" ? true : v === "false" ? false : v),
+    z.boolean({ error: "must be true or false" }),
+  );
+}
+
+/** Pulumi config arrays arrive as JSON text; parse it here so a bad value becomes one issue, not a crash. */
+export function list<T extends z.ZodType>(item: T) {
+  return z.preprocess((v) => {
+    if (typeof v !== "string") return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v;
+    }
+  }, z.array(item, { error: "must be a list (set it in the stack file as a YAML list, or with pulumi config set --path 'key[0]' value)" }));
+}
+
+const HOST_PATH_CHARS = /^[A-Za-z0-9_.@+\/-]+$/;
+
+/** An absolute, normalised host path with no characters that need quoting. */
+export const hostPath = z.string().superRefine((p, ctx) => {
+  const fail = (message: string) => ctx.addIssue({ code: "custom", message });
+  if (!p.startsWith("/")) return fail("must be an absolute path, e.g. /srv/sd-webui/outputs");
+  if (p === "/") return fail("must not be the root folder /; use a folder of its own, e.g. /srv/sd-webui/outputs");
+  if (!HOST_PATH_CHARS.test(p)) return fail("may contain only letters, digits and _ . @ + / - (no spaces or shell characters)");
+  if (p.endsWith("/") || p.includes("//") || p.split("/").some((c) => c === "." || c === ".."))
+    return fail("must be normalised: no trailing /, no //, no . or .. components");
+});
+
+export const containerPath = z.string().regex(/^\/[A-Za-z0-9_.@+\/-]*$/, "must be an absolute container path of letters, digits and _ . @ + / -");
+
+/** A Docker image reference: [registry[:port]/]name[:tag][@sha256:digest]. */
+export const imageRef = z
+  .string()
+  .regex(
+    /^(?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/,
+    "must be a Docker image reference such as universonic/stable-diffusion-webui:full (lower-case name, optional :tag or @sha256: digest)",
+  );
+
+/** An IPv4 or IPv6 network in CIDR notation; a bare address counts as a single host (/32 or /128). */
+export const cidr = z.string().superRefine((s, ctx) => {
+  const [addr, prefix, ...rest] = s.split("/");
+  const family = isIP(addr ?? "");
+  const max = family === 4 ? 32 : 128;
+  const ok = family !== 0 && rest.length === 0 && (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max));
+  if (!ok) ctx.addIssue({ code: "custom", message: `"${s}" is not an IPv4 or IPv6 network; write it like 203.0.113.0/24 or 2001:db8::/32` });
+});
+
+export const bindAddress = z.string().refine((s) => isIP(s) !== 0, "must be an IP address to publish on, e.g. 0.0.0.0 (all IPv4), 127.0.0.1 or a host address");
+
+/** Credentials end up in `--api-auth u:p[,u2:p2]`, which the WebUI splits on "," and ":". */
+export const username = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, _ . or -");
+
+export const password = z.string().superRefine((p, ctx) => {
+  const fail = (message: string) => ctx.addIssue({ code: "custom", message });
+  if (p.length < 12) fail("is too short: use at least 12 characters (e.g. openssl rand -base64 24)");
+  if (p.length > 128) fail("is too long: use at most 128 characters");
+  if (p.includes(":")) fail('contains ":", which makes the WebUI crash at start-up (it splits --api-auth on ":"); choose one without ":"');
+  if (p.includes(",")) fail('contains ",", which the WebUI treats as a separator between credentials; choose one without ","');
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\x00-\x1f\x7f]/.test(p)) fail("contains white space or control characters; use printable characters only");
+});

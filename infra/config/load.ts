@@ -1,0 +1,38 @@
+// Reads the stack configuration from Pulumi and validates it in one go. The secrets leave this module
+// only as Pulumi secret Outputs; the rest is plain, validated data.
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT, RawSettings, SECRET_KEYS } from "./schema.js";
+import { PublicSettings, validateSettings } from "./validate.js";
+
+export interface StackConfig {
+  settings: PublicSettings;
+  secrets: {
+    apiPassword: pulumi.Output<string>;
+    uiPassword?: pulumi.Output<string>;
+    sshPrivateKey?: pulumi.Output<string>;
+  };
+}
+
+/** Raw values of every `<project>:*` key, as the engine hands them to the program. */
+export function readRawSettings(project = pulumi.getProject()): RawSettings {
+  const raw: RawSettings = {};
+  const prefix = `${project}:`;
+  for (const [k, v] of Object.entries(pulumi.runtime.allConfig())) if (k.startsWith(prefix)) raw[k.slice(prefix.length)] = v;
+  return raw;
+}
+
+// The SDK exports isConfigSecret at run time but marks it internal in its types.
+const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+
+export function loadStackConfig(): StackConfig {
+  const project = pulumi.getProject();
+  if (project !== PROJECT) throw new Error(`this program belongs to the Pulumi project "${PROJECT}" (found "${project}"); keep name: ${PROJECT} in Pulumi.yaml`);
+  const raw = readRawSettings(project);
+  const { settings, secrets } = validateSettings(raw, (k) => runtime.isConfigSecret?.(`${project}:${k}`) ?? false);
+  const wrap = (v: string | undefined) => (v === undefined ? undefined : pulumi.secret(v));
+  for (const k of SECRET_KEYS) delete raw[k];
+  return {
+    settings,
+    secrets: { apiPassword: pulumi.secret(secrets.apiPassword), uiPassword: wrap(secrets.uiPassword), sshPrivateKey: wrap(secrets.sshPrivateKey) },
+  };
+}

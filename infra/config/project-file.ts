@@ -1,0 +1,34 @@
+// Pulumi.yaml's `config:` block, generated from the settings schema so that the project file, the
+// validation and the README never disagree. `npm run config:schema` rewrites the block in place.
+import { z } from "zod";
+import { SECRET_KEYS, SettingsSchema } from "./schema.js";
+
+interface JsonProp {
+  type?: string;
+  default?: unknown;
+  description?: string;
+  items?: { type?: string };
+}
+
+export interface ConfigDeclaration {
+  type: "string" | "integer" | "boolean" | "array";
+  description: string;
+  default?: unknown;
+  secret?: true;
+  items?: { type: "string" };
+}
+
+export function projectConfigBlock(): Record<string, ConfigDeclaration> {
+  const js = z.toJSONSchema(SettingsSchema, { io: "output", unrepresentable: "any" }) as { properties: Record<string, JsonProp> };
+  const out: Record<string, ConfigDeclaration> = {};
+  for (const [key, p] of Object.entries(js.properties)) {
+    const type = p.type as ConfigDeclaration["type"];
+    if (!["string", "integer", "boolean", "array"].includes(type)) throw new Error(`setting ${key}: type ${p.type} cannot be declared in Pulumi.yaml`);
+    const decl: ConfigDeclaration = { type, description: p.description ?? "" };
+    if (type === "array") decl.items = { type: "string" };
+    if (p.default !== undefined) decl.default = p.default;
+    if ((SECRET_KEYS as readonly string[]).includes(key)) decl.secret = true;
+    out[key] = decl;
+  }
+  return out;
+}

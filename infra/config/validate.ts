@@ -1,0 +1,144 @@
+// Validation of the whole stack configuration at once: every problem is collected, then reported in
+// ONE error that names each key, shows its value (never a secret's) and says how to fix it.
+import { z } from "zod";
+import { extraArgProblems } from "./extra-args.js";
+import { parseDockerHost } from "./docker-host.js";
+import { parseGpus } from "./gpus.js";
+import { PROJECT, RawSettings, SECRET_KEYS, Settings, SettingsSchema } from "./schema.js";
+
+export type SecretKey = (typeof SECRET_KEYS)[number];
+export type PublicSettings = Omit<Settings, SecretKey>;
+export type SecretSettings = Pick<Settings, "apiPassword"> & Partial<Pick<Settings, "uiPassword" | "sshPrivateKey">>;
+
+export interface Problem {
+  key: string;
+  message: string;
+  fix: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly problems: Problem[],
+    namespace: string,
+    raw: RawSettings,
+  ) {
+    super(formatProblems(problems, namespace, raw));
+    this.name = "ConfigError";
+  }
+}
+
+const isSecretKey = (key: string): key is SecretKey => (SECRET_KEYS as readonly string[]).includes(key);
+
+function shown(key: string, raw: RawSettings): string {
+  if (!(key in raw) || raw[key] === undefined) return "(not set)";
+  if (isSecretKey(key)) return "[secret]";
+  const text = typeof raw[key] === "string" ? JSON.stringify(raw[key]) : JSON.stringify(raw[key]) ?? String(raw[key]);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+export function formatProblems(problems: Problem[], ns: string, raw: RawSettings): string {
+  const lines = [
+    `${ns}: the stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was deployed or changed.`,
+  ];
+  for (const p of problems) {
+    lines.push(`  - ${ns}:${p.key} = ${shown(p.key, raw)}: ${p.message}`);
+    lines.push(`      fix: ${p.fix.replaceAll("<ns>", ns)}`);
+  }
+  return lines.join("\n");
+}
+
+function setFix(key: string): string {
+  return isSecretKey(key) ? `pulumi config set --secret <ns>:${key} <value>` : `pulumi config set <ns>:${key} <value>`;
+}
+
+const CUSTOM_REQUIRED = ["profileDataRoot", "profileOutputsPath", "profileModelsPath", "profileUid", "profilePort", "profileFlagsVia"] as const;
+
+/** Checks that involve more than one key; they see the raw values, so they run even when other keys are bad. */
+function crossProblems(raw: RawSettings): Problem[] {
+  const out: Problem[] = [];
+  const add = (key: string, message: string, fix: string) => out.push({ key, message, fix });
+  const custom = raw.imageProfile === "custom";
+  const profileKeys = Object.keys(raw).filter((k) => k.startsWith("profile") && raw[k] !== undefined);
+  if (custom) {
+    if (raw.image === undefined) add("image", "is required with imageProfile: custom (there is no default image)", setFix("image"));
+    for (const k of CUSTOM_REQUIRED) if (raw[k] === undefined) add(k, "is required with imageProfile: custom", setFix(k));
+    if (raw.profileFlagsVia === "env" && raw.profileFlagsEnvVar === undefined)
+      add("profileFlagsEnvVar", "is required when profileFlagsVia is env (e.g. CLI_ARGS)", setFix("profileFlagsEnvVar"));
+    if (raw.profileFlagsVia === "command" && raw.profileCommandPrefix === undefined)
+      add("profileCommandPrefix", "is required when profileFlagsVia is command (e.g. [bash, webui.sh])", "pulumi config set --path '<ns>:profileCommandPrefix[0]' bash");
+  } else {
+    for (const k of profileKeys) add(k, "is only used with imageProfile: custom", `pulumi config rm <ns>:${k}, or pulumi config set <ns>:imageProfile custom`);
+  }
+  const outputs = typeof raw.outputsDir === "string" ? raw.outputsDir : "/srv/sd-webui/outputs";
+  const models = typeof raw.modelsDir === "string" ? raw.modelsDir : "/srv/sd-webui/models";
+  if (outputs === models || outputs.startsWith(`${models}/`) || models.startsWith(`${outputs}/`))
+    add("modelsDir", `must be a folder apart from outputsDir (${outputs}); neither may contain the other`, setFix("modelsDir"));
+
+  const gpus = typeof raw.gpus === "string" ? parseGpus(raw.gpus) : undefined;
+  const extra = z.array(z.string()).safeParse(typeof raw.extraArgs === "string" ? safeJson(raw.extraArgs) : raw.extraArgs ?? []);
+  if (extra.success) {
+    const allow = raw.allowInsecureFlags === true || raw.allowInsecureFlags === "true";
+    const cpuMode = typeof gpus === "object" && gpus.kind === "none";
+    for (const m of extraArgProblems(extra.data, { allowInsecureFlags: allow, cpuMode })) add("extraArgs", m, "edit the extraArgs list in the stack file");
+  }
+  // sd-auto style images put the flags in an env var that a shell word-splits and glob-expands.
+  const envMode = raw.imageProfile === "sd-auto" || (custom && raw.profileFlagsVia === "env");
+  if (envMode)
+    for (const k of ["apiPassword", "uiPassword"] as const)
+      if (typeof raw[k] === "string" && /['"\\$`*?[\]{}~;&|<>()#!]/.test(raw[k] as string))
+        add(k, "contains a character that the shell in this image would expand in its flags variable (quotes, \\ $ ` * ? [ ] { } ~ ; & | < > ( ) # !); use letters, digits and + / = - _ . @ %", setFix(k));
+  const host = typeof raw.dockerHost === "string" ? parseDockerHost(raw.dockerHost) : undefined;
+  const local = raw.dockerHost === undefined || (typeof host === "object" && host.kind === "unix");
+  for (const k of ["sshPrivateKey", "sshKnownHosts"] as const)
+    if (local && raw[k] !== undefined) add(k, "is only used with an ssh:// dockerHost", `pulumi config rm <ns>:${k}`);
+  if (raw.exposure === "api-only")
+    for (const k of ["uiUsername", "uiPassword"] as const)
+      if (raw[k] !== undefined) add(k, "is not used with exposure: api-only (there is no UI)", `pulumi config rm <ns>:${k}`);
+  return out;
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
+
+function schemaProblems(raw: RawSettings): Problem[] {
+  const r = SettingsSchema.safeParse(raw);
+  if (r.success) return [];
+  const out: Problem[] = [];
+  for (const issue of r.error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) out.push({ key, message: "is not a setting of this program", fix: `pulumi config rm <ns>:${key} (see README "Settings" for the names)` });
+      continue;
+    }
+    const key = String(issue.path[0] ?? "");
+    const sub = issue.path.length > 1 ? ` (item ${issue.path.slice(1).join(".")})` : "";
+    const missing = raw[key] === undefined;
+    const message = missing ? "is required" : `${issue.message}${sub}`;
+    out.push({ key, message, fix: setFix(key) });
+  }
+  return out;
+}
+
+/**
+ * Validates raw settings. `isStoredSecret(key)` says whether Pulumi holds the key encrypted: a
+ * password stored in plain text in the stack file is refused.
+ */
+export function validateSettings(raw: RawSettings, isStoredSecret: (key: string) => boolean): { settings: PublicSettings; secrets: SecretSettings } {
+  const problems = [...schemaProblems(raw), ...crossProblems(raw)];
+  for (const k of SECRET_KEYS)
+    if (raw[k] !== undefined && !isStoredSecret(k))
+      problems.push({ key: k, message: "is stored in plain text in the stack file", fix: `pulumi config set --secret <ns>:${k} <value> (it is encrypted then)` });
+  const seen = new Set<string>();
+  const unique = problems.filter((p) => {
+    const id = `${p.key}\n${p.message}`;
+    return seen.has(id) ? false : (seen.add(id), true);
+  });
+  if (unique.length > 0) throw new ConfigError(unique, PROJECT, raw);
+  const all = SettingsSchema.parse(raw);
+  const { apiPassword, uiPassword, sshPrivateKey, ...settings } = all;
+  return { settings, secrets: { apiPassword, uiPassword, sshPrivateKey } };
+}

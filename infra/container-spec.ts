@@ -1,0 +1,87 @@
+// The container a stack runs, as plain data in the docker provider's input names. Secrets (the
+// flags carry the credentials) and the image id are added by the component; everything here is
+// derived from settings alone, so two evaluations of the same config give identical inputs.
+import type { GpuRequest } from "./config/gpus.js";
+import type { PublicSettings } from "./config/validate.js";
+import { healthPath } from "./flags.js";
+import type { Profile } from "./profiles.js";
+
+export interface DeviceRequest {
+  driver: string;
+  count?: number;
+  deviceIds?: string[];
+  capabilities: string[];
+}
+
+export interface ContainerPlan {
+  name: string;
+  user: string;
+  ports: { internal: number; external: number; ip: string; protocol: "tcp" }[];
+  mounts: { type: "bind"; source: string; target: string; readOnly: boolean }[];
+  deviceRequests?: DeviceRequest[];
+  healthcheck: { tests: string[]; interval: string; timeout: string; startPeriod: string; retries: number };
+  restart: "unless-stopped";
+  labels: { label: string; value: string }[];
+  logDriver: string;
+  logOpts: Record<string, string>;
+  shmSize: number;
+  workingDir: string;
+}
+
+/** Docker's NVIDIA request for a `gpus` setting (the provider's `driver` default is "cdi", so name it). */
+export function deviceRequests(gpus: GpuRequest): DeviceRequest[] | undefined {
+  const base = { driver: "nvidia", capabilities: ["gpu"] };
+  switch (gpus.kind) {
+    case "none":
+      return undefined;
+    case "all":
+      return [{ ...base, count: -1 }];
+    case "count":
+      return [{ ...base, count: gpus.count }];
+    case "devices":
+      return [{ ...base, deviceIds: [...gpus.ids] }];
+  }
+}
+
+/** Stack names may hold characters a container name may not; fold them into a valid, stable name. */
+export function defaultContainerName(stack: string): string {
+  const safe = stack.toLowerCase().replace(/[^a-z0-9_.-]+/g, "-").replace(/^[^a-z0-9]+/, "");
+  return `sdwebui-${safe || "stack"}`.slice(0, 63);
+}
+
+export function containerPlan(
+  s: Pick<PublicSettings, "containerName" | "hostPort" | "bindAddress" | "outputsDir" | "modelsDir" | "exposure" | "shmSizeMb">,
+  profile: Profile,
+  gpus: GpuRequest,
+  ids: { project: string; stack: string },
+): ContainerPlan {
+  const probe = `http://127.0.0.1:${profile.internalPort}${healthPath(s.exposure)}`;
+  return {
+    name: s.containerName ?? defaultContainerName(ids.stack),
+    user: `${profile.uid}:${profile.gid}`,
+    ports: [{ internal: profile.internalPort, external: s.hostPort, ip: s.bindAddress, protocol: "tcp" }],
+    mounts: [
+      { type: "bind", source: s.outputsDir, target: profile.outputsPath, readOnly: false },
+      { type: "bind", source: s.modelsDir, target: profile.modelsPath, readOnly: false },
+    ],
+    deviceRequests: deviceRequests(gpus),
+    // python3 is in every WebUI image (the WebUI is Python); curl and wget are not.
+    healthcheck: {
+      tests: ["CMD", "python3", "-c", `import urllib.request; urllib.request.urlopen('${probe}', timeout=10)`],
+      interval: "30s",
+      timeout: "15s",
+      startPeriod: "600s",
+      retries: 3,
+    },
+    restart: "unless-stopped",
+    labels: [
+      { label: "sdwebui.project", value: ids.project },
+      { label: "sdwebui.stack", value: ids.stack },
+      { label: "sdwebui.profile", value: profile.name },
+    ],
+    logDriver: "json-file",
+    logOpts: { "max-size": "50m", "max-file": "3" },
+    shmSize: s.shmSizeMb,
+    workingDir: profile.dataRoot,
+  };
+}

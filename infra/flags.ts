@@ -1,0 +1,47 @@
+// The WebUI's command-line flags for a stack, and how they reach the process for a given image
+// profile. Pure: the credentials come in as plain strings and the caller keeps the result secret.
+import type { PublicSettings } from "./config/validate.js";
+import type { GpuRequest } from "./config/gpus.js";
+import type { Profile } from "./profiles.js";
+
+export interface Credentials {
+  api: { username: string; password: string };
+  /** UI (gradio) login; only used with exposure api-and-ui. */
+  ui: { username: string; password: string };
+}
+
+/** The WebUI's CPU mode, as its own docs give it (gpus: none). */
+export const CPU_MODE_FLAGS = ["--use-cpu", "all", "--skip-torch-cuda-test", "--no-half"] as const;
+
+export function webuiFlags(
+  s: Pick<PublicSettings, "exposure" | "extraArgs">,
+  profile: Profile,
+  gpus: GpuRequest,
+  creds: Credentials,
+): string[] {
+  const flags = ["--api", "--api-auth", `${creds.api.username}:${creds.api.password}`, "--listen", "--port", String(profile.internalPort)];
+  if (s.exposure === "api-only") flags.push("--nowebui");
+  else flags.push("--gradio-auth", `${creds.ui.username}:${creds.ui.password}`);
+  if (profile.passDataDir) flags.push("--data-dir", profile.dataRoot);
+  if (gpus.kind === "none") flags.push(...CPU_MODE_FLAGS);
+  flags.push(...s.extraArgs);
+  return flags;
+}
+
+/** Container `command` and `envs` that pass `flags` the way the profile's image takes them. */
+export function launchSpec(profile: Profile, flags: readonly string[]): { command?: string[]; envs: string[] } {
+  switch (profile.flagsVia) {
+    case "args":
+      return { command: [...flags], envs: [] };
+    case "command":
+      return { command: [...profile.commandPrefix, ...flags], envs: [] };
+    case "env":
+      // Validated tokens hold no white space, so a plain join survives the image's word splitting.
+      return { envs: [`${profile.flagsEnvVar ?? "COMMANDLINE_ARGS"}=${flags.join(" ")}`] };
+  }
+}
+
+/** The path the healthcheck probes: /internal/ping exists only with the UI; api-only has /docs. */
+export function healthPath(exposure: PublicSettings["exposure"]): string {
+  return exposure === "api-only" ? "/docs" : "/internal/ping";
+}

@@ -1,0 +1,50 @@
+// Connection settings for an ssh:// Docker host, shared by the docker provider (system ssh, through
+// sshOpts) and the command resources (Go ssh client, through `connection`). Host keys are always
+// verified: from the sshKnownHosts setting when given, else from the user's known_hosts.
+import type * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { DockerHost } from "./config/docker-host.js";
+import { shellJoin } from "./shell.js";
+
+type SshHost = Extract<DockerHost, { kind: "ssh" }>;
+
+/** One known_hosts line: hosts, key type, base64 key (no options, no comments). */
+const KNOWN_HOSTS_LINE = /^([A-Za-z0-9.:\[\],*_-]+) ((?:ssh|ecdsa|sk)-[a-z0-9@.-]+) ([A-Za-z0-9+/]+={0,2})$/;
+
+export function parseKnownHosts(text: string): { line: string; keyType: string; key: string }[] {
+  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+  return lines.map((line) => {
+    const m = KNOWN_HOSTS_LINE.exec(line);
+    if (!m) throw new Error(`sshKnownHosts: "${line.slice(0, 60)}" is not a known_hosts line "host key-type base64-key"; get one with: ssh-keyscan -p <port> <host>`);
+    return { line, keyType: m[2]!, key: m[3]! };
+  });
+}
+
+/** ssh options for the docker provider (it runs the system ssh client with them, no shell). */
+export function sshOpts(knownHosts: string | undefined): string[] {
+  const opts = ["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=20"];
+  if (knownHosts !== undefined) {
+    const lines = parseKnownHosts(knownHosts).map((k) => k.line);
+    // KnownHostsCommand (OpenSSH 8.5+) feeds the pinned keys without writing a file.
+    opts.push("-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=${shellJoin(["/usr/bin/printf", "%s\\n", ...lines])}`);
+  }
+  return opts;
+}
+
+/** The `connection` of command.remote resources for the host. */
+export function remoteConnection(
+  host: SshHost,
+  privateKey: pulumi.Output<string> | undefined,
+  knownHosts: string | undefined,
+): command.types.input.remote.ConnectionArgs {
+  const pinned = knownHosts === undefined ? undefined : parseKnownHosts(knownHosts)[0];
+  return {
+    host: host.host,
+    port: host.port,
+    user: host.user,
+    ...(privateKey ? { privateKey } : {}),
+    ...(pinned ? { hostKey: `${pinned.keyType} ${pinned.key}` } : {}),
+    perDialTimeout: 20,
+    dialErrorLimit: 3,
+  };
+}
