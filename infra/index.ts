@@ -1,13 +1,5 @@
-// Program entry point (Pulumi.yaml main: dist/infra/index.js). Validates the whole stack config
-// first: on bad config one error lists every problem and no resource is registered.
-import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "./config/load.js";
-import { WebUi } from "./webui.js";
+// Program entry point (Pulumi.yaml main: dist/infra/index.js). Pulumi calls an exported function
+// and publishes the object it returns as the stack outputs.
+import { deployStack } from "./program.js";
 
-const config = loadStackConfig();
-const webui = new WebUi("sdwebui", { ...config, stack: pulumi.getStack(), project: pulumi.getProject() });
-
-export const apiUrl = webui.apiUrl;
-export const docsUrl = webui.docsUrl;
-export const outputsDir = webui.outputsDir;
-export const containerName = webui.containerName;
+export = deployStack;

@@ -1,0 +1,139 @@
+// Evaluates the Pulumi program in-process under pulumi.runtime.setMocks and records every resource
+// registration with its inputs AND its options (parent, dependencies, retainOnDelete, ...), read from
+// the raw RegisterResource request, which the mocks' own newResource callback does not show.
+import * as pulumi from "@pulumi/pulumi";
+
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+export interface Registered {
+  type: string;
+  name: string;
+  urn: string;
+  custom: boolean;
+  parent: string;
+  provider: string;
+  /** Inputs as the engine would see them: secrets are wrapped `{[SECRET_SIG]: ..., value}`. */
+  inputs: Record<string, unknown>;
+  dependencies: string[];
+  deleteBeforeReplace: boolean;
+  retainOnDelete: boolean;
+  replaceOnChanges: string[];
+  ignoreChanges: string[];
+}
+
+export interface MockEngine {
+  resources: Registered[];
+  reset(): void;
+  byType(type: string): Registered[];
+  one(type: string): Registered;
+}
+
+/** State the mock "provider" returns: inputs echoed, plus the computed outputs the program reads. */
+function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+  const state: Record<string, unknown> = { ...args.inputs };
+  switch (args.type) {
+    case "docker:index/remoteImage:RemoteImage":
+      state.imageId = `sha256:${"ab".repeat(32)}`;
+      state.repoDigest = `${String(args.inputs.name)}@sha256:${"cd".repeat(32)}`;
+      break;
+    case "docker:index/container:Container":
+      state.bridge = "";
+      state.exitCode = 0;
+      break;
+    case "command:local:Command":
+    case "command:remote:Command":
+      state.stdout = typeof args.inputs.create === "string" && args.inputs.create.includes("smoke") ? '{"ok":true,"file":"/mock/proof.png"}' : "";
+      state.stderr = "";
+      break;
+  }
+  return { id: `${args.name}-id`, state };
+}
+
+export async function installMocks(opts: { project?: string; stack?: string; preview?: boolean } = {}): Promise<MockEngine> {
+  const resources: Registered[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => mockState(args),
+      call: (args) => {
+        throw new Error(`unexpected invoke ${args.token}: the program should not call providers at evaluation time`);
+      },
+    },
+    opts.project ?? "sdwebui",
+    opts.stack ?? "test",
+    opts.preview ?? false,
+  );
+  type Req = {
+    getType(): string; getName(): string; getCustom(): boolean; getParent(): string; getProvider(): string;
+    getObject(): unknown; getDependenciesList(): string[]; getDeletebeforereplace(): boolean;
+    getRetainondelete(): boolean | undefined; getReplaceonchangesList(): string[]; getIgnorechangesList(): string[];
+  };
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: (err: unknown, res?: { getUrn(): string }) => void): unknown };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    original(req, (err, res) => {
+      if (!err && res) {
+        const inputs = pulumi.runtime.deserializeProperties(req.getObject() as never) as Record<string, unknown>;
+        resources.push({
+          type: req.getType(), name: req.getName(), urn: res.getUrn(), custom: req.getCustom(), parent: req.getParent(),
+          provider: req.getProvider(), inputs, dependencies: req.getDependenciesList(),
+          deleteBeforeReplace: req.getDeletebeforereplace(), retainOnDelete: req.getRetainondelete() ?? false,
+          replaceOnChanges: req.getReplaceonchangesList(), ignoreChanges: req.getIgnorechangesList(),
+        });
+      }
+      cb(err, res);
+    });
+  const engine: MockEngine = {
+    resources,
+    reset: () => void resources.splice(0),
+    byType: (type) => resources.filter((r) => r.type === type),
+    one: (type) => {
+      const found = resources.filter((r) => r.type === type);
+      if (found.length !== 1) throw new Error(`expected one ${type}, found ${found.length}`);
+      return found[0]!;
+    },
+  };
+  return engine;
+}
+
+/** Stack config for a test run: `settings` are bare keys of the sdwebui namespace. */
+export function setStackConfig(settings: Record<string, unknown>, secretKeys: string[] = ["apiPassword", "uiPassword", "sshPrivateKey"]): void {
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries(settings)) config[`sdwebui:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  pulumi.runtime.setAllConfig(config, secretKeys.filter((k) => k in settings).map((k) => `sdwebui:${k}`));
+}
+
+/** Resolves every Output in a stack-outputs object (the program's return value). */
+export async function resolveOutputs(outputs: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(outputs)) out[k] = pulumi.Output.isInstance(v) ? await promiseOf(v as pulumi.Output<unknown>) : v;
+  return out;
+}
+
+export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply((v) => (resolve(v), v)));
+}
+
+/** Unwraps Pulumi's secret envelopes (test harness only: never print the result). */
+export function unwrapSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (SECRET_SIG in o) return unwrapSecrets(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+  }
+  return v;
+}
+
+/** JSON of an input tree with every secret envelope replaced by "[secret]": what is visible without a key. */
+export function visiblePart(v: unknown): string {
+  const strip = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(strip);
+    if (x && typeof x === "object") {
+      const o = x as Record<string, unknown>;
+      if (SECRET_SIG in o) return "[secret]";
+      return Object.fromEntries(Object.entries(o).map(([k, y]) => [k, strip(y)]));
+    }
+    return x;
+  };
+  return JSON.stringify(strip(v));
+}

@@ -1,0 +1,200 @@
+// The program evaluated under Pulumi mocks: what it registers, with which inputs and options.
+import assert from "node:assert/strict";
+import { before, beforeEach, describe, it } from "node:test";
+import { installMocks, MockEngine, resolveOutputs, setStackConfig, unwrapSecrets, visiblePart } from "../helpers/pulumi-mocks.js";
+
+const PASSWORD = "correct-horse-battery-9";
+const UI_PASSWORD = "ui-staple-horse-battery-7";
+let engine: MockEngine;
+let deployStack: () => Record<string, unknown>;
+
+const CONTAINER = "docker:index/container:Container";
+
+async function evaluate(settings: Record<string, unknown>) {
+  engine.reset();
+  setStackConfig({ apiPassword: PASSWORD, ...settings });
+  const outputs = await resolveOutputs(deployStack());
+  return { outputs, container: engine.one(CONTAINER) };
+}
+
+const inputsOf = (r: { inputs: Record<string, unknown> }) => unwrapSecrets(r.inputs) as Record<string, unknown>;
+
+before(async () => {
+  engine = await installMocks({ stack: "dev" });
+  ({ deployStack } = await import("../../infra/program.js"));
+});
+beforeEach(() => engine.reset());
+
+describe("resources", () => {
+  it("registers a component with provider, image, folders and container, all parented to it", async () => {
+    await evaluate({});
+    const component = engine.one("sdwebui:index:WebUi");
+    assert.equal(component.custom, false);
+    for (const t of ["pulumi:providers:docker", "docker:index/remoteImage:RemoteImage", "command:local:Command", CONTAINER]) {
+      const r = engine.byType(t);
+      assert.ok(r.length >= 1, `${t} registered`);
+      for (const x of r) assert.equal(x.parent, component.urn, `${t} is a child of the component`);
+    }
+    const urns = engine.resources.map((r) => r.urn);
+    assert.equal(new Set(urns).size, urns.length, "URNs are unique");
+  });
+
+  it("uses the image id, the provider for the host, and depends on the host folders", async () => {
+    const { container } = await evaluate({});
+    const provider = engine.one("pulumi:providers:docker");
+    assert.equal(inputsOf(provider).host, "unix:///var/run/docker.sock");
+    assert.match(String(inputsOf(container).image), /^sha256:/);
+    assert.ok(container.provider.startsWith(provider.urn));
+    const folders = engine.byType("command:local:Command").find((r) => r.name.endsWith("-folders"))!;
+    assert.ok(container.dependencies.includes(folders.urn));
+    assert.equal(inputsOf(engine.one("docker:index/remoteImage:RemoteImage")).keepLocally, true);
+    assert.equal(inputsOf(engine.one("docker:index/remoteImage:RemoteImage")).name, "universonic/stable-diffusion-webui:full");
+  });
+
+  it("keeps the host folders on destroy: retainOnDelete and no delete script", async () => {
+    await evaluate({});
+    const folders = engine.byType("command:local:Command").find((r) => r.name.endsWith("-folders"))!;
+    assert.equal(folders.retainOnDelete, true);
+    assert.equal(inputsOf(folders).delete, undefined);
+    assert.match(String(inputsOf(folders).create), /mkdir -p/);
+  });
+
+  it("replaces the container delete-first and on healthcheck changes", async () => {
+    const { container } = await evaluate({});
+    assert.equal(container.deleteBeforeReplace, true);
+    assert.deepEqual(container.replaceOnChanges, ["healthcheck"]);
+  });
+});
+
+describe("container inputs", () => {
+  it("passes every owned flag as docker args for the default profile", async () => {
+    const { container } = await evaluate({ extraArgs: ["--xformers", "--medvram"] });
+    const cmd = inputsOf(container).command as string[];
+    assert.deepEqual(cmd, [
+      "--api", "--api-auth", `sdwebui:${PASSWORD}`, "--listen", "--port", "8080",
+      "--gradio-auth", `sdwebui:${PASSWORD}`, "--xformers", "--medvram",
+    ]);
+  });
+
+  it("api-only exposure uses --nowebui and no gradio auth; UI credentials are separate when set", async () => {
+    let { container } = await evaluate({ exposure: "api-only" });
+    let cmd = inputsOf(container).command as string[];
+    assert.ok(cmd.includes("--nowebui"));
+    assert.ok(!cmd.includes("--gradio-auth"));
+    assert.match(String((inputsOf(container).healthcheck as { tests: string[] }).tests[3]), /\/docs'/);
+    ({ container } = await evaluate({ uiUsername: "painter", uiPassword: UI_PASSWORD }));
+    cmd = inputsOf(container).command as string[];
+    assert.equal(cmd[cmd.indexOf("--gradio-auth") + 1], `painter:${UI_PASSWORD}`);
+  });
+
+  for (const [gpus, expected] of [
+    ["all", [{ driver: "nvidia", count: -1, capabilities: ["gpu"] }]],
+    ["2", [{ driver: "nvidia", count: 2, capabilities: ["gpu"] }]],
+    ["device=0,2", [{ driver: "nvidia", deviceIds: ["0", "2"], capabilities: ["gpu"] }]],
+    ["none", undefined],
+  ] as const) {
+    it(`gpus ${gpus} → device requests ${JSON.stringify(expected)}`, async () => {
+      const { container } = await evaluate({ gpus });
+      assert.deepEqual(inputsOf(container).deviceRequests, expected);
+      const cmd = inputsOf(container).command as string[];
+      assert.equal(cmd.includes("--skip-torch-cuda-test"), gpus === "none");
+      if (gpus === "none") assert.match(cmd.join(" "), / --use-cpu all --skip-torch-cuda-test --no-half( |$)/);
+    });
+  }
+
+  for (const [profile, outputs, models, user, port] of [
+    ["universonic", "/app/stable-diffusion-webui/outputs", "/app/stable-diffusion-webui/models", "1000:1000", 8080],
+    ["siutin", "/app/stable-diffusion-webui/outputs", "/app/stable-diffusion-webui/models", "10000:10000", 7860],
+    ["sd-auto", "/output", "/data/models", "0:0", 7860],
+  ] as const) {
+    it(`profile ${profile}: mounts, user, internal port`, async () => {
+      const { container } = await evaluate({ imageProfile: profile, outputsDir: "/data/sd/out", modelsDir: "/data/sd/models" });
+      const i = inputsOf(container);
+      assert.deepEqual(i.mounts, [
+        { type: "bind", source: "/data/sd/out", target: outputs, readOnly: false },
+        { type: "bind", source: "/data/sd/models", target: models, readOnly: false },
+      ]);
+      assert.equal(i.user, user);
+      assert.deepEqual(i.ports, [{ internal: port, external: 7860, ip: "0.0.0.0", protocol: "tcp" }]);
+    });
+  }
+
+  it("siutin passes flags after `bash webui.sh`; sd-auto in CLI_ARGS", async () => {
+    let { container } = await evaluate({ imageProfile: "siutin" });
+    assert.deepEqual((inputsOf(container).command as string[]).slice(0, 3), ["bash", "webui.sh", "--api"]);
+    ({ container } = await evaluate({ imageProfile: "sd-auto" }));
+    const envs = inputsOf(container).envs as string[];
+    assert.equal(envs.length, 1);
+    assert.match(envs[0]!, /^CLI_ARGS=--api --api-auth sdwebui:\S+ --listen --port 7860 --gradio-auth /);
+    assert.deepEqual(inputsOf(container).command, []);
+  });
+
+  it("custom profile: the user's four facts, plus --data-dir when asked", async () => {
+    const { container } = await evaluate({
+      imageProfile: "custom", image: "registry.local:5000/my/webui:1.10", profileDataRoot: "/srv/webui", profileOutputsPath: "/srv/webui/outputs",
+      profileModelsPath: "/srv/webui/models", profileUid: "1234", profilePort: "9000", profileFlagsVia: "env", profileFlagsEnvVar: "COMMANDLINE_ARGS",
+      profilePassDataDir: "true",
+    });
+    const i = inputsOf(container);
+    assert.equal(i.user, "1234:1234");
+    assert.match((i.envs as string[])[0]!, /^COMMANDLINE_ARGS=.*--port 9000 .*--data-dir \/srv\/webui/);
+    assert.equal(inputsOf(engine.one("docker:index/remoteImage:RemoteImage")).name, "registry.local:5000/my/webui:1.10");
+  });
+
+  it("publishes the host port on the bind address, restart unless-stopped, healthcheck, labels", async () => {
+    const { container } = await evaluate({ hostPort: "7999", bindAddress: "10.1.2.3" });
+    const i = inputsOf(container);
+    assert.deepEqual(i.ports, [{ internal: 8080, external: 7999, ip: "10.1.2.3", protocol: "tcp" }]);
+    assert.equal(i.restart, "unless-stopped");
+    assert.equal(i.name, "sdwebui-dev");
+    assert.deepEqual((i.healthcheck as { tests: string[] }).tests.slice(0, 3), ["CMD", "python3", "-c"]);
+    assert.deepEqual(i.labels, [
+      { label: "sdwebui.project", value: "sdwebui" },
+      { label: "sdwebui.stack", value: "dev" },
+      { label: "sdwebui.profile", value: "universonic" },
+    ]);
+  });
+});
+
+describe("secrets and outputs", () => {
+  it("the passwords appear in no non-secret input of any resource, nor in the stack outputs", async () => {
+    const { outputs } = await evaluate({ uiUsername: "painter", uiPassword: UI_PASSWORD, imageProfile: "sd-auto" });
+    assert.ok(engine.resources.length >= 5);
+    for (const r of engine.resources) {
+      const visible = visiblePart(r.inputs);
+      assert.ok(!visible.includes(PASSWORD), `${r.type} ${r.name} shows the API password`);
+      assert.ok(!visible.includes(UI_PASSWORD), `${r.type} ${r.name} shows the UI password`);
+    }
+    // ...and they do reach the container, inside secret envelopes.
+    assert.ok(JSON.stringify(unwrapSecrets(engine.one(CONTAINER).inputs)).includes(PASSWORD));
+    assert.ok(!JSON.stringify(outputs).includes(PASSWORD));
+  });
+
+  it("exports the API URL, docs URL, host outputs dir and container name", async () => {
+    const { outputs } = await evaluate({ hostPort: "7870", outputsDir: "/data/out", modelsDir: "/data/models" });
+    assert.equal(outputs.apiUrl, "http://127.0.0.1:7870");
+    assert.equal(outputs.docsUrl, "http://127.0.0.1:7870/docs");
+    assert.equal(outputs.outputsDir, "/data/out");
+    assert.equal(outputs.containerName, "sdwebui-dev");
+  });
+});
+
+describe("bad config", () => {
+  it("registers nothing and throws one error naming every bad key", async () => {
+    engine.reset();
+    setStackConfig({ apiPassword: "Zq9x", hostPort: "99999", gpus: "several", extraArgs: ["--share"] });
+    assert.throws(() => deployStack(), (e: Error) => {
+      for (const k of ["apiPassword", "hostPort", "gpus", "extraArgs"]) assert.match(e.message, new RegExp(`sdwebui:${k} `));
+      assert.ok(!e.message.includes("Zq9x"), "the secret value is not shown");
+      return true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(engine.resources.length, 0);
+  });
+
+  it("refuses a password stored in plain text", async () => {
+    engine.reset();
+    setStackConfig({ apiPassword: PASSWORD }, []);
+    assert.throws(() => deployStack(), /apiPassword = \[secret\]: is stored in plain text/);
+  });
+});
