@@ -1,0 +1,109 @@
+// The proof request: save_images true, send_images false, a unique run id in the prompt, a random fixed
+// seed, a small size and few steps. The answer must carry no image bytes; the seed comes from `info`.
+import { randomBytes, randomInt } from "node:crypto";
+import { ApiClient, HttpError, NetError } from "./client.js";
+import { classifyGenerationError } from "./classify.js";
+import type { GenerationContext } from "./classify.js";
+import { SmokeError } from "./errors.js";
+import { encodePng } from "./png-encode.js";
+import { withProgress } from "./readiness.js";
+import type { Clock } from "./readiness.js";
+import { GenerationInfoSchema, GenerationResponseSchema, SchemaError, parseOrThrow } from "./schemas.js";
+import type { GenerationInfo } from "./schemas.js";
+
+export type ProofMode = "txt2img" | "img2img";
+
+export interface ProofSettings {
+  mode: ProofMode;
+  prompt: string;
+  steps: number;
+  width: number;
+  height: number;
+  runId: string;
+  seed: number;
+}
+
+export function newRunId(): string {
+  return `smoke-${randomBytes(6).toString("hex")}`;
+}
+
+/** A random seed in the WebUI's own range [0, 4294967294). */
+export function newSeed(): number {
+  return randomInt(0, 2 ** 32 - 2);
+}
+
+export function proofPrompt(s: Pick<ProofSettings, "prompt" | "runId">): string {
+  return `${s.prompt} ${s.runId}`;
+}
+
+export function proofBody(s: ProofSettings): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    prompt: proofPrompt(s),
+    negative_prompt: "",
+    seed: s.seed,
+    steps: s.steps,
+    width: s.width,
+    height: s.height,
+    batch_size: 1,
+    n_iter: 1,
+    save_images: true,
+    send_images: false,
+  };
+  if (s.mode === "img2img") {
+    const init = encodePng(s.width, s.height, (x, y) => [(x * 4) & 255, (y * 4) & 255, 128]);
+    body.init_images = [init.toString("base64")];
+    body.denoising_strength = 0.5;
+  }
+  return body;
+}
+
+export interface ProofResult {
+  seed: number;
+  info: GenerationInfo;
+}
+
+/** Check the answer: no image bytes, `info` parses, and it names one seed. */
+export function checkProofResponse(raw: unknown, s: ProofSettings): ProofResult {
+  const path = `POST /sdapi/v1/${s.mode}`;
+  const resp = parseOrThrow(GenerationResponseSchema, raw, path);
+  if (resp.images && resp.images.length > 0)
+    throw new SmokeError("bad-response", `${path} returned ${resp.images.length} image(s) although send_images was false: the WebUI ignored the request options`);
+  let infoJson: unknown;
+  try {
+    infoJson = JSON.parse(resp.info);
+  } catch {
+    throw new SmokeError("bad-response", `${path}: field "info" is not a JSON string`);
+  }
+  const info = parseOrThrow(GenerationInfoSchema, infoJson, `${path} info`);
+  const seed = info.all_seeds[info.index_of_first_image ?? 0] ?? info.seed;
+  return { seed, info };
+}
+
+export async function runProof(client: ApiClient, c: Clock, s: ProofSettings, ctx: GenerationContext): Promise<ProofResult> {
+  const path = `/sdapi/v1/${s.mode}`;
+  try {
+    const raw = await withProgress(client, c, `the proof image (${s.mode} ${s.width}x${s.height}, ${s.steps} steps)`, async (t) => {
+      const r = await client.raw("POST", path, { timeoutMs: t, headers: { "content-type": "application/json" }, body: JSON.stringify(proofBody(s)) });
+      const body = parse(r.body);
+      if (r.status !== 200) throw new HttpError(r.status, path, body);
+      return body;
+    });
+    return checkProofResponse(raw, s);
+  } catch (e) {
+    if (e instanceof HttpError) throw classifyGenerationError(e, ctx);
+    if (e instanceof SchemaError) throw new SmokeError("bad-response", e.message);
+    if (e instanceof NetError && e.kind === "timeout")
+      throw new SmokeError("model-timeout", `timed out waiting for the proof generation (${s.mode}) within the limit: raise --timeout, or lower --steps/--width/--height`);
+    if (e instanceof NetError)
+      throw new SmokeError("unreachable", `the connection broke during the proof generation (${e.kind}: ${e.code}): see the container logs (did it restart?)`);
+    throw e;
+  }
+}
+
+function parse(b: Buffer): unknown {
+  try {
+    return JSON.parse(b.toString("utf8"));
+  } catch {
+    return b.toString("utf8").slice(0, 500);
+  }
+}

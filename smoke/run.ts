@@ -1,0 +1,197 @@
+// The smoke step end to end: readiness, save settings, proof request, locate and verify the file on the
+// host, prove the lock. Returns a report or throws a SmokeError (one failure class each).
+import { ApiClient, HttpError, NetError } from "./client.js";
+import { classifyGenerationError } from "./classify.js";
+import type { CliFlags } from "./config.js";
+import { diagnoseNotFound, diagnoseNotReached } from "./diagnose.js";
+import { SmokeError } from "./errors.js";
+import { HostDeniedError } from "./host.js";
+import type { HostAccess } from "./host.js";
+import { describeSearch, locate } from "./locate.js";
+import { proveLock } from "./lock.js";
+import type { LockReport } from "./lock.js";
+import { containerToHost, hostToContainer, resolveContainerOutdir, saveLayout } from "./paths.js";
+import { PngError, pngMismatches, readPng } from "./png.js";
+import { newRunId, newSeed, runProof } from "./proof.js";
+import { NotReachedError, waitForApi, waitForModel } from "./readiness.js";
+import type { Clock } from "./readiness.js";
+import { OptionsSchema, SchemaError } from "./schemas.js";
+
+export interface SmokeInput {
+  flags: CliFlags;
+  apiPassword: string;
+  uiPassword: string;
+  host: HostAccess;
+  hostUp: () => Promise<boolean>;
+  log: (line: string) => void;
+}
+
+export interface Timings {
+  readyMs: number;
+  generateMs: number;
+  locateMs: number;
+  lockMs: number;
+  totalMs: number;
+}
+
+export interface SmokeReport {
+  ok: true;
+  mode: "txt2img" | "img2img";
+  file: string;
+  containerFile: string;
+  bytes: number;
+  width: number;
+  height: number;
+  seed: number;
+  runId: string;
+  searched: string[];
+  lock: LockReport;
+  timings: Timings;
+}
+
+/** Progress of a run, so a failure report can still show the run id, seed and timings so far. */
+export interface RunState {
+  runId: string;
+  seed?: number;
+  timings: Partial<Timings>;
+}
+
+export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunId(), timings: {} }): Promise<SmokeReport> {
+  const f = i.flags;
+  const start = Date.now();
+  const c: Clock = { start, deadline: start + f.timeout * 1000, log: i.log };
+  const client = new ApiClient({ baseUrl: f.url, username: f.username, password: i.apiPassword, connectTimeoutMs: f["connect-timeout"] * 1000 });
+  const mode = f.img2img ? "img2img" : "txt2img";
+  const ctx = { expectedUid: f["expected-uid"], hostOutputsDir: f["outputs-dir"], modelsHint: f["models-dir"] ?? `the host folder mounted at ${f["container-workdir"]}/models` };
+  try {
+    // 1. readiness
+    try {
+      await waitForApi(client, c, { modelsHint: ctx.modelsHint });
+    } catch (e) {
+      if (e instanceof NotReachedError)
+        throw await diagnoseNotReached(e, { url: f.url, host: i.host, hostUp: i.hostUp, container: f.container, limitS: f.timeout });
+      throw e;
+    }
+    await waitForModel(client, c, ctx);
+    state.timings.readyMs = Date.now() - start;
+
+    // 2. where will it save?
+    const options = await getOptions(client, c, ctx);
+    const outdirOption = mode === "txt2img" ? options.outdir_txt2img_samples : options.outdir_img2img_samples;
+    const containerOutdir = resolveContainerOutdir(outdirOption, f["container-workdir"]);
+    const hostOutdir = containerToHost(containerOutdir, f["container-outputs-dir"], f["outputs-dir"]);
+    if (hostOutdir === null)
+      throw new SmokeError(
+        "data-root-mismatch",
+        `the WebUI saves ${mode} images to ${containerOutdir} (option outdir_${mode}_samples = "${outdirOption}"), which is not under the mounted ` +
+          `outputs folder ${f["container-outputs-dir"]}: the image does not match the profile (data root ${f["container-workdir"]}); pick the image's profile`,
+      );
+
+    // 3. the proof request
+    const seedWanted = newSeed();
+    const g0 = Date.now();
+    const proof = await runProof(client, c, { mode, prompt: f.prompt, steps: f.steps, width: f.width, height: f.height, runId: state.runId, seed: seedWanted }, ctx).catch(
+      (e: unknown) => enrichPermission(e, i.host, f["outputs-dir"], f["expected-uid"]),
+    );
+    state.seed = proof.seed;
+    state.timings.generateMs = Date.now() - g0;
+
+    // 4. find and verify the file on the host
+    const l0 = Date.now();
+    const layout = saveLayout(options, proof.seed, new Date());
+    if ("unsupported" in layout) throw new SmokeError("unsupported-settings", layout.unsupported);
+    const found = await locate(i.host, hostOutdir, layout);
+    if (!found.file)
+      throw await diagnoseNotFound({
+        host: i.host,
+        container: f.container,
+        hostOutputsDir: f["outputs-dir"],
+        containerOutputsDir: f["container-outputs-dir"],
+        containerWorkdir: f["container-workdir"],
+        containerOutdir,
+        outdirOption,
+        seed: proof.seed,
+        matches: layout.matches,
+        searched: found.searched,
+      });
+    const bytes = await readHostFile(i.host, found.file, f["expected-uid"]);
+    verifyPng(found.file, bytes, { width: f.width, height: f.height, runId: state.runId, seed: proof.seed });
+    state.timings.locateMs = Date.now() - l0;
+
+    // 5. the lock
+    const k0 = Date.now();
+    const containerFile = hostToContainer(found.file, f["outputs-dir"], f["container-outputs-dir"]) ?? found.file;
+    const lock = await proveLock(client, {
+      exposure: f.exposure,
+      containerFile,
+      hostBytes: bytes,
+      uiUsername: f["ui-username"] ?? f.username,
+      uiPassword: i.uiPassword,
+      timeoutMs: Math.max(5000, Math.min(60_000, c.deadline - Date.now())),
+    }).catch((e: unknown) => {
+      if (e instanceof NetError) throw new SmokeError("unreachable", `the connection broke during the lock proof (${e.kind}: ${e.code})`);
+      throw e;
+    });
+    state.timings.lockMs = Date.now() - k0;
+    state.timings.totalMs = Date.now() - start;
+    return {
+      ok: true,
+      mode,
+      file: found.file,
+      containerFile,
+      bytes: bytes.length,
+      width: f.width,
+      height: f.height,
+      seed: proof.seed,
+      runId: state.runId,
+      searched: describeSearch(found.searched),
+      lock,
+      timings: state.timings as Timings,
+    };
+  } finally {
+    state.timings.totalMs = Date.now() - start;
+    await client.close();
+  }
+}
+
+async function getOptions(client: ApiClient, c: Clock, ctx: Parameters<typeof classifyGenerationError>[1]) {
+  try {
+    return await client.json("GET", "/sdapi/v1/options", OptionsSchema, { timeoutMs: Math.max(5000, Math.min(60_000, c.deadline - Date.now())) });
+  } catch (e) {
+    if (e instanceof HttpError) throw classifyGenerationError(e, ctx);
+    if (e instanceof SchemaError) throw new SmokeError("bad-response", e.message);
+    if (e instanceof NetError) throw new SmokeError("unreachable", `GET /sdapi/v1/options failed (${e.kind}: ${e.code})`);
+    throw e;
+  }
+}
+
+/** Add the host folder's owner and mode to a permission failure, so the uid mismatch is visible. */
+async function enrichPermission(e: unknown, host: HostAccess, dir: string, uid: number): Promise<never> {
+  if (e instanceof SmokeError && e.failure === "permission-denied") {
+    const st = await host.stat(dir).catch(() => null);
+    if (st) throw new SmokeError("permission-denied", e.message, [`${dir}: owner uid ${st.uid}, gid ${st.gid}, mode ${st.perm.toString(8)} (the image writes as uid ${uid})`]);
+  }
+  throw e;
+}
+
+async function readHostFile(host: HostAccess, file: string, uid: number): Promise<Buffer> {
+  try {
+    return await host.readFile(file);
+  } catch (e) {
+    if (e instanceof HostDeniedError)
+      throw new SmokeError("permission-denied", `the smoke cannot read ${file} on the host (${host.description}); the image writes as uid ${uid}: give this user read access`);
+    throw e;
+  }
+}
+
+function verifyPng(file: string, bytes: Buffer, want: { width: number; height: number; runId: string; seed: number }): void {
+  let problems: string[];
+  try {
+    problems = pngMismatches(readPng(bytes), want);
+  } catch (e) {
+    if (e instanceof PngError) throw new SmokeError("bad-png", `${file} (${bytes.length} bytes) is not a valid PNG: ${e.message}`);
+    throw e;
+  }
+  if (problems.length > 0) throw new SmokeError("bad-png", `${file} does not match the proof request: ${problems.join("; ")}`);
+}
+

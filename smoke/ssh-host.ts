@@ -1,0 +1,133 @@
+// HostAccess over the system `ssh` client, with the program's connection settings (user, host, port,
+// identity file, known_hosts, host key checking). Every remote command is a constant `sh -c` script
+// with the values passed as positional parameters, each shell-quoted: no value is ever spliced into
+// script text, and the remote login shell only has to parse single-quoted words.
+import { shellJoin } from "../infra/shell.js";
+import { HostDeniedError, HostMissingError, runProgram, runProgramRaw } from "./host.js";
+import type { HostAccess, HostStat, ListResult, RunResult } from "./host.js";
+import { SmokeError } from "./errors.js";
+
+export const STRICT_MODES = ["yes", "accept-new", "no"] as const;
+
+export interface SshSettings {
+  user: string;
+  host: string;
+  port: number;
+  /** Private key file (mode 0600). */
+  identityFile?: string;
+  /** known_hosts file; without it ssh uses the user's own. */
+  knownHostsFile?: string;
+  strictHostKeyChecking: (typeof STRICT_MODES)[number];
+  connectTimeoutS: number;
+}
+
+const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^[0-9a-fA-F:]+$/;
+const USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/i;
+
+/** Throws a usage error naming the setting when an SSH setting could be misread by ssh. */
+export function validateSsh(s: SshSettings): void {
+  if (!HOST_RE.test(s.host)) throw new SmokeError("usage", `--ssh-host "${s.host}" is not a host name or IP address`);
+  if (!USER_RE.test(s.user)) throw new SmokeError("usage", `--ssh-user "${s.user}" is not a valid user name`);
+  if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) throw new SmokeError("usage", `--ssh-port ${s.port} is not a port (1-65535)`);
+  for (const [flag, v] of [["--ssh-identity", s.identityFile], ["--ssh-known-hosts", s.knownHostsFile]] as const) {
+    // ssh splits -o values on whitespace and treats quotes specially: refuse such paths outright.
+    if (v !== undefined && (!v.startsWith("/") || /[\s"'\\]/.test(v)))
+      throw new SmokeError("usage", `${flag} must be an absolute path without spaces or quotes (got "${v}")`);
+  }
+}
+
+/** The argv for `ssh` running `remoteCommand` (one string, already quoted) on the host. */
+export function sshArgv(s: SshSettings, remoteCommand: string): string[] {
+  validateSsh(s);
+  const argv = [
+    "-o", "BatchMode=yes",
+    "-o", `ConnectTimeout=${Math.max(1, Math.round(s.connectTimeoutS))}`,
+    "-o", `StrictHostKeyChecking=${s.strictHostKeyChecking}`,
+    "-o", "LogLevel=ERROR",
+  ];
+  if (s.knownHostsFile) argv.push("-o", `UserKnownHostsFile=${s.knownHostsFile}`, "-o", "GlobalKnownHostsFile=/dev/null");
+  if (s.identityFile) argv.push("-i", s.identityFile, "-o", "IdentitiesOnly=yes");
+  argv.push("-p", String(s.port), "-l", s.user, "--", s.host, remoteCommand);
+  return argv;
+}
+
+// Remote scripts: constants; $1 is the path. Exit 44 = missing, 45 = permission denied.
+export const LIST_SCRIPT =
+  `[ -d "$1" ] || exit 44; cd -- "$1" 2>/dev/null || exit 45; [ -r . ] || exit 45; ` +
+  `for f in * .[!.]* ..?*; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\\0' "$f"; fi; done`;
+export const STAT_SCRIPT = `[ -e "$1" ] || exit 44; stat -L -c '%s %u %g %f' -- "$1" || exit 45`;
+export const READ_SCRIPT = `[ -e "$1" ] || exit 44; [ -r "$1" ] || exit 45; exec cat -- "$1"`;
+
+/** The remote command string for a script with positional parameters. */
+export function remoteScript(script: string, ...params: string[]): string {
+  return shellJoin(["sh", "-c", script, "sh", ...params]);
+}
+
+export class SshHost implements HostAccess {
+  readonly description: string;
+  private readonly s: SshSettings;
+  private readonly timeoutMs: number;
+
+  constructor(s: SshSettings, timeoutMs = 60_000) {
+    validateSsh(s);
+    this.s = s;
+    this.timeoutMs = timeoutMs;
+    this.description = `ssh ${s.user}@${s.host}:${s.port}`;
+  }
+
+  private async exec(remote: string, timeoutMs = this.timeoutMs): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+    const r = await runProgramRaw("ssh", sshArgv(this.s, remote), timeoutMs);
+    if (r.code === 255 || r.code === 127 || r.code === 124) {
+      const first = r.stderr.trim().split("\n")[0] ?? "";
+      throw new SmokeError(
+        "host-access",
+        `cannot reach the Docker host over SSH (${this.description}): ${first || `exit ${r.code}`}. ` +
+          `Check the SSH user, key, port and known_hosts settings (and that this machine may log in).`,
+      );
+    }
+    return r;
+  }
+
+  async listDir(path: string): Promise<ListResult> {
+    const r = await this.exec(remoteScript(LIST_SCRIPT, path));
+    if (r.code === 44) return { kind: "missing" };
+    if (r.code === 45) return { kind: "denied" };
+    if (r.code !== 0) throw new Error(`listing ${path} over SSH failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return { kind: "ok", names: r.stdout.toString("utf8").split("\0").filter((n) => n !== "") };
+  }
+
+  async stat(path: string): Promise<HostStat | null> {
+    const r = await this.exec(remoteScript(STAT_SCRIPT, path));
+    if (r.code === 44) return null;
+    if (r.code === 45) throw new HostDeniedError(path);
+    if (r.code !== 0) throw new Error(`stat ${path} over SSH failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return parseStat(r.stdout.toString("utf8"));
+  }
+
+  async readFile(path: string): Promise<Buffer> {
+    const r = await this.exec(remoteScript(READ_SCRIPT, path));
+    if (r.code === 44) throw new HostMissingError(path);
+    if (r.code === 45) throw new HostDeniedError(path);
+    if (r.code !== 0) throw new Error(`reading ${path} over SSH failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
+  async run(argv: string[], timeoutMs: number): Promise<RunResult> {
+    const r = await this.exec(shellJoin(argv), timeoutMs);
+    return { code: r.code, stdout: r.stdout.toString("utf8"), stderr: r.stderr };
+  }
+
+  /** True when the host accepts the SSH login (used to tell "host down" from "port dropped"). */
+  async ping(): Promise<boolean> {
+    const r = await runProgram("ssh", sshArgv(this.s, "true"), this.timeoutMs);
+    return r.code === 0;
+  }
+}
+
+/** Parse `stat -c '%s %u %g %f'` output. */
+export function parseStat(out: string): HostStat {
+  const m = /^(\d+) (\d+) (\d+) ([0-9a-fA-F]+)\s*$/.exec(out.trim());
+  if (!m) throw new Error(`unexpected stat output: ${out.slice(0, 80)}`);
+  const mode = parseInt(m[4] ?? "0", 16);
+  return { size: Number(m[1]), uid: Number(m[2]), gid: Number(m[3]), perm: mode & 0o7777, isDir: (mode & 0o170000) === 0o040000 };
+}
