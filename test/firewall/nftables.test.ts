@@ -1,0 +1,95 @@
+// The nftables backend on the real kernel: same container and namespace clients as the iptables test;
+// the rules live in an own `inet sdwebui_<tag>` table and never touch iptables-nft's tables.
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import { firewallPlan } from "../../infra/firewall/rules.js";
+import { applyFirewall, deleteFirewall, firewallStatus } from "../../infra/firewall/runner.js";
+import { dockerStatus } from "../helpers/docker.js";
+import { createNetns, ensureIpv4Forwarding, type NetnsClient } from "../helpers/netns.js";
+import { startTarget, type Target } from "./target.js";
+
+const hasNft = spawnSync("nft", ["--version"]).status === 0;
+const ready = process.getuid?.() === 0 && dockerStatus().ok && hasNft;
+if (!ready && process.env.CI) throw new Error("CI=true but the nftables tests need root, a Docker engine and nft");
+const skip = ready ? false : "needs root, a Docker engine and nft (run bash .ci/run)";
+
+const tag = `sdwfwnft-${process.pid}`;
+const port = 30000 + (process.pid % 10000);
+const name = `sdwebui-fwnft-${process.pid}`;
+const table = `sdwebui_${tag}`;
+
+const tables = () => execFileSync("nft", ["list", "tables"], { encoding: "utf8" });
+const iptablesState = () =>
+  execFileSync("iptables", ["-S"], { encoding: "utf8" }) + execFileSync("iptables", ["-t", "nat", "-S"], { encoding: "utf8" });
+
+describe("nftables backend on the real kernel with a real container", { skip, timeout: 180_000 }, () => {
+  let a: NetnsClient;
+  let b: NetnsClient;
+  let target: Target;
+  const plan = (allowlist: string[]) => firewallPlan({ tag, port, allowlist, backend: "nftables" });
+  const v4 = (ns: NetnsClient) => ns.httpGet(`http://${ns.hostV4}:${port}/internal/ping`);
+  const v6 = (ns: NetnsClient) => ns.httpGet(`http://[${ns.hostV6}]:${port}/internal/ping`);
+
+  before(async () => {
+    ensureIpv4Forwarding();
+    a = createNetns();
+    b = createNetns();
+    target = await startTarget(name, port);
+  });
+  after(() => {
+    try {
+      deleteFirewall(plan([]));
+    } finally {
+      target?.remove();
+      a?.remove();
+      b?.remove();
+    }
+  });
+
+  it("allows the listed namespace, denies the other (IPv4 and IPv6), leaves iptables alone", () => {
+    assert.deepEqual([v4(a), v4(b), v6(a), v6(b)], ["200", "200", "200", "200"]);
+    const iptablesBefore = iptablesState();
+    applyFirewall(plan([a.netV4, a.netV6]));
+    assert.equal(v4(a), "200");
+    assert.match(v4(b), /^ERR/);
+    assert.equal(v6(a), "200");
+    assert.match(v6(b), /^ERR/, "an IPv6 client outside the list must not connect");
+    assert.equal(iptablesState(), iptablesBefore, "iptables-nft's tables are untouched");
+  });
+
+  it("is idempotent and follows an allowlist change atomically", () => {
+    applyFirewall(plan([b.netV4, b.netV6]));
+    applyFirewall(plan([b.netV4, b.netV6]));
+    assert.equal(tables().split("\n").filter((l) => l === `table inet ${table}`).length, 1);
+    const listing = firewallStatus(plan([])).stdout;
+    assert.equal(listing.match(/ drop comment/g)?.length, 3, "one copy of each rule");
+    assert.equal(v4(b), "200");
+    assert.match(v4(a), /^ERR/);
+    assert.match(v6(a), /^ERR/);
+  });
+
+  it("still protects after the container is recreated; an empty allowlist denies everyone", async () => {
+    target.remove();
+    target = await startTarget(name, port);
+    assert.match(v4(a), /^ERR/);
+    applyFirewall(plan([]));
+    assert.match(v4(b), /^ERR/);
+    assert.match(v6(b), /^ERR/);
+  });
+
+  it("delete removes only its table (another stack's survives); a second delete succeeds", () => {
+    const other = firewallPlan({ tag: `${tag}2`, port: port + 1, backend: "nftables" });
+    applyFirewall(other);
+    try {
+      deleteFirewall(plan([]));
+      assert.doesNotMatch(tables(), new RegExp(`table inet ${table}\\n`));
+      assert.match(tables(), new RegExp(`table inet ${table}2\\n`));
+      deleteFirewall(plan([]));
+      assert.match(firewallStatus(plan([])).stdout, /no table inet/);
+    } finally {
+      deleteFirewall(other);
+    }
+    assert.deepEqual([v4(a), v4(b), v6(a), v6(b)], ["200", "200", "200", "200"], "both connect again");
+  });
+});
