@@ -12,7 +12,7 @@ export interface FoldersInput {
   profile: string;
 }
 
-const SAFE_PATH = /^\/[A-Za-z0-9_.@+\/-]+$/;
+const SAFE_PATH = /^\/[A-Za-z0-9_.@+/-]+$/;
 
 export function folderList(input: FoldersInput): string[] {
   return [input.outputsDir, input.modelsDir, `${input.modelsDir}/Stable-diffusion`];

@@ -9,7 +9,7 @@ import { shellJoin } from "./shell.js";
 type SshHost = Extract<DockerHost, { kind: "ssh" }>;
 
 /** One known_hosts line: hosts, key type, base64 key (no options, no comments). */
-const KNOWN_HOSTS_LINE = /^([A-Za-z0-9.:\[\],*_-]+) ((?:ssh|ecdsa|sk)-[a-z0-9@.-]+) ([A-Za-z0-9+/]+={0,2})$/;
+const KNOWN_HOSTS_LINE = /^([A-Za-z0-9.:[\],*_-]+) ((?:ssh|ecdsa|sk)-[a-z0-9@.-]+) ([A-Za-z0-9+/]+={0,2})$/;
 
 export function parseKnownHosts(text: string): { line: string; keyType: string; key: string }[] {
   const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
@@ -25,8 +25,9 @@ export function sshOpts(knownHosts: string | undefined): string[] {
   const opts = ["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=20"];
   if (knownHosts !== undefined) {
     const lines = parseKnownHosts(knownHosts).map((k) => k.line);
-    // KnownHostsCommand (OpenSSH 8.5+) feeds the pinned keys without writing a file.
-    opts.push("-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=${shellJoin(["/usr/bin/printf", "%s\\n", ...lines])}`);
+    // KnownHostsCommand (OpenSSH 8.5+) feeds the pinned keys without writing a file. ssh expands
+    // %-tokens in it (so %% for printf's %) and splits it into words with quotes, without a shell.
+    opts.push("-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=${shellJoin(["/usr/bin/printf", "%%s\\n", ...lines])}`);
   }
   return opts;
 }

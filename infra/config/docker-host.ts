@@ -13,10 +13,10 @@ const USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
 export function parseDockerHost(uri: string): DockerHost | string {
   if (uri.startsWith("unix://")) {
     const socket = uri.slice("unix://".length);
-    return /^\/[A-Za-z0-9_.\/-]+$/.test(socket) ? { kind: "unix", uri, socket } : "unix:// must be followed by an absolute socket path, e.g. unix:///var/run/docker.sock";
+    return /^\/[A-Za-z0-9_./-]+$/.test(socket) ? { kind: "unix", uri, socket } : "unix:// must be followed by an absolute socket path, e.g. unix:///var/run/docker.sock";
   }
   if (uri.startsWith("tcp://")) return "plain tcp:// exposes the Docker API without authentication; use ssh://user@host[:port]";
-  const m = /^ssh:\/\/([^@/]+)@(\[[0-9A-Fa-f:.]+\]|[^:/\[\]]+)(?::(\d{1,5}))?$/.exec(uri);
+  const m = /^ssh:\/\/([^@/]+)@(\[[0-9A-Fa-f:.]+\]|[^:/[\]]+)(?::(\d{1,5}))?$/.exec(uri);
   if (!m) return "must be unix:///path/to/docker.sock or ssh://user@host[:port]";
   const [, user, rawHost, rawPort] = m;
   const host = rawHost!.startsWith("[") ? rawHost!.slice(1, -1) : rawHost!;

@@ -14,7 +14,7 @@ export const INSECURE_FLAGS = ["--share", "--enable-insecure-extension-access", 
 
 /** One token: a flag (`--name` or `--name=value`) or a value; no characters a shell would act on. */
 export const extraArg = z.string().regex(
-  /^[A-Za-z0-9_.,:=\/+@%-]+$/,
+  /^[A-Za-z0-9_.,:=/+@%-]+$/,
   "must be a flag such as --medvram or a plain value, without spaces, quotes or shell characters",
 );
 

@@ -31,7 +31,7 @@ export function list<T extends z.ZodType>(item: T) {
   }, z.array(item, { error: "must be a list (set it in the stack file as a YAML list, or with pulumi config set --path 'key[0]' value)" }));
 }
 
-const HOST_PATH_CHARS = /^[A-Za-z0-9_.@+\/-]+$/;
+const HOST_PATH_CHARS = /^[A-Za-z0-9_.@+/-]+$/;
 
 /** An absolute, normalised host path with no characters that need quoting. */
 export const hostPath = z.string().superRefine((p, ctx) => {
@@ -43,7 +43,7 @@ export const hostPath = z.string().superRefine((p, ctx) => {
     return fail("must be normalised: no trailing /, no //, no . or .. components");
 });
 
-export const containerPath = z.string().regex(/^\/[A-Za-z0-9_.@+\/-]*$/, "must be an absolute container path of letters, digits and _ . @ + / -");
+export const containerPath = z.string().regex(/^\/[A-Za-z0-9_.@+/-]*$/, "must be an absolute container path of letters, digits and _ . @ + / -");
 
 /** A Docker image reference: [registry[:port]/]name[:tag][@sha256:digest]. */
 export const imageRef = z

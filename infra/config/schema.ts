@@ -26,12 +26,12 @@ export const SettingsSchema = z
     profilePort: integer(1, 65535, "a TCP port").optional().describe("custom profile: port the WebUI listens on inside"),
     profileFlagsVia: z.enum(FLAGS_VIA, { error: "must be args, command or env" }).optional()
       .describe("custom profile: how flags are passed: args, command or env"),
-    profileCommandPrefix: list(z.string().regex(/^[A-Za-z0-9_.\/=-]+$/, "must be a plain word")).optional()
+    profileCommandPrefix: list(z.string().regex(/^[A-Za-z0-9_./=-]+$/, "must be a plain word")).optional()
       .describe("custom profile (flagsVia command): words before the flags, e.g. [bash, webui.sh]"),
     profileFlagsEnvVar: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name").optional()
       .describe("custom profile (flagsVia env): the variable holding the flags, e.g. CLI_ARGS"),
     profilePassDataDir: boolean().optional().describe("custom profile: pass --data-dir <profileDataRoot>"),
-    profileTxt2imgOutdir: z.string().regex(/^[A-Za-z0-9_.\/-]+$/).optional()
+    profileTxt2imgOutdir: z.string().regex(/^[A-Za-z0-9_./-]+$/).optional()
       .describe("custom profile: txt2img outdir as the API reports it (default outputs/txt2img-images)"),
 
     hostPort: integer(1, 65535, "a TCP port").default(7860).describe("Host port the API is published on"),
@@ -65,6 +65,7 @@ export const SettingsSchema = z
 
     smokeEnabled: boolean().default(true).describe("Run the post-deploy proof that an image is saved on the host"),
     smokeTimeoutSeconds: integer(10, 7200, "seconds").default(900).describe("Bound on the smoke step, model loading included"),
+    // eslint-disable-next-line no-control-regex -- refuse control characters in the prompt
     smokePrompt: z.string().min(1).max(500).regex(/^[^\x00-\x1f]*$/, "must be one line of text").default("a lighthouse on a cliff at dawn")
       .describe("Prompt of the proof image (a unique run id is appended)"),
     smokeSteps: integer(1, 150, "sampling steps").default(4).describe("Sampling steps of the proof image"),

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { extraArgProblems } from "./extra-args.js";
 import { parseDockerHost } from "./docker-host.js";
 import { parseGpus } from "./gpus.js";
-import { PROJECT, RawSettings, SECRET_KEYS, Settings, SettingsSchema } from "./schema.js";
+import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, Settings, SettingsSchema } from "./schema.js";
 
 export type SecretKey = (typeof SECRET_KEYS)[number];
 export type PublicSettings = Omit<Settings, SecretKey>;
@@ -47,7 +47,10 @@ export function formatProblems(problems: Problem[], ns: string, raw: RawSettings
   return lines.join("\n");
 }
 
+const LIST_KEYS = ["extraArgs", "firewallAllowlist", "profileCommandPrefix"];
+
 function setFix(key: string): string {
+  if (LIST_KEYS.includes(key)) return `edit the ${key} list in Pulumi.<stack>.yaml, or pulumi config set --path '<ns>:${key}[0]' <value>`;
   return isSecretKey(key) ? `pulumi config set --secret <ns>:${key} <value>` : `pulumi config set <ns>:${key} <value>`;
 }
 
@@ -79,7 +82,7 @@ function crossProblems(raw: RawSettings): Problem[] {
   if (extra.success) {
     const allow = raw.allowInsecureFlags === true || raw.allowInsecureFlags === "true";
     const cpuMode = typeof gpus === "object" && gpus.kind === "none";
-    for (const m of extraArgProblems(extra.data, { allowInsecureFlags: allow, cpuMode })) add("extraArgs", m, "edit the extraArgs list in the stack file");
+    for (const m of extraArgProblems(extra.data, { allowInsecureFlags: allow, cpuMode })) add("extraArgs", m, setFix("extraArgs"));
   }
   // sd-auto style images put the flags in an env var that a shell word-splits and glob-expands.
   const envMode = raw.imageProfile === "sd-auto" || (custom && raw.profileFlagsVia === "env");
@@ -111,7 +114,11 @@ function schemaProblems(raw: RawSettings): Problem[] {
   const out: Problem[] = [];
   for (const issue of r.error.issues) {
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) out.push({ key, message: "is not a setting of this program", fix: `pulumi config rm <ns>:${key} (see README "Settings" for the names)` });
+      for (const key of issue.keys) {
+        const near = SETTING_KEYS.find((k) => k.toLowerCase() === key.toLowerCase().replace(/[-_]/g, ""));
+        const hint = near ? `; did you mean ${near}?` : ' (see README "Settings" for the names)';
+        out.push({ key, message: `is not a setting of this program${hint}`, fix: `pulumi config rm <ns>:${key}${near ? `, then pulumi config set <ns>:${near} <value>` : ""}` });
+      }
       continue;
     }
     const key = String(issue.path[0] ?? "");

@@ -1,0 +1,145 @@
+// Stack settings validation: the pure function, without Pulumi. Every bad case names its key, shows
+// the value (a secret never), and says how to fix it.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { projectConfigBlock } from "../../infra/config/project-file.js";
+import { ConfigError, validateSettings } from "../../infra/config/validate.js";
+
+const PASSWORD = "Tr0ub4dor&3-horse";
+const secretAll = () => true;
+const base = { apiPassword: PASSWORD };
+
+function problemsOf(raw: Record<string, unknown>, isSecret = secretAll): ConfigError {
+  try {
+    validateSettings(raw, isSecret);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+    return e;
+  }
+  assert.fail("expected the config to be refused");
+}
+
+describe("good config", () => {
+  it("fills every default and keeps the secrets apart", () => {
+    const { settings, secrets } = validateSettings({ ...base }, secretAll);
+    assert.equal(secrets.apiPassword, PASSWORD);
+    assert.ok(!JSON.stringify(settings).includes(PASSWORD));
+    assert.equal(settings.imageProfile, "universonic");
+    assert.equal(settings.hostPort, 7860);
+    assert.equal(settings.gpus, "all");
+    assert.deepEqual(settings.firewallAllowlist, []);
+    assert.equal(settings.exposure, "api-and-ui");
+    assert.equal(settings.smokeEnabled, true);
+  });
+
+  it("accepts Pulumi's string forms of numbers, booleans and lists", () => {
+    const { settings } = validateSettings(
+      { ...base, hostPort: "7870", smokeEnabled: "false", firewallAllowlist: '["10.0.0.0/8","2001:db8::/32"]', extraArgs: ["--xformers"] },
+      secretAll,
+    );
+    assert.equal(settings.hostPort, 7870);
+    assert.equal(settings.smokeEnabled, false);
+    assert.deepEqual(settings.firewallAllowlist, ["10.0.0.0/8", "2001:db8::/32"]);
+  });
+
+  it("the dev stack file is valid", () => {
+    const dev = parse(readFileSync("Pulumi.dev.yaml", "utf8")) as { config: Record<string, unknown> };
+    const raw = Object.fromEntries(Object.entries(dev.config).map(([k, v]) => [k.replace(/^sdwebui:/, ""), v]));
+    assert.doesNotThrow(() => validateSettings({ ...raw, ...base }, secretAll));
+  });
+});
+
+// [settings, key, message pattern]
+const BAD: [Record<string, unknown>, string, RegExp][] = [
+  [{ apiPassword: undefined }, "apiPassword", /is required/],
+  [{ apiPassword: "short1" }, "apiPassword", /too short/],
+  [{ apiPassword: "has:colon-in-it-123" }, "apiPassword", /contains ":".*crash/],
+  [{ apiPassword: "has,comma-in-it-123" }, "apiPassword", /contains ","/],
+  [{ apiPassword: "has space in it 123" }, "apiPassword", /white space/],
+  [{ imageProfile: "sd-auto", apiPassword: "dollar$sign-in-it-1" }, "apiPassword", /shell in this image would expand/],
+  [{ hostPort: "70000" }, "hostPort", /at most 65535/],
+  [{ hostPort: "http" }, "hostPort", /whole number/],
+  [{ hostPort: "0" }, "hostPort", /at least 1/],
+  [{ bindAddress: "everywhere" }, "bindAddress", /IP address/],
+  [{ gpus: "several" }, "gpus", /all, none, a count/],
+  [{ gpus: "0" }, "gpus", /from 1 to 64/],
+  [{ gpus: "device=0,0" }, "gpus", /device=/],
+  [{ imageProfile: "automatic" }, "imageProfile", /universonic, siutin, sd-auto, custom/],
+  [{ image: "Not A Valid/Image" }, "image", /Docker image reference/],
+  [{ outputsDir: "relative/out" }, "outputsDir", /absolute path/],
+  [{ outputsDir: "/" }, "outputsDir", /root folder/],
+  [{ outputsDir: "/srv/out dir" }, "outputsDir", /no spaces/],
+  [{ outputsDir: "/srv/a/../b" }, "outputsDir", /normalised/],
+  [{ modelsDir: "/srv/sd-webui/outputs/models" }, "modelsDir", /apart from outputsDir/],
+  [{ extraArgs: ["--share"] }, "extraArgs", /--share opens the server.*allowInsecureFlags/],
+  [{ extraArgs: ["--enable-insecure-extension-access"] }, "extraArgs", /allowInsecureFlags: true/],
+  [{ extraArgs: ["--api-auth=x:y"] }, "extraArgs", /--api-auth is set by the program/],
+  [{ extraArgs: ["--port", "9000"] }, "extraArgs", /--port is set by the program/],
+  [{ extraArgs: ["--listen"] }, "extraArgs", /--listen is set by the program/],
+  [{ gpus: "none", extraArgs: ["--no-half"] }, "extraArgs", /already set by gpus: none/],
+  [{ extraArgs: ["--ckpt", "$(rm -rf /)"] }, "extraArgs", /shell characters/],
+  [{ extraArgs: "--xformers" }, "extraArgs", /must be a list/],
+  [{ dockerHost: "tcp://10.0.0.5:2375" }, "dockerHost", /without authentication; use ssh/],
+  [{ dockerHost: "ssh://gpu-box" }, "dockerHost", /ssh:\/\/user@host/],
+  [{ dockerHost: "ssh://root@bad_host!" }, "dockerHost", /ssh:\/\/user@host|not a host name/],
+  [{ dockerHost: "ssh://root@gpu:70000" }, "dockerHost", /port must be from 1 to 65535/],
+  [{ sshKnownHosts: "gpu ssh-ed25519 AAAA" }, "sshKnownHosts", /only used with an ssh:\/\/ dockerHost/],
+  [{ firewallAllowlist: ["10.0.0.0/33"] }, "firewallAllowlist", /not an IPv4 or IPv6 network/],
+  [{ firewallAllowlist: ["example.com"] }, "firewallAllowlist", /not an IPv4 or IPv6 network/],
+  [{ firewallBackend: "ufw" }, "firewallBackend", /iptables, nftables or none/],
+  [{ smokeTimeoutSeconds: "5" }, "smokeTimeoutSeconds", /at least 10/],
+  [{ smokeEnabled: "yes" }, "smokeEnabled", /true or false/],
+  [{ imageProfile: "custom" }, "profileDataRoot", /required with imageProfile: custom/],
+  [{ imageProfile: "custom" }, "image", /required with imageProfile: custom/],
+  [{ profileUid: "1000" }, "profileUid", /only used with imageProfile: custom/],
+  [{ exposure: "api-only", uiPassword: "ui-password-long-1" }, "uiPassword", /not used with exposure: api-only/],
+  [{ exposure: "public" }, "exposure", /api-and-ui or api-only/],
+  [{ hostport: "7860" }, "hostport", /not a setting of this program; did you mean hostPort\?/],
+  [{ containerName: "-bad" }, "containerName", /Docker container name/],
+];
+
+describe("bad config: one error per stack, every key named", () => {
+  for (const [raw, key, pattern] of BAD) {
+    it(`${key} = ${JSON.stringify(raw[key] ?? "(unset)")}`, () => {
+      const e = problemsOf({ ...base, ...raw });
+      const mine = e.problems.filter((p) => p.key === key);
+      assert.ok(mine.length > 0, `a problem for ${key} in:\n${e.message}`);
+      assert.ok(mine.some((p) => pattern.test(p.message)), `message for ${key} matches ${pattern}:\n${e.message}`);
+      assert.match(e.message, new RegExp(`sdwebui:${key} = `));
+      assert.match(e.message, /fix: (pulumi config (set|rm)|edit the \w+ list)/);
+      assert.match(e.message, /nothing was deployed or changed/);
+      const pw = (raw.apiPassword as string | undefined) ?? PASSWORD;
+      assert.ok(!e.message.includes(pw), "no password in the message");
+    });
+  }
+
+  it("lists every problem at once", () => {
+    const e = problemsOf({ apiPassword: "x:y", hostPort: "-1", gpus: "many", outputsDir: "out", firewallAllowlist: ["nope"] });
+    assert.deepEqual(new Set(e.problems.map((p) => p.key)), new Set(["apiPassword", "hostPort", "gpus", "outputsDir", "firewallAllowlist"]));
+    assert.match(e.message, /has \d+ problems/);
+  });
+
+  it("shows the offending value of a plain key", () => {
+    const e = problemsOf({ ...base, hostPort: "70000" });
+    assert.match(e.message, /sdwebui:hostPort = "70000": must be at most 65535/);
+  });
+
+  it("refuses secrets stored in plain text without showing them", () => {
+    const e = problemsOf({ ...base }, () => false);
+    assert.match(e.message, /sdwebui:apiPassword = \[secret\]: is stored in plain text/);
+    assert.match(e.message, /pulumi config set --secret sdwebui:apiPassword/);
+    assert.ok(!e.message.includes(PASSWORD));
+  });
+});
+
+describe("Pulumi.yaml", () => {
+  it("declares every setting with the schema's type, default and description", () => {
+    const project = parse(readFileSync("Pulumi.yaml", "utf8")) as { name: string; config: unknown; backend: { url: string }; main: string };
+    assert.equal(project.name, "sdwebui");
+    assert.deepEqual(project.config, projectConfigBlock(), "run npm run config:schema");
+    assert.match(project.backend.url, /^file:\/\//);
+    assert.equal(project.main, "dist/infra/index.js");
+  });
+});
