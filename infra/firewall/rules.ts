@@ -21,12 +21,16 @@ export const FirewallInputSchema = z.object({
   tag: z
     .string()
     .regex(TAG_PATTERN, "use 1-48 characters from A-Z a-z 0-9 _ . - starting with a letter or digit, e.g. sdwebui-prod"),
-  port: z.number().int("must be a whole number").min(1, "must be 1-65535").max(65535, "must be 1-65535"),
+  port: z
+    .number({ error: "must be a whole number 1-65535 (the host port the WebUI is published on, e.g. 7860)" })
+    .int("must be a whole number 1-65535, e.g. 7860")
+    .min(1, "must be 1-65535, e.g. 7860")
+    .max(65535, "must be 1-65535, e.g. 7860"),
   /** IPv4/IPv6 networks allowed to reach the port. Empty = deny every remote client. */
   allowlist: z.array(cidrEntry).default([]),
-  backend: z.enum(["iptables", "nftables", "none"]).default("iptables"),
+  backend: z.enum(["iptables", "nftables", "none"], { error: 'must be "iptables" (default), "nftables" or "none"' }).default("iptables"),
   /** How long create waits for dockerd to create DOCKER-USER before failing (iptables backend). */
-  waitForDockerSeconds: z.number().int().min(0).max(600).default(30),
+  waitForDockerSeconds: z.number().int().min(0).max(600, "must be 0-600 seconds").default(30),
 });
 
 export type FirewallInput = z.input<typeof FirewallInputSchema>;
