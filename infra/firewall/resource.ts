@@ -1,0 +1,64 @@
+// Pulumi wiring: one command resource that applies the plan's create script on create *and* update, and
+// runs its delete script on destroy. Because `update` is set, a change of the triggers (the container id)
+// or of the script (port, allowlist) re-runs the atomic create in place: no moment without rules.
+// Tag and backend are part of the resource name, so changing either makes a new resource: Pulumi
+// creates it (new rules) before deleting the old one (old tag's rules), which is the right order.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { shellQuote } from "../shell.js";
+import { firewallPlan, type FirewallInput, type FirewallPlan } from "./rules.js";
+
+export interface DeclareFirewallArgs {
+  input: FirewallInput;
+  /** SSH connection to a remote Docker host; absent = the machine running `pulumi up`. */
+  connection?: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  /** Re-apply when any of these change (pass the container id). */
+  triggers?: pulumi.Input<unknown>[];
+  /** Run the scripts through `sudo -n` (a remote login user that is not root). */
+  sudo?: boolean;
+}
+
+export interface DeclaredFirewall {
+  command?: command.local.Command | command.remote.Command;
+  preview: string;
+  warnings: string[];
+  plan: FirewallPlan;
+}
+
+/** The exact string a remote SSH session runs: always sh, whatever the login shell is. */
+export function remoteWrap(script: string, sudo = false): string {
+  return `${sudo ? "sudo -n " : ""}sh -c ${shellQuote(script)}`;
+}
+
+export function declareFirewall(name: string, args: DeclareFirewallArgs, opts: pulumi.CustomResourceOptions = {}): DeclaredFirewall {
+  const plan = firewallPlan(args.input);
+  const { preview, warnings } = plan;
+  if (plan.settings.backend === "none") {
+    for (const w of warnings) pulumi.log.warn(w);
+    return { preview, warnings, plan };
+  }
+  const resourceName = `${name}-${plan.settings.backend}-${plan.settings.tag}`;
+  const triggers = args.triggers ?? [];
+  if (args.connection !== undefined) {
+    const create = remoteWrap(plan.createScript, args.sudo);
+    const cmd = new command.remote.Command(
+      resourceName,
+      { connection: args.connection, create, update: create, delete: remoteWrap(plan.deleteScript, args.sudo), triggers },
+      opts,
+    );
+    return { command: cmd, preview, warnings, plan };
+  }
+  const wrap = (s: string) => (args.sudo ? remoteWrap(s, true) : s);
+  const cmd = new command.local.Command(
+    resourceName,
+    {
+      interpreter: ["/bin/sh", "-c"],
+      create: wrap(plan.createScript),
+      update: wrap(plan.createScript),
+      delete: wrap(plan.deleteScript),
+      triggers,
+    },
+    opts,
+  );
+  return { command: cmd, preview, warnings, plan };
+}

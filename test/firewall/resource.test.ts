@@ -1,0 +1,91 @@
+// declareFirewall under Pulumi mocks: which command resource it registers and with which inputs.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { before, beforeEach, describe, it } from "node:test";
+import { installMocks, SECRET_SIG, unwrapSecrets, type MockEngine } from "../helpers/pulumi-mocks.js";
+
+type ResourceModule = typeof import("../../infra/firewall/resource.js");
+type Pulumi = typeof import("@pulumi/pulumi");
+
+let engine: MockEngine;
+let fw: ResourceModule;
+let pulumi: Pulumi;
+const settle = () => new Promise((r) => setTimeout(r, 50));
+
+describe("declareFirewall", () => {
+  before(async () => {
+    engine = await installMocks();
+    // Imported after setMocks (pulumi.md §4): nothing may register before the mocks are in place.
+    pulumi = await import("@pulumi/pulumi");
+    fw = await import("../../infra/firewall/resource.js");
+  });
+  beforeEach(() => engine.reset());
+
+  it("local: one command whose create and update apply the rules and whose delete removes them", async () => {
+    const containerId = pulumi.output("c0ffee");
+    const r = fw.declareFirewall("fw", { input: { tag: "lab", port: 7860, allowlist: ["10.0.0.0/8"] }, triggers: [containerId] }, {});
+    await settle();
+    const reg = engine.one("command:local:Command");
+    assert.equal(reg.name, "fw-iptables-lab");
+    assert.equal(reg.inputs.create, r.plan.createScript);
+    assert.equal(reg.inputs.update, r.plan.createScript, "update re-applies in place (atomic), never delete+create");
+    assert.equal(reg.inputs.delete, r.plan.deleteScript);
+    assert.deepEqual(reg.inputs.interpreter, ["/bin/sh", "-c"]);
+    assert.deepEqual(reg.inputs.triggers, ["c0ffee"]);
+    assert.equal(reg.deleteBeforeReplace, false);
+    assert.match(r.preview, /allow 10\.0\.0\.0\/8 to port 7860/);
+    assert.ok(r.command);
+  });
+
+  it("keeps the caller's options (dependsOn, parent)", async () => {
+    const dep = new pulumi.CustomResource("test:index:Dep", "dep", {});
+    fw.declareFirewall("fw2", { input: { tag: "opts", port: 7860 } }, { dependsOn: [dep] });
+    await settle();
+    const reg = engine.byType("command:local:Command").find((x) => x.name === "fw2-iptables-opts")!;
+    assert.ok(reg.dependencies.some((u) => u.endsWith("::dep")), JSON.stringify(reg.dependencies));
+  });
+
+  it("remote: runs sh -c with the quoted script over the (secret) connection", async () => {
+    const connection = { host: "10.231.0.9", user: "deploy", privateKey: pulumi.secret("KEY-DO-NOT-LOG") };
+    const r = fw.declareFirewall("fwr", { input: { tag: "lab", port: 7860, backend: "nftables" }, connection, sudo: true, triggers: ["x"] }, {});
+    await settle();
+    const reg = engine.one("command:remote:Command");
+    assert.equal(reg.name, "fwr-nftables-lab");
+    assert.ok(SECRET_SIG in (reg.inputs.connection as object), "the connection is stored as a secret");
+    assert.equal((unwrapSecrets(reg.inputs.connection) as { host: string }).host, "10.231.0.9");
+    assert.equal(reg.inputs.create, fw.remoteWrap(r.plan.createScript, true));
+    assert.equal(reg.inputs.update, reg.inputs.create);
+    assert.equal(reg.inputs.delete, fw.remoteWrap(r.plan.deleteScript, true));
+    assert.match(String(reg.inputs.create), /^sudo -n sh -c '#!\/bin\/sh\n/);
+    assert.doesNotMatch(JSON.stringify([reg.inputs.create, reg.inputs.delete]), /KEY-DO-NOT-LOG/);
+  });
+
+  it("remoteWrap quotes the script so a POSIX shell receives it byte for byte", () => {
+    const script = fw.declareFirewall("fwq", { input: { tag: "q", port: 1 } }, {}).plan.statusScript;
+    const r = spawnSync("sh", ["-c", `printf %s ${fw.remoteWrap(script).slice("sh -c ".length)}`], { encoding: "utf8" });
+    assert.equal(r.stdout, script);
+  });
+
+  it("changing the tag or backend makes a differently named resource (create new, then delete old)", async () => {
+    fw.declareFirewall("fw", { input: { tag: "a", port: 7860 } }, {});
+    fw.declareFirewall("fw", { input: { tag: "b", port: 7860 } }, {});
+    fw.declareFirewall("fw", { input: { tag: "a", port: 7860, backend: "nftables" } }, {});
+    await settle();
+    const urns = engine.byType("command:local:Command").filter((x) => x.name.startsWith("fw-")).map((x) => x.urn);
+    assert.equal(new Set(urns).size, 3);
+  });
+
+  it("backend none: no resource, a warning", async () => {
+    const r = fw.declareFirewall("fwn", { input: { tag: "lab", port: 7860, backend: "none" } }, {});
+    await settle();
+    assert.equal(r.command, undefined);
+    assert.equal(engine.resources.length, 0);
+    assert.match(r.warnings.join(), /backend "none"/);
+  });
+
+  it("bad input throws before anything is registered, naming the field", async () => {
+    assert.throws(() => fw.declareFirewall("fwx", { input: { tag: "lab;reboot", port: 7860 } }, {}), /firewall\.tag/);
+    await settle();
+    assert.equal(engine.resources.length, 0);
+  });
+});
