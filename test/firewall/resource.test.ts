@@ -38,7 +38,8 @@ describe("declareFirewall", () => {
   });
 
   it("keeps the caller's options (dependsOn, parent)", async () => {
-    const dep = new pulumi.CustomResource("test:index:Dep", "dep", {});
+    const { local } = await import("@pulumi/command");
+    const dep = new local.Command("dep", { create: "true" });
     fw.declareFirewall("fw2", { input: { tag: "opts", port: 7860 } }, { dependsOn: [dep] });
     await settle();
     const reg = engine.byType("command:local:Command").find((x) => x.name === "fw2-iptables-opts")!;
