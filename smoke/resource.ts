@@ -1,0 +1,143 @@
+// The smoke step as a resource of the Pulumi program: a local Command running the compiled CLI with
+// --json. It re-runs when `triggers` change (the lead passes the container and image ids), fails
+// `pulumi up` when the proof fails (non-zero exit), and exposes the proven file path. Passwords and
+// SSH key material reach the CLI only through environment entries marked secret.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { shellJoin } from "../infra/shell.js";
+import { parseCli } from "./config.js";
+import { SmokeError } from "./errors.js";
+
+/** Relative on purpose: local.Command runs in the Pulumi project dir (the repo root); `npm ci` builds dist/. */
+export const SMOKE_CLI = "dist/smoke/cli.js";
+
+export const ENV = {
+  apiPassword: "SD_SMOKE_API_PASSWORD",
+  uiPassword: "SD_SMOKE_UI_PASSWORD",
+  sshKey: "SD_SMOKE_SSH_KEY",
+  knownHosts: "SD_SMOKE_SSH_KNOWN_HOSTS",
+} as const;
+
+export interface SmokeSsh {
+  user: string;
+  host: string;
+  port: number;
+  privateKey?: pulumi.Input<string> /* secret */;
+  /** known_hosts lines for the host (content, not a path). */
+  knownHosts?: string;
+}
+
+export interface SmokeArgs {
+  url: pulumi.Input<string>;
+  username: pulumi.Input<string>;
+  password: pulumi.Input<string> /* secret */;
+  uiUsername?: pulumi.Input<string>;
+  uiPassword?: pulumi.Input<string> /* secret */;
+  exposure: "api-and-ui" | "api-only";
+  hostOutputsDir: string;
+  hostModelsDir: string;
+  containerOutputsDir: string;
+  containerWorkdir: string;
+  expectedUid: number;
+  timeoutSeconds: number;
+  prompt: string;
+  steps: number;
+  width: number;
+  height: number;
+  ssh?: SmokeSsh;
+  /** Container name or id: lets the smoke diagnose failures through the host's docker CLI. */
+  container?: pulumi.Input<string>;
+  triggers: pulumi.Input<unknown>[];
+}
+
+export interface ResolvedNames {
+  url: string;
+  username: string;
+  uiUsername?: string;
+  container?: string;
+}
+
+/**
+ * The CLI's argument list (without `node <cli>`), validated by the CLI's own parser so that a bad
+ * setting fails here with the same message. Secrets are referenced by variable name only.
+ */
+export function smokeCliArgs(a: Omit<SmokeArgs, "url" | "username" | "password" | "uiUsername" | "uiPassword" | "triggers" | "container">, n: ResolvedNames, hasUiPassword: boolean): string[] {
+  const argv = [
+    "--url", n.url,
+    "--username", n.username,
+    "--password-env", ENV.apiPassword,
+    "--exposure", a.exposure,
+    "--outputs-dir", a.hostOutputsDir,
+    "--models-dir", a.hostModelsDir,
+    "--container-outputs-dir", a.containerOutputsDir,
+    "--container-workdir", a.containerWorkdir,
+    "--expected-uid", String(a.expectedUid),
+    "--timeout", String(a.timeoutSeconds),
+    "--prompt", a.prompt,
+    "--steps", String(a.steps),
+    "--width", String(a.width),
+    "--height", String(a.height),
+  ];
+  if (n.uiUsername !== undefined) argv.push("--ui-username", n.uiUsername);
+  if (hasUiPassword) argv.push("--ui-password-env", ENV.uiPassword);
+  if (n.container !== undefined) argv.push("--container", n.container);
+  if (a.ssh) {
+    argv.push("--ssh-host", a.ssh.host, "--ssh-user", a.ssh.user, "--ssh-port", String(a.ssh.port));
+    if (a.ssh.privateKey !== undefined) argv.push("--ssh-identity-env", ENV.sshKey);
+    if (a.ssh.knownHosts !== undefined) argv.push("--ssh-known-hosts-env", ENV.knownHosts);
+  }
+  argv.push("--json");
+  if (!a.hostOutputsDir.startsWith("/")) throw new SmokeError("usage", `smoke hostOutputsDir must be absolute (got "${a.hostOutputsDir}")`);
+  if (!a.hostModelsDir.startsWith("/")) throw new SmokeError("usage", `smoke hostModelsDir must be absolute (got "${a.hostModelsDir}")`);
+  parseCli(argv); // throws a SmokeError naming the flag when a value is out of range
+  return argv;
+}
+
+/** The shell line local.Command runs. */
+export function smokeCommandLine(argv: string[]): string {
+  return shellJoin(["node", SMOKE_CLI, ...argv]);
+}
+
+export function declareSmoke(name: string, args: SmokeArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
+  const create = pulumi
+    .all([args.url, args.username, args.uiUsername, args.container])
+    .apply(([url, username, uiUsername, container]) =>
+      smokeCommandLine(smokeCliArgs(args, { url, username, uiUsername, container }, args.uiPassword !== undefined)),
+    );
+  const environment: Record<string, pulumi.Input<string>> = { [ENV.apiPassword]: pulumi.secret(args.password) };
+  if (args.uiPassword !== undefined) environment[ENV.uiPassword] = pulumi.secret(args.uiPassword);
+  if (args.ssh?.privateKey !== undefined) environment[ENV.sshKey] = pulumi.secret(args.ssh.privateKey);
+  if (args.ssh?.knownHosts !== undefined) environment[ENV.knownHosts] = args.ssh.knownHosts;
+  return new command.local.Command(
+    name,
+    {
+      create,
+      environment,
+      triggers: args.triggers,
+      // The previous run's output is not needed, and keeping it out of the env keeps runs independent.
+      addPreviousOutputInEnv: false,
+    },
+    opts,
+  );
+}
+
+const SmokeStdoutSchema = z.looseObject({ ok: z.literal(true), file: z.string().startsWith("/"), bytes: z.number().int().positive(), seed: z.number().int(), runId: z.string() });
+export type SmokeStdout = z.infer<typeof SmokeStdoutSchema>;
+
+/** Parse the CLI's --json line (the last non-empty stdout line). */
+export function parseSmokeStdout(stdout: string): SmokeStdout {
+  const last = stdout.trim().split("\n").filter((l) => l.trim() !== "").pop() ?? "";
+  let v: unknown;
+  try {
+    v = JSON.parse(last);
+  } catch {
+    throw new Error(`smoke output is not JSON: ${last.slice(0, 200)}`);
+  }
+  return SmokeStdoutSchema.parse(v);
+}
+
+/** The host path of the proven file, as an Output (for a stack output). */
+export function provenFile(smoke: command.local.Command): pulumi.Output<string> {
+  return smoke.stdout.apply((s) => parseSmokeStdout(s).file);
+}
