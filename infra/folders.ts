@@ -5,6 +5,8 @@ import { shellQuote } from "./shell.js";
 
 export interface FoldersInput {
   outputsDir: string;
+  /** Per-container outputs sub-folders (scale-out), each checked like outputsDir. */
+  instanceOutputsDirs?: string[];
   modelsDir: string;
   uid: number;
   gid: number;
@@ -15,12 +17,12 @@ export interface FoldersInput {
 const SAFE_PATH = /^\/[A-Za-z0-9_.@+/-]+$/;
 
 export function folderList(input: FoldersInput): string[] {
-  return [input.outputsDir, input.modelsDir, `${input.modelsDir}/Stable-diffusion`];
+  return [input.outputsDir, ...(input.instanceOutputsDirs ?? []), input.modelsDir, `${input.modelsDir}/Stable-diffusion`];
 }
 
 /** The create script. Inputs are validated again here: this is the boundary to the shell. */
 export function foldersScript(input: FoldersInput): string {
-  for (const d of [input.outputsDir, input.modelsDir])
+  for (const d of [input.outputsDir, ...(input.instanceOutputsDirs ?? []), input.modelsDir])
     if (!SAFE_PATH.test(d) || d.split("/").includes("..")) throw new Error(`folders: "${d}" is not a safe absolute path`);
   for (const n of [input.uid, input.gid]) if (!Number.isInteger(n) || n < 0) throw new Error(`folders: "${n}" is not a uid/gid`);
   const owner = `${input.uid}:${input.gid}`;
@@ -46,7 +48,7 @@ for d in ${dirs}; do
     echo "created $d (owner ${owner})"
   fi
 done
-for d in ${dirs} ${shellQuote(input.outputsDir)}/*; do
+for d in ${dirs} ${[input.outputsDir, ...(input.instanceOutputsDirs ?? [])].map((d) => `${shellQuote(d)}/*`).join(" ")}; do
   [ -d "$d" ] || continue
   writable_by "$d" || fail "$d is owned by $(stat -c '%u:%g mode %a' "$d"), so the WebUI (profile ${input.profile}, uid ${input.uid}) cannot save there; run: sudo chown -R ${owner} $d"
 done

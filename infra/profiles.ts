@@ -32,6 +32,8 @@ export const ProfileSchema = z.object({
   flagsEnvVar: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
   /** Pass `--data-dir <dataRoot>` (for images whose data root is not the install dir). */
   passDataDir: z.boolean().default(false),
+  /** With several containers on one host the models folder is shared; mount it read-only unless the image writes there. */
+  sharedModelsReadOnly: z.boolean().default(true),
   /** Outdir of txt2img samples as the WebUI reports it by default (relative to dataRoot when not absolute). */
   txt2imgOutdir: z.string(),
 });
@@ -57,6 +59,7 @@ export const PRESETS: Record<PresetName, Profile> = {
     flagsVia: "args",
     commandPrefix: [],
     passDataDir: false,
+    sharedModelsReadOnly: true,
     txt2imgOutdir: "outputs/txt2img-images",
   },
   // siutin/stable-diffusion-webui-docker: the command is `bash webui.sh <flags>`; user app (uid 10000).
@@ -72,6 +75,7 @@ export const PRESETS: Record<PresetName, Profile> = {
     flagsVia: "command",
     commandPrefix: ["bash", "webui.sh"],
     passDataDir: false,
+    sharedModelsReadOnly: true,
     txt2imgOutdir: "outputs/txt2img-images",
   },
   // AbdBarho's locally built `sd-auto`: CMD `python -u webui.py --listen --port 7860 ${CLI_ARGS}`,
@@ -89,6 +93,8 @@ export const PRESETS: Record<PresetName, Profile> = {
     commandPrefix: [],
     flagsEnvVar: "CLI_ARGS",
     passDataDir: false,
+    // Its entrypoint creates folders and links under /data/models at every start.
+    sharedModelsReadOnly: false,
     txt2imgOutdir: "/output/txt2img",
   },
 };
@@ -131,6 +137,7 @@ export function resolveProfile(s: {
     commandPrefix: s.profileCommandPrefix ?? [],
     flagsEnvVar: s.profileFlagsEnvVar,
     passDataDir: s.profilePassDataDir ?? false,
+    sharedModelsReadOnly: false,
     txt2imgOutdir: s.profileTxt2imgOutdir ?? "outputs/txt2img-images",
   });
 }

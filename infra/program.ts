@@ -1,17 +1,30 @@
-// The stack: validated settings in, one WebUi component, the stack outputs out. Kept apart from
-// index.ts so tests can evaluate it repeatedly under mocks with different configurations.
+// The stack: validated settings in, one WebUi component per Docker host, the stack outputs out. Kept
+// apart from index.ts so tests can evaluate it repeatedly under mocks with different configurations.
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/load.js";
+import { deploymentPlan } from "./deployment.js";
 import { WebUi } from "./webui.js";
 
 export function deployStack() {
   // Throws one ConfigError listing every problem before any resource is registered.
   const config = loadStackConfig();
-  const webui = new WebUi("sdwebui", { ...config, stack: pulumi.getStack(), project: pulumi.getProject() });
+  const stack = pulumi.getStack();
+  const hosts = deploymentPlan(config.settings, stack);
+  const components = hosts.map(
+    (plan) => new WebUi(plan.key ? `sdwebui-${plan.key}` : "sdwebui", { ...config, plan, stack, project: pulumi.getProject() }),
+  );
+  const endpoints = components.flatMap((c) => c.endpoints);
+  const first = endpoints[0]!;
+  const warnings = components.flatMap((c) => c.warnings);
   return {
-    apiUrl: webui.apiUrl,
-    docsUrl: webui.docsUrl,
-    outputsDir: webui.outputsDir,
-    containerName: webui.containerName,
+    // The first (for a single-container stack, the only) endpoint, under the conventional names.
+    apiUrl: first.apiUrl,
+    docsUrl: first.docsUrl,
+    outputsDir: first.outputsDir,
+    containerName: first.containerName,
+    smokeFile: first.smokeFile,
+    firewall: first.firewall,
+    endpoints: pulumi.output(endpoints.map((e) => ({ ...e }))),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }

@@ -1,56 +1,98 @@
-// The WebUI deployment as one Pulumi component: Docker provider for the configured host, the image,
-// the host folders, the GPU container, and (wired by their own modules) firewall and smoke proof.
+// The WebUI on one Docker host as a Pulumi component: the Docker provider for the host, the image,
+// the host folders, and per container (one, or one per GPU when scaled out) the container, its
+// firewall rules and its smoke proof.
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { dockerHostOf } from "./config/docker-host.js";
-import { gpuRequest } from "./config/gpus.js";
 import type { StackConfig } from "./config/load.js";
 import { containerPlan } from "./container-spec.js";
+import type { HostPlan, InstancePlan } from "./deployment.js";
+import { declareFirewall, remoteWrap } from "./firewall/resource.js";
 import { launchSpec, webuiFlags } from "./flags.js";
 import { foldersScript } from "./folders.js";
-import { resolveProfile } from "./profiles.js";
+import { Profile, resolveProfile } from "./profiles.js";
 import { remoteConnection, sshOpts } from "./remote.js";
+import { declareSmoke, provenFile } from "../smoke/resource.js";
 
 export interface WebUiArgs {
   settings: StackConfig["settings"];
   secrets: StackConfig["secrets"];
-  /** Stack and project names, for labels and the default container name. */
+  /** The host and its containers, from deploymentPlan(). */
+  plan: HostPlan;
+  /** Stack and project names, for labels. */
   stack: string;
   project: string;
 }
 
+/** What a deployed container offers; one per container in the stack outputs. */
+export interface Endpoint {
+  host: string;
+  apiUrl: pulumi.Output<string>;
+  docsUrl: pulumi.Output<string>;
+  containerName: pulumi.Output<string>;
+  outputsDir: string;
+  /** Host path of the image the smoke step proved saved; "" when the smoke step is off. */
+  smokeFile: pulumi.Output<string>;
+  /** What the firewall does for this port, in words (empty allowlists say "deny every remote client"). */
+  firewall: string;
+}
+
 export class WebUi extends pulumi.ComponentResource {
-  readonly apiUrl: pulumi.Output<string>;
-  readonly docsUrl: pulumi.Output<string>;
-  readonly outputsDir: pulumi.Output<string>;
-  readonly containerName: pulumi.Output<string>;
-  readonly container: docker.Container;
-  readonly folders: command.local.Command | command.remote.Command;
+  readonly endpoints: Endpoint[] = [];
+  readonly containers: docker.Container[] = [];
+  readonly warnings: string[] = [];
   readonly image: docker.RemoteImage;
+  readonly folders: command.local.Command | command.remote.Command;
 
   constructor(name: string, args: WebUiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdwebui:index:WebUi", name, {}, opts);
     const s = args.settings;
+    const { host } = args.plan;
     const profile = resolveProfile(s);
-    const gpus = gpuRequest(s.gpus);
-    const host = dockerHostOf(s.dockerHost);
-    const plan = containerPlan(s, profile, gpus, { project: args.project, stack: args.stack });
-    const connection = host.kind === "ssh" ? remoteConnection(host, args.secrets.sshPrivateKey, s.sshKnownHosts) : undefined;
+    const connection = host.kind === "ssh" ? remoteConnection(host, args.secrets.sshPrivateKey, knownHostsFor(s.sshKnownHosts, host.host)) : undefined;
 
-    const provider = new docker.Provider(`${name}-docker`, { host: host.uri, ...(host.kind === "ssh" ? { sshOpts: sshOpts(s.sshKnownHosts) } : {}) }, { parent: this });
-    this.image = new docker.RemoteImage(
-      `${name}-image`,
-      { name: s.image ?? profile.defaultImage, keepLocally: true },
-      { parent: this, provider },
+    const provider = new docker.Provider(
+      `${name}-docker`,
+      { host: host.uri, ...(host.kind === "ssh" ? { sshOpts: sshOpts(knownHostsFor(s.sshKnownHosts, host.host)) } : {}) },
+      { parent: this },
     );
+    this.image = new docker.RemoteImage(`${name}-image`, { name: s.image ?? profile.defaultImage, keepLocally: true }, { parent: this, provider });
 
-    // Host folders: created with the image's owner before the container, never removed on destroy.
-    const script = foldersScript({ outputsDir: s.outputsDir, modelsDir: s.modelsDir, uid: profile.uid, gid: profile.gid, profile: profile.name });
+    // Host folders: created with the image's owner before any container, never removed on destroy.
+    const script = foldersScript({
+      outputsDir: s.outputsDir,
+      instanceOutputsDirs: args.plan.instances.map((i) => i.outputsDir).filter((d) => d !== s.outputsDir),
+      modelsDir: s.modelsDir,
+      uid: profile.uid,
+      gid: profile.gid,
+      profile: profile.name,
+    });
     const folderOpts: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: true };
-    this.folders = connection
-      ? new command.remote.Command(`${name}-folders`, { connection, create: script }, folderOpts)
+    this.folders = connection && host.kind === "ssh"
+      ? new command.remote.Command(`${name}-folders`, { connection, create: remoteWrap(script, host.user !== "root") }, folderOpts)
       : new command.local.Command(`${name}-folders`, { create: script, interpreter: ["/bin/sh", "-c"] }, folderOpts);
+
+    for (const instance of args.plan.instances) this.addInstance(name, instance, args, profile, provider, connection);
+    this.registerOutputs({ endpoints: this.endpoints, warnings: this.warnings });
+  }
+
+  private addInstance(
+    name: string,
+    instance: InstancePlan,
+    args: WebUiArgs,
+    profile: Profile,
+    provider: docker.Provider,
+    connection: command.types.input.remote.ConnectionArgs | undefined,
+  ) {
+    const s = args.settings;
+    const id = instance.key ? `${name}-${instance.key}` : name;
+    const plan = containerPlan(
+      { ...s, hostPort: instance.hostPort, outputsDir: instance.outputsDir, containerName: instance.containerName },
+      profile,
+      instance.gpus,
+      { project: args.project, stack: args.stack },
+    );
+    if (args.plan.sharedModels && profile.sharedModelsReadOnly) plan.mounts[1]!.readOnly = true;
 
     // The flags carry both passwords: derive them inside the secrets so command/envs stay secret.
     const launch = pulumi
@@ -60,11 +102,11 @@ export class WebUi extends pulumi.ComponentResource {
           api: { username: s.apiUsername, password: apiPassword },
           ui: { username: s.uiUsername ?? s.apiUsername, password: uiPassword },
         };
-        return launchSpec(profile, webuiFlags(s, profile, gpus, creds));
+        return launchSpec(profile, webuiFlags(s, profile, instance.gpus, creds));
       });
 
-    this.container = new docker.Container(
-      `${name}-container`,
+    const container = new docker.Container(
+      `${id}-container`,
       {
         image: this.image.imageId,
         name: plan.name,
@@ -94,13 +136,74 @@ export class WebUi extends pulumi.ComponentResource {
         replaceOnChanges: ["healthcheck"],
       },
     );
+    this.containers.push(container);
 
-    const apiHost = s.apiHost ?? (host.kind === "ssh" ? host.host : ["0.0.0.0", "::"].includes(s.bindAddress) ? "127.0.0.1" : s.bindAddress);
-    const base = `http://${apiHost.includes(":") ? `[${apiHost}]` : apiHost}:${s.hostPort}`;
-    this.apiUrl = pulumi.output(base);
-    this.docsUrl = pulumi.output(`${base}/docs`);
-    this.outputsDir = pulumi.output(s.outputsDir);
-    this.containerName = this.container.name;
-    this.registerOutputs({ apiUrl: this.apiUrl, docsUrl: this.docsUrl, outputsDir: this.outputsDir, containerName: this.containerName });
+    // Firewall rules key on the host port; re-applied whenever the container is replaced.
+    const firewall = declareFirewall(
+      `${id}-firewall`,
+      {
+        input: { tag: instance.firewallTag, port: instance.hostPort, allowlist: s.firewallAllowlist, backend: s.firewallBackend },
+        connection,
+        // iptables needs root: a non-root ssh login runs the scripts through sudo -n.
+        sudo: args.plan.host.kind === "ssh" && args.plan.host.user !== "root",
+        triggers: [container.id],
+      },
+      { parent: this, dependsOn: [container] },
+    );
+    this.warnings.push(...firewall.warnings);
+
+    const hostName = args.plan.host.kind === "ssh" ? args.plan.host.host : "localhost";
+    const base = `http://${args.plan.apiHost.includes(":") ? `[${args.plan.apiHost}]` : args.plan.apiHost}:${instance.hostPort}`;
+    let smokeFile: pulumi.Output<string> = pulumi.output("");
+    if (s.smokeEnabled) {
+      const h = args.plan.host;
+      const smoke = declareSmoke(
+        `${id}-smoke`,
+        {
+          url: base,
+          username: s.apiUsername,
+          password: args.secrets.apiPassword,
+          ...(s.exposure === "api-and-ui"
+            ? { uiUsername: s.uiUsername ?? s.apiUsername, uiPassword: args.secrets.uiPassword ?? args.secrets.apiPassword }
+            : {}),
+          exposure: s.exposure,
+          hostOutputsDir: instance.outputsDir,
+          hostModelsDir: s.modelsDir,
+          containerOutputsDir: profile.outputsPath,
+          containerWorkdir: profile.dataRoot,
+          expectedUid: profile.uid,
+          timeoutSeconds: s.smokeTimeoutSeconds,
+          prompt: s.smokePrompt,
+          steps: s.smokeSteps,
+          width: s.smokeWidth,
+          height: s.smokeHeight,
+          ...(h.kind === "ssh"
+            ? { ssh: { user: h.user, host: h.host, port: h.port, privateKey: args.secrets.sshPrivateKey, knownHosts: knownHostsFor(s.sshKnownHosts, h.host) } }
+            : {}),
+          container: container.name,
+          // Re-prove whenever the container or the image is replaced.
+          triggers: [container.id, this.image.imageId],
+        },
+        { parent: this, dependsOn: [container, ...(firewall.command ? [firewall.command] : [])] },
+      );
+      smokeFile = provenFile(smoke);
+    }
+    this.endpoints.push({
+      host: hostName,
+      apiUrl: pulumi.output(base),
+      docsUrl: pulumi.output(`${base}/docs`),
+      containerName: container.name,
+      outputsDir: instance.outputsDir,
+      smokeFile,
+      firewall: firewall.preview,
+    });
   }
+}
+
+/** The known_hosts lines that name `host` (all lines when none name it: the user pinned one key). */
+function knownHostsFor(knownHosts: string | undefined, host: string): string | undefined {
+  if (knownHosts === undefined) return undefined;
+  const lines = knownHosts.split("\n").filter((l) => l.trim() && !l.trim().startsWith("#"));
+  const mine = lines.filter((l) => l.split(" ")[0]!.split(",").some((h) => h === host || h.startsWith(`[${host}]:`)));
+  return (mine.length > 0 ? mine : lines).join("\n");
 }

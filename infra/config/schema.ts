@@ -5,6 +5,7 @@ import { FLAGS_VIA, PRESET_NAMES } from "../profiles.js";
 import { bindAddress, boolean, cidr, containerPath, hostPath, imageRef, integer, list, password, username } from "./fields.js";
 import { gpuSetting } from "./gpus.js";
 import { dockerHost } from "./docker-host.js";
+import { hostEntry } from "./hosts.js";
 import { extraArg } from "./extra-args.js";
 
 /** The Pulumi project name, and so the config namespace (`sdwebui:apiPassword`). */
@@ -56,6 +57,8 @@ export const SettingsSchema = z
     allowInsecureFlags: boolean().default(false).describe("Allow --share, --enable-insecure-extension-access, --allow-code, --ngrok in extraArgs"),
 
     dockerHost: dockerHost.default("unix:///var/run/docker.sock").describe("Docker host: unix:///path or ssh://user@host[:port]"),
+    hosts: list(hostEntry).default([])
+      .describe("Scale-out: Docker hosts with GPU ids, one container per GPU, e.g. [ssh://ops@gpu-1#0,1]; replaces dockerHost and gpus"),
     sshPrivateKey: z.string().optional().describe("ssh hosts: private key (secret); default: the ssh agent"),
     sshKnownHosts: z.string().optional().describe("ssh hosts: known_hosts line(s) for the host; default: ~/.ssh/known_hosts"),
 
@@ -69,8 +72,8 @@ export const SettingsSchema = z
     smokePrompt: z.string().min(1).max(500).regex(/^[^\x00-\x1f]*$/, "must be one line of text").default("a lighthouse on a cliff at dawn")
       .describe("Prompt of the proof image (a unique run id is appended)"),
     smokeSteps: integer(1, 150, "sampling steps").default(4).describe("Sampling steps of the proof image"),
-    smokeWidth: integer(64, 2048, "pixels").default(256).describe("Width of the proof image"),
-    smokeHeight: integer(64, 2048, "pixels").default(256).describe("Height of the proof image"),
+    smokeWidth: integer(64, 2048, "pixels").refine((n) => n % 8 === 0, "must be a multiple of 8").default(256).describe("Width of the proof image"),
+    smokeHeight: integer(64, 2048, "pixels").refine((n) => n % 8 === 0, "must be a multiple of 8").default(256).describe("Height of the proof image"),
   })
   .strict();
 

@@ -47,7 +47,7 @@ export function formatProblems(problems: Problem[], ns: string, raw: RawSettings
   return lines.join("\n");
 }
 
-const LIST_KEYS = ["extraArgs", "firewallAllowlist", "profileCommandPrefix"];
+const LIST_KEYS = ["extraArgs", "firewallAllowlist", "profileCommandPrefix", "hosts"];
 
 function setFix(key: string): string {
   if (LIST_KEYS.includes(key)) return `edit the ${key} list in Pulumi.<stack>.yaml, or pulumi config set --path '<ns>:${key}[0]' <value>`;
@@ -91,7 +91,20 @@ function crossProblems(raw: RawSettings): Problem[] {
       if (typeof raw[k] === "string" && /['"\\$`*?[\]{}~;&|<>()#!]/.test(raw[k] as string))
         add(k, "contains a character that the shell in this image would expand in its flags variable (quotes, \\ $ ` * ? [ ] { } ~ ; & | < > ( ) # !); use letters, digits and + / = - _ . @ %", setFix(k));
   const host = typeof raw.dockerHost === "string" ? parseDockerHost(raw.dockerHost) : undefined;
-  const local = raw.dockerHost === undefined || (typeof host === "object" && host.kind === "unix");
+  const hosts = z.array(z.string()).safeParse(typeof raw.hosts === "string" ? safeJson(raw.hosts) : raw.hosts ?? []);
+  const hostList = hosts.success ? hosts.data : [];
+  const anySsh = hostList.some((h) => h.startsWith("ssh://")) || (typeof host === "object" && host.kind === "ssh");
+  const local = !anySsh;
+  if (hostList.length > 0) {
+    for (const k of ["dockerHost", "gpus", "containerName"] as const)
+      if (raw[k] !== undefined) add(k, "is not used with hosts (each hosts entry names its Docker host and GPUs)", `pulumi config rm <ns>:${k}`);
+    const bare = hostList.map((h) => h.slice(0, h.lastIndexOf("#")));
+    const dup = bare.find((h, i) => bare.indexOf(h) !== i);
+    if (dup) add("hosts", `lists ${dup} twice; give each host once with all its GPU ids`, setFix("hosts"));
+    const most = Math.max(...hostList.map((h) => (h.includes("#cpu:") ? Number(h.split("#cpu:")[1]) : h.slice(h.lastIndexOf("#") + 1).split(",").length)));
+    const port = Number(raw.hostPort ?? 7860);
+    if (Number.isInteger(port) && port + most - 1 > 65535) add("hostPort", `leaves no room for ${most} consecutive ports (hostPort + n - 1 must be at most 65535)`, setFix("hostPort"));
+  }
   for (const k of ["sshPrivateKey", "sshKnownHosts"] as const)
     if (local && raw[k] !== undefined) add(k, "is only used with an ssh:// dockerHost", `pulumi config rm <ns>:${k}`);
   if (raw.exposure === "api-only")

@@ -42,7 +42,7 @@ function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: 
       break;
     case "command:local:Command":
     case "command:remote:Command":
-      state.stdout = typeof args.inputs.create === "string" && args.inputs.create.includes("smoke") ? '{"ok":true,"file":"/mock/proof.png"}' : "";
+      state.stdout = typeof args.inputs.create === "string" && args.inputs.create.includes("smoke") ? '{"ok":true,"file":"/mock/outputs/txt2img-images/2026-01-01/00000-42.png","bytes":1234,"seed":42,"runId":"mock"}' : "";
       state.stderr = "";
       break;
   }

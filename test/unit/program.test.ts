@@ -179,6 +179,43 @@ describe("secrets and outputs", () => {
   });
 });
 
+describe("firewall and smoke wiring", () => {
+  const cmds = () => engine.byType("command:local:Command");
+  it("the firewall re-applies when the container is replaced and deletes its rules on destroy", async () => {
+    const { container } = await evaluate({ firewallAllowlist: ["10.20.0.0/16"] });
+    const fw = cmds().find((r) => r.name.includes("-firewall-"))!;
+    const i = inputsOf(fw);
+    assert.match(String(i.create), /DOCKER-USER/);
+    assert.equal(i.update, i.create);
+    assert.match(String(i.delete), /sdwebui-dev/);
+    assert.match(String(i.create), /10\.20\.0\.0\/16/);
+    assert.deepEqual(i.triggers, ["sdwebui-container-id"], "the container id: a replaced container re-applies the rules");
+    assert.ok(fw.dependencies.includes(container.urn));
+  });
+
+  it("the smoke runs after the container and the firewall, re-runs on container or image replacement, password only in secret env", async () => {
+    const { container, outputs } = await evaluate({});
+    const smoke = cmds().find((r) => r.name.endsWith("-smoke"))!;
+    const fw = cmds().find((r) => r.name.includes("-firewall-"))!;
+    assert.ok(smoke.dependencies.includes(container.urn) && smoke.dependencies.includes(fw.urn));
+    const i = inputsOf(smoke);
+    assert.match(String(i.create), /^node dist\/smoke\/cli\.js --url http:\/\/127\.0\.0\.1:7860 .*--password-env \S+ .*--outputs-dir \/srv\/sd-webui\/outputs .*--json$/);
+    assert.ok(!String(i.create).includes(PASSWORD));
+    assert.deepEqual(i.triggers, ["sdwebui-container-id", `sha256:${"ab".repeat(32)}`]);
+    assert.ok(!visiblePart(smoke.inputs).includes(PASSWORD));
+    assert.ok(JSON.stringify(unwrapSecrets(smoke.inputs.environment)).includes(PASSWORD));
+    assert.equal(outputs.smokeFile, "/mock/outputs/txt2img-images/2026-01-01/00000-42.png");
+    assert.match(String(outputs.firewall), /deny every remote client/);
+  });
+
+  it("smokeEnabled false and firewallBackend none register neither, and say so", async () => {
+    const { outputs } = await evaluate({ smokeEnabled: "false", firewallBackend: "none" });
+    assert.equal(cmds().length, 1, "only the folders command");
+    assert.equal(outputs.smokeFile, "");
+    assert.ok((outputs.warnings as string[]).some((w) => /firewall/i.test(w)));
+  });
+});
+
 describe("bad config", () => {
   it("registers nothing and throws one error naming every bad key", async () => {
     engine.reset();

@@ -1,0 +1,68 @@
+// Where the containers go: one host and one container by default; with the `hosts` setting, one
+// container per listed GPU on each host, each on its own port and outputs sub-folder. Pure.
+import { DockerHost, dockerHostOf } from "./config/docker-host.js";
+import { GpuRequest, gpuRequest } from "./config/gpus.js";
+import { hostEntryOf } from "./config/hosts.js";
+import type { PublicSettings } from "./config/validate.js";
+import { defaultContainerName } from "./container-spec.js";
+
+export interface InstancePlan {
+  /** Suffix of resource names; "" for the single-container stack (keeps its names short and stable). */
+  key: string;
+  gpus: GpuRequest;
+  hostPort: number;
+  outputsDir: string;
+  containerName: string;
+  /** Firewall tag: unique per host and port, limited to [A-Za-z0-9_.-]. */
+  firewallTag: string;
+}
+
+export interface HostPlan {
+  key: string;
+  host: DockerHost;
+  /** Address the program uses to reach this host's API ports. */
+  apiHost: string;
+  instances: InstancePlan[];
+  /** Several containers share the models folder: mount it read-only where the profile allows. */
+  sharedModels: boolean;
+}
+
+type PlanSettings = Pick<PublicSettings, "hosts" | "dockerHost" | "gpus" | "hostPort" | "outputsDir" | "containerName" | "apiHost" | "bindAddress">;
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "host";
+
+function defaultApiHost(s: PlanSettings, host: DockerHost): string {
+  if (s.apiHost) return s.apiHost;
+  if (host.kind === "ssh") return host.host;
+  return ["0.0.0.0", "::"].includes(s.bindAddress) ? "127.0.0.1" : s.bindAddress;
+}
+
+export function deploymentPlan(s: PlanSettings, stack: string): HostPlan[] {
+  const baseName = s.containerName ?? defaultContainerName(stack);
+  const baseTag = baseName.slice(0, 40);
+  if (s.hosts.length === 0) {
+    const host = dockerHostOf(s.dockerHost);
+    const instance = { key: "", gpus: gpuRequest(s.gpus), hostPort: s.hostPort, outputsDir: s.outputsDir, containerName: baseName, firewallTag: baseTag };
+    return [{ key: "", host, apiHost: defaultApiHost(s, host), instances: [instance], sharedModels: false }];
+  }
+  const used = new Set<string>();
+  return s.hosts.map((entry) => {
+    const { host, slots } = hostEntryOf(entry);
+    let key = host.kind === "ssh" ? slug(host.host) : "local";
+    for (let n = 2; used.has(key); n++) key = `${key}-${n}`;
+    used.add(key);
+    const instances = slots.map((gpus, i): InstancePlan => {
+      const slot = gpus.kind === "devices" ? `gpu${slug(gpus.ids[0]!)}` : `cpu${i}`;
+      const hostPort = s.hostPort + i;
+      return {
+        key: `${key}-${slot}`,
+        gpus,
+        hostPort,
+        outputsDir: `${s.outputsDir}/${slot}`,
+        containerName: `${baseName}-${slot}`.slice(0, 63),
+        firewallTag: `${baseTag}-${hostPort}`,
+      };
+    });
+    return { key, host, apiHost: host.kind === "ssh" && !s.apiHost ? host.host : defaultApiHost(s, host), instances, sharedModels: instances.length > 1 };
+  });
+}
