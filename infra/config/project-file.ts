@@ -32,3 +32,12 @@ export function projectConfigBlock(): Record<string, ConfigDeclaration> {
   }
   return out;
 }
+
+/** The README's settings table, from the same declarations. */
+export function settingsMarkdownTable(): string {
+  const rows = Object.entries(projectConfigBlock()).map(([key, d]) => {
+    const def = d.default === undefined ? (d.secret ? "(secret)" : "—") : `\`${JSON.stringify(d.default)}\``;
+    return `| \`${key}\` | ${d.type}${d.secret ? ", secret" : ""} | ${def} | ${d.description.replaceAll("|", "\\|")} |`;
+  });
+  return ["| setting | type | default | what it does |", "|---|---|---|---|", ...rows].join("\n");
+}

@@ -143,3 +143,10 @@ describe("Pulumi.yaml", () => {
     assert.equal(project.main, "dist/infra/index.js");
   });
 });
+
+describe("README", () => {
+  it("documents every setting (npm run config:schema writes the table)", async () => {
+    const { settingsMarkdownTable } = await import("../../infra/config/project-file.js");
+    assert.ok(readFileSync("README.md", "utf8").includes(settingsMarkdownTable()), "run npm run config:schema");
+  });
+});
