@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 npx tsc -p test/standin/tsconfig.build.json --outDir "$work/js"
 
 # 2. Same inputs (compiled JS + node binary identity) → same image: nothing to do.
-build_id="$( (cat "$work"/js/*.js; stat -c '%n %s %Y' "$node_bin") | sha256sum | cut -c1-16)"
+build_id="$( (cat "$work"/js/*.js "$0"; stat -c '%n %s %Y' "$node_bin") | sha256sum | cut -c1-16)"
 if [ "${STANDIN_FORCE:-}" != 1 ] && docker image inspect "$image" --format '{{range .Config.Env}}{{println .}}{{end}}' 2>/dev/null | grep -qx "STANDIN_BUILD=$build_id"; then
   echo "standin-image: $image is up to date (build $build_id)"
   exit 0
@@ -32,7 +32,7 @@ mkdir -p "$rootfs/usr/bin" "$rootfs/opt/standin" "$rootfs/etc" "$rootfs/tmp" "$r
 mkdir -p "$rootfs$root_dir/outputs" "$rootfs$root_dir/models/Stable-diffusion"
 chmod 1777 "$rootfs/tmp"
 strip --strip-all -o "$rootfs/usr/bin/node" "$node_bin"
-ldd "$node_bin" | awk '/=> \//{print $3} /^\s*\/lib/{print $1}' | while read -r lib; do
+ldd "$node_bin" | awk '/=> \//{print $3} /^[[:space:]]*\/lib/{print $1}' | while read -r lib; do
   mkdir -p "$rootfs$(dirname "$lib")"
   cp -L "$lib" "$rootfs$lib"
 done
