@@ -111,7 +111,7 @@ async function createWithHealthcheck(name: string, o: StandinContainerOpts, cpor
     ...(o.modelsHostDir ? [`${path.resolve(o.modelsHostDir)}:${STANDIN_ROOT}/models`] : []),
   ];
   const c = await engine("POST", `/containers/create?name=${encodeURIComponent(name)}`, {
-    Image: STANDIN_IMAGE, Cmd: o.entrypoint ? [...o.entrypoint.slice(1), ...args] : args,
+    Image: STANDIN_IMAGE, Cmd: [...(o.entrypoint?.slice(1) ?? []), ...(o.args ?? [])],
     ...(o.entrypoint ? { Entrypoint: [o.entrypoint[0]] } : {}), Env: Object.entries(o.env ?? {}).map(([k, v]) => `${k}=${v}`),
     ...(o.user ? { User: o.user } : {}), ExposedPorts: { [`${cport}/tcp`]: {} },
     Healthcheck: { Test: o.healthcheck, Interval: 1e9, Timeout: 10e9, Retries: 3, StartPeriod: 0 },
