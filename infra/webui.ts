@@ -10,6 +10,7 @@ import type { HostPlan, InstancePlan } from "./deployment.js";
 import { declareFirewall, remoteWrap } from "./firewall/resource.js";
 import { launchSpec, webuiFlags } from "./flags.js";
 import { foldersScript } from "./folders.js";
+import { portCheckScript } from "./preflight.js";
 import { Profile, resolveProfile } from "./profiles.js";
 import { remoteConnection, sshOpts } from "./remote.js";
 import { declareSmoke, provenFile } from "../smoke/resource.js";
@@ -105,6 +106,13 @@ export class WebUi extends pulumi.ComponentResource {
         return launchSpec(profile, webuiFlags(s, profile, instance.gpus, creds));
       });
 
+    // Catch a taken host port before Docker does (it would leave a half-created container behind).
+    const check = portCheckScript({ port: instance.hostPort, containerName: plan.name, setting: "sdwebui:hostPort" });
+    const preflight =
+      connection && args.plan.host.kind === "ssh"
+        ? new command.remote.Command(`${id}-preflight`, { connection, create: remoteWrap(check) }, { parent: this })
+        : new command.local.Command(`${id}-preflight`, { create: check, interpreter: ["/bin/sh", "-c"] }, { parent: this });
+
     const container = new docker.Container(
       `${id}-container`,
       {
@@ -129,7 +137,7 @@ export class WebUi extends pulumi.ComponentResource {
       {
         parent: this,
         provider,
-        dependsOn: [this.folders],
+        dependsOn: [this.folders, preflight],
         // A fixed name and port: the old container must go before the new one can start.
         deleteBeforeReplace: true,
         // The provider records a new healthcheck without applying it; replace so it takes effect.

@@ -46,7 +46,10 @@ describe("resources", () => {
     assert.match(String(inputsOf(container).image), /^sha256:/);
     assert.ok(container.provider.startsWith(provider.urn));
     const folders = engine.byType("command:local:Command").find((r) => r.name.endsWith("-folders"))!;
+    const preflight = engine.byType("command:local:Command").find((r) => r.name.endsWith("-preflight"))!;
     assert.ok(container.dependencies.includes(folders.urn));
+    assert.ok(container.dependencies.includes(preflight.urn), "the port is checked before the container");
+    assert.match(String(inputsOf(preflight).create), /port=7860/);
     assert.equal(inputsOf(engine.one("docker:index/remoteImage:RemoteImage")).keepLocally, true);
     assert.equal(inputsOf(engine.one("docker:index/remoteImage:RemoteImage")).name, "universonic/stable-diffusion-webui:full");
   });
@@ -210,7 +213,7 @@ describe("firewall and smoke wiring", () => {
 
   it("smokeEnabled false and firewallBackend none register neither, and say so", async () => {
     const { outputs } = await evaluate({ smokeEnabled: "false", firewallBackend: "none" });
-    assert.equal(cmds().length, 1, "only the folders command");
+    assert.deepEqual(cmds().map((r) => r.name), ["sdwebui-folders", "sdwebui-preflight"], "only the folders and port preflight commands");
     assert.equal(outputs.smokeFile, "");
     assert.ok((outputs.warnings as string[]).some((w) => /firewall/i.test(w)));
   });
