@@ -48,7 +48,8 @@ function buildFallback(): void {
 
 /** The image to run and the arguments that make it listen on 8080 inside. */
 export function targetImage(): { image: string; args: string[] } {
-  if (exists(STANDIN)) return { image: STANDIN, args: ["--listen"] };
+  // The stand-in's ENTRYPOINT already carries --listen --port 8080 (the universonic profile).
+  if (exists(STANDIN)) return { image: STANDIN, args: [] };
   if (!exists(FALLBACK)) buildFallback();
   return { image: FALLBACK, args: [] };
 }

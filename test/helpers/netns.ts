@@ -55,11 +55,14 @@ export function removeStaleNamespaces(): void {
   }
 }
 
-function freeIndex(): number {
-  const links = ip(["-o", "link", "show"]);
-  const addrs = ip(["-o", "addr", "show"]);
-  for (let n = 1; n < 250; n++) {
-    if (!links.includes(`${PREFIX}${n}h`) && !addrs.includes(`10.231.${n}.`)) return n;
+/** Claim a free index by creating its veth pair: `ip link add` fails if another run took the name. */
+function claimIndex(): number {
+  const start = 1 + Math.floor(Math.random() * 249);
+  for (let i = 0; i < 249; i++) {
+    const n = 1 + ((start + i) % 249);
+    if (ip(["-o", "addr", "show"]).includes(`10.231.${n}.`)) continue;
+    const r = spawnSync("ip", ["link", "add", `${PREFIX}${n}h`, "type", "veth", "peer", "name", `${PREFIX}${n}n`], { timeout: 10_000 });
+    if (r.status === 0) return n;
   }
   throw new Error("no free 10.231.N.0/24 test subnet (1-249 all in use): remove stale sdfw* links");
 }
@@ -75,7 +78,7 @@ req.on("error", (e) => { clearTimeout(timer); console.log("ERR " + (e.code || e.
 
 export function createNetns(): NetnsClient {
   removeStaleNamespaces();
-  const n = freeIndex();
+  const n = claimIndex();
   const name = `${PREFIX}-${process.pid}-${n}`;
   const hostIf = `${PREFIX}${n}h`;
   const nsIf = `${PREFIX}${n}n`;
@@ -91,7 +94,6 @@ export function createNetns(): NetnsClient {
   };
   try {
     ip(["netns", "add", name]);
-    ip(["link", "add", hostIf, "type", "veth", "peer", "name", nsIf]);
     ip(["link", "set", nsIf, "netns", name]);
     ip(["addr", "add", `${c.hostV4}/24`, "dev", hostIf]);
     ip(["-6", "addr", "add", `${c.hostV6}/64`, "dev", hostIf, "nodad"]);
