@@ -47,6 +47,8 @@ export interface RunOpts {
   env?: Record<string, string>;
   /** Mount the outputs folder (default true). */
   mountOutputs?: boolean;
+  /** Replace the image's ENTRYPOINT (e.g. to start without --listen). */
+  entrypoint?: string;
 }
 
 /** Start the stand-in image (ENTRYPOINT already has --listen --port 8080; args are appended). */
@@ -55,6 +57,7 @@ export function startContainer(t: { after: (f: () => void) => void }, dirs: Dirs
   const argv = ["run", "-d", "--name", name, "-p", "127.0.0.1::8080", "-v", `${dirs.models}:${ROOT}/models`];
   if (o.mountOutputs !== false) argv.push("-v", `${dirs.outputs}:${ROOT}/outputs`);
   for (const [k, v] of Object.entries(o.env ?? {})) argv.push("-e", `${k}=${v}`);
+  if (o.entrypoint !== undefined) argv.push("--entrypoint", o.entrypoint);
   argv.push(STANDIN_IMAGE, ...o.args);
   t.after(() => {
     try {

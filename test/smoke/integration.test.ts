@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import type { TestContext } from "node:test";
 import { requireDocker } from "../helpers/docker.js";
-import { API_PW, LOCKED, ROOT, UI_PW, imagePresent, makeDirs, runSmokeCli, smokeArgs, startContainer } from "./harness.js";
+import { API_PW, LOCKED, ROOT, STANDIN_IMAGE, UI_PW, imagePresent, makeDirs, runSmokeCli, smokeArgs, startContainer } from "./harness.js";
 import type { CliResult } from "./harness.js";
 
 function ready(t: TestContext): boolean {
@@ -220,11 +220,14 @@ test("wrong UI password: file-serve (31)", async (t) => {
   expectFailure(r, 31, "file-serve", /UI login .*failed with 400.*--gradio-auth/);
 });
 
-test("WebUI bound to 127.0.0.1 inside the container: listen-localhost (12)", async (t) => {
+test("no --listen (WebUI bound to 127.0.0.1 inside the container): listen-localhost (12)", async (t) => {
   if (!ready(t)) return;
   const dirs = makeDirs(t);
-  // --server-name overrides --listen as the bind host (a1111-api.md §1): same symptom as a missing --listen.
-  const c = startContainer(t, dirs, { args: [...LOCKED, "--server-name", "127.0.0.1"] });
+  // The image's ENTRYPOINT without --listen: the WebUI binds 127.0.0.1:8080 inside the container.
+  const entry = JSON.parse(execFileSync("docker", ["image", "inspect", "-f", "{{json .Config.Entrypoint}}", STANDIN_IMAGE], { encoding: "utf8" })) as string[];
+  const [program, ...rest] = entry.filter((a) => a !== "--listen");
+  assert.ok(program && entry.includes("--listen"), `unexpected ENTRYPOINT ${JSON.stringify(entry)}`);
+  const c = startContainer(t, dirs, { entrypoint: program, args: [...rest, ...LOCKED] });
   const r = await runSmokeCli(smokeArgs(c, dirs, ["--container", c.name, "--timeout", "4"]));
   expectFailure(r, 12, "listen-localhost", /listens on 127\.0\.0\.1:8080 only.*start the WebUI with --listen/);
   const r2 = await runSmokeCli(smokeArgs(c, dirs, ["--timeout", "3"]));
