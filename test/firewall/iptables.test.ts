@@ -122,7 +122,7 @@ describe("iptables backend on real iptables with a real container", { skip, time
   });
 
   it("applies and removes 50 CIDRs as one transaction each", (t) => {
-    const many = Array.from({ length: 50 }, (_, i) => `10.232.${i}.0/24`);
+    const many = Array.from({ length: 50 }, (_, i) => `198.18.${i}.0/24`); // benchmark range, never routed here
     const applied = applyFirewall(plan([...many, a.netV4]));
     assert.equal(tagged("iptables", tag).length, 53);
     assert.equal(v4(a), "200");

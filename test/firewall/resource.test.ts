@@ -61,10 +61,14 @@ describe("declareFirewall", () => {
     assert.doesNotMatch(JSON.stringify([reg.inputs.create, reg.inputs.delete]), /KEY-DO-NOT-LOG/);
   });
 
-  it("remoteWrap quotes the script so a POSIX shell receives it byte for byte", () => {
-    const script = fw.declareFirewall("fwq", { input: { tag: "q", port: 1 } }, {}).plan.statusScript;
-    const r = spawnSync("sh", ["-c", `printf %s ${fw.remoteWrap(script).slice("sh -c ".length)}`], { encoding: "utf8" });
-    assert.equal(r.stdout, script);
+  it("remoteWrap survives the remote login shell: sshd runs `$SHELL -c <command>` (dash or bash)", () => {
+    const script = `#!/bin/sh\nprintf '%s|' "it's" '$HOME' "\\n"\necho "$(printf x)"\n`;
+    const direct = spawnSync("sh", ["-c", script], { encoding: "utf8" }).stdout;
+    for (const shell of ["sh", "bash"]) {
+      const r = spawnSync(shell, ["-c", fw.remoteWrap(script)], { encoding: "utf8", timeout: 10_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, direct, shell);
+    }
   });
 
   it("changing the tag or backend makes a differently named resource (create new, then delete old)", async () => {
