@@ -2,7 +2,7 @@
 // (A and B), rules applied and removed with the plan's own scripts. Traffic goes only to the host end
 // of each namespace's veth and to loopback.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { firewallPlan, type FirewallInput } from "../../infra/firewall/rules.js";
 import { applyFirewall, deleteFirewall } from "../../infra/firewall/runner.js";
@@ -24,6 +24,24 @@ function tagged(bin: "iptables" | "ip6tables", t: string): string[] {
   return execFileSync(bin, ["-t", table, "-S", chain], { encoding: "utf8" })
     .split("\n")
     .filter((l) => l.includes(`--comment "${t}" `) || l.includes(`--comment ${t} `));
+}
+
+// Inside a namespace: one keep-alive connection; every stdin line sends one more request on it.
+const KEEPALIVE = `
+const s = require("net").connect({ host: process.argv[1], port: Number(process.argv[2]) });
+const req = "GET /internal/ping HTTP/1.1\\r\\nHost: t\\r\\nConnection: keep-alive\\r\\n\\r\\n";
+s.on("connect", () => s.write(req));
+s.on("data", (d) => { for (const _ of String(d).match(/HTTP\\/1\\.1 200/g) || []) console.log("RESP"); });
+s.on("error", (e) => console.log("ERR " + e.code));
+process.stdin.on("data", () => s.write(req));
+setTimeout(() => process.exit(0), 20000);
+`;
+
+/** Lines the keep-alive client printed, polled until `count` RESP lines or `ms` elapse. */
+async function waitLines(out: string[], count: number, ms: number): Promise<number> {
+  const end = Date.now() + ms;
+  while (Date.now() < end && out.filter((l) => l === "RESP").length < count) await new Promise((r) => setTimeout(r, 50));
+  return out.filter((l) => l === "RESP").length;
 }
 
 describe("iptables backend on real iptables with a real container", { skip, timeout: 240_000 }, () => {
@@ -83,6 +101,23 @@ describe("iptables backend on real iptables with a real container", { skip, time
     assert.match(v4(a), /^ERR/);
     assert.equal(v6(b), "200");
     assert.match(v6(a), /^ERR/);
+  });
+
+  it("a client removed from the list loses the connection it already has", async () => {
+    applyFirewall(plan([a.netV4, b.netV4]));
+    const client = spawn("ip", ["netns", "exec", a.name, process.execPath, "-e", KEEPALIVE, a.hostV4, String(port)]);
+    const out: string[] = [];
+    client.stdout.on("data", (d: Buffer) => out.push(...d.toString().split("\n").filter(Boolean)));
+    try {
+      assert.equal(await waitLines(out, 1, 5000), 1, "first request answered");
+      client.stdin.write("\n");
+      assert.equal(await waitLines(out, 2, 5000), 2, "second request on the same connection answered");
+      applyFirewall(plan([b.netV4]));
+      client.stdin.write("\n");
+      assert.equal(await waitLines(out, 3, 1500), 2, "after removal from the list the open connection gets nothing");
+    } finally {
+      client.kill();
+    }
   });
 
   it("still protects after the container is removed and recreated", async () => {
