@@ -9,12 +9,16 @@ export interface Registered {
   type: string;
   name: string;
   urn: string;
+  /** The id the mock "provider" returned (what dependents see as `resource.id`). */
+  id: string;
   custom: boolean;
   parent: string;
   provider: string;
   /** Inputs as the engine would see them: secrets are wrapped `{[SECRET_SIG]: ..., value}`. */
   inputs: Record<string, unknown>;
   dependencies: string[];
+  /** Per input, the resources its value came from (Pulumi uses these to find dependents to replace). */
+  propertyDependencies: Record<string, string[]>;
   deleteBeforeReplace: boolean;
   retainOnDelete: boolean;
   replaceOnChanges: string[];
@@ -29,7 +33,7 @@ export interface MockEngine {
 }
 
 /** State the mock "provider" returns: inputs echoed, plus the computed outputs the program reads. */
-function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+function mockState(args: pulumi.runtime.MockResourceArgs): MockState {
   const state: Record<string, unknown> = { ...args.inputs };
   switch (args.type) {
     case "docker:index/remoteImage:RemoteImage":
@@ -49,11 +53,21 @@ function mockState(args: pulumi.runtime.MockResourceArgs): { id: string; state: 
   return { id: `${args.name}-id`, state };
 }
 
-export async function installMocks(opts: { project?: string; stack?: string; preview?: boolean } = {}): Promise<MockEngine> {
+export type MockState = { id: string; state: Record<string, unknown> };
+
+export interface InstallOptions {
+  project?: string;
+  stack?: string;
+  preview?: boolean;
+  /** Replaces the default mock "provider" answer (e.g. the e2e harness returns the real local image id). */
+  newResource?: (args: pulumi.runtime.MockResourceArgs, fallback: MockState) => MockState;
+}
+
+export async function installMocks(opts: InstallOptions = {}): Promise<MockEngine> {
   const resources: Registered[] = [];
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => mockState(args),
+      newResource: (args) => (opts.newResource ? opts.newResource(args, mockState(args)) : mockState(args)),
       call: (args) => {
         throw new Error(`unexpected invoke ${args.token}: the program should not call providers at evaluation time`);
       },
@@ -64,18 +78,21 @@ export async function installMocks(opts: { project?: string; stack?: string; pre
   );
   type Req = {
     getType(): string; getName(): string; getCustom(): boolean; getParent(): string; getProvider(): string;
-    getObject(): unknown; getDependenciesList(): string[]; getDeletebeforereplace(): boolean;
+    getObject(): unknown; getDependenciesList(): string[];
+    getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void }; getDeletebeforereplace(): boolean;
     getRetainondelete(): boolean | undefined; getReplaceonchangesList(): string[]; getIgnorechangesList(): string[];
   };
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: (err: unknown, res?: { getUrn(): string }) => void): unknown };
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: (err: unknown, res?: { getUrn(): string; getId(): string }) => void): unknown };
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) =>
     original(req, (err, res) => {
       if (!err && res) {
         const inputs = pulumi.runtime.deserializeProperties(req.getObject() as never) as Record<string, unknown>;
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((v, k) => { propertyDependencies[k] = v.getUrnsList(); });
         resources.push({
-          type: req.getType(), name: req.getName(), urn: res.getUrn(), custom: req.getCustom(), parent: req.getParent(),
-          provider: req.getProvider(), inputs, dependencies: req.getDependenciesList(),
+          type: req.getType(), name: req.getName(), urn: res.getUrn(), id: res.getId(), custom: req.getCustom(), parent: req.getParent(),
+          provider: req.getProvider(), inputs, dependencies: req.getDependenciesList(), propertyDependencies,
           deleteBeforeReplace: req.getDeletebeforereplace(), retainOnDelete: req.getRetainondelete() ?? false,
           replaceOnChanges: req.getReplaceonchangesList(), ignoreChanges: req.getIgnorechangesList(),
         });

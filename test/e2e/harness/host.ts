@@ -1,0 +1,111 @@
+// Host-side checks and clean-up for the end-to-end tests: file hashes, the firewall rules carrying a
+// stack's tag, containers labelled with a stack, the compiled smoke CLI, bounded HTTP probes.
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import { request } from "node:http";
+import * as path from "node:path";
+import { REPO_ROOT } from "./local-command.js";
+
+/** relative path -> sha256 of every regular file under dir. */
+export function hashTree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.set(path.relative(dir, p), createHash("sha256").update(fs.readFileSync(p)).digest("hex"));
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return out;
+}
+
+const hasComment = (line: string, tag: string) => {
+  const words = line.split(/\s+/);
+  const i = words.indexOf("--comment");
+  return i >= 0 && (words[i + 1] === tag || words[i + 1] === `"${tag}"`);
+};
+
+/** The live rules whose comment is exactly `tag`: IPv4 DOCKER-USER and IPv6 mangle PREROUTING. */
+export function taggedRules(tag: string): string[] {
+  const list = (bin: string, args: string[]) => {
+    const r = spawnSync(bin, args, { encoding: "utf8", timeout: 15_000 });
+    return r.status === 0 ? r.stdout.split("\n").filter((l) => l.startsWith("-A ") && hasComment(l, tag)) : [];
+  };
+  return [...list("iptables", ["-S", "DOCKER-USER"]), ...list("ip6tables", ["-t", "mangle", "-S", "PREROUTING"]).map((l) => `ip6 mangle ${l}`)];
+}
+
+/** Clean-up after a failed run: delete any rule still carrying the tag (exact match). */
+export function purgeTaggedRules(tag: string): number {
+  let n = 0;
+  for (const [bin, table, chain] of [["iptables", "filter", "DOCKER-USER"], ["ip6tables", "mangle", "PREROUTING"]] as const) {
+    const r = spawnSync(bin, ["-t", table, "-S", chain], { encoding: "utf8", timeout: 15_000 });
+    if (r.status !== 0) continue;
+    for (const line of r.stdout.split("\n").filter((l) => l.startsWith("-A ") && hasComment(l, tag))) {
+      // -S output is re-usable argv once quotes around the comment are dropped (tags never need quoting).
+      const argv = line.replace(/"/g, "").split(/\s+/).slice(1);
+      if (spawnSync(bin, ["-t", table, "-D", ...argv], { timeout: 15_000 }).status === 0) n++;
+    }
+  }
+  return n;
+}
+
+/** Remove every container labelled sdwebui.stack=<stack>; returns their names. */
+export function removeStackContainers(stack: string): string[] {
+  const ids = execFileSync("docker", ["ps", "-aq", "--filter", `label=sdwebui.stack=${stack}`], { encoding: "utf8", timeout: 15_000 }).split("\n").filter(Boolean);
+  if (ids.length) spawnSync("docker", ["rm", "-f", ...ids], { timeout: 60_000 });
+  return ids;
+}
+
+export function stackContainers(stack: string): string[] {
+  return execFileSync("docker", ["ps", "-a", "--format", "{{.Names}}", "--filter", `label=sdwebui.stack=${stack}`], { encoding: "utf8", timeout: 15_000 }).split("\n").filter(Boolean);
+}
+
+/** The smoke resource runs `node dist/smoke/cli.js`: compile when dist is missing or older than the sources. */
+export function ensureSmokeBuilt(): string {
+  const cli = path.join(REPO_ROOT, "dist/smoke/cli.js");
+  const newest = (dir: string): number => Math.max(0, ...fs.readdirSync(dir, { withFileTypes: true }).map((e) =>
+    e.isDirectory() ? newest(path.join(dir, e.name)) : e.name.endsWith(".ts") ? fs.statSync(path.join(dir, e.name)).mtimeMs : 0));
+  const src = Math.max(newest(path.join(REPO_ROOT, "smoke")), newest(path.join(REPO_ROOT, "infra")));
+  if (fs.existsSync(cli) && fs.statSync(cli).mtimeMs >= src) return "dist/smoke/cli.js is up to date";
+  const t0 = Date.now();
+  // tsc emits even when a file elsewhere in the tree has a type error; only the CLI's presence matters here.
+  const r = spawnSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 180_000 });
+  if (!fs.existsSync(cli)) throw new Error(`npm run build did not produce dist/smoke/cli.js:\n${r.stdout}${r.stderr}`);
+  return `compiled dist/ in ${Date.now() - t0} ms${r.status === 0 ? "" : " (tsc reported errors elsewhere; the smoke CLI was emitted)"}`;
+}
+
+export interface HttpAnswer { status: number; body: string }
+
+/** One bounded GET to a loopback URL. */
+export function httpGet(url: string, auth?: { username: string; password: string }, timeoutMs = 5000): Promise<HttpAnswer> {
+  const headers: Record<string, string> = auth ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` } : {};
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: "GET", headers, timeout: timeoutMs }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => { body += d.toString(); });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Poll until `url` answers 200 (bounded), for checks outside the smoke step. */
+export async function waitFor200(url: string, auth: { username: string; password: string } | undefined, limitMs: number): Promise<HttpAnswer> {
+  const t0 = Date.now();
+  let last = "";
+  for (;;) {
+    try {
+      const a = await httpGet(url, auth);
+      if (a.status === 200) return a;
+      last = `HTTP ${a.status}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (Date.now() - t0 > limitMs) throw new Error(`${url}: no 200 within ${limitMs} ms (last: ${last})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
