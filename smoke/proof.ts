@@ -66,7 +66,7 @@ export interface ProofResult {
 export function checkProofResponse(raw: unknown, s: ProofSettings): ProofResult {
   const path = `POST /sdapi/v1/${s.mode}`;
   const resp = parseOrThrow(GenerationResponseSchema, raw, path);
-  if (resp.images && resp.images.length > 0)
+  if (resp.images.length > 0)
     throw new SmokeError("bad-response", `${path} returned ${resp.images.length} image(s) although send_images was false: the WebUI ignored the request options`);
   let infoJson: unknown;
   try {

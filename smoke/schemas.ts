@@ -16,7 +16,7 @@ export const GenerationInfoSchema = z.looseObject({
 export type GenerationInfo = z.infer<typeof GenerationInfoSchema>;
 
 export const GenerationResponseSchema = z.looseObject({
-  images: z.array(z.string()).nullable(),
+  images: z.array(z.string()),
   parameters: z.record(z.string(), z.unknown()),
   info: z.string(),
 });

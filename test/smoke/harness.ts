@@ -5,8 +5,9 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { docker } from "../helpers/docker.js";
+import { STANDIN_IMAGE, ensureStandinImage } from "../helpers/standin.js";
 
-export const STANDIN_IMAGE = process.env.STANDIN_IMAGE ?? "sd-webui-standin:dev";
+export { STANDIN_IMAGE };
 export const ROOT = "/app/stable-diffusion-webui";
 export const API_USER = "sd";
 export const API_PW = "api-pw-7Hq2";
@@ -119,8 +120,10 @@ export function smokeArgs(c: Started, dirs: Dirs, extra: string[] = []): string[
 /** The locked-down flags (api-and-ui). */
 export const LOCKED = ["--api", "--api-auth", `${API_USER}:${API_PW}`, "--gradio-auth", `${UI_USER}:${UI_PW}`];
 
+/** Build the stand-in image if it is missing; false (with the reason) when that fails. */
 export function imagePresent(): boolean {
   try {
+    ensureStandinImage();
     execFileSync("docker", ["image", "inspect", STANDIN_IMAGE], { stdio: "ignore", timeout: 15_000 });
     return true;
   } catch {

@@ -12,7 +12,7 @@ import type { CliResult } from "./harness.js";
 function ready(t: TestContext): boolean {
   if (!requireDocker(t)) return false;
   if (imagePresent()) return true;
-  const reason = "stand-in image missing: run npm run standin:image";
+  const reason = "stand-in image missing and could not be built: run npm run standin:image";
   if (process.env.CI) throw new Error(reason);
   t.skip(reason);
   return false;
