@@ -62,7 +62,7 @@ export async function diagnoseNotReached(e: NotReachedError, d: DiagnoseContext)
   return new SmokeError(
     "unreachable",
     `nothing answers at ${where} (${e.message}) within ${d.limitS}s. Either the container is not running or still starting (see docker logs), ` +
-      `or the WebUI listens on 127.0.0.1 only: start it with --listen. Pass --container NAME for a precise diagnosis.`,
+      `or the WebUI listens on 127.0.0.1 only (start it with --listen), or a firewall rejects this machine. Pass --container NAME for a precise diagnosis.`,
   );
 }
 
