@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// `npm run ci:stack -- up|destroy|check|name [flags]`: a short-lived stack per CI run (infra/ci/README.md).
+// Progress goes to stderr; the result JSON goes to --out (written in every case); the exit code is the
+// first failure's (EXIT in run.ts).
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { automationEngine, findPulumiCli, PulumiCliMissingError } from "./automation.js";
+import { EnvConfigError, envConfig, redact } from "./env-config.js";
+import type { EnvConfig } from "./env-config.js";
+import { preflight } from "./preflight.js";
+import { destroyCiStack, earlyFailure, EXIT, runCiStack } from "./run.js";
+import type { CiResult, StackEngine } from "./run.js";
+import { checkStackName, ciStackName, StackNameError } from "./stack-name.js";
+
+export const USAGE = `usage: npm run ci:stack -- <command> [flags]
+  up        validate SDWEBUI_* settings, create the stack, pulumi up (runs the smoke step), read the
+            outputs, then destroy and remove the stack (always, unless --keep)
+  destroy   destroy and remove the stack (cleanup step; a stack that does not exist is fine)
+  check     validate the environment and print the stack name and settings; touches nothing
+  name      print the stack name only
+flags:
+  --out FILE       result JSON (default ci-stack-result.json)
+  --stack NAME     stack name (default: derived from the CI run variables, see README)
+  --keep           up: leave the stack and its resources running (for debugging)
+  --work-dir DIR   the Pulumi project directory (default: the repository holding this tool)`;
+
+type Env = Record<string, string | undefined>;
+
+export interface CliDeps {
+  env: Env;
+  log: (line: string) => void;
+  stdout: (text: string) => void;
+  /** Tests replace the Automation API engine; default: the real one. */
+  engine?: (o: { stack: string; config?: EnvConfig; envVars: Record<string, string>; create: boolean; workDir: string }) => StackEngine;
+  /** Tests replace the CLI lookup; default: `pulumi version` through the Automation API. */
+  checkCli?: () => Promise<unknown>;
+}
+
+/** The repository root: the nearest parent of this file holding Pulumi.yaml (works from dist/ too). */
+function defaultWorkDir(): string {
+  for (let d = __dirname; ; d = dirname(d)) {
+    if (existsSync(resolve(d, "Pulumi.yaml"))) return d;
+    if (dirname(d) === d) return process.cwd();
+  }
+}
+
+function writeResult(file: string, r: CiResult): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(r, null, 2) + "\n");
+}
+
+export async function main(argv: string[], deps: CliDeps): Promise<number> {
+  let values: { out?: string; stack?: string; keep?: boolean; "work-dir"?: string; help?: boolean };
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { out: { type: "string" }, stack: { type: "string" }, keep: { type: "boolean" }, "work-dir": { type: "string" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (e) {
+    deps.log(`ci:stack: ${(e as Error).message}\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const command = positionals[0];
+  if (values.help) return deps.stdout(USAGE + "\n"), 0;
+  if (!command || !["up", "destroy", "check", "name"].includes(command) || positionals.length > 1) {
+    deps.log(`ci:stack: ${command ? `unknown command "${positionals.join(" ")}"` : "no command given"}\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (values.keep && command !== "up") {
+    deps.log("ci:stack: --keep only applies to up");
+    return EXIT.usage;
+  }
+  const out = resolve(values.out ?? "ci-stack-result.json");
+  const workDir = resolve(values["work-dir"] ?? defaultWorkDir());
+  const mode = command === "destroy" ? "destroy" : "up";
+  const early = (step: "config" | "preflight" | "usage", message: string, stack = "", source = ""): number => {
+    deps.log(`ci:stack: ${message}`);
+    if (command === "up" || command === "destroy") writeResult(out, earlyFailure(mode, stack, source, step, message));
+    return EXIT[step];
+  };
+
+  let name: { name: string; source: string; deterministic: boolean };
+  try {
+    name = values.stack !== undefined ? { name: checkStackName(values.stack), source: "--stack", deterministic: true } : ciStackName(deps.env);
+  } catch (e) {
+    if (e instanceof StackNameError) return early("usage", e.message);
+    throw e;
+  }
+  if (command === "name") return deps.stdout(name.name + "\n"), 0;
+
+  // Settings only matter for up/check; destroy works from the stack's stored config.
+  let config: EnvConfig | undefined;
+  if (command !== "destroy") {
+    try {
+      config = envConfig(deps.env);
+    } catch (e) {
+      if (e instanceof EnvConfigError) return early("config", e.message, name.name, name.source);
+      throw e;
+    }
+  }
+  const secrets = config?.secretValues ?? [];
+  const pre = preflight(deps.env, workDir, { smokeEnabled: config?.settings.smokeEnabled ?? false, needBuild: command === "up" });
+  if (command === "check") {
+    deps.stdout([`stack ${name.name} (${name.source})`, ...config!.summary, ...pre.warnings.map((w) => `warning: ${w}`), ...pre.problems.map((p) => `problem: ${p}`)].join("\n") + "\n");
+    return pre.problems.length > 0 ? EXIT.preflight : 0;
+  }
+  for (const w of pre.warnings) deps.log(`ci:stack: warning: ${w}`);
+  if (pre.problems.length > 0) return early("preflight", `cannot start:\n  - ${pre.problems.join("\n  - ")}`, name.name, name.source);
+  try {
+    await (deps.checkCli ?? findPulumiCli)();
+  } catch (e) {
+    if (e instanceof PulumiCliMissingError) return early("preflight", e.message, name.name, name.source);
+    throw e;
+  }
+  if (pre.backend.dir) mkdirSync(pre.backend.dir, { recursive: true });
+  if (!name.deterministic) deps.log(`ci:stack: warning: no CI run variables found; the stack name ${name.name} cannot be recomputed, pass --stack to destroy it`);
+
+  const envVars = { PULUMI_BACKEND_URL: pre.backend.url, PULUMI_SKIP_UPDATE_CHECK: "true" };
+  const makeEngine =
+    deps.engine ??
+    ((o) => automationEngine({ workDir: o.workDir, stackName: o.stack, entries: o.config?.entries, envVars: o.envVars, secrets, create: o.create }));
+  const engine = makeEngine({ stack: name.name, config, envVars, create: mode === "up", workDir });
+  const log = (l: string) => deps.log(redact(l, secrets));
+  deps.log(`ci:stack: ${mode} stack ${name.name} (${name.source}), backend ${pre.backend.url}, result -> ${out}`);
+  const common = { engine, stack: name.name, stackSource: name.source, log, redact: (t: string) => redact(t, secrets), writeResult: (r: CiResult) => writeResult(out, r) };
+  const result =
+    mode === "up"
+      ? await runCiStack({ ...common, smokeEnabled: config!.settings.smokeEnabled, keep: values.keep ?? false })
+      : await destroyCiStack(common);
+  for (const a of result.advice) deps.log(`ci:stack: ${a}`);
+  deps.stdout(
+    `ci:stack ${mode} ${name.name}: ${result.ok ? "OK" : `FAILED at ${result.failedStep} (exit ${result.exitCode})`}` +
+      (result.smoke.ok === true ? `, proven ${result.smoke.files.join(", ")}` : "") +
+      `, ${result.totalMs} ms; result in ${out}\n`,
+  );
+  return result.exitCode;
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2), {
+    env: process.env,
+    log: (l) => process.stderr.write(l + "\n"),
+    stdout: (t) => process.stdout.write(t),
+  }).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      process.stderr.write(`ci:stack: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = EXIT.internal;
+    },
+  );
+}

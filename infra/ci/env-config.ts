@@ -1,0 +1,172 @@
+// Stack settings from environment variables: SDWEBUI_<SETTING> -> sdwebui:<setting> (e.g.
+// SDWEBUI_HOST_PORT -> sdwebui:hostPort). Pure. The values are checked by the program's own
+// validateSettings BEFORE Pulumi is touched, so a bad environment fails with one error listing every
+// problem, phrased in environment-variable terms. Secrets are marked secret and never shown.
+import { projectConfigBlock, type ConfigDeclaration } from "../config/project-file.js";
+import { PROJECT, SECRET_KEYS, SETTING_KEYS, type RawSettings } from "../config/schema.js";
+import { ConfigError, validateSettings, type Problem, type PublicSettings } from "../config/validate.js";
+
+export const ENV_PREFIX = "SDWEBUI_";
+/** Variables of the CI tool itself (stack naming); never a program setting. */
+export const TOOL_PREFIX = "SDWEBUI_CI_";
+
+type Env = Record<string, string | undefined>;
+export type SettingKind = ConfigDeclaration["type"];
+
+/** hostPort -> SDWEBUI_HOST_PORT, profileTxt2imgOutdir -> SDWEBUI_PROFILE_TXT2IMG_OUTDIR. */
+export function envVarFor(key: string): string {
+  return ENV_PREFIX + key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+const DECLS = projectConfigBlock();
+const SECRETS = new Set<string>(SECRET_KEYS);
+
+export interface EnvSetting {
+  env: string;
+  key: string;
+  kind: SettingKind;
+  secret: boolean;
+}
+
+/** Every setting with its variable, in the schema's order. */
+export const ENV_SETTINGS: EnvSetting[] = SETTING_KEYS.map((key) => ({
+  env: envVarFor(key),
+  key,
+  kind: DECLS[key]!.type,
+  secret: SECRETS.has(key),
+}));
+const BY_ENV = new Map(ENV_SETTINGS.map((s) => [s.env, s]));
+
+/** One `pulumi config set` to make: list items use --path keys (`sdwebui:extraArgs[0]`). */
+export interface ConfigEntry {
+  key: string;
+  value: string;
+  secret: boolean;
+  path: boolean;
+}
+
+export interface EnvConfig {
+  settings: PublicSettings;
+  entries: ConfigEntry[];
+  /** The values of the secret settings, so callers can scrub them from any text they print. */
+  secretValues: string[];
+  /** Human summary, secrets shown as [secret]. */
+  summary: string[];
+}
+
+/** A list: a JSON array of strings, or words separated by white space / new lines. */
+export function parseList(text: string): string[] | { error: string } {
+  const t = text.trim();
+  if (t.startsWith("[")) {
+    let v: unknown;
+    try {
+      v = JSON.parse(t);
+    } catch (e) {
+      return { error: `is not valid JSON (${(e as Error).message}); write a JSON list like ["a","b"], or the items separated by spaces` };
+    }
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) return { error: 'must be a JSON list of strings, e.g. ["a","b"]' };
+    return v as string[];
+  }
+  return t.split(/\s+/).filter((w) => w !== "");
+}
+
+const BOOLEAN_WORDS: Record<string, string> = { true: "true", false: "false", "1": "true", "0": "false", yes: "true", no: "false" };
+
+/** Raw settings from the environment, plus problems only the environment can have. Empty = unset. */
+export function readEnvSettings(env: Env): { raw: RawSettings; problems: Problem[] } {
+  const raw: RawSettings = {};
+  const problems: Problem[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || name.startsWith(TOOL_PREFIX) || value === undefined || value === "") continue;
+    const s = BY_ENV.get(name);
+    if (!s) {
+      const near = ENV_SETTINGS.find((x) => x.env.replace(/_/g, "") === name.replace(/_/g, ""));
+      problems.push({
+        key: `env:${name}`,
+        message: `is not a setting of this program${near ? `; did you mean ${near.env}?` : ' (see infra/ci/README.md for the names)'}`,
+        fix: near ? `rename it to ${near.env}` : `unset ${name}`,
+      });
+      continue;
+    }
+    if (s.kind === "array") {
+      const list = parseList(value);
+      if ("error" in list) problems.push({ key: s.key, message: list.error, fix: `set ${s.env} to a list` });
+      else raw[s.key] = list;
+    } else if (s.kind === "boolean") {
+      raw[s.key] = BOOLEAN_WORDS[value.trim().toLowerCase()] ?? value;
+    } else raw[s.key] = s.kind === "integer" ? value.trim() : value;
+  }
+  return { raw, problems };
+}
+
+/** Rewrites the program's `pulumi config` fixes into what to do with the variables. */
+export function envFix(fix: string): string {
+  const v = (key: string) => envVarFor(key);
+  return fix
+    .replace(/edit the (\w+) list in Pulumi\.<stack>\.yaml, or /g, "")
+    .replace(/pulumi config rm <ns>:(\w+)/g, (_m, k: string) => `unset ${v(k)}`)
+    .replace(/pulumi config set --secret <ns>:(\w+) <value>( \(it is encrypted then\))?/g, (_m, k: string) => `set ${v(k)} from a CI secret`)
+    .replace(/pulumi config set --path '<ns>:(\w+)\[0\]' (\S+)/g, (_m, k: string, x: string) => `set ${v(k)} to a list, e.g. ${v(k)}='["${x === "<value>" ? "..." : x}"]'`)
+    .replace(/pulumi config set <ns>:(\w+) (\S+)/g, (_m, k: string, x: string) => `set ${v(k)}=${x}`)
+    .replace(/<ns>:(\w+)/g, (_m, k: string) => v(k));
+}
+
+function shown(key: string, raw: RawSettings): string {
+  if (!(key in raw)) return "(not set)";
+  if (SECRETS.has(key)) return "[secret]";
+  const text = JSON.stringify(raw[key]) ?? String(raw[key]);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+export class EnvConfigError extends Error {
+  constructor(readonly problems: Problem[], raw: RawSettings) {
+    const lines = [`${PROJECT}: the CI environment has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was deployed or changed.`];
+    for (const p of problems) {
+      const where = p.key.startsWith("env:") ? p.key.slice(4) : `${envVarFor(p.key)} (${PROJECT}:${p.key}) = ${shown(p.key, raw)}`;
+      lines.push(`  - ${where}: ${p.message}`);
+      lines.push(`      fix: ${envFix(p.fix)}`);
+    }
+    super(lines.join("\n"));
+    this.name = "EnvConfigError";
+  }
+}
+
+/** Config entries for the Automation API; list items become --path entries. */
+export function configEntries(raw: RawSettings): ConfigEntry[] {
+  const out: ConfigEntry[] = [];
+  for (const s of ENV_SETTINGS) {
+    const v = raw[s.key];
+    if (v === undefined) continue;
+    const key = `${PROJECT}:${s.key}`;
+    if (Array.isArray(v)) v.forEach((item, i) => out.push({ key: `${key}[${i}]`, value: String(item), secret: s.secret, path: true }));
+    else out.push({ key, value: String(v), secret: s.secret, path: false });
+  }
+  return out;
+}
+
+/** Read, validate (the program's rules) and map the environment; throws EnvConfigError listing everything. */
+export function envConfig(env: Env): EnvConfig {
+  const { raw, problems } = readEnvSettings(env);
+  let settings: PublicSettings | undefined;
+  try {
+    // Every secret is set with --secret, so the "stored in plain text" check always passes.
+    settings = validateSettings(raw, (k) => SECRETS.has(k)).settings;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+  }
+  if (problems.length > 0 || !settings) throw new EnvConfigError(problems, raw);
+  const entries = configEntries(raw);
+  const secretValues = SECRET_KEYS.map((k) => raw[k]).filter((v): v is string => typeof v === "string" && v !== "");
+  const summary = ENV_SETTINGS.filter((s) => s.key in raw).map((s) => `${PROJECT}:${s.key} = ${shown(s.key, raw)}   (from ${s.env})`);
+  return { settings, entries, secretValues, summary };
+}
+
+/** Replace every secret value in a text by [secret] (error messages of tools may echo arguments). */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  // Also the JSON-escaped form: a value with quotes or backslashes may be echoed inside JSON.
+  const forms = secrets.filter((x) => x.length > 0).flatMap((x) => [x, JSON.stringify(x).slice(1, -1)]);
+  for (const s of [...new Set(forms)].sort((a, b) => b.length - a.length)) out = out.split(s).join("[secret]");
+  return out;
+}

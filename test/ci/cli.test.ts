@@ -1,0 +1,179 @@
+// The ci:stack command line: the real Automation API adapter fails clearly without the Pulumi CLI (as on
+// this machine), checks run before Pulumi is touched, and the result file is written in every case.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { automationEngine, findPulumiCli, PulumiCliMissingError } from "../../infra/ci/automation.js";
+import { main } from "../../infra/ci/cli.js";
+import type { CliDeps } from "../../infra/ci/cli.js";
+import { backendOf, preflight } from "../../infra/ci/preflight.js";
+import { EXIT } from "../../infra/ci/run.js";
+import type { CiResult, StackEngine } from "../../infra/ci/run.js";
+
+const PASSWORD = "correct-horse-battery-9";
+const CLI_MISSING = /^Pulumi CLI not found: install it \(https:\/\/www\.pulumi\.com\/docs\/install\/\)/;
+let dir: string;
+let work: string;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "ci-stack-test-"));
+  // A stand-in project dir: Pulumi.yaml and the built entry points the preflight looks for.
+  work = join(dir, "project");
+  mkdirSync(join(work, "dist/infra"), { recursive: true });
+  mkdirSync(join(work, "dist/smoke"), { recursive: true });
+  writeFileSync(join(work, "Pulumi.yaml"), "name: sdwebui\nruntime: nodejs\nbackend:\n  url: file://./.pulumi-state\n");
+  writeFileSync(join(work, "dist/infra/index.js"), "");
+  writeFileSync(join(work, "dist/smoke/cli.js"), "");
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Run with PATH pointing at an empty folder, so `pulumi` cannot be found whatever the machine has. */
+async function withoutPulumi<T>(fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.PATH;
+  const empty = mkdtempSync(join(dir, "path-"));
+  process.env.PATH = empty;
+  try {
+    return await fn();
+  } finally {
+    process.env.PATH = saved;
+  }
+}
+
+describe("the Automation API adapter without the Pulumi CLI", () => {
+  it("findPulumiCli fails with the install hint", async () => {
+    await withoutPulumi(() => assert.rejects(findPulumiCli(), (e: Error) => e instanceof PulumiCliMissingError && CLI_MISSING.test(e.message)));
+  });
+
+  it("every engine call fails with the same clear error, not a raw ENOENT", async () => {
+    const engine = automationEngine({ workDir: work, stackName: "ci-test", entries: [], envVars: {}, secrets: [PASSWORD], create: true });
+    await withoutPulumi(async () => {
+      for (const call of [() => engine.up(() => {}), () => engine.outputs(), () => engine.destroy(() => {}), () => engine.removeStack()])
+        await assert.rejects(call(), (e: Error) => e instanceof PulumiCliMissingError && CLI_MISSING.test(e.message) && !/spawn pulumi ENOENT\n/.test(e.message));
+    });
+  });
+});
+
+function deps(env: Record<string, string>, engine?: StackEngine, cli: "ok" | "real" = "ok") {
+  const logs: string[] = [];
+  const out: string[] = [];
+  const made: unknown[] = [];
+  const d: CliDeps = {
+    env,
+    log: (l) => logs.push(l),
+    stdout: (t) => out.push(t),
+    ...(engine ? { engine: (o) => (made.push(o), engine) } : {}),
+    ...(cli === "ok" ? { checkCli: async () => "v3.200.0" } : {}),
+  };
+  return { d, logs, out, made };
+}
+
+const okEnv = { GITHUB_RUN_ID: "77", GITHUB_RUN_ATTEMPT: "2", GITHUB_JOB: "e2e", SDWEBUI_API_PASSWORD: PASSWORD, SDWEBUI_GPUS: "none", PULUMI_CONFIG_PASSPHRASE: "pp", PULUMI_BACKEND_URL: "" };
+const readResult = (f: string) => JSON.parse(readFileSync(f, "utf8")) as CiResult;
+
+describe("ci:stack up", () => {
+  it("with the real CLI lookup on a machine without Pulumi: exit 3, the hint, a result file, no stack touched", async () => {
+    const out = join(dir, "no-cli.json");
+    const { d, logs } = deps(okEnv, undefined, "real");
+    const code = await withoutPulumi(() => main(["up", "--out", out, "--work-dir", work], d));
+    assert.equal(code, EXIT.preflight);
+    assert.ok(logs.some((l) => l.includes("Pulumi CLI not found: install it (https://www.pulumi.com/docs/install/)")));
+    const r = readResult(out);
+    assert.equal(r.failedStep, "preflight");
+    assert.equal(r.stack, "ci-gh-77-2-e2e");
+    assert.match(r.error!, CLI_MISSING);
+  });
+
+  it("a fake engine runs the whole flow: config entries passed, result written, exit 0", async () => {
+    const calls: string[] = [];
+    const engine: StackEngine = {
+      up: async () => void calls.push("up"),
+      outputs: async () => (calls.push("outputs"), { smokeFile: { value: "/o/x-1.png", secret: false }, endpoints: { value: [{ smokeFile: "/o/x-1.png" }], secret: false } }),
+      destroy: async () => void calls.push("destroy"),
+      removeStack: async () => void calls.push("removeStack"),
+    };
+    const out = join(dir, "ok.json");
+    const { d, made, out: stdout } = deps(okEnv, engine);
+    const code = await main(["up", "--out", out, "--work-dir", work], d);
+    assert.equal(code, 0);
+    assert.deepEqual(calls, ["up", "outputs", "destroy", "removeStack"]);
+    const o = made[0] as { stack: string; config: { entries: { key: string; secret: boolean }[] }; envVars: Record<string, string>; create: boolean };
+    assert.equal(o.stack, "ci-gh-77-2-e2e");
+    assert.equal(o.create, true);
+    assert.deepEqual(o.config.entries.find((e) => e.key === "sdwebui:apiPassword")?.secret, true);
+    assert.equal(o.envVars.PULUMI_BACKEND_URL, `file://${work}/.pulumi-state`);
+    assert.ok(existsSync(join(work, ".pulumi-state")), "the file backend folder is created");
+    const r = readResult(out);
+    assert.equal(r.ok, true);
+    assert.deepEqual(r.smoke, { ok: true, files: ["/o/x-1.png"] });
+    assert.match(stdout.join(""), /ci:stack up ci-gh-77-2-e2e: OK, proven \/o\/x-1\.png/);
+    assert.ok(!readFileSync(out, "utf8").includes(PASSWORD));
+  });
+
+  it("a bad environment: exit 2 with every problem, result written, no engine made", async () => {
+    const out = join(dir, "bad.json");
+    const { d, made, logs } = deps({ ...okEnv, SDWEBUI_API_PASSWORD: "short", SDWEBUI_HOST_PORT: "0" }, {} as StackEngine);
+    assert.equal(await main(["up", "--out", out, "--work-dir", work], d), EXIT.config);
+    assert.equal(made.length, 0);
+    const text = logs.join("\n");
+    assert.match(text, /2 problems/);
+    assert.ok(!text.includes("short\""), "the bad password is not echoed");
+    assert.equal(readResult(out).failedStep, "config");
+  });
+
+  it("missing or empty passphrase and an unbuilt program are refused up front, all at once", async () => {
+    const bare = mkdtempSync(join(dir, "bare-"));
+    writeFileSync(join(bare, "Pulumi.yaml"), "name: sdwebui\n");
+    const out = join(dir, "pre.json");
+    const { PULUMI_CONFIG_PASSPHRASE: _drop, ...noPass } = okEnv;
+    const { d, logs, made } = deps(noPass, {} as StackEngine);
+    assert.equal(await main(["up", "--out", out, "--work-dir", bare], d), EXIT.preflight);
+    const text = logs.join("\n");
+    assert.match(text, /PULUMI_CONFIG_PASSPHRASE is not set/);
+    assert.match(text, /dist\/infra\/index\.js is missing/);
+    assert.match(text, /dist\/smoke\/cli\.js is missing/);
+    assert.equal(made.length, 0);
+    const p = preflight({ PULUMI_CONFIG_PASSPHRASE: "" }, work, { smokeEnabled: true, needBuild: true });
+    assert.match(p.problems.join("\n"), /PULUMI_CONFIG_PASSPHRASE is empty/);
+    assert.deepEqual(preflight({ PULUMI_CONFIG_PASSPHRASE: "x" }, work, { smokeEnabled: true, needBuild: true }).problems, []);
+  });
+
+  it("--keep skips teardown; destroy uses no settings; name and check touch nothing", async () => {
+    const calls: string[] = [];
+    const engine: StackEngine = {
+      up: async () => void calls.push("up"),
+      outputs: async () => ({ smokeFile: { value: "/o/a.png", secret: false } }),
+      destroy: async () => void calls.push("destroy"),
+      removeStack: async () => void calls.push("removeStack"),
+    };
+    const { d } = deps(okEnv, engine);
+    assert.equal(await main(["up", "--keep", "--out", join(dir, "keep.json"), "--work-dir", work], d), 0);
+    assert.deepEqual(calls, ["up"]);
+    calls.length = 0;
+    const { d: d2 } = deps({ PULUMI_CONFIG_PASSPHRASE: "pp" }, engine);
+    assert.equal(await main(["destroy", "--stack", "ci-gh-77-2-e2e", "--out", join(dir, "destroy.json"), "--work-dir", work], d2), 0);
+    assert.deepEqual(calls, ["destroy", "removeStack"]);
+    const n = deps(okEnv);
+    assert.equal(await main(["name"], n.d), 0);
+    assert.equal(n.out.join(""), "ci-gh-77-2-e2e\n");
+    const c = deps(okEnv);
+    assert.equal(await main(["check", "--work-dir", work], c.d), 0);
+    assert.match(c.out.join(""), /sdwebui:apiPassword = \[secret\]/);
+    assert.ok(!c.out.join("").includes(PASSWORD));
+  });
+
+  it("usage errors exit 2", async () => {
+    for (const argv of [[], ["deploy"], ["up", "--bogus"], ["destroy", "--keep"], ["up", "extra"], ["up", "--stack", "bad name"]]) {
+      const { d } = deps(okEnv);
+      assert.equal(await main([...argv, "--out", join(dir, "u.json")], d), EXIT.usage, argv.join(" "));
+    }
+  });
+
+  it("the default backend is a file backend in the project's .pulumi-state", () => {
+    assert.deepEqual(backendOf({}, "/repo"), { url: "file:///repo/.pulumi-state", dir: "/repo/.pulumi-state", fromEnv: false });
+    assert.equal(backendOf({ PULUMI_BACKEND_URL: "s3://bucket/x" }, "/repo").dir, undefined);
+    const w = preflight({ PULUMI_CONFIG_PASSPHRASE: "x", PULUMI_BACKEND_URL: "file:///elsewhere" }, work, { smokeEnabled: false, needBuild: false }).warnings;
+    assert.match(w.join("\n"), /pulumi\/pulumi#7155/);
+  });
+});

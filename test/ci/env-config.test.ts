@@ -1,0 +1,141 @@
+// SDWEBUI_<SETTING> -> sdwebui:<setting>: every setting reachable, lists/booleans parsed, secrets set as
+// secret and never shown, and a bad environment fails once with every problem, via the program's rules.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { SECRET_KEYS, SETTING_KEYS } from "../../infra/config/schema.js";
+import { ENV_SETTINGS, EnvConfigError, TOOL_PREFIX, configEntries, envConfig, envFix, envVarFor, parseList, readEnvSettings, redact } from "../../infra/ci/env-config.js";
+
+const PASSWORD = "correct-horse-battery-9";
+const base = { SDWEBUI_API_PASSWORD: PASSWORD };
+
+describe("names", () => {
+  it("camelCase keys map to SDWEBUI_UPPER_SNAKE, one to one, none in the tool's SDWEBUI_CI_ space", () => {
+    assert.equal(envVarFor("hostPort"), "SDWEBUI_HOST_PORT");
+    assert.equal(envVarFor("apiPassword"), "SDWEBUI_API_PASSWORD");
+    assert.equal(envVarFor("shmSizeMb"), "SDWEBUI_SHM_SIZE_MB");
+    assert.equal(envVarFor("profileTxt2imgOutdir"), "SDWEBUI_PROFILE_TXT2IMG_OUTDIR");
+    assert.equal(envVarFor("smokeTimeoutSeconds"), "SDWEBUI_SMOKE_TIMEOUT_SECONDS");
+    const names = ENV_SETTINGS.map((s) => s.env);
+    assert.equal(new Set(names).size, SETTING_KEYS.length, "one variable per setting");
+    for (const n of names) {
+      assert.match(n, /^SDWEBUI_[A-Z0-9]+(_[A-Z0-9]+)*$/);
+      assert.ok(!n.startsWith(TOOL_PREFIX), `${n} does not collide with the tool's own variables`);
+    }
+    assert.deepEqual(ENV_SETTINGS.filter((s) => s.secret).map((s) => s.key).sort(), [...SECRET_KEYS].sort());
+  });
+});
+
+describe("reading values", () => {
+  it("every setting is reachable from its variable and becomes a config entry", () => {
+    const sample = { string: "x", integer: "7", boolean: "true", array: "a b" } as const;
+    for (const s of ENV_SETTINGS) {
+      const { raw, problems } = readEnvSettings({ [s.env]: sample[s.kind] });
+      assert.deepEqual(problems, [], s.env);
+      assert.ok(s.key in raw, `${s.env} sets ${s.key}`);
+      const entries = configEntries(raw);
+      const keys = entries.map((e) => e.key);
+      if (s.kind === "array") assert.deepEqual(keys, [`sdwebui:${s.key}[0]`, `sdwebui:${s.key}[1]`]);
+      else assert.deepEqual(keys, [`sdwebui:${s.key}`]);
+      for (const e of entries) assert.equal(e.secret, s.secret, `${s.env} secret flag`);
+    }
+  });
+
+  it("lists: JSON arrays or white-space separated words; items become --path entries", () => {
+    assert.deepEqual(parseList('["--xformers","--medvram"]'), ["--xformers", "--medvram"]);
+    assert.deepEqual(parseList("10.0.0.0/8  192.168.0.0/16\n2001:db8::/32\n"), ["10.0.0.0/8", "192.168.0.0/16", "2001:db8::/32"]);
+    assert.deepEqual(parseList('["ssh://ops@gpu-1#0,1"]'), ["ssh://ops@gpu-1#0,1"], "commas inside items survive");
+    assert.ok("error" in (parseList('["a",') as object));
+    assert.ok("error" in (parseList("[1,2]") as object));
+    const c = envConfig({ ...base, SDWEBUI_GPUS: "none", SDWEBUI_EXTRA_ARGS: "--medvram --lowram", SDWEBUI_FIREWALL_ALLOWLIST: '["10.0.0.0/8"]' });
+    const lists = c.entries.filter((e) => e.path);
+    assert.deepEqual(lists, [
+      { key: "sdwebui:extraArgs[0]", value: "--medvram", secret: false, path: true },
+      { key: "sdwebui:extraArgs[1]", value: "--lowram", secret: false, path: true },
+      { key: "sdwebui:firewallAllowlist[0]", value: "10.0.0.0/8", secret: false, path: true },
+    ]);
+    assert.deepEqual(c.settings.extraArgs, ["--medvram", "--lowram"]);
+  });
+
+  it("booleans: true/false/1/0/yes/no in any case; integers as text; empty = unset", () => {
+    const c = envConfig({ ...base, SDWEBUI_SMOKE_ENABLED: "No", SDWEBUI_ALLOW_INSECURE_FLAGS: "1", SDWEBUI_HOST_PORT: " 7870 ", SDWEBUI_GPUS: "", SDWEBUI_IMAGE: "" });
+    assert.equal(c.settings.smokeEnabled, false);
+    assert.equal(c.settings.allowInsecureFlags, true);
+    assert.equal(c.settings.hostPort, 7870);
+    assert.equal(c.settings.gpus, "all", "an empty variable leaves the default");
+    const byKey = Object.fromEntries(c.entries.map((e) => [e.key, e.value]));
+    assert.equal(byKey["sdwebui:smokeEnabled"], "false");
+    assert.equal(byKey["sdwebui:allowInsecureFlags"], "true");
+    assert.equal(byKey["sdwebui:hostPort"], "7870");
+    assert.ok(!("sdwebui:gpus" in byKey));
+  });
+
+  it("variables of other programs and of the tool are ignored", () => {
+    const { raw, problems } = readEnvSettings({ ...base, PATH: "/bin", SDWEBUI_CI_STACK: "x", SDWEBUI_CI_STACK_SUFFIX: "y", GITHUB_RUN_ID: "1" });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(Object.keys(raw), ["apiPassword"]);
+  });
+});
+
+describe("validation with the program's rules", () => {
+  it("one error lists every problem, names each variable, fixes are in variable terms", () => {
+    const env = {
+      SDWEBUI_API_PASSWORD: "short:pw",
+      SDWEBUI_HOST_PORT: "99999",
+      SDWEBUI_HOSTPORT: "1",
+      SDWEBUI_SMOKE_ENABLED: "maybe",
+      SDWEBUI_EXTRA_ARGS: '["--share"',
+      SDWEBUI_OUTPUTS_DIR: "relative/dir",
+      SDWEBUI_SSH_KNOWN_HOSTS: "gpu-1 ssh-ed25519 AAAA",
+    };
+    let err: EnvConfigError | undefined;
+    try {
+      envConfig(env);
+    } catch (e) {
+      err = e as EnvConfigError;
+    }
+    assert.ok(err instanceof EnvConfigError, "throws EnvConfigError");
+    const m = err.message;
+    assert.match(m, /^sdwebui: the CI environment has \d+ problems; nothing was deployed or changed\./);
+    for (const v of ["SDWEBUI_API_PASSWORD", "SDWEBUI_HOST_PORT (sdwebui:hostPort) = \"99999\"", "SDWEBUI_HOSTPORT: is not a setting", "did you mean SDWEBUI_HOST_PORT?", "SDWEBUI_SMOKE_ENABLED", "SDWEBUI_EXTRA_ARGS", "SDWEBUI_OUTPUTS_DIR", "SDWEBUI_SSH_KNOWN_HOSTS"])
+      assert.ok(m.includes(v), `mentions ${v}:\n${m}`);
+    assert.ok(err.problems.length >= 7, `all problems at once (${err.problems.length})`);
+    assert.ok(!m.includes("short:pw"), "the password is never shown");
+    assert.match(m, /SDWEBUI_API_PASSWORD \(sdwebui:apiPassword\) = \[secret\]/);
+    assert.ok(!/pulumi config/.test(m), `fixes speak of variables, not pulumi config:\n${m}`);
+  });
+
+  it("a missing API password is named with its variable", () => {
+    assert.throws(() => envConfig({}), (e: Error) => /SDWEBUI_API_PASSWORD \(sdwebui:apiPassword\) = \(not set\): is required/.test(e.message) && /set SDWEBUI_API_PASSWORD from a CI secret/.test(e.message));
+  });
+
+  it("cross-setting rules of the program apply (custom profile needs its keys)", () => {
+    assert.throws(() => envConfig({ ...base, SDWEBUI_IMAGE_PROFILE: "custom" }), (e: Error) => /SDWEBUI_PROFILE_DATA_ROOT/.test(e.message) && /SDWEBUI_IMAGE \(sdwebui:image\)/.test(e.message));
+  });
+
+  it("secrets: set as secret, never in the summary; their values are offered for scrubbing", () => {
+    const ui = "ui-staple-horse-battery-7";
+    const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAB3Nza\n-----END OPENSSH PRIVATE KEY-----";
+    const c = envConfig({ ...base, SDWEBUI_UI_PASSWORD: ui, SDWEBUI_DOCKER_HOST: "ssh://ops@gpu-1", SDWEBUI_SSH_PRIVATE_KEY: key, SDWEBUI_GPUS: "none" });
+    for (const k of ["apiPassword", "uiPassword", "sshPrivateKey"]) assert.equal(c.entries.find((e) => e.key === `sdwebui:${k}`)?.secret, true, k);
+    assert.equal(c.entries.filter((e) => e.secret).length, 3);
+    const summary = c.summary.join("\n");
+    for (const s of [PASSWORD, ui, "AAAAB3Nza"]) assert.ok(!summary.includes(s), "summary hides secrets");
+    assert.match(summary, /sdwebui:apiPassword = \[secret\]/);
+    assert.deepEqual(c.secretValues.sort(), [PASSWORD, ui, key].sort());
+    assert.ok(!JSON.stringify(c.settings).includes(PASSWORD), "public settings carry no secret");
+  });
+
+  it("envFix rewrites every fix form", () => {
+    assert.equal(envFix("pulumi config rm <ns>:gpus"), "unset SDWEBUI_GPUS");
+    assert.equal(envFix("pulumi config set <ns>:hostPort <value>"), "set SDWEBUI_HOST_PORT=<value>");
+    assert.equal(envFix("pulumi config set --secret <ns>:apiPassword <value> (it is encrypted then)"), "set SDWEBUI_API_PASSWORD from a CI secret");
+    assert.equal(envFix("edit the hosts list in Pulumi.<stack>.yaml, or pulumi config set --path '<ns>:hosts[0]' <value>"), `set SDWEBUI_HOSTS to a list, e.g. SDWEBUI_HOSTS='["..."]'`);
+    assert.equal(envFix("pulumi config rm <ns>:profileUid, or pulumi config set <ns>:imageProfile custom"), "unset SDWEBUI_PROFILE_UID, or set SDWEBUI_IMAGE_PROFILE=custom");
+  });
+
+  it("redact scrubs secrets, longest first, also in JSON-escaped form", () => {
+    assert.equal(redact("pw=abc123xyz and abc123xyz!", ["abc123xyz"]), "pw=[secret] and [secret]!");
+    assert.equal(redact('{"p":"a\\"b-pass"}', ['a"b-pass']), '{"p":"[secret]"}');
+    assert.equal(redact("keep", ["", "zzz"]), "keep");
+  });
+});

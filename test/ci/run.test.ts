@@ -1,0 +1,185 @@
+// The CI flow's ordering with a fake engine: teardown runs whatever failed, the stack is removed only
+// after a successful destroy, the result is written exactly once in every case, the exit code is the
+// first failure's, and secrets never reach the result.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { EXIT, destroyCiStack, runCiStack, smokeFailureIn } from "../../infra/ci/run.js";
+import type { CiResult, StackEngine, StackOutput } from "../../infra/ci/run.js";
+import { redact } from "../../infra/ci/env-config.js";
+
+const SECRET = "correct-horse-battery-9";
+const GOOD_OUTPUTS: Record<string, StackOutput> = {
+  apiUrl: { value: "http://127.0.0.1:7860", secret: false },
+  smokeFile: { value: "/srv/out/txt2img-images/2026-11-25/00000-42.png", secret: false },
+  endpoints: { value: [{ smokeFile: "/srv/out/txt2img-images/2026-11-25/00000-42.png" }], secret: false },
+  token: { value: SECRET, secret: true },
+};
+
+type Fail = Partial<Record<keyof StackEngine, Error>>;
+
+function fakeEngine(fail: Fail = {}, outputs = GOOD_OUTPUTS): { engine: StackEngine; calls: string[] } {
+  const calls: string[] = [];
+  const step = (name: keyof StackEngine) => async () => {
+    calls.push(name);
+    if (fail[name]) throw fail[name];
+  };
+  return {
+    calls,
+    engine: {
+      up: step("up"),
+      outputs: async () => (await step("outputs")(), outputs),
+      destroy: step("destroy"),
+      removeStack: step("removeStack"),
+    },
+  };
+}
+
+async function run(fail: Fail = {}, opts: { keep?: boolean; smokeEnabled?: boolean; outputs?: Record<string, StackOutput> } = {}) {
+  const { engine, calls } = fakeEngine(fail, opts.outputs);
+  const written: CiResult[] = [];
+  const logs: string[] = [];
+  const result = await runCiStack({
+    engine,
+    stack: "ci-gh-1-1-e2e",
+    stackSource: "test",
+    smokeEnabled: opts.smokeEnabled ?? true,
+    keep: opts.keep ?? false,
+    log: (l) => logs.push(l),
+    writeResult: (r) => written.push(r),
+    redact: (t) => redact(t, [SECRET]),
+  });
+  assert.equal(written.length, 1, "the result is written exactly once");
+  assert.equal(written[0], result);
+  assert.ok(!JSON.stringify(result).includes(SECRET), "no secret in the result");
+  assert.ok(!logs.join("\n").includes(SECRET), "no secret in the log");
+  return { result, calls, logs };
+}
+
+describe("runCiStack", () => {
+  it("success: up, outputs, then destroy and remove; outputs and proven file recorded, secret outputs masked", async () => {
+    const { result, calls } = await run();
+    assert.deepEqual(calls, ["up", "outputs", "destroy", "removeStack"]);
+    assert.equal(result.ok, true);
+    assert.equal(result.exitCode, 0);
+    assert.equal(result.failedStep, null);
+    assert.deepEqual(result.smoke, { ok: true, files: ["/srv/out/txt2img-images/2026-11-25/00000-42.png"] });
+    assert.equal(result.outputs.token, "[secret]");
+    assert.equal(result.outputs.apiUrl, "http://127.0.0.1:7860");
+    for (const s of ["up", "outputs", "destroy", "removeStack"] as const) assert.equal(result.steps[s]?.ok, true, s);
+    assert.ok(result.totalMs >= 0 && result.startedAt <= result.finishedAt);
+  });
+
+  it("up fails: destroy and remove still run; exit code of up; the error is scrubbed", async () => {
+    const { result, calls } = await run({ up: new Error(`pulumi config set-all --secret sdwebui:apiPassword=${SECRET} failed`) });
+    assert.deepEqual(calls, ["up", "destroy", "removeStack"]);
+    assert.equal(result.exitCode, EXIT.up);
+    assert.equal(result.failedStep, "up");
+    assert.match(result.steps.up!.error!, /apiPassword=\[secret\]/);
+    assert.equal(result.steps.outputs, undefined, "outputs not attempted");
+  });
+
+  it("the smoke step fails inside up: classified as smoke (exit 11) with its failure class; teardown runs", async () => {
+    const smokeJson = JSON.stringify({ ok: false, failure: "saved-nowhere", exitCode: 20, message: "no PNG for seed 42 under /srv/out", details: [], runId: "smoke-1" });
+    const err = new Error(`error: update failed\n  command:local:Command (sdwebui-smoke):\n    error: exit status 20: running "node dist/smoke/cli.js ...":\n${smokeJson}\nsmoke FAILED`);
+    const { result, calls } = await run({ up: err });
+    assert.deepEqual(calls, ["up", "destroy", "removeStack"]);
+    assert.equal(result.failedStep, "smoke");
+    assert.equal(result.exitCode, EXIT.smoke);
+    assert.deepEqual(result.smoke, { ok: false, failure: "saved-nowhere", exitCode: 20, message: "no PNG for seed 42 under /srv/out" });
+  });
+
+  it("up succeeds but no proven file in the outputs: smoke failure, teardown runs", async () => {
+    const outputs = { ...GOOD_OUTPUTS, smokeFile: { value: "", secret: false }, endpoints: { value: [{ smokeFile: "" }], secret: false } };
+    const { result, calls } = await run({}, { outputs });
+    assert.deepEqual(calls, ["up", "outputs", "destroy", "removeStack"]);
+    assert.equal(result.exitCode, EXIT.smoke);
+    assert.equal(result.smoke.ok, false);
+    assert.equal(result.steps.smoke?.ok, false);
+  });
+
+  it("smoke disabled: no proven file needed", async () => {
+    const outputs = { ...GOOD_OUTPUTS, smokeFile: { value: "", secret: false }, endpoints: { value: [{ smokeFile: "" }], secret: false } };
+    const { result } = await run({}, { outputs, smokeEnabled: false });
+    assert.equal(result.ok, true);
+    assert.equal(result.smoke.ok, null);
+  });
+
+  it("outputs fail: teardown runs, exit 12", async () => {
+    const { result, calls } = await run({ outputs: new Error("state locked") });
+    assert.deepEqual(calls, ["up", "outputs", "destroy", "removeStack"]);
+    assert.equal(result.exitCode, EXIT.outputs);
+  });
+
+  it("destroy fails: the stack is NOT removed (its state is the only record of what is left), advice given", async () => {
+    const { result, calls } = await run({ destroy: new Error("container busy") });
+    assert.deepEqual(calls, ["up", "outputs", "destroy"]);
+    assert.equal(result.exitCode, EXIT.destroy);
+    assert.equal(result.failedStep, "destroy");
+    assert.match(result.steps.removeStack!.skipped!, /destroy failed/);
+    assert.ok(result.advice.some((a) => a.includes("npm run ci:stack -- destroy --stack ci-gh-1-1-e2e")));
+  });
+
+  it("up AND destroy fail: exit code of the first failure (up); remove skipped", async () => {
+    const { result, calls } = await run({ up: new Error("boom"), destroy: new Error("also boom") });
+    assert.deepEqual(calls, ["up", "destroy"]);
+    assert.equal(result.exitCode, EXIT.up);
+    assert.equal(result.steps.destroy?.ok, false);
+    assert.ok(result.steps.removeStack?.skipped);
+  });
+
+  it("remove fails after a good destroy: exit 21, advice to re-run destroy", async () => {
+    const { result, calls } = await run({ removeStack: new Error("locked") });
+    assert.deepEqual(calls, ["up", "outputs", "destroy", "removeStack"]);
+    assert.equal(result.exitCode, EXIT.removeStack);
+    assert.ok(result.advice.length === 1);
+  });
+
+  it("--keep: no teardown, even on failure; the result says so", async () => {
+    const ok = await run({}, { keep: true });
+    assert.deepEqual(ok.calls, ["up", "outputs"]);
+    assert.equal(ok.result.kept, true);
+    assert.equal(ok.result.exitCode, 0);
+    assert.equal(ok.result.steps.destroy?.skipped, "--keep");
+    const bad = await run({ up: new Error("x") }, { keep: true });
+    assert.deepEqual(bad.calls, ["up"]);
+    assert.equal(bad.result.exitCode, EXIT.up);
+  });
+
+  it("an engine that throws synchronously is still handled, and teardown runs", async () => {
+    const { engine, calls } = fakeEngine();
+    engine.up = () => {
+      calls.push("up");
+      throw new TypeError("not a promise");
+    };
+    const written: CiResult[] = [];
+    const r = await runCiStack({ engine, stack: "s", stackSource: "t", smokeEnabled: true, keep: false, log: () => {}, writeResult: (x) => written.push(x) });
+    assert.deepEqual(calls, ["up", "destroy", "removeStack"]);
+    assert.equal(r.exitCode, EXIT.up);
+    assert.equal(written.length, 1);
+  });
+});
+
+describe("destroyCiStack", () => {
+  it("destroy then remove; a failed destroy keeps the stack", async () => {
+    for (const [fail, wantCalls, code] of [
+      [{}, ["destroy", "removeStack"], 0],
+      [{ destroy: new Error("x") }, ["destroy"], EXIT.destroy],
+    ] as const) {
+      const { engine, calls } = fakeEngine(fail);
+      const written: CiResult[] = [];
+      const r = await destroyCiStack({ engine, stack: "s", stackSource: "t", log: () => {}, writeResult: (x) => written.push(x) });
+      assert.deepEqual(calls, wantCalls);
+      assert.equal(r.exitCode, code);
+      assert.equal(r.command, "destroy");
+      assert.equal(written.length, 1);
+    }
+  });
+});
+
+describe("smokeFailureIn", () => {
+  it("finds the smoke CLI's JSON line in pulumi's error text, and nothing in other text", () => {
+    assert.equal(smokeFailureIn("error: exit status 1\nno json here"), undefined);
+    assert.equal(smokeFailureIn('{"ok":false, broken'), undefined);
+    assert.deepEqual(smokeFailureIn('  stdout: {"ok":false,"failure":"unauthorized","exitCode":14,"message":"401"}'), { ok: false, failure: "unauthorized", exitCode: 14, message: "401" });
+  });
+});
