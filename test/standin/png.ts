@@ -28,7 +28,7 @@ function rng(seed: number): () => number {
   };
 }
 
-/** A smooth colour field from the seed plus 4 bits of noise per byte: ~0.5 bytes/byte after deflate (SD-like sizes). */
+/** A smooth colour field from the seed plus 3 bits of noise per byte (SD-like sizes after deflate). */
 export function noiseImage(seed: number, width: number, height: number): RawImage {
   const r = rng(seed);
   const base = [r() & 0xff, r() & 0xff, r() & 0xff];
@@ -37,9 +37,9 @@ export function noiseImage(seed: number, width: number, height: number): RawImag
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const n = r();
-      rgb[i++] = (base[0]! + ((x * 96) / width) + (n & 15)) & 0xff;
-      rgb[i++] = (base[1]! + ((y * 96) / height) + ((n >>> 8) & 15)) & 0xff;
-      rgb[i++] = (base[2]! + (((x + y) * 48) / (width + height)) + ((n >>> 16) & 15)) & 0xff;
+      rgb[i++] = (base[0]! + ((x * 96) / width) + (n & 7)) & 0xff;
+      rgb[i++] = (base[1]! + ((y * 96) / height) + ((n >>> 8) & 7)) & 0xff;
+      rgb[i++] = (base[2]! + (((x + y) * 48) / (width + height)) + ((n >>> 16) & 7)) & 0xff;
     }
   }
   return { width, height, rgb };
@@ -76,8 +76,14 @@ export function encodePng(img: RawImage, text: Record<string, string> = {}): Buf
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // truecolour RGB
   const stride = img.width * 3;
+  // Filter type 1 (Sub) on every row, as encoders pick for photos: residuals of the smooth field are
+  // small, so the compressed size tracks the noise (about 0.5 byte per byte, like real SD outputs).
   const raw = Buffer.alloc((stride + 1) * img.height);
-  for (let y = 0; y < img.height; y++) img.rgb.copy(raw, y * (stride + 1) + 1, y * stride, (y + 1) * stride);
+  for (let y = 0; y < img.height; y++) {
+    const o = y * (stride + 1);
+    raw[o] = 1;
+    for (let x = 0; x < stride; x++) raw[o + 1 + x] = (img.rgb[y * stride + x]! - (x >= 3 ? img.rgb[y * stride + x - 3]! : 0)) & 0xff;
+  }
   return Buffer.concat([
     PNG_SIGNATURE,
     chunk("IHDR", ihdr),
@@ -132,8 +138,15 @@ export function readPng(buf: Buffer, opts: { pixels?: boolean } = {}): PngInfo {
     const raw = inflateSync(Buffer.concat(idat));
     const stride = width * 3;
     const rgb = Buffer.alloc(stride * height);
-    for (let y = 0; y < height; y++) raw.copy(rgb, y * stride, y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    info.rgb = rgb; // filter type 0 only (what encodePng writes)
+    for (let y = 0; y < height; y++) {
+      const f = raw[y * (stride + 1)]!;
+      if (f > 1) throw new Error(`filter type ${f} not supported by this reader`);
+      for (let x = 0; x < stride; x++) {
+        const v = raw[y * (stride + 1) + 1 + x]!;
+        rgb[y * stride + x] = f === 1 && x >= 3 ? (v + rgb[y * stride + x - 3]!) & 0xff : v;
+      }
+    }
+    info.rgb = rgb; // filter types 0 and 1 (what encodePng writes)
   }
   return info;
 }
