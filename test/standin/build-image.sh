@@ -31,7 +31,7 @@ rootfs="$work/rootfs"
 mkdir -p "$rootfs/usr/bin" "$rootfs/opt/standin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/lib64"
 mkdir -p "$rootfs$root_dir/outputs" "$rootfs$root_dir/models/Stable-diffusion"
 chmod 1777 "$rootfs/tmp"
-strip --strip-all -o "$rootfs/usr/bin/node" "$node_bin"
+if command -v strip >/dev/null; then strip --strip-all -o "$rootfs/usr/bin/node" "$node_bin"; else cp "$node_bin" "$rootfs/usr/bin/node"; fi
 ldd "$node_bin" | awk '/=> \//{print $3} /^[[:space:]]*\/lib/{print $1}' | while read -r lib; do
   mkdir -p "$rootfs$(dirname "$lib")"
   cp -L "$lib" "$rootfs$lib"
