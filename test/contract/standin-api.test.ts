@@ -219,7 +219,7 @@ describe("stand-in API contract (container)", { skip }, () => {
     assert.equal((await http("GET", `${c.url}/file=outputs/${rel}`)).status, 200, "relative to the working dir");
     const cases: [string, number][] = [
       [`${STANDIN_ROOT}/outputs/../outputs/${rel}`, 403], [`${STANDIN_ROOT}/.hidden/x.png`, 403], ["/etc/passwd", 403],
-      [`${STANDIN_ROOT}/outputs`, 403], [`${STANDIN_ROOT}/outputs/missing.png`, 404], [`${STANDIN_ROOT}/outputs/%2e%2e/x`, 403],
+      [`${STANDIN_ROOT}/outputs`, 403], [`${STANDIN_ROOT}/outputs/missing.png`, 404], ["/nowhere/missing.png", 403], [`${STANDIN_ROOT}/outputs/%2e%2e/x`, 403],
     ];
     for (const [p, code] of cases) {
       const x = await http("GET", `${c.url}/file=${p}`);

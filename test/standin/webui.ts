@@ -16,9 +16,11 @@ const MIME: Record<string, string> = { ".png": "image/png", ".jpg": "image/jpeg"
   ".txt": "text/plain; charset=utf-8", ".json": "application/json", ".html": "text/html; charset=utf-8", ".gif": "image/gif" };
 
 function user(ui: UiCtx, req: IncomingMessage): string | undefined {
+  // gradio 3.41 names the cookies access-token / access-token-unsecure; later 3.x append "-<cookie_id>".
   const c = parseCookies(req);
-  const tok = c["access-token"] ?? c["access-token-unsecure"];
-  return tok === undefined ? undefined : ui.tokens.get(tok);
+  const names = Object.keys(c).filter((k) => /^access-token(-unsecure)?(-.+)?$/.test(k));
+  for (const k of names) { const u = ui.tokens.get(c[k]!); if (u !== undefined) return u; }
+  return undefined;
 }
 /** gradio's login_check dependency: null when allowed. */
 function loginCheck(ui: UiCtx, req: IncomingMessage): Res | null {
@@ -49,9 +51,10 @@ function fileRoute(ui: UiCtx, req: IncomingMessage, rawPath: string): Res {
   let st: fs.Stats | undefined;
   try { st = fs.statSync(abs); } catch { st = undefined; }
   if (st?.isDirectory()) return forbidden();
-  if (!st) return httpException(404, `File not found: ${p}.`, ui.apiMounted);
+  // Allowed roots are checked before existence, so a missing file outside them is 403, not 404.
   const tmp = process.env.GRADIO_TEMP_DIR || "/tmp/gradio";
   if (![ui.cwd, ...ui.allowedPaths, tmp].some((r) => within(abs, r))) return forbidden();
+  if (!st) return httpException(404, `File not found: ${p}.`, ui.apiMounted);
   const body = req.method === "HEAD" ? "" : fs.readFileSync(abs);
   return { status: 200, body, headers: {
     "content-type": MIME[path.extname(abs).toLowerCase()] ?? "application/octet-stream", "accept-ranges": "bytes",
