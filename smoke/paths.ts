@@ -34,13 +34,16 @@ function ymd(y: number, m: number, d: number): string {
 }
 
 /**
- * Names of the dated folders that may hold an image saved "now": today and yesterday, by UTC and by
- * the local clock (the container clock may differ from the host's). Unique, most likely first.
+ * Names of the dated folders that may hold an image saved "now": the container's own date when the
+ * answer's `info.job_timestamp` (server local time, %Y%m%d%H%M%S) gives it, then today and yesterday by
+ * UTC and by the local clock (the container clock may differ from the host's). Unique, likeliest first.
  */
-export function datedFolderNames(now: Date): string[] {
+export function datedFolderNames(now: Date, jobTimestamp?: string): string[] {
   const day = 86_400_000;
   const y = new Date(now.getTime() - day);
+  const m = /^(\d{4})(\d{2})(\d{2})\d{6}$/.exec(jobTimestamp ?? "");
   const names = [
+    ...(m ? [`${m[1]}-${m[2]}-${m[3]}`] : []),
     ymd(now.getUTCFullYear(), now.getUTCMonth() + 1, now.getUTCDate()),
     ymd(now.getFullYear(), now.getMonth() + 1, now.getDate()),
     ymd(y.getUTCFullYear(), y.getUTCMonth() + 1, y.getUTCDate()),
@@ -57,7 +60,7 @@ export interface SaveLayout {
 }
 
 /** The layout the WebUI's save options imply, or a message naming the option the smoke cannot follow. */
-export function saveLayout(o: Options, seed: number, now: Date): SaveLayout | { unsupported: string } {
+export function saveLayout(o: Options, seed: number, now: Date, jobTimestamp?: string): SaveLayout | { unsupported: string } {
   if (!o.samples_save) return { unsupported: "option samples_save is off, so the WebUI saves no samples: turn it on" };
   if (o.samples_format.toLowerCase() !== "png")
     return { unsupported: `option samples_format is "${o.samples_format}"; the smoke verifies PNG files: set it to png` };
@@ -74,5 +77,5 @@ export function saveLayout(o: Options, seed: number, now: Date): SaveLayout | { 
       ? (n: string) => n === `${s}.png` || n.endsWith(`-${s}.png`)
       : (n: string) => n.endsWith(".png") && new RegExp(`(^|[^0-9])${s}([^0-9]|$)`).test(n.slice(0, -4));
   const dated = o.save_to_dirs && o.directories_filename_pattern.trim() !== "";
-  return { folders: dated ? datedFolderNames(now) : [""], matches };
+  return { folders: dated ? datedFolderNames(now, jobTimestamp) : [""], matches };
 }

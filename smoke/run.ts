@@ -98,7 +98,7 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
 
     // 4. find and verify the file on the host
     const l0 = Date.now();
-    const layout = saveLayout(options, proof.seed, new Date());
+    const layout = saveLayout(options, proof.seed, new Date(), proof.info.job_timestamp);
     if ("unsupported" in layout) throw new SmokeError("unsupported-settings", layout.unsupported);
     const found = await locate(i.host, hostOutdir, layout);
     if (!found.file)

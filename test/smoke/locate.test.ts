@@ -45,6 +45,11 @@ test("dated folders: today and yesterday, UTC and local, unique", () => {
   assert.ok(names.includes("2026-02-28"));
   assert.ok(names.length >= 2 && names.length <= 4);
   assert.equal(new Set(names).size, names.length);
+  // The container's own date (from info.job_timestamp) comes first, even a day ahead of the host.
+  const withJob = datedFolderNames(new Date("2026-03-01T23:30:00Z"), "20260302083000");
+  assert.equal(withJob[0], "2026-03-02");
+  assert.ok(withJob.length <= 5);
+  assert.equal(datedFolderNames(new Date(), "garbage").length, datedFolderNames(new Date()).length);
 });
 
 test("save layout: default names, custom patterns, unsupported settings", () => {
