@@ -25,6 +25,7 @@ before(async () => {
 describe("container inputs -> Engine API create request", () => {
   it("maps every input the program registers (none left unmodelled)", () => {
     const spec = containerCreate(inputsOf(container()));
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the Engine API body is untyped JSON
     const body = spec.body as Record<string, any>;
     assert.equal(spec.name, "sdwebui-harness-unit");
     assert.equal(body.Image, `sha256:${"7".repeat(64)}`);
