@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { docker, dockerStatus } from "../helpers/docker.js";
@@ -131,6 +132,22 @@ describe("stand-in start-up and modes (containers)", { skip }, () => {
     const t0 = Date.now();
     while (want.some(([c, s]) => health(c) !== s) && Date.now() - t0 < 20_000) await sleep(250);
     assert.deepEqual(want.map(([c]) => health(c)), want.map(([, s]) => s));
+  });
+
+  test("host outputs folder not writable by uid 1000: 500 PermissionError on save, server stays up", async (t) => {
+    if (process.getuid?.() === 1000) return t.skip("the test user is uid 1000: every folder it makes is writable by the container");
+    const ro = fs.mkdtempSync(path.join(os.tmpdir(), "standin-ro-"));
+    fs.chmodSync(ro, 0o755);
+    cleanups.push(() => rmrf(ro));
+    const c = await start({ args: ["--api"], outputsHostDir: ro, modelsHostDir: models() });
+    assert.equal((await postJson(`${c.url}/sdapi/v1/txt2img`, { steps: 1, width: 16, height: 16 })).status, 200, "no save: fine");
+    const r = await postJson(`${c.url}/sdapi/v1/txt2img`, { steps: 1, width: 16, height: 16, save_images: true });
+    assert.equal(r.status, 500);
+    const b = r.json() as Record<string, string>;
+    assert.equal(b.error, "PermissionError");
+    assert.match(b.errors!, /^\[Errno 13\] Permission denied: '\/app\/stable-diffusion-webui\/outputs\/txt2img-images/);
+    assert.equal((await http("GET", `${c.url}/internal/ping`)).status, 200);
+    assert.deepEqual(listFiles(ro), []);
   });
 
   test("no checkpoint: sd-models is [] and txt2img is the WebUI's 500 FileNotFoundError", async () => {

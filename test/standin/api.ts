@@ -9,6 +9,18 @@ import { readPng } from "./png.js";
 import { IMG2IMG_FIELDS, TXT2IMG_FIELDS, validateBody } from "./validate.js";
 import type { IncomingMessage } from "node:http";
 
+const PY_ERRNO: Record<string, [string, number, string]> = {
+  EACCES: ["PermissionError", 13, "Permission denied"], EPERM: ["PermissionError", 1, "Operation not permitted"],
+  ENOENT: ["FileNotFoundError", 2, "No such file or directory"], EROFS: ["OSError", 30, "Read-only file system"],
+  ENOSPC: ["OSError", 28, "No space left on device"], ENOTDIR: ["NotADirectoryError", 20, "Not a directory"],
+};
+/** A Node fs error as Python's OSError subclass and str(e), e.g. PermissionError "[Errno 13] Permission denied: 'p'". */
+function pyOsError(e: unknown): [string, string] | null {
+  const x = e as NodeJS.ErrnoException;
+  const m = x?.code ? PY_ERRNO[x.code] : undefined;
+  return m ? [m[0], `[Errno ${m[1]}] ${m[2]}: '${x.path ?? ""}'`] : null;
+}
+
 type Handler = (ctx: Ctx, body: string) => Promise<Res> | Res;
 
 const ok = (v: unknown): Res => json(200, v);
@@ -125,6 +137,7 @@ export async function handleApi(ctx: Ctx, req: IncomingMessage, route: string, c
   } catch (e) {
     if (e instanceof ApiError) return json(e.status, e.json());
     ctx.log(`error in ${route}: ${(e as Error).stack ?? String(e)}`);
-    return json(500, { error: (e as Error).name || "Exception", detail: "", body: "", errors: String((e as Error).message) });
+    const os = pyOsError(e);
+    return json(500, { error: os?.[0] ?? ((e as Error).name || "Exception"), detail: "", body: "", errors: os?.[1] ?? String((e as Error).message) });
   }
 }

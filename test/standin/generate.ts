@@ -2,6 +2,7 @@
 // (restored only when the key was in opts.data), saving under the outdir fixed before the overrides,
 // grids, infotexts, the `info` JSON string — plus the STANDIN_FAULT modes.
 import { randomInt } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { ALWAYSON_SCRIPTS, SELECTABLE_SCRIPTS, samplerAndScheduler } from "./catalog.js";
 import type { CmdOpts } from "./args.js";
@@ -102,6 +103,7 @@ async function run(ctx: Ctx, mode: Mode, r: Record<string, unknown>, ck: Checkpo
     modelName: o.get("add_model_name_to_info") ? ck.modelName : null, denoising,
     imageCfg: mode === "img2img" ? (r.image_cfg_scale as number | null) : null, tiling: r.tiling === true,
     restoreFaces: r.restore_faces === true, faceModel: o.get("face_restoration_model"), addVersion: o.get("add_version_to_infotext"),
+    seedResizeW: num("seed_resize_from_w", -1), seedResizeH: num("seed_resize_from_h", -1),
   });
   const save = r.save_images === true;
   const nameCtx = (i: number): NameCtx => ({ seed: allSeeds[i]!, seedFirst: allSeeds[0]!, seedLast: allSeeds[n - 1]!, prompt,
@@ -117,6 +119,10 @@ async function run(ctx: Ctx, mode: Mode, r: Record<string, unknown>, ck: Checkpo
       replace: o.get("save_images_replace_action") !== "Add number suffix" }, ctx.fault === "corrupt-png" ? corruptPng(png) : png);
     ctx.log(`saved ${file}`);
   };
+  // processing writes the first infotext to <data>/params.txt unless --no-prompt-history
+  if (!ctx.cmd.no_prompt_history) {
+    fs.writeFileSync(path.join(ctx.cmd.data_dir, "params.txt"), infotext(0));
+  }
   const raws: RawImage[] = [];
   const pngs: Buffer[] = [];
   const infotexts: string[] = [];

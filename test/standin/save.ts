@@ -24,6 +24,7 @@ export interface InfoParams {
   imageCfg?: number | null; seed: number; width: number; height: number; modelHash: string | null;
   modelName: string | null; subseed: number; subseedStrength: number; denoising?: number | null;
   tiling?: boolean; restoreFaces?: boolean; faceModel?: string; addVersion: boolean;
+  seedResizeW?: number; seedResizeH?: number;
 }
 
 export function createInfotext(p: InfoParams): string {
@@ -34,13 +35,14 @@ export function createInfotext(p: InfoParams): string {
     ["Model hash", p.modelHash], ["Model", p.modelName],
     ["Variation seed", p.subseedStrength === 0 ? null : p.subseed],
     ["Variation seed strength", p.subseedStrength === 0 ? null : pyFloat(p.subseedStrength)],
+    ["Seed resize from", (p.seedResizeW ?? -1) <= 0 || (p.seedResizeH ?? -1) <= 0 ? null : `${p.seedResizeW}x${p.seedResizeH}`],
     ["Denoising strength", p.denoising == null ? null : pyFloat(p.denoising)],
     ["Tiling", p.tiling ? "True" : null], ["Version", p.addVersion ? VERSION : null],
   ];
   const line = params.filter(([, v]) => v !== null && v !== undefined)
     .map(([k, v]) => `${k}: ${quote(String(v))}`).join(", ");
   const neg = p.negative ? `\nNegative prompt: ${p.negative}` : "";
-  return `${p.prompt}${neg}\n${line}`;
+  return `${p.prompt}${neg}\n${line}`.trim(); // Python's .strip(): an empty prompt leaves no blank first line
 }
 
 const INVALID = /[#<>:"/\\|?*\n\r\t]/g;
