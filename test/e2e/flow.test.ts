@@ -36,7 +36,8 @@ test("e2e: the program's resources on the real engine: deploy, prove, destroy, r
   ensureStandinImage();
   t.diagnostic(ensureSmokeBuilt());
   const s: E2eStack = e2eStack(await freePort());
-  const h = new Harness({ log: (l) => t.diagnostic(l), commandTimeoutMs: 120_000 });
+  const logged: string[] = [];
+  const h = new Harness({ log: (l) => { logged.push(l); t.diagnostic(l); }, commandTimeoutMs: 120_000 });
   t.after(async () => {
     try { if (h.live.size) await h.destroy(); } catch (e) { t.diagnostic(`clean-up destroy failed: ${(e as Error).message}`); }
     const left = removeStackContainers(s.stack);
@@ -195,5 +196,11 @@ test("e2e: the program's resources on the real engine: deploy, prove, destroy, r
     assert.deepEqual(stackContainers(s.stack), []);
     assert.deepEqual(taggedRules(s.tag), []);
     for (const f of proofs) assert.ok(fs.existsSync(f), `${f} kept`);
+  });
+
+  await step("secrets: the password appears in no step log line and no recorded step", async () => {
+    assert.ok(logged.length > 20);
+    assert.equal(logged.filter((l) => l.includes(s.password)).length, 0);
+    assert.equal(h.steps.filter((x) => JSON.stringify(x).includes(s.password)).length, 0);
   });
 });
