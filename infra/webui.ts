@@ -1,6 +1,7 @@
 // The WebUI on one Docker host as a Pulumi component: the Docker provider for the host, the image,
 // the host folders, and per container (one, or one per GPU when scaled out) the container, its
 // firewall rules and its smoke proof.
+import { createHash } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -106,6 +107,25 @@ export class WebUi extends pulumi.ComponentResource {
         return launchSpec(profile, webuiFlags(s, profile, instance.gpus, creds));
       });
 
+    // Firewall first, so the port is never published unprotected. The rules key on the host port and
+    // survive container replacement; they are re-applied anyway whenever anything the container is
+    // built from changes (a digest of its spec, secret because the flags carry the passwords).
+    const containerSpec = pulumi
+      .all([this.image.imageId, launch])
+      .apply(([image, l]) => createHash("sha256").update(JSON.stringify({ image, launch: l, plan })).digest("hex"));
+    const firewall = declareFirewall(
+      `${id}-firewall`,
+      {
+        input: { tag: instance.firewallTag, port: instance.hostPort, allowlist: s.firewallAllowlist, backend: s.firewallBackend },
+        connection,
+        // iptables needs root: a non-root ssh login runs the scripts through sudo -n.
+        sudo: args.plan.host.kind === "ssh" && args.plan.host.user !== "root",
+        triggers: [containerSpec],
+      },
+      { parent: this },
+    );
+    this.warnings.push(...firewall.warnings);
+
     // Catch a taken host port before Docker does (it would leave a half-created container behind).
     const check = portCheckScript({ port: instance.hostPort, containerName: plan.name, setting: "sdwebui:hostPort" });
     const preflight =
@@ -137,7 +157,7 @@ export class WebUi extends pulumi.ComponentResource {
       {
         parent: this,
         provider,
-        dependsOn: [this.folders, preflight],
+        dependsOn: [this.folders, preflight, ...(firewall.command ? [firewall.command] : [])],
         // A fixed name and port: the old container must go before the new one can start.
         deleteBeforeReplace: true,
         // The provider records a new healthcheck without applying it; replace so it takes effect.
@@ -146,19 +166,6 @@ export class WebUi extends pulumi.ComponentResource {
     );
     this.containers.push(container);
 
-    // Firewall rules key on the host port; re-applied whenever the container is replaced.
-    const firewall = declareFirewall(
-      `${id}-firewall`,
-      {
-        input: { tag: instance.firewallTag, port: instance.hostPort, allowlist: s.firewallAllowlist, backend: s.firewallBackend },
-        connection,
-        // iptables needs root: a non-root ssh login runs the scripts through sudo -n.
-        sudo: args.plan.host.kind === "ssh" && args.plan.host.user !== "root",
-        triggers: [container.id],
-      },
-      { parent: this, dependsOn: [container] },
-    );
-    this.warnings.push(...firewall.warnings);
 
     const hostName = args.plan.host.kind === "ssh" ? args.plan.host.host : "localhost";
     const base = `http://${args.plan.apiHost.includes(":") ? `[${args.plan.apiHost}]` : args.plan.apiHost}:${instance.hostPort}`;

@@ -184,7 +184,7 @@ describe("secrets and outputs", () => {
 
 describe("firewall and smoke wiring", () => {
   const cmds = () => engine.byType("command:local:Command");
-  it("the firewall re-applies when the container is replaced and deletes its rules on destroy", async () => {
+  it("the firewall is in place before the container, re-applies when the container's spec changes, deletes its rules on destroy", async () => {
     const { container } = await evaluate({ firewallAllowlist: ["10.20.0.0/16"] });
     const fw = cmds().find((r) => r.name.includes("-firewall-"))!;
     const i = inputsOf(fw);
@@ -192,8 +192,14 @@ describe("firewall and smoke wiring", () => {
     assert.equal(i.update, i.create);
     assert.match(String(i.delete), /sdwebui-dev/);
     assert.match(String(i.create), /10\.20\.0\.0\/16/);
-    assert.deepEqual(i.triggers, ["sdwebui-container-id"], "the container id: a replaced container re-applies the rules");
-    assert.ok(fw.dependencies.includes(container.urn));
+    assert.ok(container.dependencies.includes(fw.urn), "the port is never published without the rules");
+    const [digest] = i.triggers as string[];
+    assert.match(digest!, /^[0-9a-f]{64}$/);
+    assert.ok(!visiblePart(fw.inputs.triggers).includes(digest!), "the digest covers the flags, so it is secret");
+    await evaluate({ firewallAllowlist: ["10.20.0.0/16"] });
+    assert.equal((inputsOf(cmds().find((r) => r.name.includes("-firewall-"))!).triggers as string[])[0], digest, "same config, same trigger");
+    await evaluate({ firewallAllowlist: ["10.20.0.0/16"], extraArgs: ["--medvram"] });
+    assert.notEqual((inputsOf(cmds().find((r) => r.name.includes("-firewall-"))!).triggers as string[])[0], digest, "a replaced container re-applies the rules");
   });
 
   it("the smoke runs after the container and the firewall, re-runs on container or image replacement, password only in secret env", async () => {
