@@ -13,12 +13,16 @@ export const STANDIN_IMAGE = "sd-webui-standin:dev";
 export const STANDIN_ROOT = "/app/stable-diffusion-webui";
 const REPO = path.resolve(__dirname, "../..");
 
-/** Build the image with `npm run standin:image`'s script unless it exists already. */
+/**
+ * Make sure sd-webui-standin:dev exists and matches the current sources: runs test/standin/build-image.sh,
+ * which returns in ~0.05 s when the image is up to date and rebuilds (~3 s) when it is missing or stale.
+ */
 export function ensureStandinImage(): void {
   try {
-    docker(["image", "inspect", STANDIN_IMAGE, "--format", "{{.Id}}"]);
-  } catch {
     execFileSync("bash", [path.join(REPO, "test/standin/build-image.sh")], { cwd: REPO, stdio: "pipe", timeout: 120_000 });
+  } catch (e) {
+    const x = e as { stderr?: Buffer; stdout?: Buffer; message: string };
+    throw new Error(`building ${STANDIN_IMAGE} failed (npm run standin:image): ${(x.stderr?.toString() || x.stdout?.toString() || x.message).trim()}`);
   }
 }
 
