@@ -17,9 +17,12 @@ const REPO = path.resolve(__dirname, "../..");
  * Make sure sd-webui-standin:dev exists and matches the current sources: runs test/standin/build-image.sh,
  * which returns in ~0.05 s when the image is up to date and rebuilds (~3 s) when it is missing or stale.
  */
+let ensured = false;
 export function ensureStandinImage(): void {
+  if (ensured) return; // once per test process: parallel starts must not run parallel builds
   try {
     execFileSync("bash", [path.join(REPO, "test/standin/build-image.sh")], { cwd: REPO, stdio: "pipe", timeout: 120_000 });
+    ensured = true;
   } catch (e) {
     const x = e as { stderr?: Buffer; stdout?: Buffer; message: string };
     throw new Error(`building ${STANDIN_IMAGE} failed (npm run standin:image): ${(x.stderr?.toString() || x.stdout?.toString() || x.message).trim()}`);
