@@ -63,9 +63,17 @@ function run(cmd: string, args: string[], timeout = 10_000): string {
   return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout });
 }
 
-/** Root, sshd and nsenter are needed: skip locally with the reason, fail under CI. */
+/** What the SSH test host lacks on this machine ("" when nothing): root, sshd, nsenter, ssh-agent. */
+export function sshHostMissing(): string {
+  if (process.getuid?.() !== 0) return "root (network namespaces, sshd)";
+  for (const [bin, pkg] of [[SSHD, "openssh-server"], ["/usr/bin/ssh-agent", "openssh-client"], ["/usr/bin/nsenter", "util-linux"], ["/usr/bin/unshare", "util-linux"]])
+    if (!existsSync(bin!)) return `${bin} (apt-get install ${pkg})`;
+  return "";
+}
+
+/** Skip locally with the reason when the SSH test host cannot run here; fail under CI. */
 export function requireSshd(t: TestContext): boolean {
-  const missing = process.getuid?.() !== 0 ? "root (network namespaces, sshd)" : !existsSync(SSHD) ? `${SSHD} (apt-get install openssh-server)` : !existsSync("/usr/bin/nsenter") ? "/usr/bin/nsenter (util-linux)" : "";
+  const missing = sshHostMissing();
   if (!missing) return true;
   const reason = `the SSH test host needs ${missing}`;
   if (process.env.CI) throw new Error(`CI=true but ${reason}`);

@@ -12,9 +12,9 @@ import { parseSmokeStdout } from "../../smoke/resource.js";
 import { ensureSmokeBuilt, taggedRules } from "../e2e/harness/host.js";
 import { runLocalCommand } from "../e2e/harness/local-command.js";
 import { T } from "../e2e/harness/plan.js";
-import { dockerStatus } from "../helpers/docker.js";
+import { dockerStatus, requireDocker } from "../helpers/docker.js";
 import { unwrapSecrets } from "../helpers/pulumi-mocks.js";
-import { requireSshd, startSshHost, type TestSshHost } from "../helpers/ssh-host.js";
+import { requireSshd, sshHostMissing, startSshHost, type TestSshHost } from "../helpers/ssh-host.js";
 import { ensureStandinImage, freePort } from "../helpers/standin.js";
 import { dockerCliOverSsh, SshEngineApi, sshWrapperBin, startAgent, type SshAgent } from "./docker-ssh.js";
 import { evaluate, firewallTags, named, remoteStack, type RemoteStack } from "./fixture.js";
@@ -22,11 +22,9 @@ import { Realiser, RealiseError } from "./realise.js";
 
 let host: TestSshHost | undefined;
 let agent: SshAgent | undefined;
-let skip = "";
 
 before(async () => {
-  if (!dockerStatus().ok) { skip = `no Docker engine (${dockerStatus().detail})`; return; }
-  if (process.getuid?.() !== 0) { skip = "needs root"; return; }
+  if (!dockerStatus().ok || sshHostMissing()) return; // each test skips (or fails under CI) with the reason
   ensureStandinImage();
   ensureSmokeBuilt();
   host = await startSshHost();
@@ -39,12 +37,8 @@ after(async () => {
 
 /** Skip (locally) or fail (CI) when the parts are missing; returns the host. */
 function need(t: TestContext): TestSshHost | undefined {
-  if (!requireSshd(t)) return undefined;
-  if (skip || !host) {
-    if (process.env.CI) throw new Error(`CI=true but ${skip || "the SSH test host did not start"}`);
-    t.skip(skip);
-    return undefined;
-  }
+  if (!requireDocker(t) || !requireSshd(t)) return undefined;
+  if (!host) throw new Error("the SSH test host did not start (see the before hook's error)");
   return host;
 }
 
