@@ -10,16 +10,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test, type TestContext } from "node:test";
 import { requireDocker } from "../helpers/docker.js";
+import { unwrapSecrets } from "../helpers/pulumi-mocks.js";
 import { ensureStandinImage, freePort } from "../helpers/standin.js";
 import { parseSmokeStdout, SMOKE_CLI } from "../../smoke/resource.js";
 import { evaluateProgram, type Evaluation } from "./harness/evaluate.js";
 import { ensureSmokeBuilt, hashTree, httpGet, purgeTaggedRules, removeStackContainers, stackContainers, taggedRules, waitFor200 } from "./harness/host.js";
-import { T } from "./harness/plan.js";
+import { dependencyUrns, T } from "./harness/plan.js";
 import { Harness, type Live, type Step } from "./harness/realise.js";
 import { e2eStack, type E2eStack } from "./harness/stack.js";
 
 const isSmoke = (l: Live) => String(l.inputs.create ?? "").includes(SMOKE_CLI);
-const hasDelete = (l: Live) => l.inputs.delete !== undefined;
 const opsOf = (steps: Step[], type: string, pred: (s: Step) => boolean = () => true) => steps.filter((s) => s.type === type && pred(s)).map((s) => s.op);
 
 /** Credentials as the container's own flags carry them (never printed). */
@@ -56,7 +56,9 @@ test("e2e: the program's resources on the real engine: deploy, prove, destroy, r
       st.diagnostic(`${name}: ${Date.now() - s0} ms`);
     });
   const smokeOf = () => h.ofType(T.local, isSmoke)[0];
-  const firewallOf = () => h.ofType(T.local, hasDelete)[0];
+  // What the program registers decides which checks apply (not what happens to be live).
+  let firewallRegistered = false;
+  let smokeRegistered = false;
   const container = () => h.ofType(T.container)[0]!;
   let ev: Evaluation;
   let before: Map<string, string>;
@@ -67,8 +69,11 @@ test("e2e: the program's resources on the real engine: deploy, prove, destroy, r
     const types = ev.resources.filter((r) => r.custom).map((r) => r.type);
     assert.ok(types.includes(T.container), "a docker.Container");
     assert.ok(ev.resources.some((r) => r.type === T.local && r.retainOnDelete), "a retained host-folders command");
-    if (!ev.resources.some((r) => r.type === T.local && String((r.inputs as { create?: unknown }).create ?? "").includes(SMOKE_CLI)))
-      st.diagnostic("NOT EXERCISED: no smoke command is registered");
+    const commands = ev.resources.filter((r) => r.type === T.local).map((r) => unwrapSecrets(r.inputs) as Record<string, unknown>);
+    smokeRegistered = commands.some((i) => String(i.create ?? "").includes(SMOKE_CLI));
+    firewallRegistered = commands.some((i) => i.delete !== undefined);
+    if (!smokeRegistered) st.diagnostic("NOT EXERCISED: no smoke command is registered");
+    if (!firewallRegistered) st.diagnostic("NOT EXERCISED: no command with a delete script (the firewall) is registered");
     st.diagnostic(`registered: ${ev.resources.map((r) => `${r.type} ${r.name}`).join(", ")}`);
   });
 
@@ -98,7 +103,7 @@ test("e2e: the program's resources on the real engine: deploy, prove, destroy, r
   });
 
   await step("firewall: rules tagged with the stack hold the published port", async (st) => {
-    if (!firewallOf()) return st.skip("NOT EXERCISED: no firewall command (with a delete script) is registered");
+    if (!firewallRegistered) return st.skip("NOT EXERCISED: no firewall command (with a delete script) is registered");
     const rules = taggedRules(s.tag);
     assert.ok(rules.length >= 2, rules.join("\n"));
     assert.ok(rules.some((r) => r.includes(`--ctorigdstport ${s.settings.hostPort}`)), "IPv4 rules match the host port");
@@ -115,11 +120,10 @@ test("e2e: the program's resources on the real engine: deploy, prove, destroy, r
   });
 
   await step("destroy: deletes in reverse dependency order, container removed, retained folders skipped, firewall rules gone", async () => {
-    const fwName = firewallOf()?.reg.name;
+    const regs = [...h.live.values()].map((l) => l.reg);
     const steps = await h.destroy();
-    const order = steps.map((x) => x.type);
-    if (fwName) assert.ok(steps.findIndex((x) => x.name === fwName) < order.indexOf(T.container), "the firewall's delete runs before the container goes");
-    assert.ok(order.indexOf(T.container) < order.indexOf(T.provider), "the container goes before its provider");
+    const at = (urn: string) => { const r = regs.find((x) => x.urn === urn)!; return steps.findIndex((x) => x.type === r.type && x.name === r.name); };
+    for (const r of regs) for (const d of dependencyUrns(r, regs)) assert.ok(at(r.urn) < at(d), `${r.name} is deleted before ${d.split("::").pop()}, which it depends on`);
     assert.deepEqual(opsOf(steps, T.local, (x) => x.op === "retain").length, 1, "the host-folders command is retained");
     assert.equal(h.live.size, 0);
     assert.deepEqual(stackContainers(s.stack), []);
@@ -163,7 +167,7 @@ test("e2e: the program's resources on the real engine: deploy, prove, destroy, r
     await assert.rejects(httpGet(`http://127.0.0.1:${oldPort}/internal/ping`, undefined, 2000), "the old port is closed");
     const proof = parseSmokeStdout(String(smokeOf()!.outputs.stdout));
     assert.match(path.basename(proof.file), /^00002-\d+\.png$/, "the smoke re-ran against the new container");
-    if (firewallOf()) {
+    if (firewallRegistered) {
       const rules = taggedRules(s.tag);
       assert.ok(rules.some((r) => r.includes(`--ctorigdstport ${newPort}`)), `firewall rules follow the new port; live rules:\n${rules.join("\n") || "(none)"}`);
       assert.ok(!rules.some((r) => r.includes(`--ctorigdstport ${oldPort}`)), "no rule for the old port");
@@ -171,7 +175,7 @@ test("e2e: the program's resources on the real engine: deploy, prove, destroy, r
   });
 
   await step("in place: an allowlist change re-applies only the firewall; the container stays", async (st) => {
-    if (!firewallOf()) return st.skip("NOT EXERCISED: no firewall command is registered");
+    if (!firewallRegistered) return st.skip("NOT EXERCISED: no firewall command is registered");
     const id = container().id;
     const steps = await h.deploy(await evaluateProgram(s.input({ firewallAllowlist: ["198.51.100.0/24"] })));
     s.settings.firewallAllowlist = ["198.51.100.0/24"];
@@ -182,7 +186,7 @@ test("e2e: the program's resources on the real engine: deploy, prove, destroy, r
   });
 
   await step("in place: a smoke-settings change re-runs only the smoke command; the counter continues", async (st) => {
-    if (!smokeOf()) return st.skip("NOT EXERCISED: no smoke command is registered");
+    if (!smokeRegistered) return st.skip("NOT EXERCISED: no smoke command is registered");
     const id = container().id;
     s.settings.smokeSteps = 3;
     const steps = await h.deploy(await evaluateProgram(s.input()));

@@ -220,8 +220,10 @@ export class Harness {
   private async remove(l: Live, why: string): Promise<void> {
     const t0 = Date.now();
     const r = l.reg;
+    // The old half of a create-before-delete replacement shares its URN with the new live resource.
+    const forget = () => { if (this.live.get(r.urn) === l) this.live.delete(r.urn); };
     if (r.retainOnDelete) {
-      this.live.delete(r.urn);
+      forget();
       this.record("retain", r, 0, `retainOnDelete: left in place (${why})`);
       return;
     }
@@ -251,7 +253,7 @@ export class Harness {
       default:
         throw new Error(`${r.type} ${r.name}: delete not modelled`);
     }
-    this.live.delete(r.urn);
+    forget();
     this.record("delete", r, Date.now() - t0, note);
   }
 
