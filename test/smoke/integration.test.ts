@@ -8,6 +8,7 @@ import type { TestContext } from "node:test";
 import { requireDocker } from "../helpers/docker.js";
 import { API_PW, LOCKED, ROOT, STANDIN_IMAGE, UI_PW, imagePresent, makeDirs, runSmokeCli, smokeArgs, startContainer } from "./harness.js";
 import type { CliResult } from "./harness.js";
+import { ApiClient } from "../../smoke/client.js";
 
 function ready(t: TestContext): boolean {
   if (!requireDocker(t)) return false;
@@ -166,12 +167,17 @@ test("outdir outside the mounted folder (an sd-auto style /output/txt2img): data
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: LOCKED });
   // Wait for the API, then set an absolute outdir as AbdBarho's config.py does.
-  const auth = "Basic " + Buffer.from(`sd:${API_PW}`).toString("base64");
-  for (let i = 0; i < 50; i++) {
-    const res = await fetch(`${c.url}/sdapi/v1/options`, { method: "POST", headers: { authorization: auth, "content-type": "application/json" }, body: JSON.stringify({ outdir_txt2img_samples: "/output/txt2img" }) }).catch(() => undefined);
-    if (res?.ok) break;
-    await new Promise((r) => setTimeout(r, 200));
+  const api = new ApiClient({ baseUrl: c.url, username: "sd", password: API_PW, connectTimeoutMs: 2000 });
+  t.after(() => api.close());
+  let status = 0;
+  for (let i = 0; i < 50 && status !== 200; i++) {
+    const res = await api
+      .raw("POST", "/sdapi/v1/options", { timeoutMs: 5000, headers: { "content-type": "application/json" }, body: JSON.stringify({ outdir_txt2img_samples: "/output/txt2img" }) })
+      .catch(() => undefined);
+    status = res?.status ?? 0;
+    if (status !== 200) await new Promise((r) => setTimeout(r, 200));
   }
+  assert.equal(status, 200, "POST /sdapi/v1/options");
   const r = await runSmokeCli(smokeArgs(c, dirs));
   expectFailure(r, 22, "data-root-mismatch", new RegExp(`saves txt2img images to /output/txt2img.*not under the mounted outputs folder ${ROOT}/outputs.*profile`));
   assert.equal(r.json?.seed, null, "no proof image was generated");
