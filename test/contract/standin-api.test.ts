@@ -75,6 +75,10 @@ describe("stand-in API contract (container)", { skip }, () => {
     assert.equal((j.json() as { detail: { type: string }[] }).detail[0]!.type, "value_error.jsondecode");
     const s = await http("POST", `${c.url}/sdapi/v1/txt2img`, { headers: { ...AUTH, "content-type": "application/json" }, body: '"a string"' });
     assert.deepEqual(s.json(), { detail: [{ loc: ["body"], msg: "value is not a valid dict", type: "type_error.dict" }] });
+    const form = await http("POST", `${c.url}/sdapi/v1/txt2img`, { headers: { ...AUTH, "content-type": "application/x-www-form-urlencoded" }, body: "{}" });
+    assert.deepEqual([form.status, form.json()], [422, s.json()], "JSON sent without a JSON content-type (curl -d without -H)");
+    const none = await http("POST", `${c.url}/sdapi/v1/txt2img`, { headers: AUTH, body: '{"steps":1,"width":8,"height":8}' });
+    assert.equal(none.status, 200, "no content-type: parsed as JSON");
   });
 
   test("404/405 as FastAPI for unknown routes and wrong methods", async () => {

@@ -126,7 +126,11 @@ export async function handleApi(ctx: Ctx, req: IncomingMessage, route: string, c
   if (methods.length === 0) return null;
   const method = req.method === "HEAD" && GET[name] ? "GET" : req.method ?? "GET";
   if (!methods.includes(method)) return methodNotAllowed(methods);
-  const raw = await body();
+  let raw = await body();
+  // FastAPI parses the body as JSON only without a content-type or with application/json (or +json);
+  // otherwise the model gets bytes: 422 "value is not a valid dict" (e.g. `curl -d` without -H).
+  const ct = req.headers["content-type"];
+  if (ct && !/^application\/([^;]*\+)?json\b/i.test(ct) && raw !== "") raw = JSON.stringify(raw);
   if (creds) {
     const fail = basicAuthFailure(req, creds);
     if (fail) return httpException(401, fail, true); // before the body is even looked at
