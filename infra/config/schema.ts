@@ -59,8 +59,8 @@ export const SettingsSchema = z
     dockerHost: dockerHost.default("unix:///var/run/docker.sock").describe("Docker host: unix:///path or ssh://user@host[:port]"),
     hosts: list(hostEntry).default([])
       .describe("Scale-out: Docker hosts with GPU ids, one container per GPU, e.g. [ssh://ops@gpu-1#0,1]; replaces dockerHost and gpus"),
-    sshPrivateKey: z.string().optional().describe("ssh hosts: private key (secret); default: the ssh agent"),
-    sshKnownHosts: z.string().optional().describe("ssh hosts: known_hosts line(s) for the host; default: ~/.ssh/known_hosts"),
+    sshPrivateKey: z.string().optional().describe("ssh hosts: private key (secret) for the command resources and the smoke; default: the ssh agent (the Docker provider always uses the agent)"),
+    sshKnownHosts: z.string().optional().describe("ssh hosts (required): known_hosts line(s) pinning each host key, from ssh-keyscan"),
 
     firewallAllowlist: list(cidr).default([]).describe("Networks allowed to reach the API port (IPv4/IPv6 CIDRs); empty = no remote client"),
     firewallBackend: z.enum(FIREWALL_BACKENDS, { error: "must be iptables, nftables or none" }).default("iptables")

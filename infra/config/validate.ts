@@ -105,6 +105,9 @@ function crossProblems(raw: RawSettings): Problem[] {
     const port = Number(raw.hostPort ?? 7860);
     if (Number.isInteger(port) && port + most - 1 > 65535) add("hostPort", `leaves no room for ${most} consecutive ports (hostPort + n - 1 must be at most 65535)`, setFix("hostPort"));
   }
+  // command resources skip host-key checks without a pinned key, and they run as root on the host.
+  if (anySsh && raw.sshKnownHosts === undefined)
+    add("sshKnownHosts", "is required with an ssh:// host: it pins the host key for the Docker connection and every command run over ssh", "pulumi config set <ns>:sshKnownHosts \"$(ssh-keyscan -p <port> <host> | grep ed25519)\" (compare the fingerprint out of band)");
   for (const k of ["sshPrivateKey", "sshKnownHosts"] as const)
     if (local && raw[k] !== undefined) add(k, "is only used with an ssh:// dockerHost", `pulumi config rm <ns>:${k}`);
   if (raw.exposure === "api-only")
