@@ -11,7 +11,7 @@ import { docker } from "./docker.js";
 
 export const STANDIN_IMAGE = "sd-webui-standin:dev";
 export const STANDIN_ROOT = "/app/stable-diffusion-webui";
-const REPO = path.resolve(__dirname, "../..");
+const REPO = path.resolve(path.dirname(__filename), "../.."); // __filename: also right when imported from ESM via tsx
 
 /**
  * Make sure sd-webui-standin:dev exists and matches the current sources: runs test/standin/build-image.sh,
