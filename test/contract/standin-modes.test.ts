@@ -53,6 +53,11 @@ describe("stand-in start-up and modes (containers)", { skip }, () => {
     assert.ok(!r.out.includes("pa:ss"));
   });
 
+  test("--api-auth is only parsed when the API is mounted: without --api the same value starts fine", async () => {
+    const c = await start({ args: ["--api-auth", "user:pa:ss"] });
+    assert.equal((await http("GET", `${c.url}/internal/ping`)).status, 200);
+  });
+
   test("without --api: /sdapi is 404 as FastAPI; docs, ping and the UI are served; COMMANDLINE_ARGS adds flags", async () => {
     const [plain, viaEnv] = await Promise.all([start({}), start({ env: { COMMANDLINE_ARGS: "--api" }, modelsHostDir: models() })]);
     const r = await postJson(`${plain.url}/sdapi/v1/txt2img`, {});
