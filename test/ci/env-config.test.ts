@@ -115,7 +115,7 @@ describe("validation with the program's rules", () => {
   it("secrets: set as secret, never in the summary; their values are offered for scrubbing", () => {
     const ui = "ui-staple-horse-battery-7";
     const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAB3Nza\n-----END OPENSSH PRIVATE KEY-----";
-    const c = envConfig({ ...base, SDWEBUI_UI_PASSWORD: ui, SDWEBUI_DOCKER_HOST: "ssh://ops@gpu-1", SDWEBUI_SSH_PRIVATE_KEY: key, SDWEBUI_GPUS: "none" });
+    const c = envConfig({ ...base, SDWEBUI_UI_PASSWORD: ui, SDWEBUI_DOCKER_HOST: "ssh://ops@gpu-1", SDWEBUI_SSH_PRIVATE_KEY: key, SDWEBUI_SSH_KNOWN_HOSTS: "gpu-1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFake", SDWEBUI_GPUS: "none" });
     for (const k of ["apiPassword", "uiPassword", "sshPrivateKey"]) assert.equal(c.entries.find((e) => e.key === `sdwebui:${k}`)?.secret, true, k);
     assert.equal(c.entries.filter((e) => e.secret).length, 3);
     const summary = c.summary.join("\n");
