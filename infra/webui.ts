@@ -120,14 +120,19 @@ export class WebUi extends pulumi.ComponentResource {
         connection,
         // iptables needs root: a non-root ssh login runs the scripts through sudo -n.
         sudo: args.plan.host.kind === "ssh" && args.plan.host.user !== "root",
-        triggers: [containerSpec],
+        reapplyOn: containerSpec,
       },
       { parent: this },
     );
     this.warnings.push(...firewall.warnings);
 
     // Catch a taken host port before Docker does (it would leave a half-created container behind).
-    const check = portCheckScript({ port: instance.hostPort, containerName: plan.name, setting: "sdwebui:hostPort" });
+    const check = portCheckScript({
+      port: instance.hostPort,
+      containerName: plan.name,
+      stackLabel: { project: args.project, stack: args.stack },
+      setting: "sdwebui:hostPort",
+    });
     const preflight =
       connection && args.plan.host.kind === "ssh"
         ? new command.remote.Command(`${id}-preflight`, { connection, create: remoteWrap(check) }, { parent: this })

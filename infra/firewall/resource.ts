@@ -1,6 +1,8 @@
 // Pulumi wiring: one command resource that applies the plan's create script on create *and* update, and
-// runs its delete script on destroy. Because `update` is set, a change of the triggers (the container id)
-// or of the script (port, allowlist) re-runs the atomic create in place: no moment without rules.
+// runs its delete script on destroy. Because `update` is set, a change of the script (port, allowlist) or
+// of `reapplyOn` (an environment entry) re-runs the atomic create in place: no moment without rules.
+// Not `triggers`: in @pulumi/command a trigger change REPLACES the resource, and replacement creates the
+// new command before deleting the old one, whose delete script then removes the same tag's fresh rules.
 // Tag and backend are part of the resource name, so changing either makes a new resource: Pulumi
 // creates it (new rules) before deleting the old one (old tag's rules), which is the right order.
 import * as command from "@pulumi/command";
@@ -12,8 +14,8 @@ export interface DeclareFirewallArgs {
   input: FirewallInput;
   /** SSH connection to a remote Docker host; absent = the machine running `pulumi up`. */
   connection?: pulumi.Input<command.types.input.remote.ConnectionArgs>;
-  /** Re-apply when any of these change (pass the container id). */
-  triggers?: pulumi.Input<unknown>[];
+  /** Re-apply (in place) whenever this value changes, e.g. a digest of the container's spec. */
+  reapplyOn?: pulumi.Input<string>;
   /** Run the scripts through `sudo -n` (a remote login user that is not root). */
   sudo?: boolean;
 }
@@ -38,12 +40,13 @@ export function declareFirewall(name: string, args: DeclareFirewallArgs, opts: p
     return { preview, warnings, plan };
   }
   const resourceName = `${name}-${plan.settings.backend}-${plan.settings.tag}`;
-  const triggers = args.triggers ?? [];
+  // The value only has to reach the resource's inputs; the scripts ignore it.
+  const environment = args.reapplyOn === undefined ? undefined : { SDWEBUI_FIREWALL_REAPPLY_ON: args.reapplyOn };
   if (args.connection !== undefined) {
     const create = remoteWrap(plan.createScript, args.sudo);
     const cmd = new command.remote.Command(
       resourceName,
-      { connection: args.connection, create, update: create, delete: remoteWrap(plan.deleteScript, args.sudo), triggers },
+      { connection: args.connection, create, update: create, delete: remoteWrap(plan.deleteScript, args.sudo), environment },
       opts,
     );
     return { command: cmd, preview, warnings, plan };
@@ -56,7 +59,7 @@ export function declareFirewall(name: string, args: DeclareFirewallArgs, opts: p
       create: wrap(plan.createScript),
       update: wrap(plan.createScript),
       delete: wrap(plan.deleteScript),
-      triggers,
+      environment,
     },
     opts,
   );

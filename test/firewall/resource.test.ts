@@ -23,7 +23,7 @@ describe("declareFirewall", () => {
 
   it("local: one command whose create and update apply the rules and whose delete removes them", async () => {
     const containerId = pulumi.output("c0ffee");
-    const r = fw.declareFirewall("fw", { input: { tag: "lab", port: 7860, allowlist: ["10.0.0.0/8"] }, triggers: [containerId] }, {});
+    const r = fw.declareFirewall("fw", { input: { tag: "lab", port: 7860, allowlist: ["10.0.0.0/8"] }, reapplyOn: containerId }, {});
     await settle();
     const reg = engine.one("command:local:Command");
     assert.equal(reg.name, "fw-iptables-lab");
@@ -31,7 +31,10 @@ describe("declareFirewall", () => {
     assert.equal(reg.inputs.update, r.plan.createScript, "update re-applies in place (atomic), never delete+create");
     assert.equal(reg.inputs.delete, r.plan.deleteScript);
     assert.deepEqual(reg.inputs.interpreter, ["/bin/sh", "-c"]);
-    assert.deepEqual(reg.inputs.triggers, ["c0ffee"]);
+    // An environment entry, not triggers: a trigger change would replace the command (create the new,
+    // then run the old one's delete, which removes the same tag's fresh rules).
+    assert.equal(reg.inputs.triggers, undefined);
+    assert.deepEqual(reg.inputs.environment, { SDWEBUI_FIREWALL_REAPPLY_ON: "c0ffee" });
     assert.equal(reg.deleteBeforeReplace, false);
     assert.match(r.preview, /allow 10\.0\.0\.0\/8 to port 7860/);
     assert.ok(r.command);
@@ -48,7 +51,7 @@ describe("declareFirewall", () => {
 
   it("remote: runs sh -c with the quoted script over the (secret) connection", async () => {
     const connection = { host: "10.231.0.9", user: "deploy", privateKey: pulumi.secret("KEY-DO-NOT-LOG") };
-    const r = fw.declareFirewall("fwr", { input: { tag: "lab", port: 7860, backend: "nftables" }, connection, sudo: true, triggers: ["x"] }, {});
+    const r = fw.declareFirewall("fwr", { input: { tag: "lab", port: 7860, backend: "nftables" }, connection, sudo: true, reapplyOn: "x" }, {});
     await settle();
     const reg = engine.one("command:remote:Command");
     assert.equal(reg.name, "fwr-nftables-lab");

@@ -193,13 +193,16 @@ describe("firewall and smoke wiring", () => {
     assert.match(String(i.delete), /sdwebui-dev/);
     assert.match(String(i.create), /10\.20\.0\.0\/16/);
     assert.ok(container.dependencies.includes(fw.urn), "the port is never published without the rules");
-    const [digest] = i.triggers as string[];
-    assert.match(digest!, /^[0-9a-f]{64}$/);
-    assert.ok(!visiblePart(fw.inputs.triggers).includes(digest!), "the digest covers the flags, so it is secret");
+    // Re-applied in place (update), never through triggers, which would replace the command.
+    assert.equal(i.triggers, undefined);
+    const reapply = () => (inputsOf(cmds().find((r) => r.name.includes("-firewall-"))!).environment as Record<string, string>).SDWEBUI_FIREWALL_REAPPLY_ON!;
+    const digest = reapply();
+    assert.match(digest, /^[0-9a-f]{64}$/);
+    assert.ok(!visiblePart(fw.inputs.environment).includes(digest), "the digest covers the flags, so it is secret");
     await evaluate({ firewallAllowlist: ["10.20.0.0/16"] });
-    assert.equal((inputsOf(cmds().find((r) => r.name.includes("-firewall-"))!).triggers as string[])[0], digest, "same config, same trigger");
+    assert.equal(reapply(), digest, "same config, same value");
     await evaluate({ firewallAllowlist: ["10.20.0.0/16"], extraArgs: ["--medvram"] });
-    assert.notEqual((inputsOf(cmds().find((r) => r.name.includes("-firewall-"))!).triggers as string[])[0], digest, "a replaced container re-applies the rules");
+    assert.notEqual(reapply(), digest, "a replaced container re-applies the rules");
   });
 
   it("the smoke runs after the container and the firewall, re-runs on container or image replacement, password only in secret env", async () => {
