@@ -78,10 +78,9 @@ export class SshHost implements HostAccess {
   private async exec(remote: string, timeoutMs = this.timeoutMs): Promise<{ code: number; stdout: Buffer; stderr: string }> {
     const r = await runProgramRaw("ssh", sshArgv(this.s, remote), timeoutMs);
     if (r.code === 255 || r.code === 127 || r.code === 124) {
-      const first = r.stderr.trim().split("\n")[0] ?? "";
       throw new SmokeError(
         "host-access",
-        `cannot reach the Docker host over SSH (${this.description}): ${first || `exit ${r.code}`}. ` +
+        `cannot reach the Docker host over SSH (${this.description}): ${sshErrorSummary(r.stderr) || `exit ${r.code}`}. ` +
           `Check the SSH user, key, port and known_hosts settings (and that this machine may log in).`,
       );
     }
@@ -122,6 +121,17 @@ export class SshHost implements HostAccess {
     const r = await runProgram("ssh", sshArgv(this.s, "true"), this.timeoutMs);
     return r.code === 0;
   }
+}
+
+/**
+ * The decisive part of ssh's stderr: its last real line (skipping the "@@@" banner), prefixed with the
+ * banner's headline when the host key changed.
+ */
+export function sshErrorSummary(stderr: string): string {
+  const lines = stderr.split(/\r?\n/).map((l) => l.replace(/\r/g, "").trim()).filter((l) => l !== "" && !/^@+$/.test(l));
+  const last = lines[lines.length - 1] ?? "";
+  const changed = lines.find((l) => /REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(l));
+  return changed && changed !== last ? `REMOTE HOST IDENTIFICATION HAS CHANGED; ${last}` : last;
 }
 
 /** Parse `stat -c '%s %u %g %f'` output. */

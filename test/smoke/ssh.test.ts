@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { SmokeError } from "../../smoke/errors.js";
 import { HostDeniedError, HostMissingError } from "../../smoke/host.js";
-import { LIST_SCRIPT, SshHost, parseStat, remoteScript, sshArgv } from "../../smoke/ssh-host.js";
+import { LIST_SCRIPT, SshHost, parseStat, remoteScript, sshArgv, sshErrorSummary } from "../../smoke/ssh-host.js";
 import type { SshSettings } from "../../smoke/ssh-host.js";
 
 const s: SshSettings = { user: "deploy", host: "gpu1.example", port: 2222, strictHostKeyChecking: "yes", connectTimeoutS: 7 };
@@ -33,6 +33,21 @@ test("remote command: constant script, values as quoted positional parameters", 
   const cmd = remoteScript(LIST_SCRIPT, "/srv/it's $(rm -rf x)");
   assert.ok(cmd.startsWith("sh -c '"));
   assert.ok(cmd.endsWith(` sh '/srv/it'\\''s $(rm -rf x)'`));
+});
+
+test("sshErrorSummary keeps the decisive line, not the @@@ banner", () => {
+  const changed = [
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\r",
+    "@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\r",
+    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\r",
+    "IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\r",
+    "Host key for [10.0.0.2]:2222 has changed and you have requested strict checking.\r",
+    "Host key verification failed.\r",
+    "",
+  ].join("\n");
+  assert.equal(sshErrorSummary(changed), "REMOTE HOST IDENTIFICATION HAS CHANGED; Host key verification failed.");
+  assert.equal(sshErrorSummary("ssh: connect to host h port 22: Connection refused\n"), "ssh: connect to host h port 22: Connection refused");
+  assert.equal(sshErrorSummary(""), "");
 });
 
 test("parseStat", () => {
