@@ -85,14 +85,15 @@ export function automationEngine(o: AutomationOptions): StackEngine {
   };
 
   return {
-    up: (log) =>
+    up: (log, signal) =>
       guard(async () => {
         const s = (await open())!;
         const plain = Object.fromEntries((o.entries ?? []).filter((e) => !e.path).map((e) => [e.key, { value: e.value, secret: e.secret }]));
         const paths = Object.fromEntries((o.entries ?? []).filter((e) => e.path).map((e) => [e.key, { value: e.value, secret: e.secret }]));
         if (Object.keys(plain).length > 0) await s.setAllConfig(plain);
         if (Object.keys(paths).length > 0) await s.setAllConfig(paths, true);
-        await s.up({ onOutput: out(log), color: "never" });
+        if (signal?.aborted) throw new Error("interrupted before pulumi up started");
+        await s.up({ onOutput: out(log), color: "never", signal });
       }),
     outputs: () =>
       guard(async () => {

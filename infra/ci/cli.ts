@@ -35,6 +35,9 @@ export interface CliDeps {
   engine?: (o: { stack: string; config?: EnvConfig; envVars: Record<string, string>; create: boolean; workDir: string }) => StackEngine;
   /** Tests replace the CLI lookup; default: `pulumi version` through the Automation API. */
   checkCli?: () => Promise<unknown>;
+  /** Subscribe to SIGINT/SIGTERM (returns the unsubscribe); default: process signals. */
+  onSignal?: (handler: (sig: NodeJS.Signals) => void) => () => void;
+  exit?: (code: number) => void;
 }
 
 /** The repository root: the nearest parent of this file holding Pulumi.yaml (works from dist/ too). */
@@ -126,10 +129,35 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
   const log = (l: string) => deps.log(redact(l, secrets));
   deps.log(`ci:stack: ${mode} stack ${name.name} (${name.source}), backend ${pre.backend.url}, result -> ${out}`);
   const common = { engine, stack: name.name, stackSource: name.source, log, redact: (t: string) => redact(t, secrets), writeResult: (r: CiResult) => writeResult(out, r) };
-  const result =
-    mode === "up"
-      ? await runCiStack({ ...common, smokeEnabled: config!.settings.smokeEnabled, keep: values.keep ?? false })
-      : await destroyCiStack(common);
+  // First SIGINT/SIGTERM: cancel `up` (pulumi stops gracefully) and tear down; a second one exits at once.
+  const abort = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      deps.log(`ci:stack: ${sig}: cancelling ${mode === "up" ? "pulumi up, then tearing down" : "nothing: the teardown runs to its end"} (send it again to exit at once)`);
+      abort.abort();
+    } else {
+      const msg = `${sig} again: exiting before the teardown finished; run npm run ci:stack -- destroy --stack ${name.name} to clean up`;
+      deps.log(`ci:stack: ${msg}`);
+      writeResult(out, earlyFailure(mode, name.name, name.source, "interrupted", msg));
+      (deps.exit ?? process.exit)(EXIT.interrupted);
+    }
+  };
+  const onSig = deps.onSignal ?? ((h) => {
+    process.on("SIGINT", h).on("SIGTERM", h);
+    return () => process.off("SIGINT", h).off("SIGTERM", h);
+  });
+  const unlisten = onSig(onSignal);
+  let result: CiResult;
+  try {
+    result =
+      mode === "up"
+        ? await runCiStack({ ...common, smokeEnabled: config!.settings.smokeEnabled, keep: values.keep ?? false, signal: abort.signal })
+        : await destroyCiStack(common);
+  } finally {
+    unlisten();
+  }
   for (const a of result.advice) deps.log(`ci:stack: ${a}`);
   deps.stdout(
     `ci:stack ${mode} ${name.name}: ${result.ok ? "OK" : `FAILED at ${result.failedStep} (exit ${result.exitCode})`}` +

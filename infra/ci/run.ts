@@ -10,8 +10,11 @@ export interface StackOutput {
 }
 
 export interface StackEngine {
-  /** Create or select the stack, set its config and run `pulumi up` (which runs the smoke step). */
-  up(log: Log): Promise<void>;
+  /**
+   * Create or select the stack, set its config and run `pulumi up` (which runs the smoke step). An
+   * aborted `signal` cancels the update (the CLI gets SIGINT and stops gracefully, releasing its lock).
+   */
+  up(log: Log, signal?: AbortSignal): Promise<void>;
   outputs(): Promise<Record<string, StackOutput>>;
   destroy(log: Log): Promise<void>;
   /** `pulumi stack rm`: the stack, its config file and its history go. */
@@ -19,7 +22,7 @@ export interface StackEngine {
 }
 
 export type Step = "up" | "smoke" | "outputs" | "destroy" | "removeStack";
-export type FailedStep = Step | "config" | "preflight" | "internal";
+export type FailedStep = Step | "config" | "preflight" | "internal" | "interrupted";
 
 /** Exit codes of `ci:stack`: the FIRST failure decides (README "Exit codes"). */
 export const EXIT: Record<FailedStep | "ok" | "usage", number> = {
@@ -33,6 +36,7 @@ export const EXIT: Record<FailedStep | "ok" | "usage", number> = {
   outputs: 12,
   destroy: 20,
   removeStack: 21,
+  interrupted: 130,
 };
 
 export interface StepRecord {
@@ -80,10 +84,12 @@ export interface RunOptions {
   writeResult: (r: CiResult) => void;
   /** Scrubs secret values from error text. */
   redact?: (text: string) => string;
+  /** Aborted on SIGINT/SIGTERM: cancels `up`; teardown still runs (it is never cancelled). */
+  signal?: AbortSignal;
 }
 
 /** A result for a run that stopped before the engine was used (bad config, missing CLI, ...). */
-export function earlyFailure(command: "up" | "destroy", stack: string, stackSource: string, step: "config" | "preflight" | "usage", message: string): CiResult {
+export function earlyFailure(command: "up" | "destroy", stack: string, stackSource: string, step: "config" | "preflight" | "usage" | "interrupted", message: string): CiResult {
   const now = new Date().toISOString();
   return {
     ok: false,
@@ -209,8 +215,9 @@ export async function runCiStack(o: RunOptions): Promise<CiResult> {
   let result: CiResult | undefined;
   try {
     try {
-      const up = await rec.run("up", () => o.engine.up(o.log));
-      if (!up.ok) {
+      const up = await rec.run("up", () => o.engine.up(o.log, o.signal));
+      if (o.signal?.aborted) failed = "interrupted";
+      else if (!up.ok) {
         const s = o.smokeEnabled ? smokeFailureIn(up.error) : undefined;
         if (s) {
           smoke = s;

@@ -3,6 +3,7 @@
 // stack rm), in which order, and that CLI errors echoing a secret are scrubbed. What this does NOT
 // prove: how the real CLI answers (its output formats and behaviour are modelled by the fake only).
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,8 +26,13 @@ before(() => {
   work = join(dir, "project");
   mkdirSync(work);
   writeFileSync(join(work, "Pulumi.yaml"), "name: sdwebui\nruntime: nodejs\n");
+  // The built entry points the preflight looks for (the fake CLI never runs them).
+  mkdirSync(join(work, "dist/infra"), { recursive: true });
+  mkdirSync(join(work, "dist/smoke"), { recursive: true });
+  writeFileSync(join(work, "dist/infra/index.js"), "");
+  writeFileSync(join(work, "dist/smoke/cli.js"), "");
   fake = makeFakePulumi(dir);
-  for (const k of ["PATH", "FAKE_PULUMI_LOG", "FAKE_PULUMI_STATE", "FAKE_PULUMI_FAIL", "FAKE_PULUMI_UP_ERROR"]) saved[k] = process.env[k];
+  for (const k of ["PATH", "FAKE_PULUMI_LOG", "FAKE_PULUMI_STATE", "FAKE_PULUMI_FAIL", "FAKE_PULUMI_UP_ERROR", "FAKE_PULUMI_UP_SLEEP_MS"]) saved[k] = process.env[k];
   process.env.PATH = `${fake.binDir}:${process.env.PATH}`;
   process.env.FAKE_PULUMI_LOG = fake.log;
   process.env.FAKE_PULUMI_STATE = fake.state;
@@ -41,6 +47,7 @@ beforeEach(() => {
   rmSync(fake.state, { force: true });
   delete process.env.FAKE_PULUMI_FAIL;
   delete process.env.FAKE_PULUMI_UP_ERROR;
+  delete process.env.FAKE_PULUMI_UP_SLEEP_MS;
 });
 
 const calls = (): string[][] => (existsSync(fake.log) ? readFileSync(fake.log, "utf8").trim().split("\n").map((l) => JSON.parse(l) as string[]) : []);
@@ -131,5 +138,48 @@ describe("automationEngine against a fake pulumi CLI", () => {
     assert.equal(r.exitCode, 0);
     assert.deepEqual(verbs(), ["stack select"]);
     assert.ok(logs.some((l) => l.includes("does not exist: nothing to destroy")));
+  });
+});
+
+describe("npm run ci:stack as a process, with the fake CLI", () => {
+  it("SIGTERM during up: pulumi up is cancelled (SIGINT), then destroy and stack rm run; exit 130; result written", async () => {
+    const out = join(dir, "interrupted.json");
+    const env = {
+      ...process.env,
+      FAKE_PULUMI_UP_SLEEP_MS: "20000",
+      GITHUB_RUN_ID: "31337",
+      GITHUB_RUN_ATTEMPT: "1",
+      GITHUB_JOB: "sig",
+      SDWEBUI_API_PASSWORD: PASSWORD,
+      PULUMI_CONFIG_PASSPHRASE: "pp",
+      PULUMI_BACKEND_URL: `file://${dir}/state`,
+    };
+    const cli = join(__dirname, "../../infra/ci/cli.ts");
+    const child = spawn(process.execPath, ["--import", "tsx", cli, "up", "--out", out, "--work-dir", work], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on("data", (d: Buffer) => {
+          stderr += d.toString();
+          if (stderr.includes("Updating (ci-gh-31337-1-sig)")) resolve();
+        });
+        void exited.then(() => reject(new Error(`ci:stack exited before up started:\n${stderr}`)));
+      });
+      child.kill("SIGTERM");
+      const code = await exited;
+      assert.equal(code, EXIT.interrupted, stderr);
+    } finally {
+      clearTimeout(killer);
+    }
+    assert.match(stderr, /SIGTERM: cancelling pulumi up, then tearing down/);
+    assert.deepEqual(verbs().slice(-3), ["up", "destroy", "stack rm"]);
+    assert.deepEqual(stacks(), []);
+    const r = JSON.parse(readFileSync(out, "utf8")) as CiResult;
+    assert.equal(r.failedStep, "interrupted");
+    assert.equal(r.steps.destroy?.ok, true);
+    assert.equal(r.steps.removeStack?.ok, true);
+    assert.ok(!stderr.includes(PASSWORD) && !readFileSync(out, "utf8").includes(PASSWORD));
   });
 });

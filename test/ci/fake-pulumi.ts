@@ -34,7 +34,12 @@ if (a === "up") {
   process.stdout.write("Updating (" + stackArg() + ")\n     Type                 Name\n +   pulumi:pulumi:Stack  sdwebui-" + stackArg() + "\n");
   if (failing.includes("up")) fail("up", "error: update failed\n    error: exit status 20: running \"node dist/smoke/cli.js\":\n" + (env.FAKE_PULUMI_UP_ERROR || ""));
   state.stacks[stackArg()].deployed = true; save();
-  process.exit(0);
+  const sleep = Number(env.FAKE_PULUMI_UP_SLEEP_MS || 0);
+  if (!sleep) process.exit(0);
+  // Like the real CLI: SIGINT cancels the update gracefully.
+  process.on("SIGINT", () => fail("up", "error: update canceled", 255));
+  setTimeout(() => process.exit(0), sleep);
+  return;
 }
 if (a === "stack" && b === "output") {
   const show = argv.includes("--show-secrets");

@@ -159,6 +159,25 @@ describe("runCiStack", () => {
   });
 });
 
+describe("interruption", () => {
+  it("an aborted signal cancels up; teardown still runs; exit 130", async () => {
+    const { engine, calls } = fakeEngine();
+    const abort = new AbortController();
+    engine.up = (_log, signal) =>
+      new Promise((_resolve, reject) => {
+        calls.push("up");
+        signal?.addEventListener("abort", () => reject(new Error("error: update canceled")));
+        setTimeout(() => abort.abort(), 10);
+      });
+    const written: CiResult[] = [];
+    const r = await runCiStack({ engine, stack: "s", stackSource: "t", smokeEnabled: true, keep: false, log: () => {}, writeResult: (x) => written.push(x), signal: abort.signal });
+    assert.deepEqual(calls, ["up", "destroy", "removeStack"], "no outputs after an interrupt, teardown runs");
+    assert.equal(r.failedStep, "interrupted");
+    assert.equal(r.exitCode, EXIT.interrupted);
+    assert.equal(written.length, 1);
+  });
+});
+
 describe("destroyCiStack", () => {
   it("destroy then remove; a failed destroy keeps the stack", async () => {
     for (const [fail, wantCalls, code] of [
