@@ -93,6 +93,9 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
     throw e;
   }
   if (command === "name") return deps.stdout(name.name + "\n"), 0;
+  // A fallback name is random: destroying "it" would look for a stack that never existed.
+  if (command === "destroy" && !name.deterministic)
+    return early("usage", "destroy: no CI run variables found to derive the stack name from; pass --stack <name> (the up's result file names it)");
 
   // Settings only matter for up/check; destroy works from the stack's stored config.
   let config: EnvConfig | undefined;

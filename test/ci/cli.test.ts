@@ -163,6 +163,12 @@ describe("ci:stack up", () => {
     assert.ok(!c.out.join("").includes(PASSWORD));
   });
 
+  it("destroy outside CI without --stack is refused (a fallback name is random)", async () => {
+    const { d, logs } = deps({ PULUMI_CONFIG_PASSPHRASE: "pp" }, {} as StackEngine);
+    assert.equal(await main(["destroy", "--out", join(dir, "d.json"), "--work-dir", work], d), EXIT.usage);
+    assert.match(logs.join("\n"), /pass --stack <name>/);
+  });
+
   it("usage errors exit 2", async () => {
     for (const argv of [[], ["deploy"], ["up", "--bogus"], ["destroy", "--keep"], ["up", "extra"], ["up", "--stack", "bad name"]]) {
       const { d } = deps(okEnv);
