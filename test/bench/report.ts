@@ -6,6 +6,8 @@ export interface BenchResult {
   startedAt: string;
   totalMs: number;
   runsPerFigure: number;
+  /** Short commit of the tree that was measured (uncommitted changes of others may be in it). */
+  commit: string | null;
   machine: Machine;
   sections: Section[];
 }
@@ -24,7 +26,7 @@ export function renderMarkdown(r: BenchResult): string {
   const lines = [
     "# Benchmark results",
     "",
-    `Run ${r.startedAt}, ${Math.round(r.totalMs / 1000)} s in all; every figure is the median of ${r.runsPerFigure} runs unless noted. ` +
+    `Run ${r.startedAt} at commit ${r.commit ?? "unknown"}, ${Math.round(r.totalMs / 1000)} s in all; every figure is the median of ${r.runsPerFigure} runs unless noted. ` +
       "Produced by `npm run bench` (test/bench/); not part of `npm test`.",
     "",
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.platform}, kernel ${m.kernel}; Node ${m.node}; ` +

@@ -1,6 +1,7 @@
 // `npm run bench [-- --runs N] [--only a,b,c,d,e] [--out DIR]`: the benchmarks of issue 6 §6, written to
 // test/bench/results/latest.json and latest.md. Not part of `npm test`. Sections that need Docker or
 // root are skipped with the reason when those are missing; the others still run.
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -76,7 +77,9 @@ export async function main(argv: string[]): Promise<number> {
   await run("d", () => [evalSection(runs, log)]);
   await run("e", () => [firewallSection(runs, log)]);
 
-  const result = { startedAt: started.toISOString(), totalMs: Date.now() - t0, runsPerFigure: runs, machine: machine(), sections };
+  const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", cwd: __dirname, timeout: 10_000 });
+  const commit = git.status === 0 ? git.stdout.trim() : null;
+  const result = { startedAt: started.toISOString(), totalMs: Date.now() - t0, runsPerFigure: runs, commit, machine: machine(), sections };
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
   writeFileSync(join(outDir, "latest.md"), renderMarkdown(result));
