@@ -2,6 +2,7 @@
 // and how to fix it, because a user sees these messages before anything is deployed.
 import { isIP } from "node:net";
 import { z } from "zod";
+import { parseCidr } from "../firewall/cidr.js";
 
 /** Pulumi stores scalar config as strings: accept "7860" as well as 7860. */
 export function integer(min: number, max: number, what: string) {
@@ -53,13 +54,13 @@ export const imageRef = z
     "must be a Docker image reference such as universonic/stable-diffusion-webui:full (lower-case name, optional :tag or @sha256: digest)",
   );
 
-/** An IPv4 or IPv6 network in CIDR notation; a bare address counts as a single host (/32 or /128). */
+/** An IPv4 or IPv6 network, checked by the firewall's own parser so both layers agree (no host bits). */
 export const cidr = z.string().superRefine((s, ctx) => {
-  const [addr, prefix, ...rest] = s.split("/");
-  const family = isIP(addr ?? "");
-  const max = family === 4 ? 32 : 128;
-  const ok = family !== 0 && rest.length === 0 && (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= max));
-  if (!ok) ctx.addIssue({ code: "custom", message: `"${s}" is not an IPv4 or IPv6 network; write it like 203.0.113.0/24 or 2001:db8::/32` });
+  try {
+    parseCidr(s);
+  } catch (e) {
+    ctx.addIssue({ code: "custom", message: (e as Error).message });
+  }
 });
 
 export const bindAddress = z.string().refine((s) => isIP(s) !== 0, "must be an IP address to publish on, e.g. 0.0.0.0 (all IPv4), 127.0.0.1 or a host address");
