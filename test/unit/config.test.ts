@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { projectConfigBlock } from "../../infra/config/project-file.js";
 import { ConfigError, validateSettings } from "../../infra/config/validate.js";
+import { BAD } from "./bad-config-cases.js";
 
 const PASSWORD = "Tr0ub4dor&3-horse";
 const secretAll = () => true;
@@ -50,60 +51,6 @@ describe("good config", () => {
     assert.doesNotThrow(() => validateSettings({ ...raw, ...base }, secretAll));
   });
 });
-
-// [settings, key, message pattern]
-const BAD: [Record<string, unknown>, string, RegExp][] = [
-  [{ apiPassword: undefined }, "apiPassword", /is required/],
-  [{ apiPassword: "short1" }, "apiPassword", /too short/],
-  [{ apiPassword: "has:colon-in-it-123" }, "apiPassword", /contains ":".*crash/],
-  [{ apiPassword: "has,comma-in-it-123" }, "apiPassword", /contains ","/],
-  [{ apiPassword: "has space in it 123" }, "apiPassword", /white space/],
-  [{ imageProfile: "sd-auto", apiPassword: "dollar$sign-in-it-1" }, "apiPassword", /shell in this image would expand/],
-  [{ hostPort: "70000" }, "hostPort", /at most 65535/],
-  [{ hostPort: "http" }, "hostPort", /whole number/],
-  [{ hostPort: "0" }, "hostPort", /at least 1/],
-  [{ bindAddress: "everywhere" }, "bindAddress", /IP address/],
-  [{ gpus: "several" }, "gpus", /all, none, a count/],
-  [{ gpus: "0" }, "gpus", /from 1 to 64/],
-  [{ gpus: "device=0,0" }, "gpus", /device=/],
-  [{ imageProfile: "automatic" }, "imageProfile", /universonic, siutin, sd-auto, custom/],
-  [{ image: "Not A Valid/Image" }, "image", /Docker image reference/],
-  [{ outputsDir: "relative/out" }, "outputsDir", /absolute path/],
-  [{ outputsDir: "/" }, "outputsDir", /root folder/],
-  [{ outputsDir: "/srv/out dir" }, "outputsDir", /no spaces/],
-  [{ outputsDir: "/srv/a/../b" }, "outputsDir", /normalised/],
-  [{ modelsDir: "/srv/sd-webui/outputs/models" }, "modelsDir", /apart from outputsDir/],
-  [{ extraArgs: ["--share"] }, "extraArgs", /--share opens the server.*allowInsecureFlags/],
-  [{ extraArgs: ["--enable-insecure-extension-access"] }, "extraArgs", /allowInsecureFlags: true/],
-  [{ extraArgs: ["--api-auth=x:y"] }, "extraArgs", /--api-auth is set by the program/],
-  [{ extraArgs: ["--port", "9000"] }, "extraArgs", /--port is set by the program/],
-  [{ extraArgs: ["--listen"] }, "extraArgs", /--listen is set by the program/],
-  [{ gpus: "none", extraArgs: ["--no-half"] }, "extraArgs", /already set by gpus: none/],
-  [{ extraArgs: ["--ckpt", "$(rm -rf /)"] }, "extraArgs", /shell characters/],
-  [{ extraArgs: "--xformers" }, "extraArgs", /must be a list/],
-  [{ dockerHost: "tcp://10.0.0.5:2375" }, "dockerHost", /without authentication; use ssh/],
-  [{ dockerHost: "ssh://gpu-box" }, "dockerHost", /ssh:\/\/user@host/],
-  [{ dockerHost: "ssh://ops@gpu-box" }, "sshKnownHosts", /required with an ssh:\/\/ host/],
-  [{ hosts: ["ssh://ops@gpu-1#0", "ssh://ops@gpu-1#1"], sshKnownHosts: "gpu-1 ssh-ed25519 AAAA" }, "hosts", /lists ssh:\/\/ops@gpu-1 twice/],
-  [{ hosts: ["ssh://ops@gpu-1"] }, "hosts", /names no GPUs/],
-  [{ hosts: ["unix:///var/run/docker.sock#0"], gpus: "all" }, "gpus", /not used with hosts/],
-  [{ dockerHost: "ssh://root@bad_host!" }, "dockerHost", /ssh:\/\/user@host|not a host name/],
-  [{ dockerHost: "ssh://root@gpu:70000" }, "dockerHost", /port must be from 1 to 65535/],
-  [{ sshKnownHosts: "gpu ssh-ed25519 AAAA" }, "sshKnownHosts", /only used with an ssh:\/\/ dockerHost/],
-  [{ firewallAllowlist: ["10.0.0.0/33"] }, "firewallAllowlist", /prefix length must be 0-32/],
-  [{ firewallAllowlist: ["example.com"] }, "firewallAllowlist", /not a valid IPv4 or IPv6 address/],
-  [{ firewallAllowlist: ["10.0.0.5/8"] }, "firewallAllowlist", /host bits set/],
-  [{ firewallBackend: "ufw" }, "firewallBackend", /iptables, nftables or none/],
-  [{ smokeTimeoutSeconds: "5" }, "smokeTimeoutSeconds", /at least 10/],
-  [{ smokeEnabled: "yes" }, "smokeEnabled", /true or false/],
-  [{ imageProfile: "custom" }, "profileDataRoot", /required with imageProfile: custom/],
-  [{ imageProfile: "custom" }, "image", /required with imageProfile: custom/],
-  [{ profileUid: "1000" }, "profileUid", /only used with imageProfile: custom/],
-  [{ exposure: "api-only", uiPassword: "ui-password-long-1" }, "uiPassword", /not used with exposure: api-only/],
-  [{ exposure: "public" }, "exposure", /api-and-ui or api-only/],
-  [{ hostport: "7860" }, "hostport", /not a setting of this program; did you mean hostPort\?/],
-  [{ containerName: "-bad" }, "containerName", /Docker container name/],
-];
 
 describe("bad config: one error per stack, every key named", () => {
   for (const [raw, key, pattern] of BAD) {

@@ -1,6 +1,7 @@
 // The program evaluated under Pulumi mocks: what it registers, with which inputs and options.
 import assert from "node:assert/strict";
 import { before, beforeEach, describe, it } from "node:test";
+import { BAD } from "./bad-config-cases.js";
 import { installMocks, MockEngine, resolveOutputs, setStackConfig, unwrapSecrets, visiblePart } from "../helpers/pulumi-mocks.js";
 
 const PASSWORD = "correct-horse-battery-9";
@@ -237,6 +238,16 @@ describe("bad config", () => {
       assert.ok(!e.message.includes("Zq9x"), "the secret value is not shown");
       return true;
     });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(engine.resources.length, 0);
+  });
+
+  it(`none of the ${BAD.length} bad configurations registers a resource`, async () => {
+    for (const [raw, key] of BAD) {
+      engine.reset();
+      setStackConfig({ apiPassword: PASSWORD, ...raw });
+      assert.throws(() => deployStack(), new RegExp(`sdwebui:${key} = `));
+    }
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(engine.resources.length, 0);
   });
