@@ -2,6 +2,7 @@
 // with the reason, except under CI (CI=true), where a missing engine is a failure.
 import { execFileSync } from "node:child_process";
 import type { TestContext } from "node:test";
+import { requireOrSkip } from "./requirements.js";
 
 let cached: string | undefined;
 
@@ -22,10 +23,7 @@ export function dockerStatus(): { ok: boolean; detail: string } {
 export function requireDocker(t: TestContext): boolean {
   const s = dockerStatus();
   if (s.ok) return true;
-  const reason = `no Docker engine reachable (${s.detail}); start dockerd or run bash .ci/run`;
-  if (process.env.CI) throw new Error(`CI=true but ${reason}`);
-  t.skip(reason);
-  return false;
+  return requireOrSkip(t, `no Docker engine reachable (${s.detail}); start dockerd or run bash .ci/run`);
 }
 
 /** Run the docker CLI and return stdout (throws with stderr on failure). */

@@ -4,6 +4,7 @@
 // veth. Names carry our pid so a later run can remove namespaces left by a crashed one.
 import { execFileSync, spawnSync } from "node:child_process";
 import type { TestContext } from "node:test";
+import { processAlive, requireOrSkip } from "./requirements.js";
 
 export interface NetnsClient {
   name: string;
@@ -31,27 +32,16 @@ function ip(args: string[]): string {
 
 /** Root (or CAP_NET_ADMIN) is needed for namespaces and iptables: skip locally, fail under CI. */
 export function requireRoot(t: TestContext): boolean {
-  if (process.getuid?.() === 0) return true;
-  const reason = "needs root for network namespaces and iptables (run as root or via bash .ci/run)";
-  if (process.env.CI) throw new Error(`CI=true but the test ${reason}`);
-  t.skip(reason);
-  return false;
+  const root = process.getuid?.() === 0;
+  return requireOrSkip(t, root ? "" : "the test needs root for network namespaces and iptables (run as root or via bash .ci/run)");
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Remove namespaces that an earlier, dead test process left behind. */
 export function removeStaleNamespaces(): void {
   for (const line of ip(["netns", "list"]).split("\n")) {
     const m = new RegExp(`^(${PREFIX}-(\\d+)-\\d+)\\b`).exec(line);
-    if (m && !alive(Number(m[2]))) spawnSync("ip", ["netns", "del", m[1]!], { timeout: 10_000 });
+    if (m && !processAlive(Number(m[2]))) spawnSync("ip", ["netns", "del", m[1]!], { timeout: 10_000 });
   }
 }
 

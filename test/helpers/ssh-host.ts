@@ -13,6 +13,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
+import { processAlive, requireOrSkip } from "./requirements.js";
 import { shellJoin, shellQuote } from "../../infra/shell.js";
 
 const PREFIX = "sdssh";
@@ -74,21 +75,9 @@ export function sshHostMissing(): string {
 /** Skip locally with the reason when the SSH test host cannot run here; fail under CI. */
 export function requireSshd(t: TestContext): boolean {
   const missing = sshHostMissing();
-  if (!missing) return true;
-  const reason = `the SSH test host needs ${missing}`;
-  if (process.env.CI) throw new Error(`CI=true but ${reason}`);
-  t.skip(reason);
-  return false;
+  return requireOrSkip(t, missing && `the SSH test host needs ${missing}`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 function killNamespace(ns: string): void {
   const pids = spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8", timeout: 10_000 }).stdout ?? "";
@@ -106,7 +95,7 @@ function killNamespace(ns: string): void {
 export function removeStaleSshHosts(): void {
   for (const line of run("ip", ["netns", "list"]).split("\n")) {
     const m = new RegExp(`^(${PREFIX}-(\\d+)-\\d+)\\b`).exec(line);
-    if (m && !alive(Number(m[2]))) killNamespace(m[1]!);
+    if (m && !processAlive(Number(m[2]))) killNamespace(m[1]!);
   }
 }
 
