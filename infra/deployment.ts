@@ -63,6 +63,6 @@ export function deploymentPlan(s: PlanSettings, stack: string): HostPlan[] {
         firewallTag: `${baseTag}-${hostPort}`,
       };
     });
-    return { key, host, apiHost: host.kind === "ssh" && !s.apiHost ? host.host : defaultApiHost(s, host), instances, sharedModels: instances.length > 1 };
+    return { key, host, apiHost: defaultApiHost(s, host), instances, sharedModels: instances.length > 1 };
   });
 }

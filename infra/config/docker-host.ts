@@ -1,7 +1,7 @@
 // The Docker host the program deploys to: a local socket (unix://) or a remote engine over SSH
 // (ssh://user@host[:port]), the two forms the docker CLI and provider understand without TLS setup.
 import { isIP } from "node:net";
-import { z } from "zod";
+import { parsedString, parseOrThrow } from "./fields.js";
 
 export type DockerHost =
   | { kind: "unix"; uri: string; socket: string }
@@ -27,13 +27,5 @@ export function parseDockerHost(uri: string): DockerHost | string {
   return { kind: "ssh", uri, user: user!, host, port };
 }
 
-export const dockerHost = z.string().superRefine((v, ctx) => {
-  const r = parseDockerHost(v);
-  if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
-});
-
-export function dockerHostOf(uri: string): DockerHost {
-  const r = parseDockerHost(uri);
-  if (typeof r === "string") throw new Error(`dockerHost ${r}`);
-  return r;
-}
+export const dockerHost = parsedString(parseDockerHost);
+export const dockerHostOf = (uri: string): DockerHost => parseOrThrow(parseDockerHost, "dockerHost", uri);

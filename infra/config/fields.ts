@@ -20,16 +20,37 @@ export function boolean() {
   );
 }
 
+/** JSON text parsed, anything else (or text that is not JSON) as it is: Pulumi gives arrays as JSON text. */
+export function parseJsonText(v: unknown): unknown {
+  if (typeof v !== "string") return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+/** A parser that returns the setting's value, or a message saying what is wrong and how to write it. */
+export type Parser<T extends object> = (text: string) => T | string;
+
+/** The zod type of a setting checked by `parse`: the parser's message becomes the issue. */
+export function parsedString<T extends object>(parse: Parser<T>) {
+  return z.string().superRefine((v, ctx) => {
+    const r = parse(v);
+    if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
+  });
+}
+
+/** The value of a setting that validation already accepted (throws, naming the setting, if not). */
+export function parseOrThrow<T extends object>(parse: Parser<T>, setting: string, text: string): T {
+  const r = parse(text);
+  if (typeof r === "string") throw new Error(`${setting}: ${r}`);
+  return r;
+}
+
 /** Pulumi config arrays arrive as JSON text; parse it here so a bad value becomes one issue, not a crash. */
 export function list<T extends z.ZodType>(item: T) {
-  return z.preprocess((v) => {
-    if (typeof v !== "string") return v;
-    try {
-      return JSON.parse(v);
-    } catch {
-      return v;
-    }
-  }, z.array(item, { error: "must be a list (set it in the stack file as a YAML list, or with pulumi config set --path 'key[0]' value)" }));
+  return z.preprocess(parseJsonText, z.array(item, { error: "must be a list (set it in the stack file as a YAML list, or with pulumi config set --path 'key[0]' value)" }));
 }
 
 const HOST_PATH_CHARS = /^[A-Za-z0-9_.@+/-]+$/;

@@ -1,6 +1,6 @@
 // The `gpus` setting in Docker's own vocabulary (`docker run --gpus`): all, a count, device=<ids>, or
 // none for CPU mode. Parsed into a tagged value so the container spec and the flags need no re-parsing.
-import { z } from "zod";
+import { parsedString, parseOrThrow } from "./fields.js";
 
 export type GpuRequest =
   | { kind: "all" }
@@ -23,13 +23,5 @@ export function parseGpus(value: string): GpuRequest | string {
   return "must be all, none, a count such as 1, or device=<id>[,<id>] with index or GPU-<uuid> ids, e.g. device=0,2";
 }
 
-export const gpuSetting = z.string().superRefine((v, ctx) => {
-  const r = parseGpus(v);
-  if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
-});
-
-export function gpuRequest(value: string): GpuRequest {
-  const r = parseGpus(value);
-  if (typeof r === "string") throw new Error(`gpus ${r}`);
-  return r;
-}
+export const gpuSetting = parsedString(parseGpus);
+export const gpuRequest = (value: string): GpuRequest => parseOrThrow(parseGpus, "gpus", value);

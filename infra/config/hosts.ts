@@ -1,7 +1,7 @@
 // Scale-out: the `hosts` setting lists Docker hosts with the GPUs to use on each, one WebUI container
 // per GPU (the WebUI serves one generation at a time). Entry form: `<dockerHost>#<gpu ids>` such as
 // `ssh://ops@gpu-1#0,1`, or `<dockerHost>#cpu:<n>` for n CPU-mode containers (test rigs, CPU boxes).
-import { z } from "zod";
+import { parsedString, parseOrThrow } from "./fields.js";
 import { DockerHost, parseDockerHost } from "./docker-host.js";
 import { GpuRequest, parseGpus } from "./gpus.js";
 
@@ -27,13 +27,5 @@ export function parseHostEntry(entry: string): HostEntry | string {
   return { host, slots: gpus.ids.map((id) => ({ kind: "devices" as const, ids: [id] })) };
 }
 
-export const hostEntry = z.string().superRefine((v, ctx) => {
-  const r = parseHostEntry(v);
-  if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
-});
-
-export function hostEntryOf(entry: string): HostEntry {
-  const r = parseHostEntry(entry);
-  if (typeof r === "string") throw new Error(`hosts: ${r}`);
-  return r;
-}
+export const hostEntry = parsedString(parseHostEntry);
+export const hostEntryOf = (entry: string): HostEntry => parseOrThrow(parseHostEntry, "hosts", entry);

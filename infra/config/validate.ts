@@ -2,6 +2,7 @@
 // ONE error that names each key, shows its value (never a secret's) and says how to fix it.
 import { z } from "zod";
 import { extraArgProblems } from "./extra-args.js";
+import { parseJsonText } from "./fields.js";
 import { parseDockerHost } from "./docker-host.js";
 import { parseGpus } from "./gpus.js";
 import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, Settings, SettingsSchema } from "./schema.js";
@@ -78,7 +79,7 @@ function crossProblems(raw: RawSettings): Problem[] {
     add("modelsDir", `must be a folder apart from outputsDir (${outputs}); neither may contain the other`, setFix("modelsDir"));
 
   const gpus = typeof raw.gpus === "string" ? parseGpus(raw.gpus) : undefined;
-  const extra = z.array(z.string()).safeParse(typeof raw.extraArgs === "string" ? safeJson(raw.extraArgs) : raw.extraArgs ?? []);
+  const extra = z.array(z.string()).safeParse(parseJsonText(raw.extraArgs ?? []));
   if (extra.success) {
     const allow = raw.allowInsecureFlags === true || raw.allowInsecureFlags === "true";
     const cpuMode = typeof gpus === "object" && gpus.kind === "none";
@@ -91,7 +92,7 @@ function crossProblems(raw: RawSettings): Problem[] {
       if (typeof raw[k] === "string" && /['"\\$`*?[\]{}~;&|<>()#!]/.test(raw[k] as string))
         add(k, "contains a character that the shell in this image would expand in its flags variable (quotes, \\ $ ` * ? [ ] { } ~ ; & | < > ( ) # !); use letters, digits and + / = - _ . @ %", setFix(k));
   const host = typeof raw.dockerHost === "string" ? parseDockerHost(raw.dockerHost) : undefined;
-  const hosts = z.array(z.string()).safeParse(typeof raw.hosts === "string" ? safeJson(raw.hosts) : raw.hosts ?? []);
+  const hosts = z.array(z.string()).safeParse(parseJsonText(raw.hosts ?? []));
   const hostList = hosts.success ? hosts.data : [];
   const anySsh = hostList.some((h) => h.startsWith("ssh://")) || (typeof host === "object" && host.kind === "ssh");
   const local = !anySsh;
@@ -116,13 +117,6 @@ function crossProblems(raw: RawSettings): Problem[] {
   return out;
 }
 
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return s;
-  }
-}
 
 function schemaProblems(raw: RawSettings): Problem[] {
   const r = SettingsSchema.safeParse(raw);
