@@ -2,7 +2,7 @@
 // sshOpts) and the command resources (Go ssh client, through `connection`). Host keys are always
 // verified: from the sshKnownHosts setting when given, else from the user's known_hosts.
 import type * as command from "@pulumi/command";
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import type { DockerHost } from "./config/docker-host.js";
 import { shellJoin } from "./shell.js";
 
@@ -18,6 +18,14 @@ export function parseKnownHosts(text: string): { line: string; keyType: string; 
     if (!m) throw new Error(`sshKnownHosts: "${line.slice(0, 60)}" is not a known_hosts line "host key-type base64-key"; get one with: ssh-keyscan -p <port> <host>`);
     return { line, keyType: m[2]!, key: m[3]! };
   });
+}
+
+/** The known_hosts lines that name `host` (all lines when none names it: the user pinned one key). */
+export function knownHostsFor(knownHosts: string | undefined, host: string): string | undefined {
+  if (knownHosts === undefined) return undefined;
+  const lines = parseKnownHosts(knownHosts).map((k) => k.line);
+  const mine = lines.filter((l) => l.split(" ")[0]!.split(",").some((h) => h === host || h.startsWith(`[${host}]:`)));
+  return (mine.length > 0 ? mine : lines).join("\n");
 }
 
 /** ssh options for the docker provider (it runs the system ssh client with them, no shell). */

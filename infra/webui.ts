@@ -13,7 +13,7 @@ import { launchSpec, webuiFlags } from "./flags.js";
 import { foldersScript } from "./folders.js";
 import { portCheckScript } from "./preflight.js";
 import { Profile, resolveProfile } from "./profiles.js";
-import { remoteConnection, sshOpts } from "./remote.js";
+import { knownHostsFor, remoteConnection, sshOpts } from "./remote.js";
 import { declareSmoke, provenFile } from "../smoke/resource.js";
 
 export interface WebUiArgs {
@@ -218,12 +218,4 @@ export class WebUi extends pulumi.ComponentResource {
       firewall: firewall.preview,
     });
   }
-}
-
-/** The known_hosts lines that name `host` (all lines when none name it: the user pinned one key). */
-function knownHostsFor(knownHosts: string | undefined, host: string): string | undefined {
-  if (knownHosts === undefined) return undefined;
-  const lines = knownHosts.split("\n").filter((l) => l.trim() && !l.trim().startsWith("#"));
-  const mine = lines.filter((l) => l.split(" ")[0]!.split(",").some((h) => h === host || h.startsWith(`[${host}]:`)));
-  return (mine.length > 0 ? mine : lines).join("\n");
 }

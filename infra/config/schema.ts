@@ -6,6 +6,7 @@ import { bindAddress, boolean, cidr, containerPath, hostPath, imageRef, integer,
 import { gpuSetting } from "./gpus.js";
 import { dockerHost } from "./docker-host.js";
 import { hostEntry } from "./hosts.js";
+import { parseKnownHosts } from "../remote.js";
 import { extraArg } from "./extra-args.js";
 
 /** The Pulumi project name, and so the config namespace (`sdwebui:apiPassword`). */
@@ -60,7 +61,13 @@ export const SettingsSchema = z
     hosts: list(hostEntry).default([])
       .describe("Scale-out: Docker hosts with GPU ids, one container per GPU, e.g. [ssh://ops@gpu-1#0,1]; replaces dockerHost and gpus"),
     sshPrivateKey: z.string().optional().describe("ssh hosts: private key (secret) for the command resources and the smoke; default: the ssh agent (the Docker provider always uses the agent)"),
-    sshKnownHosts: z.string().optional().describe("ssh hosts (required): known_hosts line(s) pinning each host key, from ssh-keyscan"),
+    sshKnownHosts: z.string().superRefine((v, ctx) => {
+      try {
+        if (parseKnownHosts(v).length === 0) ctx.addIssue({ code: "custom", message: "holds no known_hosts line; get one with ssh-keyscan -p <port> <host>" });
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: (e as Error).message.replace(/^sshKnownHosts: /, "") });
+      }
+    }).optional().describe("ssh hosts (required): known_hosts line(s) pinning each host key, from ssh-keyscan"),
 
     firewallAllowlist: list(cidr).default([]).describe("Networks allowed to reach the API port (IPv4/IPv6 CIDRs); empty = no remote client"),
     firewallBackend: z.enum(FIREWALL_BACKENDS, { error: "must be iptables, nftables or none" }).default("iptables")

@@ -39,6 +39,8 @@ export const BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ dockerHost: "ssh://root@bad_host!" }, "dockerHost", /ssh:\/\/user@host|not a host name/],
   [{ dockerHost: "ssh://root@gpu:70000" }, "dockerHost", /port must be from 1 to 65535/],
   [{ sshKnownHosts: "gpu ssh-ed25519 AAAA" }, "sshKnownHosts", /only used with an ssh:\/\/ dockerHost/],
+  [{ dockerHost: "ssh://ops@gpu-box", sshKnownHosts: "gpu-box; touch /tmp/x" }, "sshKnownHosts", /is not a known_hosts line/],
+  [{ dockerHost: "ssh://ops@gpu-box", sshKnownHosts: "# only a comment" }, "sshKnownHosts", /holds no known_hosts line/],
   [{ firewallAllowlist: ["10.0.0.0/33"] }, "firewallAllowlist", /prefix length must be 0-32/],
   [{ firewallAllowlist: ["example.com"] }, "firewallAllowlist", /not a valid IPv4 or IPv6 address/],
   [{ firewallAllowlist: ["10.0.0.5/8"] }, "firewallAllowlist", /host bits set/],
