@@ -1,5 +1,6 @@
 // What a test needs from the machine (Docker, root, sshd, ...): without it the test is skipped with
 // the reason locally, and fails under CI (CI=true), where everything must be there.
+import { spawnSync } from "node:child_process";
 import type { TestContext } from "node:test";
 
 /** `missing` names what is absent ("" or undefined: nothing is). Returns true when the test can run. */
@@ -18,4 +19,10 @@ export function processAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** shellcheck (Debian package) is on PATH. */
+export function requireShellcheck(t: TestContext): boolean {
+  const present = spawnSync("shellcheck", ["--version"]).status === 0;
+  return requireOrSkip(t, present ? "" : "shellcheck is missing (apt-get install shellcheck)");
 }

@@ -17,6 +17,7 @@ import { T } from "../e2e/harness/plan.js";
 import { Harness } from "../e2e/harness/realise.js";
 import { e2eStack } from "../e2e/harness/stack.js";
 import { requireDocker } from "../helpers/docker.js";
+import { requireOrSkip } from "../helpers/requirements.js";
 import { ensureStandinImage } from "../helpers/standin.js";
 
 const listens = (port: number) =>
@@ -40,10 +41,7 @@ const inspect = (name: string) => (JSON.parse(execFileSync("docker", ["inspect",
 
 test("scale-out: two CPU containers on one host, own ports and outputs, shared read-only models, a proof each", { timeout: 120_000 }, async (t: TestContext) => {
   if (!requireDocker(t)) return;
-  if (process.getuid?.() !== 0) {
-    if (process.env.CI) throw new Error("CI=true but the firewall steps need root");
-    return t.skip("the firewall steps need root");
-  }
+  if (!requireOrSkip(t, process.getuid?.() === 0 ? "" : "the firewall steps need root")) return;
   ensureStandinImage();
   t.diagnostic(ensureSmokeBuilt());
   const port = await twoFreePorts();

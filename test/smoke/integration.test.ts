@@ -6,17 +6,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { test } from "node:test";
 import type { TestContext } from "node:test";
 import { requireDocker } from "../helpers/docker.js";
+import { requireOrSkip } from "../helpers/requirements.js";
 import { API_PW, LOCKED, ROOT, STANDIN_IMAGE, UI_PW, imagePresent, makeDirs, runSmokeCli, smokeArgs, startContainer } from "./harness.js";
 import type { CliResult } from "./harness.js";
 import { ApiClient } from "../../smoke/client.js";
 
 function ready(t: TestContext): boolean {
   if (!requireDocker(t)) return false;
-  if (imagePresent()) return true;
-  const reason = "stand-in image missing and could not be built: run npm run standin:image";
-  if (process.env.CI) throw new Error(reason);
-  t.skip(reason);
-  return false;
+  return requireOrSkip(t, imagePresent() ? "" : "stand-in image missing and could not be built: run npm run standin:image");
 }
 
 /** No secret in any output, and the exit code / failure class / message as expected. */

@@ -13,6 +13,7 @@ import { SmokeError } from "../../smoke/errors.js";
 import { SshHost } from "../../smoke/ssh-host.js";
 import type { SshSettings } from "../../smoke/ssh-host.js";
 import { requireDocker } from "../helpers/docker.js";
+import { requireOrSkip } from "../helpers/requirements.js";
 import { LOCKED, imagePresent, makeDirs, runSmokeCli, smokeArgs, startContainer } from "./harness.js";
 
 const SSHD = "/usr/sbin/sshd";
@@ -90,11 +91,7 @@ test("SshHost against a real sshd: list, stat, read, run; a wrong host key is re
 
 test("the whole smoke over SSH: key and known_hosts from environment variables", async (t) => {
   if (!requireDocker(t)) return;
-  if (!imagePresent()) {
-    if (process.env.CI) throw new Error("stand-in image missing");
-    t.skip("stand-in image missing");
-    return;
-  }
+  if (!requireOrSkip(t, imagePresent() ? "" : "stand-in image missing: run npm run standin:image")) return;
   const sshd = await startSshd(t);
   if (!sshd) return;
   const dirs = makeDirs(t);

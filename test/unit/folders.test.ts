@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { foldersScript } from "../../infra/folders.js";
+import { requireShellcheck } from "../helpers/requirements.js";
 
 const root = mkdtempSync(join(tmpdir(), "sdwebui-folders-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -17,10 +18,7 @@ function run(script: string) {
 
 describe("host folders script", () => {
   it("passes shellcheck", (t) => {
-    if (spawnSync("shellcheck", ["--version"]).status !== 0) {
-      if (process.env.CI) assert.fail("shellcheck is missing (apt-get install shellcheck)");
-      return t.skip("shellcheck not installed");
-    }
+    if (!requireShellcheck(t)) return;
     const file = join(root, "folders.sh");
     writeFileSync(file, foldersScript({ outputsDir: "/srv/o", modelsDir: "/srv/m", uid: 1000, gid: 1000, profile: "universonic" }));
     execFileSync("shellcheck", ["-s", "sh", file]);

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { portCheckScript } from "../../infra/preflight.js";
+import { requireShellcheck } from "../helpers/requirements.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sdwebui-preflight-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,10 +23,7 @@ describe("port preflight", () => {
   it("passes shellcheck and refuses bad input", (t) => {
     assert.throws(() => portCheckScript({ port: 0, containerName: "c", stackLabel: { project: "p", stack: "s" }, setting: "s" }), /not a TCP port/);
     assert.throws(() => portCheckScript({ port: 80, containerName: "c;x", stackLabel: { project: "p", stack: "s" }, setting: "s" }), /not a container name/);
-    if (spawnSync("shellcheck", ["--version"]).status !== 0) {
-      if (process.env.CI) assert.fail("shellcheck is missing");
-      return t.skip("shellcheck not installed");
-    }
+    if (!requireShellcheck(t)) return;
     const f = join(dir, "p.sh");
     writeFileSync(f, portCheckScript({ port: 7860, containerName: "sdwebui-dev", stackLabel: { project: "sdwebui", stack: "dev" }, setting: "sdwebui:hostPort" }));
     execFileSync("shellcheck", ["-s", "sh", f]);
