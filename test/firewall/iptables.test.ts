@@ -7,8 +7,8 @@ import { after, before, describe, it } from "node:test";
 import { firewallPlan, type FirewallInput } from "../../infra/firewall/rules.js";
 import { applyFirewall, deleteFirewall } from "../../infra/firewall/runner.js";
 import { dockerStatus } from "../helpers/docker.js";
-import { createNetns, ensureIpv4Forwarding, type NetnsClient } from "../helpers/netns.js";
-import { ping, startTarget, type Target } from "./target.js";
+import { createNetns, type NetnsClient } from "../helpers/netns.js";
+import { ping, startRig, startTarget, type Rig, type Target } from "./target.js";
 
 const ready = process.getuid?.() === 0 && dockerStatus().ok;
 if (!ready && process.env.CI) throw new Error("CI=true but the firewall tests need root and a Docker engine");
@@ -48,24 +48,21 @@ describe("iptables backend on real iptables with a real container", { skip, time
   let a: NetnsClient;
   let b: NetnsClient;
   let target: Target;
+  let rig: Rig | undefined;
   const plan = (allowlist: string[], extra: Partial<FirewallInput> = {}) => firewallPlan({ tag, port, allowlist, ...extra });
-  const v4 = (ns: NetnsClient) => ns.httpGet(`http://${ns.hostV4}:${port}/internal/ping`);
-  const v6 = (ns: NetnsClient) => ns.httpGet(`http://[${ns.hostV6}]:${port}/internal/ping`);
+  const v4 = (ns: NetnsClient) => rig!.v4(ns);
+  const v6 = (ns: NetnsClient) => rig!.v6(ns);
 
   before(async () => {
-    ensureIpv4Forwarding();
-    a = createNetns();
-    b = createNetns();
-    target = await startTarget(name, port);
+    rig = await startRig(name, port);
+    ({ a, b, target } = rig);
   });
   after(() => {
     try {
       deleteFirewall(plan([]));
       deleteFirewall(firewallPlan({ tag: `${tag}2`, port: port + 1 }));
     } finally {
-      target?.remove();
-      a?.remove();
-      b?.remove();
+      rig?.remove();
     }
   });
 

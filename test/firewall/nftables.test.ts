@@ -6,8 +6,8 @@ import { after, before, describe, it } from "node:test";
 import { firewallPlan } from "../../infra/firewall/rules.js";
 import { applyFirewall, deleteFirewall, firewallStatus } from "../../infra/firewall/runner.js";
 import { dockerStatus } from "../helpers/docker.js";
-import { createNetns, ensureIpv4Forwarding, type NetnsClient } from "../helpers/netns.js";
-import { startTarget, type Target } from "./target.js";
+import type { NetnsClient } from "../helpers/netns.js";
+import { startRig, startTarget, type Rig, type Target } from "./target.js";
 
 const hasNft = spawnSync("nft", ["--version"]).status === 0;
 const ready = process.getuid?.() === 0 && dockerStatus().ok && hasNft;
@@ -30,23 +30,20 @@ describe("nftables backend on the real kernel with a real container", { skip, ti
   let a: NetnsClient;
   let b: NetnsClient;
   let target: Target;
+  let rig: Rig | undefined;
   const plan = (allowlist: string[]) => firewallPlan({ tag, port, allowlist, backend: "nftables" });
-  const v4 = (ns: NetnsClient) => ns.httpGet(`http://${ns.hostV4}:${port}/internal/ping`);
-  const v6 = (ns: NetnsClient) => ns.httpGet(`http://[${ns.hostV6}]:${port}/internal/ping`);
+  const v4 = (ns: NetnsClient) => rig!.v4(ns);
+  const v6 = (ns: NetnsClient) => rig!.v6(ns);
 
   before(async () => {
-    ensureIpv4Forwarding();
-    a = createNetns();
-    b = createNetns();
-    target = await startTarget(name, port);
+    rig = await startRig(name, port);
+    ({ a, b, target } = rig);
   });
   after(() => {
     try {
       deleteFirewall(plan([]));
     } finally {
-      target?.remove();
-      a?.remove();
-      b?.remove();
+      rig?.remove();
     }
   });
 

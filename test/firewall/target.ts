@@ -2,6 +2,7 @@
 // helper), publishing one host port on 0.0.0.0 and [::] and answering GET /internal/ping with 200.
 import { get } from "node:http";
 import { docker } from "../helpers/docker.js";
+import { createNetns, ensureIpv4Forwarding, type NetnsClient } from "../helpers/netns.js";
 import { ensureStandinImage, STANDIN_IMAGE } from "../helpers/standin.js";
 
 export interface Target {
@@ -30,6 +31,45 @@ export async function startTarget(name: string, hostPort: number): Promise<Targe
     await new Promise((r) => setTimeout(r, 100));
   }
   return target;
+}
+
+/** What every backend test needs: two client namespaces (one to allow, one to deny) and the target. */
+export interface Rig {
+  a: NetnsClient;
+  b: NetnsClient;
+  target: Target;
+  /** GET /internal/ping from a namespace over IPv4 / IPv6 to the host's address on its veth. */
+  v4(ns: NetnsClient): string;
+  v6(ns: NetnsClient): string;
+  remove(): void;
+}
+
+export async function startRig(name: string, port: number): Promise<Rig> {
+  ensureIpv4Forwarding();
+  const a = createNetns();
+  const b = createNetns();
+  try {
+    const target = await startTarget(name, port);
+    return {
+      a,
+      b,
+      target,
+      v4: (ns) => ns.httpGet(`http://${ns.hostV4}:${port}/internal/ping`),
+      v6: (ns) => ns.httpGet(`http://[${ns.hostV6}]:${port}/internal/ping`),
+      remove: () => {
+        try {
+          target.remove();
+        } finally {
+          a.remove();
+          b.remove();
+        }
+      },
+    };
+  } catch (e) {
+    a.remove();
+    b.remove();
+    throw e;
+  }
 }
 
 /** GET /internal/ping on loopback: the status code, or 0 when it does not answer within 1 s. */
