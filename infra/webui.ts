@@ -45,17 +45,20 @@ export class WebUi extends pulumi.ComponentResource {
   readonly warnings: string[] = [];
   readonly image: docker.RemoteImage;
   readonly folders: command.local.Command | command.remote.Command;
+  private readonly knownHosts: string | undefined;
 
   constructor(name: string, args: WebUiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdwebui:index:WebUi", name, {}, opts);
     const s = args.settings;
     const { host } = args.plan;
     const profile = resolveProfile(s);
-    const connection = host.kind === "ssh" ? remoteConnection(host, args.secrets.sshPrivateKey, knownHostsFor(s.sshKnownHosts, host.host)) : undefined;
+    // The pinned host keys of this host, used by every ssh client: provider, commands, smoke.
+    this.knownHosts = host.kind === "ssh" ? knownHostsFor(s.sshKnownHosts, host.host) : undefined;
+    const connection = host.kind === "ssh" ? remoteConnection(host, args.secrets.sshPrivateKey, this.knownHosts) : undefined;
 
     const provider = new docker.Provider(
       `${name}-docker`,
-      { host: host.uri, ...(host.kind === "ssh" ? { sshOpts: sshOpts(knownHostsFor(s.sshKnownHosts, host.host)) } : {}) },
+      { host: host.uri, ...(host.kind === "ssh" ? { sshOpts: sshOpts(this.knownHosts) } : {}) },
       { parent: this },
     );
     this.image = new docker.RemoteImage(`${name}-image`, { name: s.image ?? profile.defaultImage, keepLocally: true }, { parent: this, provider });
@@ -198,7 +201,7 @@ export class WebUi extends pulumi.ComponentResource {
           width: s.smokeWidth,
           height: s.smokeHeight,
           ...(h.kind === "ssh"
-            ? { ssh: { user: h.user, host: h.host, port: h.port, privateKey: args.secrets.sshPrivateKey, knownHosts: knownHostsFor(s.sshKnownHosts, h.host) } }
+            ? { ssh: { user: h.user, host: h.host, port: h.port, privateKey: args.secrets.sshPrivateKey, knownHosts: this.knownHosts } }
             : {}),
           container: container.name,
           // Re-prove whenever the container or the image is replaced.
