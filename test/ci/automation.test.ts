@@ -174,7 +174,7 @@ describe("npm run ci:stack as a process, with the fake CLI", () => {
       clearTimeout(killer);
     }
     assert.match(stderr, /SIGTERM: cancelling pulumi up, then tearing down/);
-    assert.deepEqual(verbs().slice(-3), ["up", "destroy", "stack rm"]);
+    assert.deepEqual(verbs().slice(-3), ["up", "destroy", "stack rm"], stderr);
     assert.deepEqual(stacks(), []);
     const r = JSON.parse(readFileSync(out, "utf8")) as CiResult;
     assert.equal(r.failedStep, "interrupted");

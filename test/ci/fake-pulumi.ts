@@ -11,7 +11,8 @@ const env = process.env;
 fs.appendFileSync(env.FAKE_PULUMI_LOG, JSON.stringify(argv) + "\n");
 const statePath = env.FAKE_PULUMI_STATE;
 const state = fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, "utf8")) : { stacks: {} };
-const save = () => fs.writeFileSync(statePath, JSON.stringify(state));
+// Write-then-rename, like any state store: a command killed mid-save never leaves a truncated file.
+const save = () => { fs.writeFileSync(statePath + ".tmp", JSON.stringify(state)); fs.renameSync(statePath + ".tmp", statePath); };
 const fail = (what, text, code = 1) => { process.stderr.write(text + "\n"); process.exit(code); };
 const failing = (env.FAKE_PULUMI_FAIL || "").split(",");
 const stackArg = () => { const i = argv.indexOf("--stack"); return i >= 0 ? argv[i + 1] : argv.slice(2).find((x) => !x.startsWith("-")); };
@@ -31,13 +32,14 @@ if (a === "config" && b === "set-all") {
   process.exit(0);
 }
 if (a === "up") {
+  // Like the real CLI, which handles SIGINT from its first instruction: a cancel cancels the update
+  // gracefully however early it comes (registered before the first output a caller could react to).
+  process.on("SIGINT", () => fail("up", "error: update canceled", 255));
   process.stdout.write("Updating (" + stackArg() + ")\n     Type                 Name\n +   pulumi:pulumi:Stack  sdwebui-" + stackArg() + "\n");
   if (failing.includes("up")) fail("up", "error: update failed\n    error: exit status 20: running \"node dist/smoke/cli.js\":\n" + (env.FAKE_PULUMI_UP_ERROR || ""));
   state.stacks[stackArg()].deployed = true; save();
   const sleep = Number(env.FAKE_PULUMI_UP_SLEEP_MS || 0);
   if (!sleep) process.exit(0);
-  // Like the real CLI: SIGINT cancels the update gracefully.
-  process.on("SIGINT", () => fail("up", "error: update canceled", 255));
   setTimeout(() => process.exit(0), sleep);
   return;
 }
