@@ -14,7 +14,7 @@ import { SshHost } from "../../smoke/ssh-host.js";
 import type { SshSettings } from "../../smoke/ssh-host.js";
 import { requireDocker } from "../helpers/docker.js";
 import { requireOrSkip } from "../helpers/requirements.js";
-import { LOCKED, imagePresent, makeDirs, runSmokeCli, smokeArgs, startContainer } from "./harness.js";
+import { LOCKED, imagePresent, makeDirs, runSmokeCli, smokeArgs, startContainer, type Started } from "./harness.js";
 
 const SSHD = "/usr/sbin/sshd";
 
@@ -95,25 +95,20 @@ test("the whole smoke over SSH: key and known_hosts from environment variables",
   const sshd = await startSshd(t);
   if (!sshd) return;
   const dirs = makeDirs(t);
-  const c = startContainer(t, dirs, { args: LOCKED });
-  const r = await runSmokeCli(
-    smokeArgs(c, dirs, [
-      "--container", c.name, "--ssh-host", "127.0.0.1", "--ssh-user", "root", "--ssh-port", String(sshd.settings.port),
-      "--ssh-identity-env", "SMOKE_IT_KEY", "--ssh-known-hosts-env", "SMOKE_IT_KH",
-    ]),
-    { SMOKE_IT_KEY: sshd.key, SMOKE_IT_KH: sshd.knownHosts },
-  );
+  // The smoke CLI reaching the host's files over SSH (key and known_hosts passed by environment).
+  const smokeOverSsh = (c: Started) =>
+    runSmokeCli(
+      smokeArgs(c, dirs, [
+        "--container", c.name, "--ssh-host", "127.0.0.1", "--ssh-user", "root", "--ssh-port", String(sshd.settings.port),
+        "--ssh-identity-env", "SMOKE_IT_KEY", "--ssh-known-hosts-env", "SMOKE_IT_KH",
+      ]),
+      { SMOKE_IT_KEY: sshd.key, SMOKE_IT_KH: sshd.knownHosts },
+    );
+  const r = await smokeOverSsh(startContainer(t, dirs, { args: LOCKED }));
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.ok(String(r.json?.file).startsWith(dirs.outputs));
   assert.ok(!(r.stdout + r.stderr).includes("PRIVATE KEY"));
   // Outputs not mounted: the diagnosis runs `docker diff` over SSH too.
-  const c2 = startContainer(t, dirs, { args: LOCKED, mountOutputs: false });
-  const r2 = await runSmokeCli(
-    smokeArgs(c2, dirs, [
-      "--container", c2.name, "--ssh-host", "127.0.0.1", "--ssh-user", "root", "--ssh-port", String(sshd.settings.port),
-      "--ssh-identity-env", "SMOKE_IT_KEY", "--ssh-known-hosts-env", "SMOKE_IT_KH",
-    ]),
-    { SMOKE_IT_KEY: sshd.key, SMOKE_IT_KH: sshd.knownHosts },
-  );
+  const r2 = await smokeOverSsh(startContainer(t, dirs, { args: LOCKED, mountOutputs: false }));
   assert.equal(r2.code, 21, r2.stdout + r2.stderr);
 });
