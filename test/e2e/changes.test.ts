@@ -3,14 +3,14 @@
 // renaming the container on the same port. Each change must leave a working, protected deployment.
 // Unlike the flow test, a failing change does not skip the next one: each starts from what is live.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import { test, type TestContext } from "node:test";
 import { requireDocker } from "../helpers/docker.js";
 import { unwrapSecrets } from "../helpers/pulumi-mocks.js";
 import { ensureStandinImage, freePort } from "../helpers/standin.js";
 import { parseSmokeStdout, SMOKE_CLI } from "../../smoke/resource.js";
+import { cleanUpStack } from "./harness/cleanup.js";
 import { evaluateProgram, type StackInput } from "./harness/evaluate.js";
-import { ensureSmokeBuilt, httpGet, purgeTaggedRules, removeStackContainers, stackContainers, taggedRules } from "./harness/host.js";
+import { ensureSmokeBuilt, httpGet, stackContainers, taggedRules } from "./harness/host.js";
 import { T } from "./harness/plan.js";
 import { Harness } from "./harness/realise.js";
 import { e2eStack } from "./harness/stack.js";
@@ -24,11 +24,7 @@ test("e2e changes: password rotation and container rename on a live stack", { ti
   const renamed = `sdwebui-renamed-${s.stack}`;
   const h = new Harness({ log: (l) => t.diagnostic(l) });
   t.after(async () => {
-    try { if (h.live.size) await h.destroy(); } catch (e) { t.diagnostic(`clean-up destroy failed: ${(e as Error).message}`); }
-    removeStackContainers(s.stack);
-    purgeTaggedRules(s.tag);
-    purgeTaggedRules(renamed.slice(0, 40));
-    fs.rmSync(s.root, { recursive: true, force: true });
+    await cleanUpStack(t, h, s, [s.tag, renamed.slice(0, 40)]);
   });
   let input: StackInput = s.input();
   const firewallRegistered = async () => (await evaluateProgram(input)).resources

@@ -13,8 +13,9 @@ import { requireDocker } from "../helpers/docker.js";
 import { unwrapSecrets } from "../helpers/pulumi-mocks.js";
 import { ensureStandinImage, freePort } from "../helpers/standin.js";
 import { parseSmokeStdout, SMOKE_CLI } from "../../smoke/resource.js";
+import { cleanUpStack } from "./harness/cleanup.js";
 import { evaluateProgram, type Evaluation } from "./harness/evaluate.js";
-import { ensureSmokeBuilt, hashTree, httpGet, purgeTaggedRules, removeStackContainers, stackContainers, taggedRules, waitFor200 } from "./harness/host.js";
+import { ensureSmokeBuilt, hashTree, httpGet, stackContainers, taggedRules, waitFor200 } from "./harness/host.js";
 import { dependencyUrns, T } from "./harness/plan.js";
 import { Harness, type Live, type Step } from "./harness/realise.js";
 import { e2eStack, type E2eStack } from "./harness/stack.js";
@@ -39,11 +40,8 @@ test("e2e: the program's resources on the real engine: deploy, prove, destroy, r
   const logged: string[] = [];
   const h = new Harness({ log: (l) => { logged.push(l); t.diagnostic(l); }, commandTimeoutMs: 120_000 });
   t.after(async () => {
-    try { if (h.live.size) await h.destroy(); } catch (e) { t.diagnostic(`clean-up destroy failed: ${(e as Error).message}`); }
-    const left = removeStackContainers(s.stack);
-    const rules = purgeTaggedRules(s.tag);
+    const { containers: left, rules } = await cleanUpStack(t, h, s, [s.tag]);
     if (left.length || rules) t.diagnostic(`clean-up removed ${left.length} container(s), ${rules} firewall rule(s) left by a failed step`);
-    fs.rmSync(s.root, { recursive: true, force: true });
     t.diagnostic(`e2e flow total ${Date.now() - t0} ms`);
   });
 

@@ -11,8 +11,9 @@ import { test, type TestContext } from "node:test";
 import { requireDocker } from "../helpers/docker.js";
 import { ensureStandinImage, freePort } from "../helpers/standin.js";
 import { parseSmokeStdout, SMOKE_CLI } from "../../smoke/resource.js";
+import { cleanUpStack } from "./harness/cleanup.js";
 import { evaluateProgram } from "./harness/evaluate.js";
-import { ensureSmokeBuilt, purgeTaggedRules, removeStackContainers, stackContainers, taggedRules } from "./harness/host.js";
+import { ensureSmokeBuilt, stackContainers, taggedRules } from "./harness/host.js";
 import { T } from "./harness/plan.js";
 import { Harness } from "./harness/realise.js";
 import { e2eStack } from "./harness/stack.js";
@@ -34,10 +35,7 @@ test("e2e scale-out: two containers on the local host, each proven in its own ou
   const tags = [`${s.tag}-${base}`, `${s.tag}-${base + 1}`];
   const h = new Harness({ gpu: "skip", log: (l) => t.diagnostic(l) });
   t.after(async () => {
-    try { if (h.live.size) await h.destroy(); } catch (e) { t.diagnostic(`clean-up destroy failed: ${(e as Error).message}`); }
-    removeStackContainers(s.stack);
-    for (const tag of tags) purgeTaggedRules(tag);
-    fs.rmSync(s.root, { recursive: true, force: true });
+    await cleanUpStack(t, h, s, tags);
   });
 
   const input = s.input({ hosts: ["unix:///var/run/docker.sock#0,1"] });

@@ -11,8 +11,9 @@ import * as path from "node:path";
 import { test, type TestContext } from "node:test";
 import { firewallPlan } from "../../infra/firewall/rules.js";
 import { parseSmokeStdout, SMOKE_CLI } from "../../smoke/resource.js";
+import { cleanUpStack } from "../e2e/harness/cleanup.js";
 import { evaluateProgram } from "../e2e/harness/evaluate.js";
-import { ensureSmokeBuilt, purgeTaggedRules, removeStackContainers, taggedRules } from "../e2e/harness/host.js";
+import { ensureSmokeBuilt, taggedRules } from "../e2e/harness/host.js";
 import { T } from "../e2e/harness/plan.js";
 import { Harness } from "../e2e/harness/realise.js";
 import { e2eStack } from "../e2e/harness/stack.js";
@@ -49,10 +50,7 @@ test("scale-out: two CPU containers on one host, own ports and outputs, shared r
   const h = new Harness({ log: (l) => t.diagnostic(l), commandTimeoutMs: 60_000 });
   const tags = [port, port + 1].map((p) => `${`sdwebui-${s.stack}`.slice(0, 40)}-${p}`);
   t.after(async () => {
-    try { if (h.live.size) await h.destroy(); } catch (e) { t.diagnostic(`clean-up destroy failed: ${(e as Error).message}`); }
-    removeStackContainers(s.stack);
-    for (const tag of tags) purgeTaggedRules(tag);
-    fs.rmSync(s.root, { recursive: true, force: true });
+    await cleanUpStack(t, h, s, tags);
   });
 
   // `hosts` replaces dockerHost and gpus: the stack must not set gpus.
