@@ -2,7 +2,7 @@
 // SDWEBUI_HOST_PORT -> sdwebui:hostPort). Pure. The values are checked by the program's own
 // validateSettings BEFORE Pulumi is touched, so a bad environment fails with one error listing every
 // problem, phrased in environment-variable terms. Secrets are marked secret and never shown.
-import { projectConfigBlock, type ConfigDeclaration } from "../config/project-file.js";
+import { settingDeclarations, type ConfigDeclaration } from "../config/project-file.js";
 import { PROJECT, SECRET_KEYS, SETTING_KEYS, type RawSettings } from "../config/schema.js";
 import { ConfigError, validateSettings, type Problem, type PublicSettings } from "../config/validate.js";
 
@@ -18,7 +18,7 @@ export function envVarFor(key: string): string {
   return ENV_PREFIX + key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
-const DECLS = projectConfigBlock();
+const DECLS = settingDeclarations();
 const SECRETS = new Set<string>(SECRET_KEYS);
 
 export interface EnvSetting {

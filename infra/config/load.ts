@@ -2,7 +2,7 @@
 // only as Pulumi secret Outputs; the rest is plain, validated data.
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT, RawSettings, SECRET_KEYS } from "./schema.js";
-import { PublicSettings, validateSettings } from "./validate.js";
+import { ConfigError, PublicSettings, validateSettings } from "./validate.js";
 
 export interface StackConfig {
   settings: PublicSettings;
@@ -28,11 +28,24 @@ export function loadStackConfig(): StackConfig {
   const project = pulumi.getProject();
   if (project !== PROJECT) throw new Error(`this program belongs to the Pulumi project "${PROJECT}" (found "${project}"); keep name: ${PROJECT} in Pulumi.yaml`);
   const raw = readRawSettings(project);
-  const { settings, secrets } = validateSettings(raw, (k) => runtime.isConfigSecret?.(`${project}:${k}`) ?? false);
+  const { settings, secrets } = asRunError(() => validateSettings(raw, (k) => runtime.isConfigSecret?.(`${project}:${k}`) ?? false));
   const wrap = (v: string | undefined) => (v === undefined ? undefined : pulumi.secret(v));
   for (const k of SECRET_KEYS) delete raw[k];
   return {
     settings,
     secrets: { apiPassword: pulumi.secret(secrets.apiPassword), uiPassword: wrap(secrets.uiPassword), sshPrivateKey: wrap(secrets.sshPrivateKey) },
   };
+}
+
+/**
+ * A ConfigError as a pulumi.RunError: the engine then prints the message alone, as a user-facing error,
+ * instead of "unhandled exception" with a stack trace and the error object's fields.
+ */
+function asRunError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ConfigError) throw new pulumi.RunError(e.message);
+    throw e;
+  }
 }

@@ -18,7 +18,8 @@ export interface ConfigDeclaration {
   items?: { type: "string" };
 }
 
-export function projectConfigBlock(): Record<string, ConfigDeclaration> {
+/** Every setting, as the README's table lists it. */
+export function settingDeclarations(): Record<string, ConfigDeclaration> {
   const js = z.toJSONSchema(SettingsSchema, { io: "output", unrepresentable: "any" }) as { properties: Record<string, JsonProp> };
   const out: Record<string, ConfigDeclaration> = {};
   for (const [key, p] of Object.entries(js.properties)) {
@@ -33,9 +34,18 @@ export function projectConfigBlock(): Record<string, ConfigDeclaration> {
   return out;
 }
 
+/**
+ * Pulumi.yaml's `config:` block: only the settings with a default. The CLI treats a declared key
+ * without a default as required and refuses to run a stack that lacks it, so optional settings and
+ * the password (whose absence the program's own single config error reports) are left undeclared.
+ */
+export function projectConfigBlock(): Record<string, ConfigDeclaration> {
+  return Object.fromEntries(Object.entries(settingDeclarations()).filter(([, d]) => d.default !== undefined));
+}
+
 /** The README's settings table, from the same declarations. */
 export function settingsMarkdownTable(): string {
-  const rows = Object.entries(projectConfigBlock()).map(([key, d]) => {
+  const rows = Object.entries(settingDeclarations()).map(([key, d]) => {
     const def = d.default === undefined ? (d.secret ? "(secret)" : "—") : `\`${JSON.stringify(d.default)}\``;
     return `| \`${key}\` | ${d.type}${d.secret ? ", secret" : ""} | ${def} | ${d.description.replaceAll("|", "\\|")} |`;
   });

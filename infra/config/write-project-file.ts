@@ -16,4 +16,4 @@ const [before, rest] = readme.split(TABLE_START);
 const after = rest?.split(TABLE_END)[1];
 if (before === undefined || after === undefined) throw new Error(`README.md lacks the ${TABLE_START} ... ${TABLE_END} markers`);
 writeFileSync("README.md", `${before}${TABLE_START}\n${settingsMarkdownTable()}\n${TABLE_END}${after}`);
-console.log(`Pulumi.yaml and README.md: ${Object.keys(projectConfigBlock()).length} settings written`);
+console.log(`Pulumi.yaml and README.md: ${Object.keys(projectConfigBlock()).length} settings declared with their defaults, the table lists every one`);

@@ -1,0 +1,76 @@
+// A bad configuration through the real CLI (pulumi preview / up, the built program, the language host):
+// the user sees the single config error, with every bad key and its fix, as a plain error (no stack
+// trace); no secret value appears in any output or in the state; nothing is created.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { after, before, describe, it } from "node:test";
+import type { EngineProject } from "../helpers/pulumi-cli.js";
+import { engineProject, filesContaining, requireToolchain } from "../helpers/pulumi-cli.js";
+
+const COLON_PASSWORD = "correct:horse-battery-staple-9";
+const PLAIN_PASSWORD = "plaintext-password-stored-42";
+
+describe("a bad configuration under the real engine", () => {
+  let project: EngineProject | undefined;
+  before(() => {
+    project = engineProject("bad-config");
+  });
+  after(() => project?.cleanUp());
+
+  const out = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;
+
+  it("pulumi preview and up show the single config error and create nothing", (t) => {
+    if (!requireToolchain(t)) return;
+    const p = project!;
+    assert.equal(p.pulumi(["stack", "init", "bad"]).status, 0);
+    assert.equal(p.pulumi(["config", "set", "sdwebui:hostPort", "70000"]).status, 0);
+    assert.equal(p.pulumi(["config", "set", "--secret", "sdwebui:apiPassword", COLON_PASSWORD]).status, 0);
+
+    const preview = p.pulumi(["preview"]);
+    assert.notEqual(preview.status, 0, out(preview));
+    const text = out(preview);
+    assert.match(text, /the stack configuration has 2 problems; nothing was deployed or changed/);
+    assert.match(text, /sdwebui:hostPort = "70000": must be at most 65535/);
+    assert.match(text, /sdwebui:apiPassword = \[secret\]: contains ":"/);
+    assert.match(text, /fix: pulumi config set --secret sdwebui:apiPassword <value>/);
+    assert.doesNotMatch(text, /unhandled exception|at validateSettings|problems: \[/, "a user-facing error, not a crash report");
+    assert.ok(!text.includes(COLON_PASSWORD), "the password is never printed");
+
+    const json = p.pulumi(["preview", "--json"]);
+    assert.notEqual(json.status, 0);
+    assert.ok(!out(json).includes(COLON_PASSWORD), "nor in the engine's JSON events");
+
+    const up = p.pulumi(["up", "--yes", "--skip-preview"]);
+    assert.notEqual(up.status, 0, out(up));
+    assert.match(out(up), /the stack configuration has 2 problems/);
+    const exported = JSON.parse(p.pulumi(["stack", "export"]).stdout) as { deployment: { resources?: { type: string }[] } };
+    const types = (exported.deployment.resources ?? []).map((r) => r.type).filter((ty) => ty !== "pulumi:pulumi:Stack");
+    assert.deepEqual(types, [], "no resource was created");
+    const containers = spawnSync("docker", ["ps", "-aq", "--filter", "label=sdwebui.stack=bad"], { encoding: "utf8" });
+    assert.equal(containers.stdout.trim(), "", "no container was created");
+    assert.deepEqual(filesContaining(p.dir, COLON_PASSWORD), [], "no file of the project or its state holds the password");
+  });
+
+  it("a password stored in plain text is refused without being echoed", (t) => {
+    if (!requireToolchain(t)) return;
+    const p = project!;
+    assert.equal(p.pulumi(["stack", "init", "plain"]).status, 0);
+    assert.equal(p.pulumi(["config", "set", "sdwebui:apiPassword", PLAIN_PASSWORD]).status, 0);
+    const preview = p.pulumi(["preview"]);
+    assert.notEqual(preview.status, 0);
+    assert.match(out(preview), /sdwebui:apiPassword = \[secret\]: .*--secret/s);
+    assert.ok(!out(preview).includes(PLAIN_PASSWORD));
+  });
+
+  it("a value of the wrong type for a declared setting names the setting", (t) => {
+    if (!requireToolchain(t)) return;
+    const p = project!;
+    assert.equal(p.pulumi(["stack", "init", "typed"]).status, 0);
+    assert.equal(p.pulumi(["config", "set", "sdwebui:hostPort", "http"]).status, 0);
+    assert.equal(p.pulumi(["config", "set", "--secret", "sdwebui:apiPassword", "correct-horse-battery-9"]).status, 0);
+    const preview = p.pulumi(["preview"]);
+    assert.notEqual(preview.status, 0);
+    assert.match(out(preview), /hostPort/);
+    assert.doesNotMatch(out(preview), /unhandled exception/);
+  });
+});

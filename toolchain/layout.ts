@@ -1,0 +1,83 @@
+// Where the Pulumi toolchain built from Go modules lives, and at which versions: the one home of these
+// facts for the builder (build.ts) and for the tests that run the real engine. Versions come from
+// package-lock.json only: the CLI and language host follow @pulumi/pulumi, each plugin its SDK package.
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const REPO_ROOT = resolve(__dirname, "..");
+
+export interface ToolchainVersions {
+  /** The engine (CLI) and Node.js language host: the version of @pulumi/pulumi. */
+  pulumi: string;
+  /** Provider plugins, by plugin name: the version of @pulumi/<name>. */
+  plugins: Record<"docker" | "command", string>;
+}
+
+/** Versions as package-lock.json pins them. */
+export function lockedVersions(lockFile = join(REPO_ROOT, "package-lock.json")): ToolchainVersions {
+  const lock = JSON.parse(readFileSync(lockFile, "utf8")) as { packages: Record<string, { version?: string }> };
+  const version = (pkg: string) => {
+    const v = lock.packages[`node_modules/${pkg}`]?.version;
+    if (!v) throw new Error(`${lockFile} pins no ${pkg}: run npm install`);
+    return v;
+  };
+  return { pulumi: version("@pulumi/pulumi"), plugins: { docker: version("@pulumi/docker"), command: version("@pulumi/command") } };
+}
+
+export interface ToolchainLayout {
+  /** Cache root, outside the clone: SDWEBUI_TOOLCHAIN_DIR, else ~/.cache/sdwebui-toolchain. */
+  root: string;
+  versions: ToolchainVersions;
+  /** `pulumi` and `pulumi-language-nodejs` (the CLI finds a language host beside itself). */
+  binDir: string;
+  /** A PULUMI_HOME whose plugins/ holds the installed provider plugins; tests link it into theirs. */
+  pluginHome: string;
+  /** Wrapper Go modules and build logs. */
+  workDir: string;
+  /** What was built, from what, how long it took, and what could not be had (build.ts writes it). */
+  manifest: string;
+  goEnv: { GOMODCACHE: string; GOCACHE: string };
+}
+
+export function toolchainLayout(env: NodeJS.ProcessEnv = process.env, versions = lockedVersions()): ToolchainLayout {
+  const root = resolve(env.SDWEBUI_TOOLCHAIN_DIR || join(homedir(), ".cache", "sdwebui-toolchain"));
+  const key = `pulumi-${versions.pulumi}`;
+  return {
+    root,
+    versions,
+    binDir: join(root, key, "bin"),
+    pluginHome: join(root, key, "home"),
+    workDir: join(root, key, "work"),
+    manifest: join(root, key, "toolchain.json"),
+    goEnv: { GOMODCACHE: join(root, "go", "mod"), GOCACHE: join(root, "go", "build") },
+  };
+}
+
+export type PieceName = "pulumi" | "pulumi-language-nodejs" | "pulumi-resource-docker" | "pulumi-resource-command";
+
+export interface PieceRecord {
+  /** The Go module (and version) the binary was built from, or that was asked for. */
+  module: string;
+  version: string;
+  /** Set when it was built: where the binary is and the seconds the build took (download included). */
+  binary?: string;
+  buildSeconds?: number;
+  /** How this differs from the version the SDK asks for, when it does. */
+  deviation?: string;
+  /** Set when it could not be had: the command run and what the proxy or compiler said. */
+  blocked?: { command: string; error: string };
+}
+
+export interface Manifest {
+  versions: ToolchainVersions;
+  pieces: Partial<Record<PieceName, PieceRecord>>;
+  /** Seconds of the build from an empty cache (kept from the first run). */
+  coldBuildSeconds?: number;
+  cacheBytes?: number;
+  machine?: string;
+}
+
+export function readManifest(layout = toolchainLayout()): Manifest | undefined {
+  return existsSync(layout.manifest) ? (JSON.parse(readFileSync(layout.manifest, "utf8")) as Manifest) : undefined;
+}
