@@ -40,7 +40,7 @@ export interface EngineProject {
 }
 
 /**
- * A copy of the project as a user has it after `npm ci` (Pulumi.yaml, package.json, dist/, node_modules
+ * A copy of the project as a user has it after `npm ci` (Pulumi.yaml, package.json, the built program, node_modules
  * linked), with `extraFiles` written into it. The backend is the copy's own .pulumi-state, which is what
  * Pulumi.yaml declares; PULUMI_BACKEND_URL says the same so nothing can reach another state.
  */
@@ -53,7 +53,8 @@ export function engineProject(name: string, extraFiles: Record<string, string> =
   mkdirSync(home);
   symlinkSync(join(layout.pluginHome, "plugins"), join(home, "plugins"));
   for (const f of ["Pulumi.yaml", "package.json"]) cpSync(join(REPO_ROOT, f), join(dir, f));
-  cpSync(join(REPO_ROOT, "dist"), join(dir, "dist"), { recursive: true });
+  // What Pulumi.yaml runs and the smoke step it starts (not the compiled tests).
+  for (const d of ["dist/infra", "dist/smoke"]) cpSync(join(REPO_ROOT, d), join(dir, d), { recursive: true });
   symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
   for (const [f, text] of Object.entries(extraFiles)) writeFileSync(join(dir, f), text);
   const stateDir = join(dir, ".pulumi-state");
