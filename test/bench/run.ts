@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { engineSections } from "./engine-bench.js";
 import { evalSection } from "./eval-bench.js";
 import { firewallSection } from "./firewall-bench.js";
 import { locateSection } from "./locate-bench.js";
@@ -19,6 +20,7 @@ const PARTS = {
   c: { ids: ["locate"], title: "(c) locate vs older images" },
   d: { ids: ["eval"], title: "(d) program evaluation under mocks" },
   e: { ids: ["firewall"], title: "(e) firewall apply/delete" },
+  f: { ids: ["toolchain", "engine-up"], title: "(f) the Pulumi toolchain and engine" },
 } as const;
 const TITLES: Record<string, string> = {
   "smoke-overhead": "(a) Smoke overhead over the bare generation request",
@@ -26,6 +28,8 @@ const TITLES: Record<string, string> = {
   locate: "(c) Time to locate the saved file vs older images",
   eval: "(d) Program evaluation time under mocks",
   firewall: "(e) Firewall apply and delete time for 1 and 50 CIDRs",
+  toolchain: "(f) Pulumi toolchain built from Go modules: cold build, warm run, cache size",
+  "engine-up": "(f) pulumi up of this program vs one docker.Container (the engine's floor)",
 };
 type Part = keyof typeof PARTS;
 
@@ -46,10 +50,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write("bench: --runs must be a whole number 1-101 (default 7)\n");
     return 2;
   }
-  const only = (values.only ?? "a,c,d,e").split(",").map((s) => s.trim()) as Part[];
+  const only = (values.only ?? "a,c,d,e,f").split(",").map((s) => s.trim()) as Part[];
   const bad = only.filter((p) => !(p in PARTS));
   if (bad.length) {
-    process.stderr.write(`bench: --only takes a,c,d,e (a includes b); unknown: ${bad.join(",")}\n`);
+    process.stderr.write(`bench: --only takes a,c,d,e,f (a includes b); unknown: ${bad.join(",")}\n`);
     return 2;
   }
   const outDir = resolve(values.out ?? join(__dirname, "results"));
@@ -76,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
   await run("c", async () => [await locateSection(runs, log)]);
   await run("d", () => [evalSection(runs, log)]);
   await run("e", () => [firewallSection(runs, log)]);
+  await run("f", () => engineSections(log));
 
   const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", cwd: __dirname, timeout: 10_000 });
   const commit = git.status === 0 ? git.stdout.trim() : null;

@@ -3,7 +3,10 @@
 // trace); no secret value appears in any output or in the state; nothing is created.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { cpSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { REPO_ROOT } from "../../toolchain/layout.js";
 import type { EngineProject } from "../helpers/pulumi-cli.js";
 import { engineProject, filesContaining, requireToolchain } from "../helpers/pulumi-cli.js";
 
@@ -72,5 +75,26 @@ describe("a bad configuration under the real engine", () => {
     assert.notEqual(preview.status, 0);
     assert.match(out(preview), /hostPort/);
     assert.doesNotMatch(out(preview), /unhandled exception/);
+  });
+});
+
+describe("the local rehearsal stack (Pulumi.local.yaml) under the real engine", () => {
+  it("its configuration passes the CLI's and the program's validation", (t) => {
+    const manifest = requireToolchain(t);
+    if (!manifest) return;
+    const p = engineProject("local-stack");
+    try {
+      cpSync(join(REPO_ROOT, "Pulumi.local.yaml"), join(p.dir, "Pulumi.local.yaml"));
+      assert.equal(p.pulumi(["stack", "init", "local"]).status, 0);
+      assert.equal(p.pulumi(["config", "set", "--secret", "sdwebui:apiPassword", "correct-horse-battery-9"]).status, 0);
+      const preview = p.pulumi(["preview"]);
+      const text = `${preview.stdout}\n${preview.stderr}`;
+      assert.doesNotMatch(text, /stack configuration has|validating stack config/, text);
+      const pluginsMissing = !manifest.pieces["pulumi-resource-docker"]?.binary || !manifest.pieces["pulumi-resource-command"]?.binary;
+      if (pluginsMissing) assert.match(text, /no resource plugin 'pulumi-resource-(docker|command)'/);
+      else assert.equal(preview.status, 0, text);
+    } finally {
+      p.cleanUp();
+    }
   });
 });
