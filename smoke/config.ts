@@ -27,7 +27,8 @@ const dim = int(64, 2048).refine((v) => v % 8 === 0, "must be a multiple of 8");
 const posixAbs = z.string().startsWith("/", "must be an absolute path");
 
 export const CliSchema = z.object({
-  url: z.url({ protocol: /^https?$/ }).refine((u) => !new URL(u).username && !new URL(u).password, "must not carry credentials (use --username and --password-env)"),
+  // zod runs the refinement even when z.url failed, so it must not assume a parsable URL.
+  url: z.url({ protocol: /^https?$/ }).refine((u) => !URL.canParse(u) || (!new URL(u).username && !new URL(u).password), "must not carry credentials (use --username and --password-env)"),
   username: z.string().min(1).refine((u) => !u.includes(":"), "must not contain ':'"),
   "password-env": ENV_NAME,
   "ui-username": z.string().min(1).optional(),
@@ -119,6 +120,7 @@ export function parseCli(argv: string[]): CliFlags | "help" {
 /** Read a secret from the environment variable a flag names; a clear error when it is unset. */
 export function secretFromEnv(flag: string, name: string, env: NodeJS.ProcessEnv = process.env): string {
   const v = env[name];
-  if (v === undefined || v === "") throw new SmokeError("usage", `${flag} ${name}: the environment variable ${name} is not set or empty; export it with the password`);
+  // The name is not echoed: a password typed where the variable's name belongs would be printed.
+  if (v === undefined || v === "") throw new SmokeError("usage", `${flag}: the environment variable it names is not set or empty; export it with the password and pass its name`);
   return v;
 }

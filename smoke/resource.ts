@@ -65,7 +65,7 @@ export interface ResolvedNames {
 export function smokeCliArgs(a: Omit<SmokeArgs, "url" | "username" | "password" | "uiUsername" | "uiPassword" | "triggers" | "container">, n: ResolvedNames, hasUiPassword: boolean): string[] {
   const argv = [
     "--url", n.url,
-    "--username", n.username,
+    `--username=${n.username}`,
     "--password-env", ENV.apiPassword,
     "--exposure", a.exposure,
     "--outputs-dir", a.hostOutputsDir,
@@ -74,12 +74,13 @@ export function smokeCliArgs(a: Omit<SmokeArgs, "url" | "username" | "password" 
     "--container-workdir", a.containerWorkdir,
     "--expected-uid", String(a.expectedUid),
     "--timeout", String(a.timeoutSeconds),
-    "--prompt", a.prompt,
+    // One token each: a value that starts with "-" must not be read as the next flag.
+    `--prompt=${a.prompt}`,
     "--steps", String(a.steps),
     "--width", String(a.width),
     "--height", String(a.height),
   ];
-  if (n.uiUsername !== undefined) argv.push("--ui-username", n.uiUsername);
+  if (n.uiUsername !== undefined) argv.push(`--ui-username=${n.uiUsername}`);
   if (hasUiPassword) argv.push("--ui-password-env", ENV.uiPassword);
   if (n.container !== undefined) argv.push("--container", n.container);
   if (a.ssh) {

@@ -47,5 +47,11 @@ test("bad values name the flag", () => {
 
 test("secretFromEnv names the variable, never the value", () => {
   assert.equal(secretFromEnv("--password-env", "P", { P: "s3cret" }), "s3cret");
-  assert.throws(() => secretFromEnv("--password-env", "P", {}), /environment variable P is not set/);
+  assert.throws(() => secretFromEnv("--password-env", "P", {}), /--password-env: the environment variable it names is not set/);
+  // A password typed where the variable's name belongs is not echoed.
+  assert.throws(() => secretFromEnv("--password-env", "Hunter2Secret", {}), (e: unknown) => !(e as Error).message.includes("Hunter2Secret"));
+});
+
+test("a malformed --url is a usage error naming the flag, not an internal error", () => {
+  for (const u of ["http://", "http://exa mple", "http://[::1", "notaurl", "http://host:99999"]) usage([...base, "--url", u], /--url/);
 });

@@ -56,7 +56,7 @@ test("create runs the compiled CLI by a relative path with --json; every value i
   const create = await promiseOf(cmd.create as pulumi.Output<string>);
   assert.ok(create.startsWith("node dist/smoke/cli.js "), create);
   assert.ok(create.endsWith(" --json"));
-  assert.ok(create.includes(`--prompt 'a cat'\\''s hat; $(x)'`));
+  assert.ok(create.includes(`'--prompt=a cat'\\''s hat; $(x)'`), create);
   assert.ok(create.includes("--password-env SD_SMOKE_API_PASSWORD"));
   assert.ok(create.includes("--container webui"));
   assert.ok(!create.includes(PW));
@@ -106,6 +106,9 @@ test("bad settings fail with the flag named, before anything runs", () => {
   assert.throws(() => mod.smokeCliArgs(args({ width: 100 }), { url: "http://x:1", username: "sd" }, false), /--width/);
   assert.throws(() => mod.smokeCliArgs(args({ hostOutputsDir: "rel" }), { url: "http://x:1", username: "sd" }, false), /hostOutputsDir must be absolute/);
   assert.throws(() => mod.smokeCliArgs(args(), { url: "http://x:1", username: "a:b" }, false), /--username/);
+  // Values that start with "-" stay values (they used to be read as the next flag and fail the deploy).
+  const dashed = mod.smokeCliArgs(args({ prompt: "-- a lighthouse" }), { url: "http://x:1", username: "-sd", uiUsername: "-ui" }, false);
+  assert.ok(dashed.includes("--prompt=-- a lighthouse") && dashed.includes("--username=-sd") && dashed.includes("--ui-username=-ui"));
   assert.throws(() => mod.smokeCliArgs(args({ ssh: { user: "u", host: "-oProxyCommand=x", port: 22 } }), { url: "http://x:1", username: "sd" }, false), /ssh-host/);
 });
 
