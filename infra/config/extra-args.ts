@@ -12,6 +12,18 @@ export const CPU_FLAGS = ["--use-cpu", "--skip-torch-cuda-test", "--no-half"] as
 /** Flags that expose the host beyond the API: a public tunnel, extension installs, arbitrary code. */
 export const INSECURE_FLAGS = ["--share", "--enable-insecure-extension-access", "--allow-code", "--ngrok"] as const;
 
+/** Flags whose value is a credential: an error message shows them as `--flag=[secret]`. */
+export const CREDENTIAL_FLAGS = ["--api-auth", "--gradio-auth", "--ngrok"] as const;
+
+/** The tokens with every credential flag's value replaced by [secret] (`--flag=v` and `--flag v`). */
+export function redactCredentialArgs(tokens: readonly string[]): string[] {
+  const isCredential = (t: string | undefined) => t !== undefined && (CREDENTIAL_FLAGS as readonly string[]).includes(t);
+  return tokens.map((t, i) => {
+    if (isCredential(flagName(t)) && t.includes("=")) return `${flagName(t)}=[secret]`;
+    return isCredential(tokens[i - 1]) && !t.startsWith("--") ? "[secret]" : t;
+  });
+}
+
 /** One token: a flag (`--name` or `--name=value`) or a value; no characters a shell would act on. */
 export const extraArg = z.string().regex(
   /^[A-Za-z0-9_.,:=/+@%-]+$/,

@@ -84,10 +84,26 @@ export const cidr = z.string().superRefine((s, ctx) => {
   }
 });
 
-export const bindAddress = z.string().refine((s) => isIP(s) !== 0, "must be an IP address to publish on, e.g. 0.0.0.0 (all IPv4), 127.0.0.1 or a host address");
+export const bindAddress = z
+  .string()
+  .refine((s) => isIP(s) !== 0, "must be an IP address to publish on, e.g. 0.0.0.0 (all IPv4), 127.0.0.1 or a host address")
+  .refine((s) => !s.includes("%"), "must not carry an IPv6 zone (%eth0): Docker cannot publish on a zoned address; use the address alone");
+
+/**
+ * The host the program and the smoke step put into http://<host>:<hostPort>, checked with the URL parser
+ * that later reads that URL: a host name or an IP address, no port (that is hostPort) and no zone.
+ */
+export const apiHost = z.string().refine((s) => {
+  if (s.includes("%") || s.includes("[")) return false;
+  if (isIP(s) === 6) return URL.canParse(`http://[${s}]/`);
+  if (!URL.canParse(`http://${s}/`)) return false;
+  const u = new URL(`http://${s}/`);
+  return u.port === "" && u.hostname === s.toLowerCase();
+}, "must be a host name or an IP address alone, without a port (the port is hostPort), brackets or zone");
 
 /** Credentials end up in `--api-auth u:p[,u2:p2]`, which the WebUI splits on "," and ":". */
-export const username = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, _ . or -");
+// A leading "-" would make the WebUI's argparse read the credential as a flag (a crash loop).
+export const username = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,63}$/, "must be 1-64 ASCII letters, digits, _ . or -, not starting with -");
 
 export const password = z.string().superRefine((p, ctx) => {
   const fail = (message: string) => ctx.addIssue({ code: "custom", message });
@@ -97,4 +113,6 @@ export const password = z.string().superRefine((p, ctx) => {
   if (p.includes(",")) fail('contains ",", which the WebUI treats as a separator between credentials; choose one without ","');
   // eslint-disable-next-line no-control-regex
   if (/[\s\x00-\x1f\x7f]/.test(p)) fail("contains white space or control characters; use printable characters only");
+  // The WebUI decodes HTTP Basic credentials as ASCII: any other character makes every request a 401.
+  if (/[^\x20-\x7e]/.test(p)) fail("contains non-ASCII characters, which the WebUI cannot decode from HTTP Basic (every request would get 401); use ASCII only");
 });

@@ -2,7 +2,7 @@
 // Keys are the bare Pulumi config keys of the `sdwebui` project (e.g. `sdwebui:hostPort`).
 import { z } from "zod";
 import { FLAGS_VIA, PRESET_NAMES } from "../profiles.js";
-import { bindAddress, boolean, cidr, containerPath, hostPath, imageRef, integer, list, password, username } from "./fields.js";
+import { apiHost, bindAddress, boolean, cidr, containerPath, hostPath, imageRef, integer, list, password, username } from "./fields.js";
 import { gpuSetting } from "./gpus.js";
 import { dockerHost } from "./docker-host.js";
 import { hostEntry } from "./hosts.js";
@@ -38,7 +38,7 @@ export const SettingsSchema = z
 
     hostPort: integer(1, 65535, "a TCP port").default(7860).describe("Host port the API is published on"),
     bindAddress: bindAddress.default("0.0.0.0").describe("Host address the port is published on (IPv4 0.0.0.0 by default)"),
-    apiHost: z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be a host name or IP address").optional()
+    apiHost: apiHost.optional()
       .describe("Address the program (and the smoke step) uses to reach the API; default 127.0.0.1, or the ssh host"),
     gpus: gpuSetting.default("all").describe("GPUs: all, a count (e.g. 1), device=<id>[,<id>], or none (CPU mode)"),
     shmSizeMb: integer(64, 1048576, "MiB of /dev/shm").default(8192).describe("Size of /dev/shm in MiB"),

@@ -1,7 +1,7 @@
 // Validation of the whole stack configuration at once: every problem is collected, then reported in
 // ONE error that names each key, shows its value (never a secret's) and says how to fix it.
 import { z } from "zod";
-import { extraArgProblems } from "./extra-args.js";
+import { extraArgProblems, redactCredentialArgs } from "./extra-args.js";
 import { parseJsonText } from "./fields.js";
 import { parseDockerHost } from "./docker-host.js";
 import { parseGpus } from "./gpus.js";
@@ -22,27 +22,31 @@ export class ConfigError extends Error {
     readonly problems: Problem[],
     namespace: string,
     raw: RawSettings,
+    isStoredSecret: (key: string) => boolean = () => false,
   ) {
-    super(formatProblems(problems, namespace, raw));
+    super(formatProblems(problems, namespace, raw, isStoredSecret));
     this.name = "ConfigError";
   }
 }
 
 const isSecretKey = (key: string): key is SecretKey => (SECRET_KEYS as readonly string[]).includes(key);
 
-function shown(key: string, raw: RawSettings): string {
+/** A value as the error shows it: never a secret's (by name, or stored encrypted under any key), never a credential flag's. */
+function shown(key: string, raw: RawSettings, isStoredSecret: (key: string) => boolean): string {
   if (!(key in raw) || raw[key] === undefined) return "(not set)";
-  if (isSecretKey(key)) return "[secret]";
-  const text = typeof raw[key] === "string" ? JSON.stringify(raw[key]) : JSON.stringify(raw[key]) ?? String(raw[key]);
+  if (isSecretKey(key) || isStoredSecret(key)) return "[secret]";
+  const list = parseJsonText(raw[key]);
+  const masked = Array.isArray(list) ? redactCredentialArgs(list.map(String)) : raw[key];
+  const text = JSON.stringify(masked) ?? String(masked);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-export function formatProblems(problems: Problem[], ns: string, raw: RawSettings): string {
+export function formatProblems(problems: Problem[], ns: string, raw: RawSettings, isStoredSecret: (key: string) => boolean = () => false): string {
   const lines = [
     `${ns}: the stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was deployed or changed.`,
   ];
   for (const p of problems) {
-    lines.push(`  - ${ns}:${p.key} = ${shown(p.key, raw)}: ${p.message}`);
+    lines.push(`  - ${ns}:${p.key} = ${shown(p.key, raw, isStoredSecret)}: ${p.message}`);
     lines.push(`      fix: ${p.fix.replaceAll("<ns>", ns)}`);
   }
   return lines.join("\n");
@@ -154,7 +158,7 @@ export function validateSettings(raw: RawSettings, isStoredSecret: (key: string)
     const id = `${p.key}\n${p.message}`;
     return seen.has(id) ? false : (seen.add(id), true);
   });
-  if (unique.length > 0) throw new ConfigError(unique, PROJECT, raw);
+  if (unique.length > 0) throw new ConfigError(unique, PROJECT, raw, isStoredSecret);
   const all = SettingsSchema.parse(raw);
   const { apiPassword, uiPassword, sshPrivateKey, ...settings } = all;
   return { settings, secrets: { apiPassword, uiPassword, sshPrivateKey } };

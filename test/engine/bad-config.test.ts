@@ -65,6 +65,18 @@ describe("a bad configuration under the real engine", () => {
     assert.ok(!out(preview).includes(PLAIN_PASSWORD));
   });
 
+  it("a secret stored under a misspelled key is named, never shown", (t) => {
+    if (!requireToolchain(t)) return;
+    const p = project!;
+    assert.equal(p.pulumi(["stack", "init", "misspelled"]).status, 0);
+    assert.equal(p.pulumi(["config", "set", "--secret", "sdwebui:apiPassword", "correct-horse-battery-9"]).status, 0);
+    assert.equal(p.pulumi(["config", "set", "--secret", "sdwebui:apipassword", PLAIN_PASSWORD]).status, 0);
+    const preview = p.pulumi(["preview"]);
+    assert.notEqual(preview.status, 0);
+    assert.match(out(preview), /sdwebui:apipassword = \[secret\]: is not a setting of this program; did you mean apiPassword\?/);
+    assert.ok(!out(preview).includes(PLAIN_PASSWORD));
+  });
+
   it("a value of the wrong type for a declared setting names the setting", (t) => {
     if (!requireToolchain(t)) return;
     const p = project!;

@@ -54,5 +54,14 @@ export const BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ exposure: "public" }, "exposure", /api-and-ui or api-only/],
   [{ hostport: "7860" }, "hostport", /not a setting of this program; did you mean hostPort\?/],
   [{ containerName: "-bad" }, "containerName", /Docker container name/],
+  [{ apiUsername: "-sd" }, "apiUsername", /not starting with -/],
+  [{ uiUsername: "--admin" }, "uiUsername", /not starting with -/],
+  [{ apiUsername: "jürgen" }, "apiUsername", /ASCII/],
+  [{ apiPassword: "pässwört-long-123" }, "apiPassword", /non-ASCII.*401/],
+  [{ uiPassword: "ключ-пароль-длинный" }, "uiPassword", /non-ASCII/],
+  [{ apiHost: "gpu-1:8080" }, "apiHost", /without a port/],
+  [{ apiHost: "[::1]" }, "apiHost", /brackets/],
+  [{ apiHost: "fe80::1%eth0" }, "apiHost", /zone/],
+  [{ bindAddress: "fe80::1%eth0" }, "bindAddress", /IPv6 zone/],
 ];
 

@@ -10,9 +10,11 @@ import { BAD } from "./bad-config-cases.js";
 
 const PASSWORD = "Tr0ub4dor&3-horse";
 const secretAll = () => true;
+/** As Pulumi reports it when exactly the password keys were set with --secret. */
+const secretKeysOnly = (k: string) => ["apiPassword", "uiPassword", "sshPrivateKey"].includes(k);
 const base = { apiPassword: PASSWORD };
 
-function problemsOf(raw: Record<string, unknown>, isSecret = secretAll): ConfigError {
+function problemsOf(raw: Record<string, unknown>, isSecret: (key: string) => boolean = secretAll): ConfigError {
   try {
     validateSettings(raw, isSecret);
   } catch (e) {
@@ -74,8 +76,16 @@ describe("bad config: one error per stack, every key named", () => {
   });
 
   it("shows the offending value of a plain key", () => {
-    const e = problemsOf({ ...base, hostPort: "70000" });
+    const e = problemsOf({ ...base, hostPort: "70000" }, secretKeysOnly);
     assert.match(e.message, /sdwebui:hostPort = "70000": must be at most 65535/);
+  });
+
+  it("never shows a value stored as a secret under any key, nor a credential flag's value", () => {
+    const stored = (k: string) => secretKeysOnly(k) || k === "apipassword";
+    const e = problemsOf({ ...base, apipassword: "Misspelled-Secret-42", extraArgs: ["--api-auth=u:Flag-Secret-43", "--ngrok", "Ngrok-Secret-44", "--medvram"] }, stored);
+    assert.match(e.message, /sdwebui:apipassword = \[secret\]: is not a setting of this program; did you mean apiPassword\?/);
+    assert.match(e.message, /sdwebui:extraArgs = \["--api-auth=\[secret\]","--ngrok","\[secret\]","--medvram"\]/);
+    for (const s of ["Misspelled-Secret-42", "Flag-Secret-43", "Ngrok-Secret-44"]) assert.ok(!e.message.includes(s), `${s} is not shown`);
   });
 
   it("refuses secrets stored in plain text without showing them", () => {
