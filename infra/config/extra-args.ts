@@ -1,6 +1,7 @@
 // Extra WebUI flags from the user. The program owns the flags that decide exposure and layout, so
 // those are refused here; flags that open the server to the world need an explicit opt-in.
 import { z } from "zod";
+import { resolveFlag } from "./webui-flags.js";
 
 /** Flags the program sets itself (a user value would silently fight the program's). */
 export const OWNED_FLAGS = [
@@ -17,9 +18,13 @@ export const CREDENTIAL_FLAGS = ["--api-auth", "--gradio-auth", "--ngrok"] as co
 
 /** The tokens with every credential flag's value replaced by [secret] (`--flag=v` and `--flag v`). */
 export function redactCredentialArgs(tokens: readonly string[]): string[] {
-  const isCredential = (t: string | undefined) => t !== undefined && (CREDENTIAL_FLAGS as readonly string[]).includes(t);
+  const isCredential = (t: string | undefined) => {
+    if (t === undefined || !t.startsWith("--")) return false;
+    const r = resolveFlag(t);
+    return "flag" in r && (CREDENTIAL_FLAGS as readonly string[]).includes(r.flag);
+  };
   return tokens.map((t, i) => {
-    if (isCredential(flagName(t)) && t.includes("=")) return `${flagName(t)}=[secret]`;
+    if (isCredential(t) && t.includes("=")) return `${flagName(t)}=[secret]`;
     return isCredential(tokens[i - 1]) && !t.startsWith("--") ? "[secret]" : t;
   });
 }
@@ -38,14 +43,22 @@ export function flagName(token: string): string | undefined {
 export function extraArgProblems(args: readonly string[], opts: { allowInsecureFlags: boolean; cpuMode: boolean }): string[] {
   const problems: string[] = [];
   for (const token of args) {
-    const name = flagName(token);
-    if (name === undefined) continue;
+    const given = flagName(token);
+    if (given === undefined) continue;
+    // The rules apply to the flag the WebUI will take the token for, abbreviations included.
+    const resolved = resolveFlag(token);
+    if ("ambiguous" in resolved) {
+      problems.push(`${given} is an abbreviation of several WebUI flags (${resolved.ambiguous.join(", ")}), which stops the WebUI at start-up; write the flag in full`);
+      continue;
+    }
+    const name = "flag" in resolved ? resolved.flag : given;
+    const spelled = name === given ? name : `${given} (an abbreviation the WebUI reads as ${name})`;
     if ((OWNED_FLAGS as readonly string[]).includes(name))
-      problems.push(`${name} is set by the program; remove it from extraArgs (use the hostPort, exposure, apiUsername/apiPassword or profile settings instead)`);
+      problems.push(`${spelled} is set by the program; remove it from extraArgs (use the hostPort, exposure, apiUsername/apiPassword or profile settings instead)`);
     else if (opts.cpuMode && (CPU_FLAGS as readonly string[]).includes(name))
-      problems.push(`${name} is already set by gpus: none; remove it from extraArgs`);
+      problems.push(`${spelled} is already set by gpus: none; remove it from extraArgs`);
     else if (!opts.allowInsecureFlags && (INSECURE_FLAGS as readonly string[]).includes(name))
-      problems.push(`${name} opens the server beyond the firewalled API; remove it, or set allowInsecureFlags: true if you accept that`);
+      problems.push(`${spelled} opens the server beyond the firewalled API; remove it, or set allowInsecureFlags: true if you accept that`);
   }
   return problems;
 }

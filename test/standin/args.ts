@@ -10,7 +10,7 @@ const S = (flag: string, def: unknown = null): Spec => ({ flag, kind: "str", def
 const I = (flag: string, def: number | null = null): Spec => ({ flag, kind: "int", def });
 
 // Order as in cmd_args.py (it shapes the usage text). Defaults that depend on paths are filled in parse().
-const SPECS: Spec[] = [
+export const SPECS: Spec[] = [
   B("-f"), B("--update-all-extensions"), B("--skip-python-version-check"), B("--skip-torch-cuda-test"),
   B("--reinstall-xformers"), B("--reinstall-torch"), B("--update-check"), S("--tests"), B("--no-tests"),
   B("--skip-install"), B("--dump-sysinfo"), S("--loglevel"), B("--do-not-download-clip"), S("--data-dir"),
