@@ -50,7 +50,7 @@ for d in ${dirs}; do
 done
 for d in ${dirs} ${[input.outputsDir, ...(input.instanceOutputsDirs ?? [])].map((d) => `${shellQuote(d)}/*`).join(" ")}; do
   [ -d "$d" ] || continue
-  writable_by "$d" || fail "$d is owned by $(stat -c '%u:%g mode %a' "$d"), so the WebUI (profile ${input.profile}, uid ${input.uid}) cannot save there; run: sudo chown -R ${owner} $d"
+  writable_by "$d" || fail "$d is owned by $(stat -c '%u:%g mode %a' "$d"), so the WebUI (profile ${input.profile}, uid ${input.uid}) cannot save there. This program did not create it, so it never changes its owner: choose a new folder (the program creates it for uid ${owner}), or, if the folder is meant for the WebUI alone, run: sudo chown ${owner} $d (this folder only)"
 done
 echo "host folders ready for uid ${owner}: ${folderList(input).join(" ")}"
 `;

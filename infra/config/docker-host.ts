@@ -27,5 +27,15 @@ export function parseDockerHost(uri: string): DockerHost | string {
   return { kind: "ssh", uri, user: user!, host, port };
 }
 
+/**
+ * Which engine a host address reaches, whatever the spelling: the ssh user does not change the engine,
+ * host names are case-blind, 22 is the default port, and /var/run is /run on every current Linux.
+ */
+export function engineIdentity(h: DockerHost): string {
+  if (h.kind === "unix") return `unix://${h.socket.replace(/^\/var\/run\//, "/run/")}`;
+  const host = isIP(h.host) === 6 ? `[${h.host.toLowerCase()}]` : h.host.toLowerCase();
+  return `ssh://${host}:${h.port}`;
+}
+
 export const dockerHost = parsedString(parseDockerHost);
 export const dockerHostOf = (uri: string): DockerHost => parseOrThrow(parseDockerHost, "dockerHost", uri);

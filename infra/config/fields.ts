@@ -55,7 +55,15 @@ export function list<T extends z.ZodType>(item: T) {
 
 const HOST_PATH_CHARS = /^[A-Za-z0-9_.@+/-]+$/;
 
-/** An absolute, normalised host path with no characters that need quoting. */
+/**
+ * System trees a data folder must never be in: the container writes there (as root with some images),
+ * and a folder check would suggest handing them to the WebUI's uid. /run and /var/run hold docker.sock.
+ */
+const SYSTEM_TREES = ["/etc", "/proc", "/sys", "/dev", "/boot", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/usr", "/run", "/var/run", "/var/lib/docker", "/root", "/snap"];
+/** Shared top-level folders: fine to hold a data folder, never to be one. */
+const SHARED_TOP = ["/home", "/var", "/var/lib", "/srv", "/opt", "/mnt", "/media", "/tmp", "/var/tmp"];
+
+/** An absolute, normalised host path with no characters that need quoting, outside the system's own folders. */
 export const hostPath = z.string().superRefine((p, ctx) => {
   const fail = (message: string) => ctx.addIssue({ code: "custom", message });
   if (!p.startsWith("/")) return fail("must be an absolute path, e.g. /srv/sd-webui/outputs");
@@ -63,6 +71,9 @@ export const hostPath = z.string().superRefine((p, ctx) => {
   if (!HOST_PATH_CHARS.test(p)) return fail("may contain only letters, digits and _ . @ + / - (no spaces or shell characters)");
   if (p.endsWith("/") || p.includes("//") || p.split("/").some((c) => c === "." || c === ".."))
     return fail("must be normalised: no trailing /, no //, no . or .. components");
+  const tree = SYSTEM_TREES.find((t) => p === t || p.startsWith(`${t}/`));
+  if (tree) return fail(`is in ${tree}, a system folder (the container would write there, some images as root); use a folder of its own, e.g. /srv/sd-webui/outputs`);
+  if (SHARED_TOP.includes(p)) return fail(`is ${p} itself, a folder other programs and users share; use a folder of its own inside it, e.g. ${p}/sd-webui`);
 });
 
 export const containerPath = z.string().regex(/^\/[A-Za-z0-9_.@+/-]*$/, "must be an absolute container path of letters, digits and _ . @ + / -");

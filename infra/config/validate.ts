@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { extraArgProblems, redactCredentialArgs } from "./extra-args.js";
 import { parseJsonText } from "./fields.js";
-import { parseDockerHost } from "./docker-host.js";
+import { engineIdentity, parseDockerHost } from "./docker-host.js";
 import { parseGpus } from "./gpus.js";
 import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, Settings, SettingsSchema } from "./schema.js";
 
@@ -103,9 +103,18 @@ function crossProblems(raw: RawSettings): Problem[] {
   if (hostList.length > 0) {
     for (const k of ["dockerHost", "gpus", "containerName"] as const)
       if (raw[k] !== undefined) add(k, "is not used with hosts (each hosts entry names its Docker host and GPUs)", `pulumi config rm <ns>:${k}`);
-    const bare = hostList.map((h) => h.slice(0, h.lastIndexOf("#")));
-    const dup = bare.find((h, i) => bare.indexOf(h) !== i);
-    if (dup) add("hosts", `lists ${dup} twice; give each host once with all its GPU ids`, setFix("hosts"));
+    // One engine under two spellings would get two components on the same ports.
+    const bare = hostList.map((h) => (h.includes("#") ? h.slice(0, h.lastIndexOf("#")) : h));
+    const engines = bare.map((h) => {
+      const parsed = parseDockerHost(h);
+      return typeof parsed === "string" ? h : engineIdentity(parsed);
+    });
+    const second = engines.findIndex((e, i) => engines.indexOf(e) !== i);
+    if (second >= 0) {
+      const first = bare[engines.indexOf(engines[second]!)]!;
+      const again = first === bare[second] ? `${first} twice` : `${first} and ${bare[second]}, which reach the same Docker engine`;
+      add("hosts", `lists ${again}; give each host once with all its GPU ids`, setFix("hosts"));
+    }
     const most = Math.max(...hostList.map((h) => (h.includes("#cpu:") ? Number(h.split("#cpu:")[1]) : h.slice(h.lastIndexOf("#") + 1).split(",").length)));
     const port = Number(raw.hostPort ?? 7860);
     if (Number.isInteger(port) && port + most - 1 > 65535) add("hostPort", `leaves no room for ${most} consecutive ports (hostPort + n - 1 must be at most 65535)`, setFix("hostPort"));

@@ -51,7 +51,8 @@ describe("host folders script", () => {
     chmodSync(o, 0o755);
     const r = run(foldersScript({ outputsDir: o, modelsDir: join(root, "b/models"), uid: 1000, gid: 1000, profile: "universonic" }));
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /owned by 0:0 mode 755, so the WebUI \(profile universonic, uid 1000\) cannot save there; run: sudo chown -R 1000:1000 /);
+    assert.match(r.stderr, /owned by 0:0 mode 755, so the WebUI \(profile universonic, uid 1000\) cannot save there\. This program did not create it, so it never changes its owner: choose a new folder .*run: sudo chown 1000:1000 \S+ \(this folder only\)/);
+    assert.doesNotMatch(r.stderr, /chown -R/);
     assert.equal(statSync(o).uid, 0, "existing folder not re-owned");
     assert.equal(readFileSync(join(o, "txt2img-images", "00000-1.png"), "utf8"), "old image");
   });
