@@ -4,7 +4,18 @@ import { DockerHost, dockerHostOf } from "./config/docker-host.js";
 import { GpuRequest, gpuRequest } from "./config/gpus.js";
 import { hostEntryOf } from "./config/hosts.js";
 import type { PublicSettings } from "./config/validate.js";
+import { PROJECT } from "./config/schema.js";
 import { defaultContainerName } from "./container-spec.js";
+
+/**
+ * The tag of a port's firewall rules: project, stack and port, so no two stacks (nor two ports of one
+ * stack) share one; deploy and destroy touch only rules carrying exactly their tag. The program runs only
+ * as project sdwebui and a port is digits, so the text after the last "." is the port and the rest the
+ * stack: distinct (stack, port) pairs give distinct tags.
+ */
+export function firewallTag(stack: string, port: number): string {
+  return `${PROJECT}.${stack}.${port}`;
+}
 
 export interface InstancePlan {
   /** Suffix of resource names; "" for the single-container stack (keeps its names short and stable). */
@@ -13,7 +24,7 @@ export interface InstancePlan {
   hostPort: number;
   outputsDir: string;
   containerName: string;
-  /** Firewall tag: unique per host and port, limited to [A-Za-z0-9_.-]. */
+  /** Firewall tag (firewallTag): unique per stack and port, limited to [A-Za-z0-9_.-]. */
   firewallTag: string;
 }
 
@@ -39,10 +50,9 @@ function defaultApiHost(s: PlanSettings, host: DockerHost): string {
 
 export function deploymentPlan(s: PlanSettings, stack: string): HostPlan[] {
   const baseName = s.containerName ?? defaultContainerName(stack);
-  const baseTag = baseName.slice(0, 40);
   if (s.hosts.length === 0) {
     const host = dockerHostOf(s.dockerHost);
-    const instance = { key: "", gpus: gpuRequest(s.gpus), hostPort: s.hostPort, outputsDir: s.outputsDir, containerName: baseName, firewallTag: baseTag };
+    const instance = { key: "", gpus: gpuRequest(s.gpus), hostPort: s.hostPort, outputsDir: s.outputsDir, containerName: baseName, firewallTag: firewallTag(stack, s.hostPort) };
     return [{ key: "", host, apiHost: defaultApiHost(s, host), instances: [instance], sharedModels: false }];
   }
   const used = new Set<string>();
@@ -60,7 +70,7 @@ export function deploymentPlan(s: PlanSettings, stack: string): HostPlan[] {
         hostPort,
         outputsDir: `${s.outputsDir}/${slot}`,
         containerName: `${baseName}-${slot}`.slice(0, 63),
-        firewallTag: `${baseTag}-${hostPort}`,
+        firewallTag: firewallTag(stack, hostPort),
       };
     });
     return { key, host, apiHost: defaultApiHost(s, host), instances, sharedModels: instances.length > 1 };

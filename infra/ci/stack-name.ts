@@ -8,8 +8,7 @@ export const PULUMI_STACK_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 
 /**
  * Our own cap, well below Pulumi's 100: the program names the container `sdwebui-<stack>` (at most 63
- * characters) and the firewall tag is the first 40 characters of that name, so only the first 32
- * characters of the stack name tell two stacks' firewall rules apart on a shared runner.
+ * characters), and short names keep resource names and firewall tags readable.
  */
 export const MAX_STACK_NAME = 32;
 

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import { createServer } from "node:net";
 import * as path from "node:path";
 import { test, type TestContext } from "node:test";
+import { firewallTag } from "../../infra/deployment.js";
 import { requireDocker } from "../helpers/docker.js";
 import { ensureStandinImage, freePort } from "../helpers/standin.js";
 import { parseSmokeStdout, SMOKE_CLI } from "../../smoke/resource.js";
@@ -32,7 +33,7 @@ test("e2e scale-out: two containers on the local host, each proven in its own ou
   let base = await freePort();
   for (let i = 0; i < 20 && (base >= 65535 || !(await isFree(base + 1))); i++) base = await freePort();
   const s = e2eStack(base);
-  const tags = [`${s.tag}-${base}`, `${s.tag}-${base + 1}`];
+  const tags = [firewallTag(s.stack, base), firewallTag(s.stack, base + 1)];
   const h = new Harness({ gpu: "skip", log: (l) => t.diagnostic(l) });
   t.after(async () => {
     await cleanUpStack(t, h, s, tags);

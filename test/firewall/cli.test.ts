@@ -58,7 +58,7 @@ describe("npm run firewall", () => {
   const bad: [string[], RegExp][] = [
     [["plan", "--port", "7860"], /--tag is required/],
     [["plan", "--tag", "lab"], /--port is required/],
-    [["plan", "--tag", "la b", "--port", "7860"], /--tag: use 1-48 characters/],
+    [["plan", "--tag", "la b", "--port", "7860"], /--tag: use 1-128 characters/],
     [["plan", "--tag", "lab", "--port", "78x"], /--port: must be a whole number 1-65535/],
     [["plan", "--tag", "lab", "--port", "70000"], /--port: must be 1-65535/],
     [["plan", "--tag", "lab", "--port", "1", "--allow", "10.0.0.1/8"], /--allow \(10\.0\.0\.1\/8\): .*host bits set: write the network 10\.0\.0\.0\/8/],

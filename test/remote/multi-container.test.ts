@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import { createServer } from "node:net";
 import * as path from "node:path";
 import { test, type TestContext } from "node:test";
+import { firewallTag } from "../../infra/deployment.js";
 import { firewallPlan } from "../../infra/firewall/rules.js";
 import { parseSmokeStdout, SMOKE_CLI } from "../../smoke/resource.js";
 import { cleanUpStack } from "../e2e/harness/cleanup.js";
@@ -48,7 +49,7 @@ test("scale-out: two CPU containers on one host, own ports and outputs, shared r
   const port = await twoFreePorts();
   const s = e2eStack(port);
   const h = new Harness({ log: (l) => t.diagnostic(l), commandTimeoutMs: 60_000 });
-  const tags = [port, port + 1].map((p) => `${`sdwebui-${s.stack}`.slice(0, 40)}-${p}`);
+  const tags = [port, port + 1].map((p) => firewallTag(s.stack, p));
   t.after(async () => {
     await cleanUpStack(t, h, s, tags);
   });

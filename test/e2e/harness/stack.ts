@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { firewallTag } from "../../../infra/deployment.js";
 import { makeModelsDir, STANDIN_IMAGE } from "../../helpers/standin.js";
 import type { StackInput } from "./evaluate.js";
 
@@ -49,7 +50,7 @@ export function e2eStack(hostPort: number): E2eStack {
   };
   const containerName = `sdwebui-${stack}`;
   return {
-    stack, root, outputsDir, modelsDir, tag: containerName.slice(0, 40), containerName, username, password, settings,
+    stack, root, outputsDir, modelsDir, tag: firewallTag(stack, settings.hostPort as number), containerName, username, password, settings,
     input: (overrides = {}) => ({ stack, settings: { ...settings, ...overrides }, secrets: { apiPassword: password } }),
   };
 }
