@@ -110,26 +110,8 @@ export class WebUi extends pulumi.ComponentResource {
         return launchSpec(profile, webuiFlags(s, profile, instance.gpus, creds));
       });
 
-    // Firewall first, so the port is never published unprotected. The rules key on the host port and
-    // survive container replacement; they are re-applied anyway whenever anything the container is
-    // built from changes (a digest of its spec, secret because the flags carry the passwords).
-    const containerSpec = pulumi
-      .all([this.image.imageId, launch])
-      .apply(([image, l]) => createHash("sha256").update(JSON.stringify({ image, launch: l, plan })).digest("hex"));
-    const firewall = declareFirewall(
-      `${id}-firewall`,
-      {
-        input: { tag: instance.firewallTag, port: instance.hostPort, allowlist: s.firewallAllowlist, backend: s.firewallBackend },
-        connection,
-        // iptables needs root: a non-root ssh login runs the scripts through sudo -n.
-        sudo: args.plan.host.kind === "ssh" && args.plan.host.user !== "root",
-        reapplyOn: containerSpec,
-      },
-      { parent: this },
-    );
-    this.warnings.push(...firewall.warnings);
-
-    // Catch a taken host port before Docker does (it would leave a half-created container behind).
+    // Catch a taken host port before anything changes: before the firewall (whose rules would otherwise
+    // stay on a port the deploy then refuses) and before Docker (which would leave a Created container).
     const check = portCheckScript({
       port: instance.hostPort,
       containerName: plan.name,
@@ -140,6 +122,25 @@ export class WebUi extends pulumi.ComponentResource {
       connection && args.plan.host.kind === "ssh"
         ? new command.remote.Command(`${id}-preflight`, { connection, create: remoteWrap(check) }, { parent: this })
         : new command.local.Command(`${id}-preflight`, { create: check, interpreter: ["/bin/sh", "-c"] }, { parent: this });
+
+    // Firewall next, so the port is never published unprotected. The rules key on the host port and
+    // survive container replacement; they are re-applied anyway whenever anything the container is
+    // built from changes (a digest of its spec, secret because the flags carry the passwords).
+    const containerSpec = pulumi
+      .all([this.image.imageId, launch])
+      .apply(([image, l]) => createHash("sha256").update(JSON.stringify({ image, launch: l, plan })).digest("hex"));
+    const firewall = declareFirewall(
+      `${id}-firewall`,
+      {
+        input: { tag: instance.firewallTag, port: instance.hostPort, bindAddress: s.bindAddress, allowlist: s.firewallAllowlist, backend: s.firewallBackend },
+        connection,
+        // iptables needs root: a non-root ssh login runs the scripts through sudo -n.
+        sudo: args.plan.host.kind === "ssh" && args.plan.host.user !== "root",
+        reapplyOn: containerSpec,
+      },
+      { parent: this, dependsOn: [preflight] },
+    );
+    this.warnings.push(...firewall.warnings);
 
     const container = new docker.Container(
       `${id}-container`,

@@ -1,19 +1,20 @@
 // Operator command outside `pulumi up`:
-//   npm run firewall -- plan|apply|delete|status --tag <t> --port <p> [--allow <cidr>]... [--backend iptables|nftables] [--wait <s>]
+//   npm run firewall -- plan|apply|delete|status --tag <t> --port <p> [--allow <cidr>]... [--bind <address>] [--backend iptables|nftables] [--wait <s>]
 // plan prints the create script (stdout) and the preview (stderr) and touches nothing.
 // Exit codes: 0 ok, 1 the script failed, 2 bad command line.
 import { parseArgs } from "node:util";
 import { FirewallInputSchema, firewallPlan } from "./rules.js";
 import { applyFirewall, deleteFirewall, firewallStatus } from "./runner.js";
 
-const USAGE = `usage: npm run firewall -- <plan|apply|delete|status> --tag <tag> --port <port> [--allow <cidr>]... [--backend iptables|nftables|none] [--wait <seconds>]
+const USAGE = `usage: npm run firewall -- <plan|apply|delete|status> --tag <tag> --port <port> [--allow <cidr>]... [--bind <address>] [--backend iptables|nftables|none] [--wait <seconds>]
   plan    print the script that apply would run (touches nothing)
   apply   replace this tag's rules atomically (idempotent)
   delete  remove exactly this tag's rules (nothing to remove is success)
   status  list the live rules carrying this tag, with counters
-  --allow may be repeated; no --allow means deny every remote client.`;
+  --allow may be repeated; no --allow means deny every remote client.
+  --bind  the address the port is published on (default 0.0.0.0); IPv6 rules only for an IPv6 one, e.g. ::`;
 
-const FLAG: Record<string, string> = { tag: "--tag", port: "--port", allowlist: "--allow", backend: "--backend", waitForDockerSeconds: "--wait" };
+const FLAG: Record<string, string> = { tag: "--tag", port: "--port", bindAddress: "--bind", allowlist: "--allow", backend: "--backend", waitForDockerSeconds: "--wait" };
 
 export class UsageError extends Error {}
 
@@ -28,7 +29,7 @@ export function parseCli(argv: string[]) {
       allowPositionals: true,
       options: {
         tag: { type: "string" }, port: { type: "string" }, allow: { type: "string", multiple: true },
-        backend: { type: "string" }, wait: { type: "string" }, help: { type: "boolean", short: "h" },
+        bind: { type: "string" }, backend: { type: "string" }, wait: { type: "string" }, help: { type: "boolean", short: "h" },
       },
     });
   } catch (e) {
@@ -43,7 +44,7 @@ export function parseCli(argv: string[]) {
   if (values.tag === undefined) throw new UsageError(`--tag is required: the stack's tag, e.g. --tag sdwebui-prod\n${USAGE}`);
   if (values.port === undefined) throw new UsageError(`--port is required: the published host port, e.g. --port 7860\n${USAGE}`);
   const input = {
-    tag: values.tag, port: toInt(values.port), allowlist: values.allow ?? [],
+    tag: values.tag, port: toInt(values.port), bindAddress: values.bind, allowlist: values.allow ?? [],
     backend: values.backend, waitForDockerSeconds: toInt(values.wait),
   };
   const r = FirewallInputSchema.safeParse(input);

@@ -11,7 +11,8 @@ function set(name: string, type: string, elements: string[]): string {
 }
 
 /** The full table definition. An empty set matches nothing, so `saddr != @set` drops every client. */
-export function nftRuleset(tag: string, port: number, v4: string[], v6: string[]): string {
+export function nftRuleset(tag: string, port: number, v4: string[], v6: string[], ipv6?: { dest?: string }): string {
+  const dest6 = ipv6?.dest ? `ip6 daddr ${ipv6.dest} ` : "";
   return [
     `table inet ${nftTableName(tag)} {`,
     set("allow4", "ipv4_addr", v4),
@@ -22,11 +23,16 @@ export function nftRuleset(tag: string, port: number, v4: string[], v6: string[]
     `    meta nfproto ipv4 meta l4proto tcp ct direction original ct status dnat ct original proto-dst ${port} ip saddr != @allow4 counter drop comment "${tag}"`,
     `    meta nfproto ipv6 meta l4proto tcp ct direction original ct status dnat ct original proto-dst ${port} ip6 saddr != @allow6 counter drop comment "${tag}"`,
     `  }`,
-    // IPv6 without DNAT (docker-proxy on [::]:port): filter before routing, host's own traffic (lo) excepted.
-    `  chain prerouting {`,
-    `    type filter hook prerouting priority mangle - 10; policy accept;`,
-    `    meta nfproto ipv6 iifname != "lo" tcp dport ${port} ct direction original fib daddr type local ip6 saddr != @allow6 counter drop comment "${tag}"`,
-    `  }`,
+    // IPv6 without DNAT (docker-proxy on [::]:port): filter before routing, host's own traffic (lo)
+    // excepted; only when the port is published on IPv6, or it would catch a host service on that port.
+    ...(ipv6
+      ? [
+          `  chain prerouting {`,
+          `    type filter hook prerouting priority mangle - 10; policy accept;`,
+          `    meta nfproto ipv6 iifname != "lo" ${dest6}tcp dport ${port} ct direction original fib daddr type local ip6 saddr != @allow6 counter drop comment "${tag}"`,
+          `  }`,
+        ]
+      : []),
     `}`,
   ].join("\n");
 }

@@ -1,12 +1,16 @@
 // Pure: (tag, port, allowlist, backend) -> rule set, create/delete/status scripts and a preview.
 // No I/O here; the runner (runner.ts) and the Pulumi resource (resource.ts) only execute the scripts.
+import { isIP } from "node:net";
 import { z } from "zod";
 import { parseCidr, type Cidr } from "./cidr.js";
 import { iptablesRules, iptablesScripts, type IptablesRule } from "./iptables.js";
 import { nftRuleset, nftScripts } from "./nftables.js";
 
-/** Tag: starts alphanumeric (so it never reads as an option), 48 chars max (fits comments and nft names). */
-export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/;
+/**
+ * Tag: starts alphanumeric (so it never reads as an option), 128 chars max: room for project, a stack
+ * name of up to 100 characters and the port, within iptables' 256-byte comments and nft's names.
+ */
+export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 const cidrEntry = z.string().transform((raw, ctx) => {
   try {
@@ -20,12 +24,14 @@ const cidrEntry = z.string().transform((raw, ctx) => {
 export const FirewallInputSchema = z.object({
   tag: z
     .string()
-    .regex(TAG_PATTERN, "use 1-48 characters from A-Z a-z 0-9 _ . - starting with a letter or digit, e.g. sdwebui-prod"),
+    .regex(TAG_PATTERN, "use 1-128 characters from A-Z a-z 0-9 _ . - starting with a letter or digit, e.g. sdwebui.prod.7860"),
   port: z
     .number({ error: "must be a whole number 1-65535 (the host port the WebUI is published on, e.g. 7860)" })
     .int("must be a whole number 1-65535, e.g. 7860")
     .min(1, "must be 1-65535, e.g. 7860")
     .max(65535, "must be 1-65535, e.g. 7860"),
+  /** The address the port is published on (the container's bindAddress): IPv6 rules only for an IPv6 one. */
+  bindAddress: z.string().refine((s) => isIP(s) !== 0, "must be the IP address the port is published on, e.g. 0.0.0.0 or ::").default("0.0.0.0"),
   /** IPv4/IPv6 networks allowed to reach the port. Empty = deny every remote client. */
   allowlist: z.array(cidrEntry).default([]),
   backend: z.enum(["iptables", "nftables", "none"], { error: 'must be "iptables" (default), "nftables" or "none"' }).default("iptables"),
@@ -61,7 +67,8 @@ function split(allowlist: string[]): { v4: string[]; v6: string[] } {
   return { v4: of(4), v6: of(6) };
 }
 
-function describe(list: string[], family: string, port: number): string {
+function describe(list: string[], family: string, port: number, published = true): string {
+  if (!published) return `${family}: port ${port} is not published on ${family} (bindAddress is IPv4): no ${family} rules, so host services on that port are untouched`;
   return list.length === 0
     ? `${family}: deny every remote client to port ${port} (no ${family} networks in the allowlist)`
     : `${family}: allow ${list.join(", ")} to port ${port}; deny every other remote client`;
@@ -69,8 +76,9 @@ function describe(list: string[], family: string, port: number): string {
 
 export function firewallPlan(input: FirewallInput): FirewallPlan {
   const settings = parseFirewallInput(input);
-  const { tag, port, backend } = settings;
+  const { tag, port, backend, bindAddress } = settings;
   const { v4, v6 } = split(settings.allowlist);
+  const ipv6 = isIP(bindAddress) === 6 ? { dest: bindAddress === "::" ? undefined : bindAddress } : undefined;
   const warnings: string[] = [];
   if (v4.includes("0.0.0.0/0") || v6.includes("::/0")) {
     warnings.push(`firewall: the allowlist contains ${v4.includes("0.0.0.0/0") ? "0.0.0.0/0" : "::/0"}, which opens port ${port} to every client of that family`);
@@ -97,14 +105,14 @@ export function firewallPlan(input: FirewallInput): FirewallPlan {
   const preview = [
     `firewall ${backend}, tag ${tag}, port ${port}${emptyNote}`,
     `  ${describe(v4, "IPv4", port)}`,
-    `  ${describe(v6, "IPv6", port)}`,
+    `  ${describe(v6, "IPv6", port, ipv6 !== undefined)}`,
     `  note: ${host}`,
   ].join("\n");
 
   if (backend === "nftables") {
-    const ruleset = nftRuleset(tag, port, v4, v6);
+    const ruleset = nftRuleset(tag, port, v4, v6, ipv6);
     return { settings, rules: { iptables: [], nftables: ruleset }, ...nftScripts(tag, ruleset), preview, warnings };
   }
-  const rules = iptablesRules(tag, port, v4, v6);
+  const rules = iptablesRules(tag, port, v4, v6, ipv6);
   return { settings, rules: { iptables: rules }, ...iptablesScripts(tag, rules, settings.waitForDockerSeconds), preview, warnings };
 }

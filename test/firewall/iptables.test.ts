@@ -49,7 +49,8 @@ describe("iptables backend on real iptables with a real container", { skip, time
   let b: NetnsClient;
   let target: Target;
   let rig: Rig | undefined;
-  const plan = (allowlist: string[], extra: Partial<FirewallInput> = {}) => firewallPlan({ tag, port, allowlist, ...extra });
+  // The rig publishes on 0.0.0.0 and [::], as a container with bindAddress :: is.
+  const plan = (allowlist: string[], extra: Partial<FirewallInput> = {}) => firewallPlan({ tag, port, bindAddress: "::", allowlist, ...extra });
   const v4 = (ns: NetnsClient) => rig!.v4(ns);
   const v6 = (ns: NetnsClient) => rig!.v6(ns);
 
@@ -132,7 +133,7 @@ describe("iptables backend on real iptables with a real container", { skip, time
   });
 
   it("deletes exactly its own rules; a second delete succeeds with nothing to remove", () => {
-    const other = firewallPlan({ tag: `${tag}2`, port: port + 1, allowlist: ["10.231.250.0/24"] });
+    const other = firewallPlan({ tag: `${tag}2`, port: port + 1, bindAddress: "::", allowlist: ["10.231.250.0/24"] });
     applyFirewall(other);
     const unrelated = ["-s", "192.0.2.254/32", "-p", "udp", "--dport", "9", "-j", "RETURN"];
     execFileSync("iptables", ["-I", "DOCKER-USER", "1", ...unrelated]);

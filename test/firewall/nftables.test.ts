@@ -31,7 +31,8 @@ describe("nftables backend on the real kernel with a real container", { skip, ti
   let b: NetnsClient;
   let target: Target;
   let rig: Rig | undefined;
-  const plan = (allowlist: string[]) => firewallPlan({ tag, port, allowlist, backend: "nftables" });
+  // The rig publishes on 0.0.0.0 and [::], as a container with bindAddress :: is.
+  const plan = (allowlist: string[]) => firewallPlan({ tag, port, bindAddress: "::", allowlist, backend: "nftables" });
   const v4 = (ns: NetnsClient) => rig!.v4(ns);
   const v6 = (ns: NetnsClient) => rig!.v6(ns);
 

@@ -32,16 +32,16 @@ describe("parseCidr", () => {
 describe("FirewallInputSchema / parseFirewallInput", () => {
   it("accepts a minimal input and fills defaults", () => {
     const s = parseFirewallInput({ tag: "sdwebui-lab", port: 7860 });
-    assert.deepEqual(s, { tag: "sdwebui-lab", port: 7860, allowlist: [], backend: "iptables", waitForDockerSeconds: 30 });
+    assert.deepEqual(s, { tag: "sdwebui-lab", port: 7860, bindAddress: "0.0.0.0", allowlist: [], backend: "iptables", waitForDockerSeconds: 30 });
   });
 
-  const badTags = ["", "-lab", ".lab", "a b", "a'b", "lab;id", "$(id)", "lab\n", "x".repeat(49), "läb"];
+  const badTags = ["", "-lab", ".lab", "a b", "a'b", "lab;id", "$(id)", "lab\n", "x".repeat(129), "läb"];
   for (const tag of badTags) {
     it(`rejects tag ${JSON.stringify(tag)} naming the field and the fix`, () =>
-      assert.throws(() => parseFirewallInput({ tag, port: 7860 }), /firewall\.tag: use 1-48 characters from A-Z a-z 0-9 _ \. -/));
+      assert.throws(() => parseFirewallInput({ tag, port: 7860 }), /firewall\.tag: use 1-128 characters from A-Z a-z 0-9 _ \. -/));
   }
-  it("accepts a 48-character tag with every allowed character", () =>
-    assert.equal(parseFirewallInput({ tag: `A9_.-${"x".repeat(43)}`, port: 1 }).tag.length, 48));
+  it("accepts a 128-character tag with every allowed character", () =>
+    assert.equal(parseFirewallInput({ tag: `A9_.-${"x".repeat(123)}`, port: 1 }).tag.length, 128));
 
   for (const port of [0, 65536, 78.5, -1, Number.NaN]) {
     it(`rejects port ${port}`, () => assert.throws(() => parseFirewallInput({ tag: "t", port }), /firewall\.port: must be/));
@@ -69,7 +69,7 @@ describe("firewallPlan (iptables)", () => {
   });
 
   it("orders rules: established replies, one RETURN per allowed network, then DROP; IPv6 likewise", () => {
-    const p = firewallPlan({ tag: "lab", port: 7860, allowlist: ["10.1.0.0/16", "fd00:1::/64", "10.2.0.0/16", "10.1.0.0/16"] });
+    const p = firewallPlan({ tag: "lab", port: 7860, bindAddress: "::", allowlist: ["10.1.0.0/16", "fd00:1::/64", "10.2.0.0/16", "10.1.0.0/16"] });
     const lines = p.rules.iptables.map((r) => `${r.family} ${r.table}/${r.chain} ${r.args.join(" ")}`);
     assert.deepEqual(lines, [
       "4 filter/DOCKER-USER -p tcp -m conntrack --ctstate RELATED,ESTABLISHED --ctorigdstport 7860 --ctdir REPLY -m comment --comment lab -j RETURN",
@@ -83,6 +83,23 @@ describe("firewallPlan (iptables)", () => {
     assert.match(p.preview, /IPv4: allow 10\.1\.0\.0\/16, 10\.2\.0\.0\/16 to port 7860; deny every other remote client/);
     assert.match(p.preview, /IPv6: allow fd00:1::\/64/);
     assert.match(p.preview, /host itself .* never filtered/);
+  });
+
+  it("published on IPv4 only (the default): no IPv6 rule, so a host service on that port over IPv6 is untouched", () => {
+    for (const backend of ["iptables", "nftables"] as const) {
+      const p = firewallPlan({ tag: "lab", port: 22, backend, allowlist: ["10.1.0.0/16", "fd00:1::/64"] });
+      assert.deepEqual(p.rules.iptables.filter((r) => r.family === 6), []);
+      if (backend === "nftables") assert.doesNotMatch(p.rules.nftables!, /dport 22/);
+      assert.match(p.preview, /IPv6: port 22 is not published on IPv6 .*host services on that port are untouched/);
+    }
+  });
+
+  it("published on one IPv6 address: the IPv6 rules match that address only", () => {
+    const p = firewallPlan({ tag: "lab", port: 7860, bindAddress: "fd00:1::5", allowlist: [] });
+    const six = p.rules.iptables.filter((r) => r.family === 6).map((r) => r.args.join(" "));
+    assert.ok(six.length === 2 && six.every((a) => a.includes("-d fd00:1::5/128")), six.join("\n"));
+    const nft = firewallPlan({ tag: "lab", port: 7860, bindAddress: "fd00:1::5", allowlist: [], backend: "nftables" }).rules.nftables!;
+    assert.match(nft, /ip6 daddr fd00:1::5 tcp dport 7860/);
   });
 
   it("inserts last rule first, so the set lands at the top of DOCKER-USER in order", () => {

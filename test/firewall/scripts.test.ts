@@ -89,13 +89,20 @@ describe("scripts against fake iptables binaries", () => {
 
   it("create is one transaction per family: delete the tagged rules, insert the new set, COMMIT", () => {
     setup(listing4, '-P PREROUTING ACCEPT\n-A PREROUTING -p tcp -m comment --comment "lab" -j DROP');
-    const r = run(firewallPlan({ tag: "lab", port: 7860, allowlist: ["10.1.0.0/16"] }).createScript);
+    const r = run(firewallPlan({ tag: "lab", port: 7860, bindAddress: "::", allowlist: ["10.1.0.0/16"] }).createScript);
     assert.equal(r.status, 0, r.stderr);
     const lines = r.v4.trim().split("\n");
     assert.deepEqual(lines.map((l) => l.split(" ").slice(0, 3).join(" ")), [
       "*filter", "-D DOCKER-USER -s", "-D DOCKER-USER -m", "-I DOCKER-USER 1", "-I DOCKER-USER 1", "-I DOCKER-USER 1", "COMMIT",
     ]);
     if (v6on) assert.match(r.v6, /^\*mangle\n-D PREROUTING -p tcp -m comment --comment "lab" -j DROP\n-I PREROUTING 1 .*-j DROP\n(-I .*\n){1}COMMIT\n$/);
+  });
+
+  it("published on IPv4 only, create still removes the tag's old IPv6 rules and inserts none", () => {
+    setup(listing4, '-P PREROUTING ACCEPT\n-A PREROUTING -p tcp -m comment --comment "lab" -j DROP');
+    const r = run(firewallPlan({ tag: "lab", port: 7860, allowlist: ["10.1.0.0/16"] }).createScript);
+    assert.equal(r.status, 0, r.stderr);
+    if (v6on) assert.match(r.v6, /^\*mangle\n-D PREROUTING -p tcp -m comment --comment "lab" -j DROP\nCOMMIT\n$/);
   });
 
   it("create with nothing tagged yet has no -D lines", () => {

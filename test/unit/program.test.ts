@@ -191,9 +191,11 @@ describe("firewall and smoke wiring", () => {
     const i = inputsOf(fw);
     assert.match(String(i.create), /DOCKER-USER/);
     assert.equal(i.update, i.create);
-    assert.match(String(i.delete), /sdwebui-dev/);
+    assert.match(String(i.delete), /sdwebui\.dev\.7860/, "the tag is project, stack and port");
     assert.match(String(i.create), /10\.20\.0\.0\/16/);
     assert.ok(container.dependencies.includes(fw.urn), "the port is never published without the rules");
+    const preflight = cmds().find((r) => r.name.endsWith("-preflight"))!;
+    assert.ok(fw.dependencies.includes(preflight.urn), "no rule changes before the port preflight has passed");
     // Re-applied in place (update), never through triggers, which would replace the command.
     assert.equal(i.triggers, undefined);
     const reapply = () => (inputsOf(cmds().find((r) => r.name.includes("-firewall-"))!).environment as Record<string, string>).SDWEBUI_FIREWALL_REAPPLY_ON!;
