@@ -99,8 +99,6 @@ export const PRESETS: Record<PresetName, Profile> = {
   },
 };
 
-export const DEFAULT_PRESET: PresetName = "universonic";
-
 /** The profile a stack uses: a preset, or the custom one stated by the `profile*` settings. */
 export function resolveProfile(s: {
   imageProfile: PresetName | "custom";

@@ -24,20 +24,31 @@ export interface StackEngine {
 export type Step = "up" | "smoke" | "outputs" | "destroy" | "removeStack";
 export type FailedStep = Step | "config" | "preflight" | "internal" | "interrupted";
 
-/** Exit codes of `ci:stack`: the FIRST failure decides (README "Exit codes"). */
-export const EXIT: Record<FailedStep | "ok" | "usage", number> = {
-  ok: 0,
-  usage: 2,
-  config: 2,
-  preflight: 3,
-  internal: 4,
-  up: 10,
-  smoke: 11,
-  outputs: 12,
-  destroy: 20,
-  removeStack: 21,
-  interrupted: 130,
-};
+/**
+ * Exit codes of `ci:stack`: the FIRST failure decides. Apart from 0, 2 (usage) and 130 (a signal) they
+ * are 40-69, so they never collide with the smoke CLI's own codes (2, 3, 10-39), which the result file
+ * carries separately. infra/ci/README.md's table is written from this one (npm run docs:tables).
+ */
+export const EXIT_CODES = {
+  ok: { exit: 0, meaning: "none: deployed, proven, destroyed, removed" },
+  usage: { exit: 2, meaning: "usage (nothing touched)" },
+  config: { exit: 2, meaning: "bad `SDWEBUI_*` settings (nothing touched)" },
+  preflight: { exit: 40, meaning: "preflight: passphrase, unbuilt program, Pulumi CLI missing (nothing touched)" },
+  internal: { exit: 41, meaning: "internal error of the tool" },
+  up: { exit: 50, meaning: "`pulumi up` failed (not the smoke step)" },
+  smoke: { exit: 51, meaning: "the smoke step failed (inside up, or no proven file in the outputs); the smoke's own exit code is in the result file" },
+  outputs: { exit: 52, meaning: "reading the stack outputs failed" },
+  destroy: { exit: 60, meaning: "destroy failed (stack kept, see `advice`)" },
+  removeStack: { exit: 61, meaning: "`stack rm` failed after a successful destroy" },
+  interrupted: { exit: 130, meaning: "interrupted (SIGINT/SIGTERM)" },
+} as const satisfies Record<FailedStep | "ok" | "usage", { exit: number; meaning: string }>;
+
+export const EXIT = Object.fromEntries(Object.entries(EXIT_CODES).map(([k, v]) => [k, v.exit])) as Record<keyof typeof EXIT_CODES, number>;
+
+/** infra/ci/README.md's exit-code table. */
+export function exitCodeTable(): string {
+  return ["| exit | first failure |", "|---|---|", ...Object.values(EXIT_CODES).map((c) => `| ${c.exit} | ${c.meaning} |`)].join("\n");
+}
 
 export interface StepRecord {
   ok: boolean;

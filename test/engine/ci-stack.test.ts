@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { REPO_ROOT } from "../../toolchain/layout.js";
-import type { CiResult } from "../../infra/ci/run.js";
+import { EXIT, type CiResult } from "../../infra/ci/run.js";
 import type { EngineProject } from "../helpers/pulumi-cli.js";
 import { engineProject, filesContaining, requireToolchain } from "../helpers/pulumi-cli.js";
 
@@ -74,7 +74,7 @@ describe("ci:stack with the real Pulumi CLI", () => {
     const pluginsMissing = !manifest.pieces["pulumi-resource-docker"]?.binary || !manifest.pieces["pulumi-resource-command"]?.binary;
     if (pluginsMissing) {
       // Without the provider plugins (toolchain.json says why) the real engine stops at the first resource.
-      assert.equal(run.status, 10, run.log);
+      assert.equal(run.status, EXIT.up, run.log);
       assert.equal(run.result.failedStep, "up");
       assert.match(run.result.steps.up?.error ?? "", /no resource plugin 'pulumi-resource-(docker|command)'/);
     } else {

@@ -1,0 +1,9 @@
+// The README tables generated from code by npm run docs:tables (the settings table has its own script,
+// config:schema, because it also rewrites Pulumi.yaml).
+import { exitCodeTable as ciStackExitCodes } from "../ci/run.js";
+import { exitCodeTable as smokeExitCodes } from "../../smoke/errors.js";
+
+export const GENERATED_TABLES = [
+  { file: "smoke/README.md", name: "smoke-exit-codes", render: smokeExitCodes },
+  { file: "infra/ci/README.md", name: "ci-stack-exit-codes", render: ciStackExitCodes },
+] as const;
