@@ -55,7 +55,8 @@ test("parseStat", () => {
   assert.deepEqual(parseStat("5 0 0 81a4"), { size: 5, uid: 0, gid: 0, perm: 0o644, isDir: false });
 });
 
-function fakeSsh(t: { after: (f: () => void) => void }, exitCode?: number): string {
+/** `loginAsNobody`: the remote command runs as uid 65534, as an ordinary ssh login user would (setpriv). */
+function fakeSsh(t: { after: (f: () => void) => void }, exitCode?: number, loginAsNobody = false): string {
   const dir = mkdtempSync(join(tmpdir(), "smoke-fakessh-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const bin = join(dir, "bin");
@@ -64,7 +65,7 @@ function fakeSsh(t: { after: (f: () => void) => void }, exitCode?: number): stri
   const script =
     exitCode !== undefined
       ? `#!/bin/sh\necho "ssh: connect to host gpu1.example port 2222: Connection refused" >&2\nexit ${exitCode}\n`
-      : `#!/bin/sh\nwhile [ "$1" != "--" ]; do shift; done\nshift 2\nexec sh -c "$1"\n`;
+      : `#!/bin/sh\nwhile [ "$1" != "--" ]; do shift; done\nshift 2\nexec ${loginAsNobody ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : ""}sh -c "$1"\n`;
   writeFileSync(join(bin, "ssh"), script);
   chmodSync(join(bin, "ssh"), 0o755);
   const old = process.env.PATH;
@@ -99,8 +100,10 @@ test("SshHost runs list/stat/read/run through ssh, with hostile file names intac
   assert.equal(await h.ping(), true);
 });
 
-test("SshHost reports permission denied (as a non-root user)", { skip: process.getuid?.() === 0 ? "root reads everything" : false }, async (t) => {
-  const dir = fakeSsh(t);
+test("SshHost reports permission denied (the login user cannot read the file)", async (t) => {
+  // As root the fake login drops to an unprivileged uid (root reads everything); otherwise it is one.
+  const dir = fakeSsh(t, undefined, process.getuid?.() === 0);
+  chmodSync(dir, 0o755);
   const f = join(dir, "secret.png");
   writeFileSync(f, "x");
   chmodSync(f, 0o000);

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { foldersScript } from "../../infra/folders.js";
-import { requireShellcheck } from "../helpers/requirements.js";
+import { requireOrSkip, requireShellcheck } from "../helpers/requirements.js";
 
 const root = mkdtempSync(join(tmpdir(), "sdwebui-folders-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -30,7 +30,8 @@ describe("host folders script", () => {
     assert.throws(() => foldersScript({ outputsDir: "/srv/o", modelsDir: "/srv/m", uid: -1, gid: 1, profile: "p" }), /uid/);
   });
 
-  it("creates missing folders owned by the profile's uid, and is idempotent", { skip: !isRoot && "needs root to chown" }, () => {
+  it("creates missing folders owned by the profile's uid, and is idempotent", (t) => {
+    if (!requireOrSkip(t, isRoot ? "" : "needs root to chown (chown)")) return;
     const o = join(root, "a/outputs");
     const m = join(root, "a/models");
     const script = foldersScript({ outputsDir: o, modelsDir: m, uid: 1000, gid: 1000, profile: "universonic" });
@@ -43,7 +44,8 @@ describe("host folders script", () => {
     assert.doesNotMatch(r.stdout, /created/);
   });
 
-  it("refuses, before the container starts, an existing folder uid 1000 cannot write, and changes nothing in it", { skip: !isRoot && "needs root" }, () => {
+  it("refuses, before the container starts, an existing folder uid 1000 cannot write, and changes nothing in it", (t) => {
+    if (!requireOrSkip(t, isRoot ? "" : "needs root (chown)")) return;
     const o = join(root, "b/outputs");
     mkdirSync(join(o, "txt2img-images"), { recursive: true });
     writeFileSync(join(o, "txt2img-images", "00000-1.png"), "old image");
@@ -57,7 +59,8 @@ describe("host folders script", () => {
     assert.equal(readFileSync(join(o, "txt2img-images", "00000-1.png"), "utf8"), "old image");
   });
 
-  it("refuses a sub-folder the WebUI writes into when another uid owns it", { skip: !isRoot && "needs root" }, () => {
+  it("refuses a sub-folder the WebUI writes into when another uid owns it", (t) => {
+    if (!requireOrSkip(t, isRoot ? "" : "needs root (chown)")) return;
     const o = join(root, "c/outputs");
     mkdirSync(join(o, "txt2img-images"), { recursive: true });
     chownSync(o, 1000, 1000);
@@ -67,7 +70,8 @@ describe("host folders script", () => {
     assert.match(r.stderr, /txt2img-images is owned by 0:0/);
   });
 
-  it("accepts a folder writable through its group or by everyone", { skip: !isRoot && "needs root" }, () => {
+  it("accepts a folder writable through its group or by everyone", (t) => {
+    if (!requireOrSkip(t, isRoot ? "" : "needs root (chown)")) return;
     const o = join(root, "d/outputs");
     mkdirSync(o, { recursive: true });
     chownSync(o, 0, 1000);
