@@ -72,13 +72,33 @@ export class WebUi extends pulumi.ComponentResource {
       gid: profile.gid,
       profile: profile.name,
     });
-    const folderOpts: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: true };
+    // The port preflights come first of all: a port something already listens on is refused before any
+    // folder is created or any rule changes.
+    const preflights = args.plan.instances.map((instance) => this.portPreflight(instance.key ? `${name}-${instance.key}` : name, instance, args, connection));
+    const folderOpts: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: true, dependsOn: preflights };
     this.folders = connection && host.kind === "ssh"
       ? new command.remote.Command(`${name}-folders`, { connection, create: remoteWrap(script, host.user !== "root") }, folderOpts)
       : new command.local.Command(`${name}-folders`, { create: script, interpreter: ["/bin/sh", "-c"] }, folderOpts);
 
-    for (const instance of args.plan.instances) this.addInstance(name, instance, args, profile, provider, connection);
+    args.plan.instances.forEach((instance, i) => this.addInstance(name, instance, args, profile, provider, connection, preflights[i]!));
     this.registerOutputs({ endpoints: this.endpoints, warnings: this.warnings });
+  }
+
+  /**
+   * Catch a taken host port before anything changes: before the folders, before the firewall (whose
+   * rules would otherwise stay on a port the deploy then refuses) and before Docker (which would leave a
+   * Created container behind).
+   */
+  private portPreflight(id: string, instance: InstancePlan, args: WebUiArgs, connection: command.types.input.remote.ConnectionArgs | undefined) {
+    const check = portCheckScript({
+      port: instance.hostPort,
+      containerName: instance.containerName,
+      stackLabel: { project: args.project, stack: args.stack },
+      setting: "sdwebui:hostPort",
+    });
+    return connection && args.plan.host.kind === "ssh"
+      ? new command.remote.Command(`${id}-preflight`, { connection, create: remoteWrap(check) }, { parent: this })
+      : new command.local.Command(`${id}-preflight`, { create: check, interpreter: ["/bin/sh", "-c"] }, { parent: this });
   }
 
   private addInstance(
@@ -88,6 +108,7 @@ export class WebUi extends pulumi.ComponentResource {
     profile: Profile,
     provider: docker.Provider,
     connection: command.types.input.remote.ConnectionArgs | undefined,
+    preflight: command.local.Command | command.remote.Command,
   ) {
     const s = args.settings;
     const id = instance.key ? `${name}-${instance.key}` : name;
@@ -109,19 +130,6 @@ export class WebUi extends pulumi.ComponentResource {
         };
         return launchSpec(profile, webuiFlags(s, profile, instance.gpus, creds));
       });
-
-    // Catch a taken host port before anything changes: before the firewall (whose rules would otherwise
-    // stay on a port the deploy then refuses) and before Docker (which would leave a Created container).
-    const check = portCheckScript({
-      port: instance.hostPort,
-      containerName: plan.name,
-      stackLabel: { project: args.project, stack: args.stack },
-      setting: "sdwebui:hostPort",
-    });
-    const preflight =
-      connection && args.plan.host.kind === "ssh"
-        ? new command.remote.Command(`${id}-preflight`, { connection, create: remoteWrap(check) }, { parent: this })
-        : new command.local.Command(`${id}-preflight`, { create: check, interpreter: ["/bin/sh", "-c"] }, { parent: this });
 
     // Firewall next, so the port is never published unprotected. The rules key on the host port and
     // survive container replacement; they are re-applied anyway whenever anything the container is

@@ -1,7 +1,8 @@
 // A host port that something on the host already listens on is refused before anything changes: the
-// port preflight (a real script on this host) fails the deploy, and the firewall, which depends on it,
-// never runs, so no rule is left on a port the deploy refused; no container is created either.
+// port preflight (a real script on this host) fails the deploy, and the folders and the firewall, which
+// depend on it, never run: no folder, no rule on a port the deploy refused, no container.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { test, type TestContext } from "node:test";
 import { firewallTag } from "../../infra/deployment.js";
@@ -33,4 +34,5 @@ test("e2e preflight: a port a host service listens on is refused before any fire
   await assert.rejects(h.deploy(await evaluateProgram(s.input({ firewallAllowlist: ["192.0.2.0/24"] }))), /port \d+ on this host is already in use/);
   assert.deepEqual(taggedRules(tag), [], "no firewall rule was applied for the refused port");
   assert.deepEqual(stackContainers(s.stack), [], "no container was created");
+  assert.ok(!existsSync(s.outputsDir), "no host folder was created");
 });

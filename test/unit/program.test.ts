@@ -196,6 +196,8 @@ describe("firewall and smoke wiring", () => {
     assert.ok(container.dependencies.includes(fw.urn), "the port is never published without the rules");
     const preflight = cmds().find((r) => r.name.endsWith("-preflight"))!;
     assert.ok(fw.dependencies.includes(preflight.urn), "no rule changes before the port preflight has passed");
+    const folders = cmds().find((r) => r.name.endsWith("-folders"))!;
+    assert.ok(folders.dependencies.includes(preflight.urn), "no folder is created before the port preflight has passed");
     // Re-applied in place (update), never through triggers, which would replace the command.
     assert.equal(i.triggers, undefined);
     const reapply = () => (inputsOf(cmds().find((r) => r.name.includes("-firewall-"))!).environment as Record<string, string>).SDWEBUI_FIREWALL_REAPPLY_ON!;
@@ -225,7 +227,7 @@ describe("firewall and smoke wiring", () => {
 
   it("smokeEnabled false and firewallBackend none register neither, and say so", async () => {
     const { outputs } = await evaluate({ smokeEnabled: "false", firewallBackend: "none" });
-    assert.deepEqual(cmds().map((r) => r.name), ["sdwebui-folders", "sdwebui-preflight"], "only the folders and port preflight commands");
+    assert.deepEqual(cmds().map((r) => r.name), ["sdwebui-preflight", "sdwebui-folders"], "only the port preflight and folders commands");
     assert.equal(outputs.smokeFile, "");
     assert.ok((outputs.warnings as string[]).some((w) => /firewall/i.test(w)));
   });
