@@ -6,6 +6,8 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const REPO_ROOT = resolve(__dirname, "..");
+/** Where the toolchain cache lives, when not ~/.cache/sdwebui-toolchain. */
+export const TOOLCHAIN_DIR_ENV = "SDWEBUI_TOOLCHAIN_DIR";
 
 export interface ToolchainVersions {
   /** The engine (CLI) and Node.js language host: the version of @pulumi/pulumi. */
@@ -41,7 +43,7 @@ export interface ToolchainLayout {
 }
 
 export function toolchainLayout(env: NodeJS.ProcessEnv = process.env, versions = lockedVersions()): ToolchainLayout {
-  const root = resolve(env.SDWEBUI_TOOLCHAIN_DIR || join(homedir(), ".cache", "sdwebui-toolchain"));
+  const root = resolve(env[TOOLCHAIN_DIR_ENV] || join(homedir(), ".cache", "sdwebui-toolchain"));
   const key = `pulumi-${versions.pulumi}`;
   return {
     root,

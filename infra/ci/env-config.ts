@@ -5,10 +5,13 @@
 import { settingDeclarations, type ConfigDeclaration } from "../config/project-file.js";
 import { PROJECT, SECRET_KEYS, SETTING_KEYS, type RawSettings } from "../config/schema.js";
 import { ConfigError, validateSettings, type Problem, type PublicSettings } from "../config/validate.js";
+import { TOOLCHAIN_DIR_ENV } from "../../toolchain/layout.js";
 
 export const ENV_PREFIX = "SDWEBUI_";
 /** Variables of the CI tool itself (stack naming); never a program setting. */
 export const TOOL_PREFIX = "SDWEBUI_CI_";
+/** Variables of the project's other tools that share the prefix; never a program setting either. */
+const OTHER_TOOL_VARIABLES: readonly string[] = [TOOLCHAIN_DIR_ENV];
 
 type Env = Record<string, string | undefined>;
 export type SettingKind = ConfigDeclaration["type"];
@@ -77,7 +80,7 @@ export function readEnvSettings(env: Env): { raw: RawSettings; problems: Problem
   const raw: RawSettings = {};
   const problems: Problem[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || name.startsWith(TOOL_PREFIX) || value === undefined || value === "") continue;
+    if (!name.startsWith(ENV_PREFIX) || name.startsWith(TOOL_PREFIX) || OTHER_TOOL_VARIABLES.includes(name) || value === undefined || value === "") continue;
     const s = BY_ENV.get(name);
     if (!s) {
       const near = ENV_SETTINGS.find((x) => x.env.replace(/_/g, "") === name.replace(/_/g, ""));

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SECRET_KEYS, SETTING_KEYS } from "../../infra/config/schema.js";
+import { TOOLCHAIN_DIR_ENV } from "../../toolchain/layout.js";
 import { ENV_SETTINGS, EnvConfigError, TOOL_PREFIX, configEntries, envConfig, envFix, envVarFor, parseList, readEnvSettings, redact } from "../../infra/ci/env-config.js";
 
 const PASSWORD = "correct-horse-battery-9";
@@ -22,6 +23,15 @@ describe("names", () => {
       assert.ok(!n.startsWith(TOOL_PREFIX), `${n} does not collide with the tool's own variables`);
     }
     assert.deepEqual(ENV_SETTINGS.filter((s) => s.secret).map((s) => s.key).sort(), [...SECRET_KEYS].sort());
+  });
+});
+
+describe("variables of the project's other tools", () => {
+  it("SDWEBUI_TOOLCHAIN_DIR (npm run toolchain) is not taken for a misspelled setting", () => {
+    const { raw, problems } = readEnvSettings({ [TOOLCHAIN_DIR_ENV]: "/var/cache/pulumi", SDWEBUI_HOST_PORT: "7861" });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(raw, { hostPort: "7861" });
+    assert.ok(!ENV_SETTINGS.some((s) => s.env === TOOLCHAIN_DIR_ENV), "no setting has that variable");
   });
 });
 
