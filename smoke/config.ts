@@ -13,7 +13,7 @@ export const DEFAULTS = {
   expectedUid: 1000,
   timeoutS: 900,
   connectTimeoutS: 5,
-  prompt: "a lighthouse on a cliff at dusk",
+  prompt: "a lighthouse on a cliff at dawn",
   steps: 4,
   width: 256,
   height: 256,

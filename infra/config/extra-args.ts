@@ -1,6 +1,7 @@
 // Extra WebUI flags from the user. The program owns the flags that decide exposure and layout, so
 // those are refused here; flags that open the server to the world need an explicit opt-in.
 import { z } from "zod";
+import { CPU_MODE_FLAGS } from "../flags.js";
 import { resolveFlag } from "./webui-flags.js";
 
 /** Flags the program sets itself (a user value would silently fight the program's). */
@@ -8,8 +9,8 @@ export const OWNED_FLAGS = [
   "--api", "--api-auth", "--listen", "--port", "--server-name", "--nowebui", "--gradio-auth",
   "--gradio-auth-path", "--data-dir", "--models-dir", "--subpath",
 ] as const;
-/** Flags set by `gpus: none`. */
-export const CPU_FLAGS = ["--use-cpu", "--skip-torch-cuda-test", "--no-half"] as const;
+/** Flags set by `gpus: none` (the tokens' flag names; the values, e.g. `all`, are left out). */
+export const CPU_FLAGS: readonly string[] = CPU_MODE_FLAGS.filter((t) => t.startsWith("--"));
 /** Flags that expose the host beyond the API: a public tunnel, extension installs, arbitrary code. */
 export const INSECURE_FLAGS = ["--share", "--enable-insecure-extension-access", "--allow-code", "--ngrok"] as const;
 
@@ -55,7 +56,7 @@ export function extraArgProblems(args: readonly string[], opts: { allowInsecureF
     const spelled = name === given ? name : `${given} (an abbreviation the WebUI reads as ${name})`;
     if ((OWNED_FLAGS as readonly string[]).includes(name))
       problems.push(`${spelled} is set by the program; remove it from extraArgs (use the hostPort, exposure, apiUsername/apiPassword or profile settings instead)`);
-    else if (opts.cpuMode && (CPU_FLAGS as readonly string[]).includes(name))
+    else if (opts.cpuMode && CPU_FLAGS.includes(name))
       problems.push(`${spelled} is already set by gpus: none; remove it from extraArgs`);
     else if (!opts.allowInsecureFlags && (INSECURE_FLAGS as readonly string[]).includes(name))
       problems.push(`${spelled} opens the server beyond the firewalled API; remove it, or set allowInsecureFlags: true if you accept that`);

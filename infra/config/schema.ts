@@ -8,6 +8,7 @@ import { dockerHost } from "./docker-host.js";
 import { hostEntry } from "./hosts.js";
 import { parseKnownHosts } from "../remote.js";
 import { extraArg } from "./extra-args.js";
+import { DEFAULTS as SMOKE_DEFAULTS } from "../../smoke/config.js";
 
 /** The Pulumi project name, and so the config namespace (`sdwebui:apiPassword`). */
 export const PROJECT = "sdwebui";
@@ -76,7 +77,7 @@ export const SettingsSchema = z
     smokeEnabled: boolean().default(true).describe("Run the post-deploy proof that an image is saved on the host"),
     smokeTimeoutSeconds: integer(10, 7200, "seconds").default(900).describe("Bound on the smoke step, model loading included"),
     // eslint-disable-next-line no-control-regex -- refuse control characters in the prompt
-    smokePrompt: z.string().min(1).max(500).regex(/^[^\x00-\x1f]*$/, "must be one line of text").default("a lighthouse on a cliff at dawn")
+    smokePrompt: z.string().min(1).max(500).regex(/^[^\x00-\x1f]*$/, "must be one line of text").default(SMOKE_DEFAULTS.prompt)
       .describe("Prompt of the proof image (a unique run id is appended)"),
     smokeSteps: integer(1, 150, "sampling steps").default(4).describe("Sampling steps of the proof image"),
     smokeWidth: integer(64, 2048, "pixels").refine((n) => n % 8 === 0, "must be a multiple of 8").default(256).describe("Width of the proof image"),
