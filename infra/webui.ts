@@ -74,13 +74,14 @@ export class WebUi extends pulumi.ComponentResource {
     });
     // The port preflights come first of all: a port something already listens on is refused before any
     // folder is created or any rule changes.
-    const preflights = args.plan.instances.map((instance) => this.portPreflight(instance.key ? `${name}-${instance.key}` : name, instance, args, connection));
+    const ids = args.plan.instances.map((instance) => (instance.key ? `${name}-${instance.key}` : name));
+    const preflights = args.plan.instances.map((instance, i) => this.portPreflight(ids[i]!, instance, args, connection));
     const folderOpts: pulumi.CustomResourceOptions = { parent: this, retainOnDelete: true, dependsOn: preflights };
     this.folders = connection && host.kind === "ssh"
       ? new command.remote.Command(`${name}-folders`, { connection, create: remoteWrap(script, host.user !== "root") }, folderOpts)
       : new command.local.Command(`${name}-folders`, { create: script, interpreter: ["/bin/sh", "-c"] }, folderOpts);
 
-    args.plan.instances.forEach((instance, i) => this.addInstance(name, instance, args, profile, provider, connection, preflights[i]!));
+    args.plan.instances.forEach((instance, i) => this.addInstance(ids[i]!, instance, args, profile, provider, connection, preflights[i]!));
     this.registerOutputs({ endpoints: this.endpoints, warnings: this.warnings });
   }
 
@@ -102,7 +103,7 @@ export class WebUi extends pulumi.ComponentResource {
   }
 
   private addInstance(
-    name: string,
+    id: string,
     instance: InstancePlan,
     args: WebUiArgs,
     profile: Profile,
@@ -111,7 +112,6 @@ export class WebUi extends pulumi.ComponentResource {
     preflight: command.local.Command | command.remote.Command,
   ) {
     const s = args.settings;
-    const id = instance.key ? `${name}-${instance.key}` : name;
     const plan = containerPlan(
       { ...s, hostPort: instance.hostPort, outputsDir: instance.outputsDir, containerName: instance.containerName },
       profile,
