@@ -80,6 +80,11 @@ export interface Manifest {
   machine?: string;
 }
 
+/** The provider plugins the manifest has no binary for (none built, or refused by the proxy). */
+export function missingPlugins(m: Manifest): (keyof ToolchainVersions["plugins"])[] {
+  return (Object.keys(m.versions.plugins) as (keyof ToolchainVersions["plugins"])[]).filter((n) => !m.pieces[`pulumi-resource-${n}`]?.binary);
+}
+
 export function readManifest(layout = toolchainLayout()): Manifest | undefined {
   return existsSync(layout.manifest) ? (JSON.parse(readFileSync(layout.manifest, "utf8")) as Manifest) : undefined;
 }

@@ -3,7 +3,7 @@
 // floor (one docker.Container of the same image), which needs the provider plugins.
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { readManifest, REPO_ROOT } from "../../toolchain/layout.js";
+import { missingPlugins, readManifest, REPO_ROOT } from "../../toolchain/layout.js";
 import { round } from "./stats.js";
 import type { Section } from "./stats.js";
 
@@ -26,7 +26,7 @@ export function engineSections(log: (l: string) => void): Section[] {
     ],
     notes: ["Cold = the first run with an empty cache (download and compile), as recorded in toolchain.json."],
   };
-  const missing = (["docker", "command"] as const).filter((n) => !manifest.pieces[`pulumi-resource-${n}`]?.binary);
+  const missing = missingPlugins(manifest);
   const up: Section =
     missing.length > 0
       ? { id: "engine-up", title: "pulumi up: this program vs the floor", status: "skipped", reason: `no ${missing.join(" and ")} plugin (the module proxy refused ${missing.map((n) => manifest.pieces[`pulumi-resource-${n}`]?.module).join(", ")}; toolchain.json)` }

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { REPO_ROOT } from "../../toolchain/layout.js";
+import { missingPlugins, REPO_ROOT } from "../../toolchain/layout.js";
 import { EXIT, type CiResult } from "../../infra/ci/run.js";
 import type { EngineProject } from "../helpers/pulumi-cli.js";
 import { engineProject, filesContaining, requireToolchain } from "../helpers/pulumi-cli.js";
@@ -71,8 +71,7 @@ describe("ci:stack with the real Pulumi CLI", () => {
     assert.equal(run.result.steps.removeStack?.ok, true, run.log);
     assert.deepEqual(stackNames(), [], "the stack is gone");
     assert.ok(!run.log.includes(PASSWORD) && !JSON.stringify(run.result).includes(PASSWORD));
-    const pluginsMissing = !manifest.pieces["pulumi-resource-docker"]?.binary || !manifest.pieces["pulumi-resource-command"]?.binary;
-    if (pluginsMissing) {
+    if (missingPlugins(manifest).length > 0) {
       // Without the provider plugins (toolchain.json says why) the real engine stops at the first resource.
       assert.equal(run.status, EXIT.up, run.log);
       assert.equal(run.result.failedStep, "up");
