@@ -38,6 +38,9 @@ export function runLocalCommand(spec: CommandSpec, timeoutMs: number): Promise<C
     const timer = setTimeout(() => { timedOut = true; try { process.kill(-child.pid!, "SIGKILL"); } catch { /* gone */ } }, timeoutMs);
     child.on("error", (e) => { clearTimeout(timer); reject(e); });
     child.on("close", (code) => { clearTimeout(timer); resolve({ exitCode: code, stdout, stderr, ms: Date.now() - t0, timedOut }); });
+    // A script that exits without reading its stdin closes the pipe first (EPIPE); its outcome is its
+    // exit code, read on "close", so the write error says nothing and must not crash the test process.
+    child.stdin.on("error", () => {});
     child.stdin.end(spec.stdin ?? "");
   });
 }
