@@ -3,6 +3,7 @@
 import type { PublicSettings } from "./config/validate.js";
 import type { GpuRequest } from "./config/gpus.js";
 import type { Profile } from "./profiles.js";
+import { CHECKPOINTS_SUBDIR, firstCheckpoint } from "./config/checkpoints.js";
 
 export interface Credentials {
   api: { username: string; password: string };
@@ -14,7 +15,7 @@ export interface Credentials {
 export const CPU_MODE_FLAGS = ["--use-cpu", "all", "--skip-torch-cuda-test", "--no-half"] as const;
 
 export function webuiFlags(
-  s: Pick<PublicSettings, "exposure" | "extraArgs">,
+  s: Pick<PublicSettings, "exposure" | "extraArgs"> & Partial<Pick<PublicSettings, "checkpoints">>,
   profile: Profile,
   gpus: GpuRequest,
   creds: Credentials,
@@ -24,6 +25,9 @@ export function webuiFlags(
   else flags.push("--gradio-auth", `${creds.ui.username}:${creds.ui.password}`);
   if (profile.passDataDir) flags.push("--data-dir", profile.dataRoot);
   if (gpus.kind === "none") flags.push(...CPU_MODE_FLAGS);
+  // --ckpt registers the file and makes it sd_model_checkpoint at start, over whatever config.json says.
+  const first = firstCheckpoint(s.checkpoints ?? []);
+  if (first) flags.push("--ckpt", `${profile.modelsPath}/${CHECKPOINTS_SUBDIR}/${first.fileName}`);
   flags.push(...s.extraArgs);
   return flags;
 }

@@ -2,6 +2,7 @@
 // the image's owner and refuses, before the container starts, folders that the image's uid cannot
 // write. It never changes or removes what already exists: saved images are never at risk.
 import { shellQuote } from "./shell.js";
+import { CHECKPOINTS_SUBDIR } from "./config/checkpoints.js";
 
 export interface FoldersInput {
   outputsDir: string;
@@ -17,7 +18,7 @@ export interface FoldersInput {
 const SAFE_PATH = /^\/[A-Za-z0-9_.@+/-]+$/;
 
 export function folderList(input: FoldersInput): string[] {
-  return [input.outputsDir, ...(input.instanceOutputsDirs ?? []), input.modelsDir, `${input.modelsDir}/Stable-diffusion`];
+  return [input.outputsDir, ...(input.instanceOutputsDirs ?? []), input.modelsDir, `${input.modelsDir}/${CHECKPOINTS_SUBDIR}`];
 }
 
 /** The create script. Inputs are validated again here: this is the boundary to the shell. */

@@ -11,6 +11,8 @@ export const OWNED_FLAGS = [
 ] as const;
 /** Flags set by `gpus: none` (the tokens' flag names; the values, e.g. `all`, are left out). */
 export const CPU_FLAGS: readonly string[] = CPU_MODE_FLAGS.filter((t) => t.startsWith("--"));
+/** Flags that would undo the checkpoints setting: another first model, or no hashes for the smoke to check. */
+export const CHECKPOINT_FLAGS = ["--ckpt", "--no-hashing"] as const;
 /** Flags that expose the host beyond the API: a public tunnel, extension installs, arbitrary code. */
 export const INSECURE_FLAGS = ["--share", "--enable-insecure-extension-access", "--allow-code", "--ngrok"] as const;
 
@@ -41,7 +43,7 @@ export function flagName(token: string): string | undefined {
 }
 
 /** Problems with the extra flags, given the other settings they depend on. */
-export function extraArgProblems(args: readonly string[], opts: { allowInsecureFlags: boolean; cpuMode: boolean }): string[] {
+export function extraArgProblems(args: readonly string[], opts: { allowInsecureFlags: boolean; cpuMode: boolean; checkpointsDeclared?: boolean }): string[] {
   const problems: string[] = [];
   for (const token of args) {
     const given = flagName(token);
@@ -56,6 +58,8 @@ export function extraArgProblems(args: readonly string[], opts: { allowInsecureF
     const spelled = name === given ? name : `${given} (an abbreviation the WebUI reads as ${name})`;
     if ((OWNED_FLAGS as readonly string[]).includes(name))
       problems.push(`${spelled} is set by the program; remove it from extraArgs (use the hostPort, exposure, apiUsername/apiPassword or profile settings instead)`);
+    else if (opts.checkpointsDeclared && (CHECKPOINT_FLAGS as readonly string[]).includes(name))
+      problems.push(`${spelled} conflicts with the checkpoints setting (the program passes --ckpt for the loadFirst entry, and the smoke checks the hashes the WebUI reports); remove it from extraArgs`);
     else if (opts.cpuMode && CPU_FLAGS.includes(name))
       problems.push(`${spelled} is already set by gpus: none; remove it from extraArgs`);
     else if (!opts.allowInsecureFlags && (INSECURE_FLAGS as readonly string[]).includes(name))

@@ -53,7 +53,8 @@ export function list<T extends z.ZodType>(item: T) {
   return z.preprocess(parseJsonText, z.array(item, { error: "must be a list (set it in the stack file as a YAML list, or with pulumi config set --path 'key[0]' value)" }));
 }
 
-const HOST_PATH_CHARS = /^[A-Za-z0-9_.@+/-]+$/;
+/** The characters a host path may hold: none that a shell or a Docker mount spec would act on. */
+export const HOST_PATH_CHARS = /^[A-Za-z0-9_.@+/-]+$/;
 
 /**
  * System trees a data folder must never be in: the container writes there (as root with some images),

@@ -10,6 +10,7 @@ export interface StackConfig {
     apiPassword: pulumi.Output<string>;
     uiPassword?: pulumi.Output<string>;
     sshPrivateKey?: pulumi.Output<string>;
+    checkpointToken?: pulumi.Output<string>;
   };
 }
 
@@ -33,7 +34,7 @@ export function loadStackConfig(): StackConfig {
   for (const k of SECRET_KEYS) delete raw[k];
   return {
     settings,
-    secrets: { apiPassword: pulumi.secret(secrets.apiPassword), uiPassword: wrap(secrets.uiPassword), sshPrivateKey: wrap(secrets.sshPrivateKey) },
+    secrets: { apiPassword: pulumi.secret(secrets.apiPassword), uiPassword: wrap(secrets.uiPassword), sshPrivateKey: wrap(secrets.sshPrivateKey), checkpointToken: wrap(secrets.checkpointToken) },
   };
 }
 

@@ -8,6 +8,7 @@ import { dockerHost } from "./docker-host.js";
 import { hostEntry } from "./hosts.js";
 import { parseKnownHosts } from "../remote.js";
 import { extraArg } from "./extra-args.js";
+import { checkpointEntry, checkpointListProblems, checkpointToken, CHECKPOINTS_SUBDIR } from "./checkpoints.js";
 import { DEFAULTS as SMOKE_DEFAULTS } from "../../smoke/config.js";
 
 /** The Pulumi project name, and so the config namespace (`sdwebui:apiPassword`). */
@@ -55,6 +56,12 @@ export const SettingsSchema = z
 
     outputsDir: hostPath.default("/srv/sd-webui/outputs").describe("Host folder for generated images (kept on destroy)"),
     modelsDir: hostPath.default("/srv/sd-webui/models").describe("Host folder for models; checkpoints go in <modelsDir>/Stable-diffusion"),
+    checkpoints: list(checkpointEntry).superRefine((entries, ctx) => {
+      for (const message of checkpointListProblems(entries)) ctx.addIssue({ code: "custom", message });
+    }).default([])
+      .describe(`Checkpoints placed in <modelsDir>/${CHECKPOINTS_SUBDIR} before the WebUI starts: [{source: <https URL or host path>, sha256, fileName?, loadFirst?, useToken?}]`),
+    checkpointToken: checkpointToken.optional()
+      .describe("Token for checkpoint sources with useToken: true (secret): a bearer token, or a header line 'Name: value'"),
     extraArgs: list(extraArg).default([]).describe("Extra WebUI flags, e.g. [--xformers, --medvram]"),
     allowInsecureFlags: boolean().default(false).describe("Allow --share, --enable-insecure-extension-access, --allow-code, --ngrok in extraArgs"),
 
@@ -90,5 +97,5 @@ export type Settings = z.infer<typeof SettingsSchema>;
 export type RawSettings = Record<string, unknown>;
 
 /** Keys whose values are never shown, not even in error messages. */
-export const SECRET_KEYS = ["apiPassword", "uiPassword", "sshPrivateKey"] as const;
+export const SECRET_KEYS = ["apiPassword", "uiPassword", "sshPrivateKey", "checkpointToken"] as const;
 export const SETTING_KEYS = Object.keys(SettingsSchema.shape) as (keyof Settings)[];

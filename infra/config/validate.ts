@@ -9,7 +9,7 @@ import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, Settings, SettingsSche
 
 export type SecretKey = (typeof SECRET_KEYS)[number];
 export type PublicSettings = Omit<Settings, SecretKey>;
-export type SecretSettings = Pick<Settings, "apiPassword"> & Partial<Pick<Settings, "uiPassword" | "sshPrivateKey">>;
+export type SecretSettings = Pick<Settings, "apiPassword"> & Partial<Pick<Settings, "uiPassword" | "sshPrivateKey" | "checkpointToken">>;
 
 export interface Problem {
   key: string;
@@ -52,7 +52,7 @@ export function formatProblems(problems: Problem[], ns: string, raw: RawSettings
   return lines.join("\n");
 }
 
-const LIST_KEYS = ["extraArgs", "firewallAllowlist", "profileCommandPrefix", "hosts"];
+const LIST_KEYS = ["extraArgs", "firewallAllowlist", "profileCommandPrefix", "hosts", "checkpoints"];
 
 function setFix(key: string): string {
   if (LIST_KEYS.includes(key)) return `edit the ${key} list in Pulumi.<stack>.yaml, or pulumi config set --path '<ns>:${key}[0]' <value>`;
@@ -87,8 +87,10 @@ function crossProblems(raw: RawSettings): Problem[] {
   if (extra.success) {
     const allow = raw.allowInsecureFlags === true || raw.allowInsecureFlags === "true";
     const cpuMode = typeof gpus === "object" && gpus.kind === "none";
-    for (const m of extraArgProblems(extra.data, { allowInsecureFlags: allow, cpuMode })) add("extraArgs", m, setFix("extraArgs"));
+    const checkpointsDeclared = jsonList(raw.checkpoints).length > 0;
+    for (const m of extraArgProblems(extra.data, { allowInsecureFlags: allow, cpuMode, checkpointsDeclared })) add("extraArgs", m, setFix("extraArgs"));
   }
+  out.push(...checkpointProblems(raw));
   // sd-auto style images put the flags in an env var that a shell word-splits and glob-expands.
   const envMode = raw.imageProfile === "sd-auto" || (custom && raw.profileFlagsVia === "env");
   if (envMode)
@@ -130,12 +132,35 @@ function crossProblems(raw: RawSettings): Problem[] {
   return out;
 }
 
+/** A list setting's entries as far as they are readable (for rules across keys; the schema reports the rest). */
+function jsonList(v: unknown): unknown[] {
+  const list = parseJsonText(v ?? []);
+  return Array.isArray(list) ? list : [];
+}
+
+/** The token and the entries that use it must come together; the list itself is not a secret. */
+function checkpointProblems(raw: RawSettings): Problem[] {
+  const out: Problem[] = [];
+  const entries = jsonList(raw.checkpoints);
+  const usesToken = entries.some((e) => typeof e === "object" && e !== null && [true, "true"].includes((e as Record<string, unknown>).useToken as never));
+  if (usesToken && raw.checkpointToken === undefined)
+    out.push({ key: "checkpointToken", message: "is required: a checkpoints entry has useToken: true", fix: setFix("checkpointToken") });
+  if (!usesToken && raw.checkpointToken !== undefined)
+    out.push({ key: "checkpointToken", message: "is not used: no checkpoints entry has useToken: true", fix: "pulumi config rm <ns>:checkpointToken, or set useToken: true on the entries that need it" });
+  return out;
+}
 
 function schemaProblems(raw: RawSettings): Problem[] {
   const r = SettingsSchema.safeParse(raw);
   if (r.success) return [];
   const out: Problem[] = [];
   for (const issue of r.error.issues) {
+    if (issue.code === "unrecognized_keys" && issue.path.length > 0) {
+      // A field inside a list entry (checkpoints[0].size): the setting is the list.
+      const key = String(issue.path[0]);
+      out.push({ key, message: `item ${issue.path.slice(1).join(".")} has no field ${issue.keys.join(", ")}`, fix: setFix(key) });
+      continue;
+    }
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
         const near = SETTING_KEYS.find((k) => k.toLowerCase() === key.toLowerCase().replace(/[-_]/g, ""));
@@ -162,6 +187,9 @@ export function validateSettings(raw: RawSettings, isStoredSecret: (key: string)
   for (const k of SECRET_KEYS)
     if (raw[k] !== undefined && !isStoredSecret(k))
       problems.push({ key: k, message: "is stored in plain text in the stack file", fix: `pulumi config set --secret <ns>:${k} <value> (it is encrypted then)` });
+  // The list reaches the placement script (and so the state) in plain text; only the token is secret.
+  if (raw.checkpoints !== undefined && isStoredSecret("checkpoints"))
+    problems.push({ key: "checkpoints", message: "holds a value stored with --secret; the list is not secret (its sources and hashes are stored in plain text)", fix: "set the entries without --secret; put a token in checkpointToken (pulumi config set --secret <ns>:checkpointToken <token>) and set useToken: true on the entry" });
   const seen = new Set<string>();
   const unique = problems.filter((p) => {
     const id = `${p.key}\n${p.message}`;
@@ -169,6 +197,6 @@ export function validateSettings(raw: RawSettings, isStoredSecret: (key: string)
   });
   if (unique.length > 0) throw new ConfigError(unique, PROJECT, raw, isStoredSecret);
   const all = SettingsSchema.parse(raw);
-  const { apiPassword, uiPassword, sshPrivateKey, ...settings } = all;
-  return { settings, secrets: { apiPassword, uiPassword, sshPrivateKey } };
+  const { apiPassword, uiPassword, sshPrivateKey, checkpointToken, ...settings } = all;
+  return { settings, secrets: { apiPassword, uiPassword, sshPrivateKey, checkpointToken } };
 }

@@ -1,6 +1,8 @@
 // Bad stack configurations with the key and message each must produce; shared by the pure
 // validation test and the program test (which checks that none of them registers a resource).
 // [settings, key, message pattern]
+const HASH_A = "a".repeat(64);
+const HASH_B = "b".repeat(64);
 export const BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ apiPassword: undefined }, "apiPassword", /is required/],
   [{ apiPassword: "short1" }, "apiPassword", /too short/],
@@ -78,5 +80,27 @@ export const BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ extraArgs: ["--ap"] }, "extraArgs", /abbreviation of several WebUI flags \(--api, --api-auth, --api-log, --api-server-stop\)/],
   [{ extraArgs: ["--nowe"] }, "extraArgs", /reads as --nowebui\) is set by the program/],
   [{ gpus: "none", extraArgs: ["--use-c", "all"] }, "extraArgs", /reads as --use-cpu\) is already set by gpus: none/],
+  // checkpoints: bad entries, unsafe names, duplicates, the token's rules
+  [{ checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: "abc" }] }, "checkpoints", /64 hexadecimal digits \(item 0\.sha256\)/],
+  [{ checkpoints: [{ source: "https://hf.example/m.safetensors" }] }, "checkpoints", /sha256.*required|is required/],
+  [{ checkpoints: [{ source: "ftp://hf.example/m.safetensors", sha256: HASH_A }] }, "checkpoints", /only https:\/\/ and http:\/\//],
+  [{ checkpoints: [{ source: "models/m.safetensors", sha256: HASH_A }] }, "checkpoints", /URL or an absolute path/],
+  [{ checkpoints: [{ source: "https://hf.example/resolve/main/", sha256: HASH_A }] }, "checkpoints", /taken from the source.*set fileName/],
+  [{ checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: HASH_A, fileName: "../../etc/cron.d/x.ckpt" }] }, "checkpoints", /must stay inside <modelsDir>\/Stable-diffusion/],
+  [{ checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: HASH_A, fileName: "my model.safetensors" }] }, "checkpoints", /only letters, digits/],
+  [{ checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: HASH_A, fileName: "m.bin" }] }, "checkpoints", /must end in .safetensors or .ckpt/],
+  [{ checkpoints: [{ source: "https://hf.example/m.vae.safetensors", sha256: HASH_A }] }, "checkpoints", /VAE file name/],
+  [{ checkpoints: [{ source: "https://u:p@hf.example/m.safetensors", sha256: HASH_A }] }, "checkpoints", /must not carry credentials/],
+  [{ checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: HASH_A, size: 3 }] }, "checkpoints", /item 0 has no field size/],
+  [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A }, { source: "/srv/models/M.safetensors", sha256: HASH_B, fileName: "M.safetensors" }] }, "checkpoints", /names the file M.safetensors twice/],
+  [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A }, { source: "https://a.example/n.safetensors", sha256: HASH_A }] }, "checkpoints", /same sha256 for m.safetensors and n.safetensors/],
+  [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A, loadFirst: true }, { source: "https://a.example/n.safetensors", sha256: HASH_B, loadFirst: "true" }] }, "checkpoints", /marks 2 entries loadFirst/],
+  [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A, useToken: true }] }, "checkpointToken", /is required: a checkpoints entry has useToken: true/],
+  [{ checkpoints: [{ source: "http://a.example/m.safetensors", sha256: HASH_A, useToken: true }], checkpointToken: "hf_token_1234567890" }, "checkpoints", /clear text over http/],
+  [{ checkpoints: [{ source: "/srv/models/m.safetensors", sha256: HASH_A, useToken: true }], checkpointToken: "hf_token_1234567890" }, "checkpoints", /URL sources only/],
+  [{ checkpointToken: "hf_token_1234567890" }, "checkpointToken", /is not used: no checkpoints entry has useToken/],
+  [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A, useToken: true }], checkpointToken: 'bad"quote' }, "checkpointToken", /must not contain "/],
+  [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A }], extraArgs: ["--ckpt", "/x.ckpt"] }, "extraArgs", /--ckpt conflicts with the checkpoints setting/],
+  [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A }], extraArgs: ["--no-hash"] }, "extraArgs", /reads as --no-hashing\) conflicts with the checkpoints setting/],
 ];
 

@@ -5,16 +5,17 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { projectConfigBlock } from "../../infra/config/project-file.js";
+import { SECRET_KEYS } from "../../infra/config/schema.js";
 import { ConfigError, validateSettings } from "../../infra/config/validate.js";
 import { BAD } from "./bad-config-cases.js";
 
 const PASSWORD = "Tr0ub4dor&3-horse";
 const secretAll = () => true;
 /** As Pulumi reports it when exactly the password keys were set with --secret. */
-const secretKeysOnly = (k: string) => ["apiPassword", "uiPassword", "sshPrivateKey"].includes(k);
+const secretKeysOnly = (k: string) => (SECRET_KEYS as readonly string[]).includes(k);
 const base = { apiPassword: PASSWORD };
 
-function problemsOf(raw: Record<string, unknown>, isSecret: (key: string) => boolean = secretAll): ConfigError {
+function problemsOf(raw: Record<string, unknown>, isSecret: (key: string) => boolean = secretKeysOnly): ConfigError {
   try {
     validateSettings(raw, isSecret);
   } catch (e) {
@@ -51,6 +52,22 @@ describe("good config", () => {
     const dev = parse(readFileSync("Pulumi.dev.yaml", "utf8")) as { config: Record<string, unknown> };
     const raw = Object.fromEntries(Object.entries(dev.config).map(([k, v]) => [k.replace(/^sdwebui:/, ""), v]));
     assert.doesNotThrow(() => validateSettings({ ...raw, ...base }, secretAll));
+  });
+});
+
+describe("checkpoints and secrets", () => {
+  it("refuses a checkpoints list stored with --secret (it would reach the state in plain text), and names the token setting instead", () => {
+    const e = problemsOf({ ...base, checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: "a".repeat(64) }] }, (k) => secretKeysOnly(k) || k === "checkpoints");
+    assert.match(e.message, /sdwebui:checkpoints = \[secret\]: holds a value stored with --secret/);
+    assert.match(e.message, /checkpointToken/);
+  });
+
+  it("accepts a token entry over https, and returns the token among the secrets only", () => {
+    const token = "hf_abcdefghijklmnop";
+    const { settings, secrets } = validateSettings({ ...base, checkpoints: JSON.stringify([{ source: "https://hf.example/m.safetensors", sha256: "A".repeat(64), useToken: true }]), checkpointToken: token }, secretKeysOnly);
+    assert.equal(secrets.checkpointToken, token);
+    assert.equal(settings.checkpoints[0]!.sha256, "a".repeat(64), "the hash is normalised to lower case");
+    assert.ok(!JSON.stringify(settings).includes(token));
   });
 });
 
