@@ -15,6 +15,8 @@ import { portCheckScript } from "./preflight.js";
 import { Profile, resolveProfile } from "./profiles.js";
 import { knownHostsFor, remoteConnection, sshOpts } from "./remote.js";
 import { declareSmoke, provenFile } from "../smoke/resource.js";
+import { firstCheckpoint, resolveCheckpoints, tokenHeader } from "./config/checkpoints.js";
+import { needsToken, placementScript } from "./checkpoints.js";
 
 export interface WebUiArgs {
   settings: StackConfig["settings"];
@@ -45,6 +47,8 @@ export class WebUi extends pulumi.ComponentResource {
   readonly warnings: string[] = [];
   readonly image: docker.RemoteImage;
   readonly folders: command.local.Command | command.remote.Command;
+  /** The checkpoint placement step; undefined when the stack declares no checkpoints. */
+  readonly checkpoints: command.local.Command | command.remote.Command | undefined;
   private readonly knownHosts: string | undefined;
 
   constructor(name: string, args: WebUiArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -81,8 +85,29 @@ export class WebUi extends pulumi.ComponentResource {
       ? new command.remote.Command(`${name}-folders`, { connection, create: remoteWrap(script, host.user !== "root") }, folderOpts)
       : new command.local.Command(`${name}-folders`, { create: script, interpreter: ["/bin/sh", "-c"] }, folderOpts);
 
+    this.checkpoints = this.placeCheckpoints(name, args, connection);
+
     args.plan.instances.forEach((instance, i) => this.addInstance(ids[i]!, instance, args, profile, provider, connection, preflights[i]!));
     this.registerOutputs({ endpoints: this.endpoints, warnings: this.warnings });
+  }
+
+  /**
+   * Leave the declared checkpoints in <modelsDir>/Stable-diffusion before any container starts. The
+   * script runs on the Docker host (over ssh for a remote one), so the bytes go from the source straight
+   * to the host's disk. The token reaches it on stdin, a secret input: never in the script, argv or a log.
+   */
+  private placeCheckpoints(name: string, args: WebUiArgs, connection: command.types.input.remote.ConnectionArgs | undefined) {
+    const list = resolveCheckpoints(args.settings.checkpoints);
+    if (list.length === 0) return undefined;
+    const script = placementScript({ modelsDir: args.settings.modelsDir, checkpoints: list });
+    const token = args.secrets.checkpointToken;
+    const stdin = needsToken(list) && token ? { stdin: pulumi.secret(token.apply((t) => `${tokenHeader(t)}\n`)) } : {};
+    // No delete step: destroy leaves the models in place.
+    const opts: pulumi.CustomResourceOptions = { parent: this, dependsOn: [this.folders] };
+    const host = args.plan.host;
+    return connection && host.kind === "ssh"
+      ? new command.remote.Command(`${name}-checkpoints`, { connection, create: remoteWrap(script, host.user !== "root"), ...stdin }, opts)
+      : new command.local.Command(`${name}-checkpoints`, { create: script, interpreter: ["/bin/sh", "-c"], ...stdin }, opts);
   }
 
   /**
@@ -174,7 +199,7 @@ export class WebUi extends pulumi.ComponentResource {
       {
         parent: this,
         provider,
-        dependsOn: [this.folders, preflight, ...(firewall.command ? [firewall.command] : [])],
+        dependsOn: [this.folders, preflight, ...(firewall.command ? [firewall.command] : []), ...(this.checkpoints ? [this.checkpoints] : [])],
         // A fixed name and port: the old container must go before the new one can start.
         deleteBeforeReplace: true,
         // The provider records a new healthcheck without applying it; replace so it takes effect.
@@ -212,6 +237,7 @@ export class WebUi extends pulumi.ComponentResource {
           ...(h.kind === "ssh"
             ? { ssh: { user: h.user, host: h.host, port: h.port, privateKey: args.secrets.sshPrivateKey, knownHosts: this.knownHosts } }
             : {}),
+          ...checkpointProof(s.checkpoints),
           container: container.name,
           // Re-prove whenever the container or the image is replaced.
           triggers: [container.id, this.image.imageId],
@@ -230,4 +256,11 @@ export class WebUi extends pulumi.ComponentResource {
       firewall: firewall.preview,
     });
   }
+}
+
+/** What the smoke checks of the declared checkpoints: each listed with its hash, the first one loaded. */
+function checkpointProof(entries: StackConfig["settings"]["checkpoints"]) {
+  const first = firstCheckpoint(entries);
+  if (!first) return {};
+  return { checkpoints: resolveCheckpoints(entries).map((c) => ({ name: c.fileName, sha256: c.sha256 })), loadedCheckpoint: first.fileName };
 }

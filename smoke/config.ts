@@ -56,10 +56,12 @@ export const CliSchema = z.object({
   "ssh-known-hosts": z.string().min(1).optional(),
   "ssh-known-hosts-env": ENV_NAME.optional(),
   "ssh-strict-host-key-checking": z.enum(STRICT_MODES).default(DEFAULTS.strictHostKeyChecking),
+  checkpoint: z.array(z.string().regex(/^[^=\s]+=[0-9a-fA-F]{64}$/, "must be <file name>=<sha256>")).default([]),
+  "loaded-checkpoint": z.string().min(1).optional(),
 });
 export type CliFlags = z.infer<typeof CliSchema>;
 
-const STRING_FLAGS = Object.keys(CliSchema.shape).filter((k) => !["img2img", "json"].includes(k));
+const STRING_FLAGS = Object.keys(CliSchema.shape).filter((k) => !["img2img", "json", "checkpoint"].includes(k));
 
 export const USAGE = `usage: npm run smoke -- --url <api> --username <u> --password-env <VAR> --outputs-dir <host dir> [options]
   --url URL                       WebUI base URL, e.g. http://127.0.0.1:7860
@@ -76,6 +78,9 @@ export const USAGE = `usage: npm run smoke -- --url <api> --username <u> --passw
   --connect-timeout S             TCP connect timeout (default ${DEFAULTS.connectTimeoutS})
   --img2img                       prove the img2img path instead of txt2img
   --prompt P --steps N --width W --height H   the proof image (default ${DEFAULTS.steps} steps, ${DEFAULTS.width}x${DEFAULTS.height})
+  --checkpoint NAME=SHA256        a checkpoint the WebUI must list with this hash (repeatable; NAME relative to
+                                  models/Stable-diffusion)
+  --loaded-checkpoint NAME        the one it must have loaded (default: the first --checkpoint)
   --json                          print one JSON object on stdout
   --ssh-host H --ssh-user U [--ssh-port N] [--ssh-identity FILE | --ssh-identity-env VAR]
   [--ssh-known-hosts FILE | --ssh-known-hosts-env VAR] [--ssh-strict-host-key-checking yes|accept-new|no]
@@ -91,6 +96,7 @@ export function parseCli(argv: string[]): CliFlags | "help" {
       ...STRING_FLAGS.map((k) => [k, { type: "string" as const }]),
       ["img2img", { type: "boolean" as const }],
       ["json", { type: "boolean" as const }],
+      ["checkpoint", { type: "string" as const, multiple: true }],
       ["help", { type: "boolean" as const, short: "h" }],
     ]);
     ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
@@ -105,6 +111,9 @@ export function parseCli(argv: string[]): CliFlags | "help" {
     throw new SmokeError("usage", `${msgs.join("; ")}\n${USAGE}`);
   }
   const f = r.data;
+  const declared = f.checkpoint.map((c) => c.slice(0, c.lastIndexOf("=")));
+  if (f["loaded-checkpoint"] !== undefined && !declared.includes(f["loaded-checkpoint"]))
+    throw new SmokeError("usage", `--loaded-checkpoint ${f["loaded-checkpoint"]} is not one of the --checkpoint names (${declared.join(", ") || "none given"})`);
   if (f["ssh-host"] === undefined) {
     if (!isAbsolute(f["outputs-dir"])) f["outputs-dir"] = resolve(f["outputs-dir"]);
     if (f["models-dir"] && !isAbsolute(f["models-dir"])) f["models-dir"] = resolve(f["models-dir"]);

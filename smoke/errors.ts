@@ -19,6 +19,7 @@ export const FAILURES = {
   "data-root-mismatch": { exit: 22, title: "image data root does not match the profile", meaning: "the WebUI saves outside the mounted folder: the image's data root does not match the profile (paths named)" },
   "bad-png": { exit: 23, title: "corrupt or mismatched PNG", meaning: "corrupt PNG, or size / run id / seed do not match" },
   "permission-denied": { exit: 24, title: "permission denied on the host folder", meaning: "the WebUI could not write the host folder (owner and mode shown; `chown` to the uid the profile expects), or the smoke cannot read it" },
+  "wrong-checkpoint": { exit: 26, title: "the WebUI does not serve the declared checkpoint", meaning: "a declared checkpoint is not listed, its hash differs, another one is loaded, or the proof image names another model (names and hashes shown)" },
   "host-access": { exit: 25, title: "cannot access the Docker host", meaning: "SSH to the Docker host failed (user, key, port, known_hosts)" },
   "surface-open": { exit: 30, title: "a surface is open without credentials", meaning: "a surface answers without credentials (`/sdapi`, `/file=`, `/`, `/config`): the missing flag is named" },
   "file-serve": { exit: 31, title: "/file= does not serve the proven file", meaning: "the UI login failed, or `/file=` does not serve the proven file byte-identically" },

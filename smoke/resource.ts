@@ -46,6 +46,9 @@ export interface SmokeArgs {
   width: number;
   height: number;
   ssh?: SmokeSsh;
+  /** The declared checkpoints (name relative to the checkpoints folder) and the one loaded first. */
+  checkpoints?: { name: string; sha256: string }[];
+  loadedCheckpoint?: string;
   /** Container name or id: lets the smoke diagnose failures through the host's docker CLI. */
   container?: pulumi.Input<string>;
   triggers: pulumi.Input<unknown>[];
@@ -83,6 +86,8 @@ export function smokeCliArgs(a: Omit<SmokeArgs, "url" | "username" | "password" 
   if (n.uiUsername !== undefined) argv.push(`--ui-username=${n.uiUsername}`);
   if (hasUiPassword) argv.push("--ui-password-env", ENV.uiPassword);
   if (n.container !== undefined) argv.push("--container", n.container);
+  for (const c of a.checkpoints ?? []) argv.push(`--checkpoint=${c.name}=${c.sha256}`);
+  if (a.loadedCheckpoint !== undefined) argv.push(`--loaded-checkpoint=${a.loadedCheckpoint}`);
   if (a.ssh) {
     argv.push("--ssh-host", a.ssh.host, "--ssh-user", a.ssh.user, "--ssh-port", String(a.ssh.port));
     if (a.ssh.privateKey !== undefined) argv.push("--ssh-identity-env", ENV.sshKey);

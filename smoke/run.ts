@@ -1,6 +1,8 @@
 // The smoke step end to end: readiness, save settings, proof request, locate and verify the file on the
 // host, prove the lock. Returns a report or throws a SmokeError (one failure class each).
 import { ApiClient, HttpError, NetError } from "./client.js";
+import { checkCheckpoints, modelInfotextMismatches, parseDeclared } from "./checkpoints.js";
+import type { CheckpointsReport } from "./checkpoints.js";
 import { classifyGenerationError } from "./classify.js";
 import type { CliFlags } from "./config.js";
 import { diagnoseNotFound, diagnoseNotReached } from "./diagnose.js";
@@ -12,10 +14,12 @@ import { proveLock } from "./lock.js";
 import type { LockReport } from "./lock.js";
 import { containerToHost, hostToContainer, resolveContainerOutdir, saveLayout } from "./paths.js";
 import { PngError, pngMismatches, readPng } from "./png.js";
+import type { PngInfo } from "./png.js";
 import { newRunId, newSeed, runProof } from "./proof.js";
 import { NotReachedError, waitForApi, waitForModel } from "./readiness.js";
 import type { Clock } from "./readiness.js";
-import { OptionsSchema, SchemaError } from "./schemas.js";
+import { OptionsSchema, SchemaError, SdModelsSchema } from "./schemas.js";
+import type { Options } from "./schemas.js";
 
 export interface SmokeInput {
   flags: CliFlags;
@@ -46,6 +50,8 @@ export interface SmokeReport {
   runId: string;
   searched: string[];
   lock: LockReport;
+  /** The declared checkpoints as the WebUI serves them (when --checkpoint was given). */
+  checkpoints?: CheckpointsReport;
   timings: Timings;
 }
 
@@ -77,6 +83,7 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
 
     // 2. where will it save?
     const options = await getOptions(client, c, ctx);
+    const checkpoints = f.checkpoint.length > 0 ? await proveCheckpoints(client, c, options, f) : undefined;
     const outdirOption = mode === "txt2img" ? options.outdir_txt2img_samples : options.outdir_img2img_samples;
     const containerOutdir = resolveContainerOutdir(outdirOption, f["container-workdir"]);
     const hostOutdir = containerToHost(containerOutdir, f["container-outputs-dir"], f["outputs-dir"]);
@@ -115,7 +122,11 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
         searched: found.searched,
       });
     const bytes = await readHostFile(i.host, found.file, f["expected-uid"]);
-    verifyPng(found.file, bytes, { width: f.width, height: f.height, runId: state.runId, seed: proof.seed });
+    const png = verifyPng(found.file, bytes, { width: f.width, height: f.height, runId: state.runId, seed: proof.seed });
+    if (checkpoints) {
+      const wrong = modelInfotextMismatches(png.text.parameters ?? "", checkpoints.loaded, { addHash: options.add_model_hash_to_info, addName: options.add_model_name_to_info });
+      if (wrong.length > 0) throw new SmokeError("wrong-checkpoint", `the proof image ${found.file} was not made with ${checkpoints.loaded.name}: ${wrong.join("; ")}`);
+    }
     state.timings.locateMs = Date.now() - l0;
 
     // 5. the lock
@@ -146,6 +157,7 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
       runId: state.runId,
       searched: describeSearch(found.searched),
       lock,
+      ...(checkpoints ? { checkpoints } : {}),
       timings: state.timings as Timings,
     };
   } finally {
@@ -184,14 +196,32 @@ async function readHostFile(host: HostAccess, file: string, uid: number): Promis
   }
 }
 
-function verifyPng(file: string, bytes: Buffer, want: { width: number; height: number; runId: string; seed: number }): void {
-  let problems: string[];
+/** The declared checkpoints against what the WebUI lists and has loaded (the model is loaded by now). */
+async function proveCheckpoints(client: ApiClient, c: Clock, options: Options, f: CliFlags): Promise<CheckpointsReport> {
+  const declared = parseDeclared(f.checkpoint);
+  let models;
   try {
-    problems = pngMismatches(readPng(bytes), want);
+    models = await client.json("GET", "/sdapi/v1/sd-models", SdModelsSchema, { timeoutMs: Math.max(5000, Math.min(30_000, c.deadline - Date.now())) });
+  } catch (e) {
+    if (e instanceof SchemaError) throw new SmokeError("bad-response", e.message);
+    if (e instanceof HttpError) throw new SmokeError("bad-response", `GET /sdapi/v1/sd-models answered ${e.status}`);
+    if (e instanceof NetError) throw new SmokeError("unreachable", `GET /sdapi/v1/sd-models failed (${e.kind}: ${e.code})`);
+    throw e;
+  }
+  return checkCheckpoints(models, options.sd_model_checkpoint, declared, f["loaded-checkpoint"] ?? declared[0]!.name);
+}
+
+function verifyPng(file: string, bytes: Buffer, want: { width: number; height: number; runId: string; seed: number }): PngInfo {
+  let problems: string[];
+  let info: PngInfo;
+  try {
+    info = readPng(bytes);
+    problems = pngMismatches(info, want);
   } catch (e) {
     if (e instanceof PngError) throw new SmokeError("bad-png", `${file} (${bytes.length} bytes) is not a valid PNG: ${e.message}`);
     throw e;
   }
   if (problems.length > 0) throw new SmokeError("bad-png", `${file} does not match the proof request: ${problems.join("; ")}`);
+  return info;
 }
 

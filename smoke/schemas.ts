@@ -36,6 +36,9 @@ export const OptionsSchema = z.looseObject({
   save_to_dirs: z.boolean().default(true),
   directories_filename_pattern: z.string().default("[date]"),
   enable_pnginfo: z.boolean().default(true),
+  sd_model_checkpoint: z.string().nullable().optional(),
+  add_model_hash_to_info: z.boolean().default(true),
+  add_model_name_to_info: z.boolean().default(true),
 });
 export type Options = z.infer<typeof OptionsSchema>;
 

@@ -37,7 +37,7 @@ export class RealiseError extends Error {
 export interface Connection { host: string; port?: number; user?: string; privateKey?: string; hostKey?: string }
 
 /** Run `script` over ssh as command:remote:Command would (its `connection`; login shell runs it). */
-export function runRemote(conn: Connection, script: string, o: { agentSock?: string; timeoutMs?: number } = {}) {
+export function runRemote(conn: Connection, script: string, o: { agentSock?: string; timeoutMs?: number; stdin?: string } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "sd-remote-cmd-"));
   try {
     const port = conn.port ?? 22;
@@ -55,7 +55,8 @@ export function runRemote(conn: Connection, script: string, o: { agentSock?: str
     }
     argv.push("-p", String(port), "-l", conn.user ?? "root", "--", conn.host, script);
     const env = { ...process.env, ...(o.agentSock ? { SSH_AUTH_SOCK: o.agentSock } : {}) };
-    const r = spawnSync("ssh", argv, { encoding: "utf8", env, timeout: o.timeoutMs ?? 120_000 });
+    // The command's stdin input travels on the ssh channel's stdin, as the provider sends it.
+    const r = spawnSync("ssh", argv, { encoding: "utf8", env, timeout: o.timeoutMs ?? 120_000, input: o.stdin ?? "" });
     return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr || (r.error ? String(r.error.message) : "") };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -184,7 +185,7 @@ export class Realiser {
         return { id, ...none };
       }
       case T.remote: {
-        const res = runRemote(inputs.connection as Connection, String(inputs.create), { agentSock: this.o.agentSock, timeoutMs: this.o.commandTimeoutMs });
+        const res = runRemote(inputs.connection as Connection, String(inputs.create), { agentSock: this.o.agentSock, timeoutMs: this.o.commandTimeoutMs, stdin: inputs.stdin as string | undefined });
         if (res.status !== 0) throw new Error(`create exited ${res.status}: ${res.stderr.trim().slice(-1500)}`);
         return { id: `${r.name}-remote`, stdout: res.stdout, stderr: res.stderr };
       }

@@ -2,6 +2,7 @@
 // port as gradio/uvicorn pick them, request routing, one log line per request (never credentials),
 // prompt exit on SIGTERM. Run: node --import tsx test/standin/server.ts --api --listen --port N
 import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { gzipSync } from "node:zlib";
 import { ArgError, effectiveArgv, parseArgs, PROG, usage } from "./args.js";
@@ -78,6 +79,9 @@ const delayMs = num("STANDIN_STARTUP_DELAY_MS", 0);
 const log = (line: string): void => { process.stdout.write(`${line}\n`); };
 const opts = new Opts(cmd, cwd);
 const checkpoints = listCheckpoints(cmd);
+// list_models: an existing --ckpt file is registered and becomes sd_model_checkpoint, over config.json's value.
+const cmdCkpt = checkpoints.find((c) => c.filename === path.resolve(cmd.ckpt));
+if (cmdCkpt) opts.data.sd_model_checkpoint = title(cmdCkpt);
 const t0 = Date.now();
 // The model "loads" in the background, as initialize_rest's thread: HTTP is up at once.
 const modelReady = new Promise<void>((r) => setTimeout(r, delayMs)).then(async () => {
