@@ -15,7 +15,7 @@ export interface ConfigDeclaration {
   description: string;
   default?: unknown;
   secret?: true;
-  items?: { type: "string" };
+  items?: { type: "string" | "object" };
 }
 
 /** Every setting, as the README's table lists it. */
@@ -26,7 +26,7 @@ export function settingDeclarations(): Record<string, ConfigDeclaration> {
     const type = p.type as ConfigDeclaration["type"];
     if (!["string", "integer", "boolean", "array"].includes(type)) throw new Error(`setting ${key}: type ${p.type} cannot be declared in Pulumi.yaml`);
     const decl: ConfigDeclaration = { type, description: p.description ?? "" };
-    if (type === "array") decl.items = { type: "string" };
+    if (type === "array") decl.items = { type: p.items?.type === "object" ? "object" : "string" };
     if (p.default !== undefined) decl.default = p.default;
     if ((SECRET_KEYS as readonly string[]).includes(key)) decl.secret = true;
     out[key] = decl;
@@ -38,16 +38,18 @@ export function settingDeclarations(): Record<string, ConfigDeclaration> {
  * Pulumi.yaml's `config:` block: only the settings with a default. The CLI treats a declared key
  * without a default as required and refuses to run a stack that lacks it, so optional settings and
  * the password (whose absence the program's own single config error reports) are left undeclared.
+ * So are lists of objects (checkpoints): the CLI would check them as lists of strings and refuse them.
  */
 export function projectConfigBlock(): Record<string, ConfigDeclaration> {
-  return Object.fromEntries(Object.entries(settingDeclarations()).filter(([, d]) => d.default !== undefined));
+  return Object.fromEntries(Object.entries(settingDeclarations()).filter(([, d]) => d.default !== undefined && d.items?.type !== "object"));
 }
 
 /** The README's settings table, from the same declarations. */
 export function settingsMarkdownTable(): string {
   const rows = Object.entries(settingDeclarations()).map(([key, d]) => {
     const def = d.default === undefined ? (d.secret ? "(secret)" : "—") : `\`${JSON.stringify(d.default)}\``;
-    return `| \`${key}\` | ${d.type}${d.secret ? ", secret" : ""} | ${def} | ${d.description.replaceAll("|", "\\|")} |`;
+    const type = d.items?.type === "object" ? "list of objects" : d.type;
+    return `| \`${key}\` | ${type}${d.secret ? ", secret" : ""} | ${def} | ${d.description.replaceAll("|", "\\|")} |`;
   });
   return ["| setting | type | default | what it does |", "|---|---|---|---|", ...rows].join("\n");
 }

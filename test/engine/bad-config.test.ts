@@ -90,6 +90,37 @@ describe("a bad configuration under the real engine", () => {
   });
 });
 
+describe("checkpoints through the real CLI's structured config", () => {
+  let project: EngineProject | undefined;
+  before(() => {
+    project = engineProject("checkpoints-config");
+  });
+  after(() => project?.cleanUp());
+  const out = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;
+
+  it("entries set with config set --path reach the program as the schema reads them; a bad one is named, the token never shown", (t) => {
+    if (!requireToolchain(t)) return;
+    const p = project!;
+    const token = "hf_engine_token_5f3a9c2e";
+    assert.equal(p.pulumi(["stack", "init", "ckpt"]).status, 0);
+    assert.equal(p.pulumi(["config", "set", "--secret", "sdwebui:apiPassword", "correct-horse-battery-9"]).status, 0);
+    assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].source", "https://hf.example/v1-5.safetensors"]).status, 0);
+    assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].sha256", "abc"]).status, 0);
+    assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].useToken", "true"]).status, 0);
+    assert.equal(p.pulumi(["config", "set", "--secret", "sdwebui:checkpointToken", token]).status, 0);
+    const bad = p.pulumi(["preview"]);
+    assert.notEqual(bad.status, 0);
+    assert.match(out(bad), /sdwebui:checkpoints = .*must be the file's sha256: 64 hexadecimal digits \(item 0\.sha256\)/);
+    assert.ok(!out(bad).includes(token), "the token is in no output");
+
+    assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].sha256", "ab".repeat(32)]).status, 0);
+    const good = p.pulumi(["preview"]);
+    assert.doesNotMatch(out(good), /stack configuration has|validating stack config/, out(good));
+    assert.ok(!out(good).includes(token));
+    for (const f of filesContaining(p.dir, token)) assert.fail(`the token is in ${f} in plain text`);
+  });
+});
+
 describe("the local rehearsal stack (Pulumi.local.yaml) under the real engine", () => {
   it("its configuration passes the CLI's and the program's validation", (t) => {
     const manifest = requireToolchain(t);
