@@ -22,7 +22,7 @@ export function classifyGenerationError(e: HttpError, ctx: GenerationContext): S
         `(the uid the profile expects); run: chown -R ${ctx.expectedUid}:${ctx.expectedUid} ${ctx.hostOutputsDir}`,
     );
   if (/No checkpoints found|FileNotFoundError.*checkpoint/i.test(text))
-    return new SmokeError("no-checkpoint", `the WebUI has no checkpoint (${text}): put a .safetensors file in ${ctx.modelsHint}/Stable-diffusion and restart the container`);
+    return new SmokeError("no-checkpoint", `the WebUI has no checkpoint (${text}): put a .safetensors file in ${ctx.modelsHint}/Stable-diffusion (or declare it in the stack's checkpoints setting) and restart the container`);
   if (e.status === 422) return new SmokeError("bad-response", `${e.path} rejected the request (422 ${text})`);
   return new SmokeError("generation-failed", `${e.path} failed with HTTP ${e.status}: ${text}. See the container logs.`);
 }

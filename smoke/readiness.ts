@@ -60,7 +60,7 @@ export async function waitForApi(client: ApiClient, c: Clock, o: WaitOptions): P
       if (models.length === 0)
         throw new SmokeError(
           "no-checkpoint",
-          `the WebUI lists no checkpoint (GET /sdapi/v1/sd-models is empty): put a .safetensors file in ${o.modelsHint}/Stable-diffusion ` +
+          `the WebUI lists no checkpoint (GET /sdapi/v1/sd-models is empty): put a .safetensors file in ${o.modelsHint}/Stable-diffusion (or declare it in the stack's checkpoints setting) ` +
             `and restart the container`,
         );
       return models;
