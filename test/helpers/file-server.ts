@@ -74,13 +74,16 @@ function handler(o: FileServerOptions, log: (r: RequestLog) => void) {
     const end = drop ? Math.min(size - 1, start + o.dropAfterBytes! - 1) : size - 1;
     const stream = createReadStream(file, { start, end, highWaterMark: 64 * 1024 });
     if (o.bytesPerSecond) {
-      // Pause after each chunk for as long as the chunk takes at the set rate.
+      // Written by hand, not piped: pipe() resumes the file stream on every 'drain', which defeats the pause.
       stream.on("data", (chunk) => {
+        res.write(chunk);
         stream.pause();
         setTimeout(() => stream.resume(), (chunk.length / o.bytesPerSecond!) * 1000);
       });
-    }
-    stream.pipe(res, { end: !drop });
+      stream.on("end", () => {
+        if (!drop) res.end();
+      });
+    } else stream.pipe(res, { end: !drop });
     // The connection breaks half-way: the client has a partial body and a short read.
     if (drop) stream.on("end", () => setTimeout(() => req.socket.destroy(), 50));
   };
