@@ -42,9 +42,9 @@ after(async () => {
 /** The test file server in its own process (the realiser's ssh calls block this one), logging to a file. */
 async function serveFromProcess(dir: string, requireHeader: string): Promise<{ url: string; log: string }> {
   const log = path.join(dir, "requests.jsonl");
-  const port = 18_000 + (process.pid % 1000);
   const config = path.join(dir, "server.json");
-  fs.writeFileSync(config, JSON.stringify({ dir, host: "127.0.0.1", port, requireHeader, logFile: log }), { mode: 0o600 });
+  // Port 0: the server takes a free port and prints its URL.
+  fs.writeFileSync(config, JSON.stringify({ dir, host: "127.0.0.1", port: 0, requireHeader, logFile: log }), { mode: 0o600 });
   server = spawn(process.execPath, ["--import", "tsx", "test/helpers/file-server-main.ts", config], { stdio: ["ignore", "pipe", "inherit"] });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("the file server did not start in 20 s")), 20_000);
