@@ -1,6 +1,6 @@
 // Image profiles: the published WebUI images differ in where they keep data, which uid writes the
-// host folders, which port the WebUI listens on inside, and how they take flags. Facts from
-// shared/a1111-api.md §7. Pure data and functions: no Pulumi here.
+// host folders, which port the WebUI listens on inside, and how they take flags, as each image's
+// Dockerfile and entrypoint set them. Pure data and functions: no Pulumi here.
 import { z } from "zod";
 
 export const FLAGS_VIA = ["args", "command", "env"] as const;

@@ -1,5 +1,5 @@
 // Typed HTTP client for the WebUI on undici: pre-emptive Basic auth (A1111 sends no WWW-Authenticate
-// challenge, §2), a connect timeout, and a whole-request timeout (generation blocks for a long time).
+// challenge, so a client that waits for one never authenticates), a connect timeout, and a whole-request timeout (generation blocks for a long time).
 // Network failures become NetError with a kind the readiness wait and the classifier act on.
 import { Agent, request } from "undici";
 import type { z } from "zod";

@@ -1,4 +1,4 @@
-// Proof of the lock (issue 8 §3): without credentials, /sdapi/v1/options, /file=<proven file> and (in
+// Proof of the lock: without credentials, /sdapi/v1/options, /file=<proven file> and (in
 // api-and-ui mode) the UI are refused; with the UI login (gradio's cookie, POST /login) the proven file
 // downloads through /file= byte-identical to the disk copy. An open surface is its own failure class.
 import { ApiClient } from "./client.js";

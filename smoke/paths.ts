@@ -1,5 +1,5 @@
 // Pure path logic: where the WebUI saves (as the container sees it), where that is on the host, which
-// dated folders to look in, and which file names belong to the proof's seed (shared/a1111-api.md §5).
+// dated folders to look in, and which file names belong to the proof's seed (the WebUI's own save rules).
 import { posix } from "node:path";
 import type { Options } from "./schemas.js";
 

@@ -1,5 +1,5 @@
 // PNG reading and verification of the proven file: signature, chunk CRCs, IHDR size, and the
-// `parameters` text chunk (tEXt, iTXt or zTXt) the WebUI writes with the infotext (§5).
+// `parameters` text chunk (tEXt, iTXt or zTXt) the WebUI writes with the infotext.
 import { crc32, inflateSync } from "node:zlib";
 
 export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

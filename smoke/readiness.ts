@@ -1,6 +1,6 @@
 // Readiness: poll GET /sdapi/v1/sd-models until the API answers (connection refused/reset, 502-504 and
 // 5xx "not ready" retried with capped backoff; 401/404/422 final), then one tiny generation proves the
-// model is loaded (shared/a1111-api.md §4). Progress lines say what is awaited, elapsed, and the limit.
+// model is loaded (the WebUI answers HTTP before its model has loaded). Progress lines say what is awaited, elapsed, and the limit.
 import { ApiClient, HttpError, NetError } from "./client.js";
 import type { NetKind } from "./client.js";
 import { SmokeError } from "./errors.js";

@@ -1,4 +1,4 @@
-// zod schemas for every WebUI response the smoke reads (shared/a1111-api.md §2-§4). Types come from
+// zod schemas for every WebUI response the smoke reads (sd-models, options, progress, txt2img). Types come from
 // z.infer. Unknown keys pass through: the WebUI adds fields between versions.
 import { z } from "zod";
 
@@ -25,7 +25,7 @@ export const Txt2ImgResponseSchema = GenerationResponseSchema;
 export const Img2ImgResponseSchema = GenerationResponseSchema;
 export type Img2ImgResponse = z.infer<typeof Img2ImgResponseSchema>;
 
-/** GET /sdapi/v1/options: the outdir and file-name keys (§4/§5 defaults). */
+/** GET /sdapi/v1/options: the outdir, file-name and infotext keys, with the WebUI's defaults. */
 export const OptionsSchema = z.looseObject({
   outdir_txt2img_samples: z.string(),
   outdir_img2img_samples: z.string(),

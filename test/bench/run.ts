@@ -1,4 +1,4 @@
-// `npm run bench [-- --runs N] [--only a,b,c,d,e] [--out DIR]`: the benchmarks of issue 6 §6, written to
+// `npm run bench [-- --runs N] [--only a,b,c,d,e] [--out DIR]`: the speed and size benchmarks, written to
 // test/bench/results/latest.json and latest.md. Not part of `npm test`. Sections that need Docker or
 // root are skipped with the reason when those are missing; the others still run.
 import { spawnSync } from "node:child_process";

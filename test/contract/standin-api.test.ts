@@ -1,4 +1,4 @@
-// Contract of the stand-in's API (issue 3 §2), against ONE container of sd-webui-standin:dev run like
+// Contract of the stand-in's API, against ONE container of sd-webui-standin:dev run like
 // the default profile (`--api --api-auth ...` as docker args) with host folders over outputs/models.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -186,7 +186,7 @@ describe("stand-in API contract (container)", { skip }, () => {
     const files = listFiles(path.join(out, "txt2img-images", dateOf(info)));
     assert.ok(files.some((f) => /^\d{5}-smoke-abc-4242\.png$/.test(f)), files.join(", "));
     // Fresh install (no config.json): process_images restores only keys already in opts.data, so the
-    // overrides stay in effect in memory (shared/a1111-api.md §3) — including the outdir, for LATER requests.
+    // overrides stay in effect in memory (as the WebUI does: override_settings are applied and restored around the request) — including the outdir, for LATER requests.
     const o = await opts();
     assert.deepEqual([o.samples_filename_pattern, o.outdir_txt2img_samples], ["smoke-abc-[seed]", "/tmp/ignored"]);
     await postJson(`${c.url}/sdapi/v1/options`, { samples_filename_pattern: "", outdir_txt2img_samples: "outputs/txt2img-images",

@@ -1,4 +1,4 @@
-// Contract of the stand-in's start-up and modes (issue 3 §1, §3; issue 8 §2), each in a real
+// Contract of the stand-in's start-up and modes, each in a real
 // container: flags and their failures, bind address, --gradio-auth, --nowebui, the exec-form
 // healthcheck through the python3 shim, the STANDIN_* knobs, no checkpoint, the queue lock.
 import assert from "node:assert/strict";

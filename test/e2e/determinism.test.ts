@@ -1,4 +1,4 @@
-// Issue 6 §3: evaluating the program twice with the same config registers identical inputs and
+// Evaluating the program twice with the same config registers identical inputs and
 // options for every resource (secrets included, compared inside the harness only), so a re-deploy
 // with no change is a no-op. Checked in one process (1.1 s apart, to catch timestamps) and across
 // two fresh processes (to catch values fixed at module load). No Docker engine needed.

@@ -1,6 +1,6 @@
 // The harness's pure parts, without an engine: the program's container inputs map onto the Engine
 // API request, unknown inputs fail loudly, GPU requests are refused on this GPU-less machine, and
-// the diff/replace/ordering rules match shared/pulumi.md §1 and command 1.2.1.
+// the diff/replace/ordering rules match pulumi-docker 5.2.0's schema and command 1.2.1.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 import { unwrapSecrets, type Registered } from "../helpers/pulumi-mocks.js";

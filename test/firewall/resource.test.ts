@@ -15,7 +15,7 @@ const settle = () => new Promise((r) => setTimeout(r, 50));
 describe("declareFirewall", () => {
   before(async () => {
     engine = await installMocks();
-    // Imported after setMocks (pulumi.md §4): nothing may register before the mocks are in place.
+    // Imported after setMocks: nothing may register before the mocks are in place.
     pulumi = await import("@pulumi/pulumi");
     fw = await import("../../infra/firewall/resource.js");
   });

@@ -1,5 +1,5 @@
 // declareSmoke under Pulumi mocks: the command line, secrets only in secret env entries, triggers,
-// options passed through, the proven-file helper. setMocks runs before the dynamic import (pulumi.md §4).
+// options passed through, the proven-file helper. setMocks runs before the dynamic import (a resource module imported earlier would register against no mocks).
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";

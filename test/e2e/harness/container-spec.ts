@@ -5,7 +5,7 @@
 // Every input must be listed below; an input the harness does not know FAILS, so that a new program
 // input cannot be silently left out of the end-to-end test.
 
-/** Inputs whose change forces a replacement (pulumi-docker schema `willReplaceOnChanges`, shared/pulumi.md §1). */
+/** Inputs whose change forces a replacement (pulumi-docker 5.2.0 schema `willReplaceOnChanges`). */
 export const CONTAINER_REPLACE_KEYS = new Set([
   "capabilities", "cgroupParent", "cgroupnsMode", "command", "cpus", "deviceRequests", "devices", "dns", "dnsOpts", "dnsSearches",
   "domainname", "entrypoints", "envs", "gpus", "groupAdds", "hostname", "hosts", "image", "ipcMode", "labels", "logDriver",

@@ -11,7 +11,7 @@
 //
 // NOT modelled of the real providers/engine (so not proven by the e2e test):
 // - provider Diff/Read/refresh: drift on the host is never seen; diffs are top-level input equality
-//   plus the replace-on-change tables of shared/pulumi.md §1 (docker) and command 1.2.1 (only
+//   plus the replace-on-change tables of pulumi-docker 5.2.0's schema and command 1.2.1 (only
 //   `triggers` replace) plus the replaceOnChanges option; defaults the provider would fill in are not
 // - state files, secrets encryption, stack outputs from real provider outputs, `pulumi refresh/import`
 // - replacement ordering beyond: deleteBeforeReplace (with dependents whose replace-forcing inputs
