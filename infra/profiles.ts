@@ -34,8 +34,6 @@ export const ProfileSchema = z.object({
   passDataDir: z.boolean().default(false),
   /** With several containers on one host the models folder is shared; mount it read-only unless the image writes there. */
   sharedModelsReadOnly: z.boolean().default(true),
-  /** Outdir of txt2img samples as the WebUI reports it by default (relative to dataRoot when not absolute). */
-  txt2imgOutdir: z.string(),
 });
 export type Profile = z.infer<typeof ProfileSchema>;
 
@@ -60,7 +58,6 @@ export const PRESETS: Record<PresetName, Profile> = {
     commandPrefix: [],
     passDataDir: false,
     sharedModelsReadOnly: true,
-    txt2imgOutdir: "outputs/txt2img-images",
   },
   // siutin/stable-diffusion-webui-docker: the command is `bash webui.sh <flags>`; user app (uid 10000).
   siutin: {
@@ -76,7 +73,6 @@ export const PRESETS: Record<PresetName, Profile> = {
     commandPrefix: ["bash", "webui.sh"],
     passDataDir: false,
     sharedModelsReadOnly: true,
-    txt2imgOutdir: "outputs/txt2img-images",
   },
   // AbdBarho's locally built `sd-auto`: CMD `python -u webui.py --listen --port 7860 ${CLI_ARGS}`,
   // runs as root; its config.py forces outdirs under /output and links models to /data/models.
@@ -95,7 +91,6 @@ export const PRESETS: Record<PresetName, Profile> = {
     passDataDir: false,
     // Its entrypoint creates folders and links under /data/models at every start.
     sharedModelsReadOnly: false,
-    txt2imgOutdir: "/output/txt2img",
   },
 };
 
@@ -112,7 +107,6 @@ export function resolveProfile(s: {
   profileCommandPrefix?: string[];
   profileFlagsEnvVar?: string;
   profilePassDataDir?: boolean;
-  profileTxt2imgOutdir?: string;
 }): Profile {
   if (s.imageProfile !== "custom") return PRESETS[s.imageProfile];
   const missing = (k: string) => new Error(`imageProfile custom needs ${k}`);
@@ -136,6 +130,5 @@ export function resolveProfile(s: {
     flagsEnvVar: s.profileFlagsEnvVar,
     passDataDir: s.profilePassDataDir ?? false,
     sharedModelsReadOnly: false,
-    txt2imgOutdir: s.profileTxt2imgOutdir ?? "outputs/txt2img-images",
   });
 }

@@ -16,7 +16,7 @@ const OTHER_TOOL_VARIABLES: readonly string[] = [TOOLCHAIN_DIR_ENV];
 type Env = Record<string, string | undefined>;
 export type SettingKind = ConfigDeclaration["type"];
 
-/** hostPort -> SDWEBUI_HOST_PORT, profileTxt2imgOutdir -> SDWEBUI_PROFILE_TXT2IMG_OUTDIR. */
+/** hostPort -> SDWEBUI_HOST_PORT, profileFlagsEnvVar -> SDWEBUI_PROFILE_FLAGS_ENV_VAR. */
 export function envVarFor(key: string): string {
   return ENV_PREFIX + key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 }
@@ -57,6 +57,18 @@ export interface EnvConfig {
   summary: string[];
 }
 
+/** A list of objects (checkpoints): a JSON array of objects only; the program's schema checks the fields. */
+export function parseObjectList(text: string): Record<string, unknown>[] | { error: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(text.trim());
+  } catch (e) {
+    return { error: `is not valid JSON (${(e as Error).message}); write a JSON list of objects like [{"source":"https://…","sha256":"…"}]` };
+  }
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "object" || x === null || Array.isArray(x))) return { error: 'must be a JSON list of objects, e.g. [{"source":"https://…","sha256":"…"}]' };
+  return v as Record<string, unknown>[];
+}
+
 /** A list: a JSON array of strings, or words separated by white space / new lines. */
 export function parseList(text: string): string[] | { error: string } {
   const t = text.trim();
@@ -92,7 +104,7 @@ export function readEnvSettings(env: Env): { raw: RawSettings; problems: Problem
       continue;
     }
     if (s.kind === "array") {
-      const list = parseList(value);
+      const list = DECLS[s.key]!.items?.type === "object" ? parseObjectList(value) : parseList(value);
       if ("error" in list) problems.push({ key: s.key, message: list.error, fix: `set ${s.env} to a list` });
       else raw[s.key] = list;
     } else if (s.kind === "boolean") {
@@ -141,7 +153,13 @@ export function configEntries(raw: RawSettings): ConfigEntry[] {
     const v = raw[s.key];
     if (v === undefined) continue;
     const key = `${PROJECT}:${s.key}`;
-    if (Array.isArray(v)) v.forEach((item, i) => out.push({ key: `${key}[${i}]`, value: String(item), secret: s.secret, path: true }));
+    // Objects in a list become one --path entry per field: sdwebui:checkpoints[0].sha256.
+    if (Array.isArray(v))
+      v.forEach((item, i) => {
+        if (typeof item === "object" && item !== null)
+          for (const [field, x] of Object.entries(item)) out.push({ key: `${key}[${i}].${field}`, value: String(x), secret: s.secret, path: true });
+        else out.push({ key: `${key}[${i}]`, value: String(item), secret: s.secret, path: true });
+      });
     else out.push({ key, value: String(v), secret: s.secret, path: false });
   }
   return out;

@@ -35,8 +35,6 @@ export const SettingsSchema = z
     profileFlagsEnvVar: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name").optional()
       .describe("custom profile (flagsVia env): the variable holding the flags, e.g. CLI_ARGS"),
     profilePassDataDir: boolean().optional().describe("custom profile: pass --data-dir <profileDataRoot>"),
-    profileTxt2imgOutdir: z.string().regex(/^[A-Za-z0-9_./-]+$/).optional()
-      .describe("custom profile: txt2img outdir as the API reports it (default outputs/txt2img-images)"),
 
     hostPort: integer(1, 65535, "a TCP port").default(7860).describe("Host port the API is published on"),
     bindAddress: bindAddress.default("0.0.0.0").describe("Host address the port is published on (IPv4 0.0.0.0 by default)"),

@@ -14,7 +14,7 @@ describe("names", () => {
     assert.equal(envVarFor("hostPort"), "SDWEBUI_HOST_PORT");
     assert.equal(envVarFor("apiPassword"), "SDWEBUI_API_PASSWORD");
     assert.equal(envVarFor("shmSizeMb"), "SDWEBUI_SHM_SIZE_MB");
-    assert.equal(envVarFor("profileTxt2imgOutdir"), "SDWEBUI_PROFILE_TXT2IMG_OUTDIR");
+    assert.equal(envVarFor("profileFlagsEnvVar"), "SDWEBUI_PROFILE_FLAGS_ENV_VAR");
     assert.equal(envVarFor("smokeTimeoutSeconds"), "SDWEBUI_SMOKE_TIMEOUT_SECONDS");
     const names = ENV_SETTINGS.map((s) => s.env);
     assert.equal(new Set(names).size, SETTING_KEYS.length, "one variable per setting");
@@ -38,13 +38,15 @@ describe("variables of the project's other tools", () => {
 describe("reading values", () => {
   it("every setting is reachable from its variable and becomes a config entry", () => {
     const sample = { string: "x", integer: "7", boolean: "true", array: "a b" } as const;
+    const objects = '[{"source":"a"},{"source":"b"}]';
     for (const s of ENV_SETTINGS) {
-      const { raw, problems } = readEnvSettings({ [s.env]: sample[s.kind] });
+      const { raw, problems } = readEnvSettings({ [s.env]: s.key === "checkpoints" ? objects : sample[s.kind] });
       assert.deepEqual(problems, [], s.env);
       assert.ok(s.key in raw, `${s.env} sets ${s.key}`);
       const entries = configEntries(raw);
       const keys = entries.map((e) => e.key);
-      if (s.kind === "array") assert.deepEqual(keys, [`sdwebui:${s.key}[0]`, `sdwebui:${s.key}[1]`]);
+      if (s.key === "checkpoints") assert.deepEqual(keys, ["sdwebui:checkpoints[0].source", "sdwebui:checkpoints[1].source"]);
+      else if (s.kind === "array") assert.deepEqual(keys, [`sdwebui:${s.key}[0]`, `sdwebui:${s.key}[1]`]);
       else assert.deepEqual(keys, [`sdwebui:${s.key}`]);
       for (const e of entries) assert.equal(e.secret, s.secret, `${s.env} secret flag`);
     }
@@ -64,6 +66,20 @@ describe("reading values", () => {
       { key: "sdwebui:firewallAllowlist[0]", value: "10.0.0.0/8", secret: false, path: true },
     ]);
     assert.deepEqual(c.settings.extraArgs, ["--medvram", "--lowram"]);
+  });
+
+  it("checkpoints: a JSON list of objects, each field a --path entry; the token a secret; anything else refused", () => {
+    const sha = "c".repeat(64);
+    const c = envConfig({ ...base, SDWEBUI_CHECKPOINTS: JSON.stringify([{ source: "https://hf.example/m.safetensors", sha256: sha, useToken: true }]), SDWEBUI_CHECKPOINT_TOKEN: "hf_env_token_123" });
+    assert.deepEqual(c.entries.filter((e) => e.key.startsWith("sdwebui:checkpoint")), [
+      { key: "sdwebui:checkpoints[0].source", value: "https://hf.example/m.safetensors", secret: false, path: true },
+      { key: "sdwebui:checkpoints[0].sha256", value: sha, secret: false, path: true },
+      { key: "sdwebui:checkpoints[0].useToken", value: "true", secret: false, path: true },
+      { key: "sdwebui:checkpointToken", value: "hf_env_token_123", secret: true, path: false },
+    ]);
+    assert.ok(c.secretValues.includes("hf_env_token_123"));
+    assert.throws(() => envConfig({ ...base, SDWEBUI_CHECKPOINTS: "https://hf.example/m.safetensors" }), /SDWEBUI_CHECKPOINTS .*is not valid JSON/);
+    assert.throws(() => envConfig({ ...base, SDWEBUI_CHECKPOINTS: '["https://hf.example/m.safetensors"]' }), /must be a JSON list of objects/);
   });
 
   it("booleans: true/false/1/0/yes/no in any case; integers as text; empty = unset", () => {

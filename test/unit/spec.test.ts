@@ -22,7 +22,6 @@ describe("profiles", () => {
     assert.throws(() => resolveProfile({ imageProfile: "custom" }), /profileDataRoot/);
     const p = resolveProfile({ imageProfile: "custom", profileDataRoot: "/w", profileOutputsPath: "/w/o", profileModelsPath: "/w/m", profileUid: 5, profilePort: 9, profileFlagsVia: "args" });
     assert.equal(p.gid, 5);
-    assert.equal(p.txt2imgOutdir, "outputs/txt2img-images");
   });
 });
 
