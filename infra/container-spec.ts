@@ -2,7 +2,7 @@
 // flags carry the credentials) and the image id are added by the component; everything here is
 // derived from settings alone, so two evaluations of the same config give identical inputs.
 import type { GpuRequest } from "./config/gpus.js";
-import type { PublicSettings } from "./config/validate.js";
+import type { PublicSettings } from "./config/schema.js";
 import { healthPath } from "./flags.js";
 import type { Profile } from "./profiles.js";
 

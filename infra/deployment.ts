@@ -3,7 +3,7 @@
 import { DockerHost, dockerHostOf } from "./config/docker-host.js";
 import { GpuRequest, gpuRequest } from "./config/gpus.js";
 import { hostEntryOf } from "./config/hosts.js";
-import type { PublicSettings } from "./config/validate.js";
+import type { PublicSettings } from "./config/schema.js";
 import { PROJECT } from "./config/schema.js";
 import { defaultContainerName } from "./container-spec.js";
 

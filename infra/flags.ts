@@ -1,6 +1,6 @@
 // The WebUI's command-line flags for a stack, and how they reach the process for a given image
 // profile. Pure: the credentials come in as plain strings and the caller keeps the result secret.
-import type { PublicSettings } from "./config/validate.js";
+import type { PublicSettings } from "./config/schema.js";
 import type { GpuRequest } from "./config/gpus.js";
 import type { Profile } from "./profiles.js";
 import { CHECKPOINTS_SUBDIR, firstCheckpoint } from "./config/checkpoints.js";

@@ -4,9 +4,17 @@
 import type * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
 import type { DockerHost } from "./config/docker-host.js";
-import { shellJoin } from "./shell.js";
+import { shellJoin, shellQuote } from "./shell.js";
 
 type SshHost = Extract<DockerHost, { kind: "ssh" }>;
+
+/**
+ * The exact string a remote ssh session runs for a script of the program (folders, checkpoints, port
+ * check, firewall): always sh, whatever the login shell is; `sudo -n` for a login that is not root.
+ */
+export function remoteWrap(script: string, sudo = false): string {
+  return `${sudo ? "sudo -n " : ""}sh -c ${shellQuote(script)}`;
+}
 
 /** One known_hosts line: hosts, key type, base64 key (no options, no comments). */
 const KNOWN_HOSTS_LINE = /^([A-Za-z0-9.:[\],*_-]+) ((?:ssh|ecdsa|sk)-[a-z0-9@.-]+) ([A-Za-z0-9+/]+={0,2})$/;

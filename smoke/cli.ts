@@ -4,8 +4,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseCli, secretFromEnv, USAGE } from "./config.js";
-import type { CliFlags } from "./config.js";
+import { parseCli, secretFromEnv, USAGE } from "./cli-flags.js";
+import type { CliFlags } from "./cli-flags.js";
 import { SmokeError } from "./errors.js";
 import { LocalHost } from "./host.js";
 import type { HostAccess } from "./host.js";

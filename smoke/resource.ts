@@ -6,7 +6,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { shellJoin } from "../infra/shell.js";
-import { parseCli } from "./config.js";
+import { parseCli } from "./cli-flags.js";
 import { SmokeError } from "./errors.js";
 
 /** Relative on purpose: local.Command runs in the Pulumi project dir (the repo root); `npm ci` builds dist/. */

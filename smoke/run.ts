@@ -4,7 +4,7 @@ import { ApiClient, HttpError, NetError } from "./client.js";
 import { checkCheckpoints, modelInfotextMismatches, parseDeclared } from "./checkpoints.js";
 import type { CheckpointsReport } from "./checkpoints.js";
 import { classifyGenerationError } from "./classify.js";
-import type { CliFlags } from "./config.js";
+import type { CliFlags } from "./cli-flags.js";
 import { diagnoseNotFound, diagnoseNotReached } from "./diagnose.js";
 import { SmokeError } from "./errors.js";
 import { HostDeniedError } from "./host.js";

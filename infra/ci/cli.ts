@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { automationEngine, findPulumiCli, PulumiCliMissingError } from "./automation.js";
 import { EnvConfigError, envConfig, redact } from "./env-config.js";
 import type { EnvConfig } from "./env-config.js";
-import { preflight } from "./preflight.js";
+import { preflight } from "./runner-check.js";
 import { destroyCiStack, earlyFailure, EXIT, runCiStack } from "./run.js";
 import type { CiResult, StackEngine } from "./run.js";
 import { checkStackName, ciStackName, StackNameError } from "./stack-name.js";

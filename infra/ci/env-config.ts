@@ -4,7 +4,8 @@
 // problem, phrased in environment-variable terms. Secrets are marked secret and never shown.
 import { settingDeclarations, type ConfigDeclaration } from "../config/project-file.js";
 import { PROJECT, SECRET_KEYS, SETTING_KEYS, type RawSettings } from "../config/schema.js";
-import { ConfigError, validateSettings, type Problem, type PublicSettings } from "../config/validate.js";
+import type { PublicSettings } from "../config/schema.js";
+import { ConfigError, validateSettings, type Problem } from "../config/validate.js";
 import { TOOLCHAIN_DIR_ENV } from "../../toolchain/layout.js";
 
 export const ENV_PREFIX = "SDWEBUI_";

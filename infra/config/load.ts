@@ -2,7 +2,8 @@
 // only as Pulumi secret Outputs; the rest is plain, validated data.
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT, RawSettings, SECRET_KEYS } from "./schema.js";
-import { ConfigError, PublicSettings, validateSettings } from "./validate.js";
+import type { PublicSettings } from "./schema.js";
+import { ConfigError, validateSettings } from "./validate.js";
 
 export interface StackConfig {
   settings: PublicSettings;

@@ -9,7 +9,7 @@ import { hostEntry } from "./hosts.js";
 import { parseKnownHosts } from "../remote.js";
 import { extraArg } from "./extra-args.js";
 import { checkpointEntry, checkpointListProblems, checkpointToken, CHECKPOINTS_SUBDIR } from "./checkpoints.js";
-import { DEFAULTS as SMOKE_DEFAULTS } from "../../smoke/config.js";
+import { DEFAULTS as SMOKE_DEFAULTS } from "../../smoke/cli-flags.js";
 
 /** The Pulumi project name, and so the config namespace (`sdwebui:apiPassword`). */
 export const PROJECT = "sdwebui";
@@ -97,3 +97,7 @@ export type RawSettings = Record<string, unknown>;
 /** Keys whose values are never shown, not even in error messages. */
 export const SECRET_KEYS = ["apiPassword", "uiPassword", "sshPrivateKey", "checkpointToken"] as const;
 export const SETTING_KEYS = Object.keys(SettingsSchema.shape) as (keyof Settings)[];
+export type SecretKey = (typeof SECRET_KEYS)[number];
+/** The settings the program passes around in plain text; the secret ones travel as Pulumi secrets. */
+export type PublicSettings = Omit<Settings, SecretKey>;
+export type SecretSettings = Pick<Settings, "apiPassword"> & Partial<Pick<Settings, Exclude<SecretKey, "apiPassword">>>;

@@ -5,11 +5,9 @@ import { extraArgProblems, redactCredentialArgs } from "./extra-args.js";
 import { parseJsonText } from "./fields.js";
 import { engineIdentity, parseDockerHost } from "./docker-host.js";
 import { parseGpus } from "./gpus.js";
-import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, Settings, SettingsSchema } from "./schema.js";
+import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, SettingsSchema } from "./schema.js";
+import type { PublicSettings, SecretKey, SecretSettings } from "./schema.js";
 
-export type SecretKey = (typeof SECRET_KEYS)[number];
-export type PublicSettings = Omit<Settings, SecretKey>;
-export type SecretSettings = Pick<Settings, "apiPassword"> & Partial<Pick<Settings, "uiPassword" | "sshPrivateKey" | "checkpointToken">>;
 
 export interface Problem {
   key: string;

@@ -7,7 +7,7 @@
 // creates it (new rules) before deleting the old one (old tag's rules), which is the right order.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { shellQuote } from "../shell.js";
+import { remoteWrap } from "../remote.js";
 import { firewallPlan, type FirewallInput, type FirewallPlan } from "./rules.js";
 
 export interface DeclareFirewallArgs {
@@ -27,10 +27,6 @@ export interface DeclaredFirewall {
   plan: FirewallPlan;
 }
 
-/** The exact string a remote SSH session runs: always sh, whatever the login shell is. */
-export function remoteWrap(script: string, sudo = false): string {
-  return `${sudo ? "sudo -n " : ""}sh -c ${shellQuote(script)}`;
-}
 
 export function declareFirewall(name: string, args: DeclareFirewallArgs, opts: pulumi.CustomResourceOptions = {}): DeclaredFirewall {
   const plan = firewallPlan(args.input);

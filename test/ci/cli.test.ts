@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { automationEngine, findPulumiCli, PulumiCliMissingError } from "../../infra/ci/automation.js";
 import { main } from "../../infra/ci/cli.js";
 import type { CliDeps } from "../../infra/ci/cli.js";
-import { backendOf, preflight } from "../../infra/ci/preflight.js";
+import { backendOf, preflight } from "../../infra/ci/runner-check.js";
 import { EXIT } from "../../infra/ci/run.js";
 import type { CiResult, StackEngine } from "../../infra/ci/run.js";
 

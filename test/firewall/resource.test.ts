@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { before, beforeEach, describe, it } from "node:test";
 import { installMocks, SECRET_SIG, unwrapSecrets, type MockEngine } from "../helpers/pulumi-mocks.js";
+// Pure (it registers nothing), so it may be imported before the mocks are installed.
+import { remoteWrap } from "../../infra/remote.js";
 
 type ResourceModule = typeof import("../../infra/firewall/resource.js");
 type Pulumi = typeof import("@pulumi/pulumi");
@@ -57,9 +59,9 @@ describe("declareFirewall", () => {
     assert.equal(reg.name, "fwr-nftables-lab");
     assert.ok(SECRET_SIG in (reg.inputs.connection as object), "the connection is stored as a secret");
     assert.equal((unwrapSecrets(reg.inputs.connection) as { host: string }).host, "10.231.0.9");
-    assert.equal(reg.inputs.create, fw.remoteWrap(r.plan.createScript, true));
+    assert.equal(reg.inputs.create, remoteWrap(r.plan.createScript, true));
     assert.equal(reg.inputs.update, reg.inputs.create);
-    assert.equal(reg.inputs.delete, fw.remoteWrap(r.plan.deleteScript, true));
+    assert.equal(reg.inputs.delete, remoteWrap(r.plan.deleteScript, true));
     assert.match(String(reg.inputs.create), /^sudo -n sh -c '#!\/bin\/sh\n/);
     assert.doesNotMatch(JSON.stringify([reg.inputs.create, reg.inputs.delete]), /KEY-DO-NOT-LOG/);
   });
@@ -68,7 +70,7 @@ describe("declareFirewall", () => {
     const script = `#!/bin/sh\nprintf '%s|' "it's" '$HOME' "\\n"\necho "$(printf x)"\n`;
     const direct = spawnSync("sh", ["-c", script], { encoding: "utf8" }).stdout;
     for (const shell of ["sh", "bash"]) {
-      const r = spawnSync(shell, ["-c", fw.remoteWrap(script)], { encoding: "utf8", timeout: 10_000 });
+      const r = spawnSync(shell, ["-c", remoteWrap(script)], { encoding: "utf8", timeout: 10_000 });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, direct, shell);
     }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseCli, secretFromEnv } from "../../smoke/config.js";
+import { parseCli, secretFromEnv } from "../../smoke/cli-flags.js";
 import { SmokeError } from "../../smoke/errors.js";
 
 const base = ["--url", "http://127.0.0.1:7860", "--username", "sd", "--password-env", "SD_PW", "--outputs-dir", "/srv/sd/outputs"];
