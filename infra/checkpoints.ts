@@ -4,7 +4,7 @@
 // (resuming an earlier partial download), checked against its sha256 and only then renamed into place.
 // It never changes or removes a file it did not write, and it has no delete step: models outlive the stack.
 import { CHECKPOINTS_SUBDIR, Checkpoint, fileNameProblem } from "./config/checkpoints.js";
-import { shellQuote } from "./shell.js";
+import { assertSafeAbsolutePath, shellQuote } from "./shell.js";
 
 export interface PlacementInput {
   modelsDir: string;
@@ -16,7 +16,6 @@ export interface PlacementInput {
   progressSeconds?: number;
 }
 
-const SAFE_PATH = /^\/[A-Za-z0-9_.@+/-]+$/;
 
 /** The temporary name of a download: next to the target, never listed by the WebUI, one per expected hash. */
 export function partName(fileName: string, sha256: string): string {
@@ -31,7 +30,7 @@ function entryLine(c: Checkpoint): string {
   if (fileNameProblem(c.fileName) !== "") throw new Error(`checkpoints: "${c.fileName}" is not a safe file name`);
   if (!/^[0-9a-f]{64}$/.test(c.sha256)) throw new Error(`checkpoints: "${c.sha256}" is not a sha256`);
   if (c.source.kind === "path") {
-    if (!SAFE_PATH.test(c.source.path) || c.source.path.split("/").includes("..")) throw new Error(`checkpoints: "${c.source.path}" is not a safe path`);
+    assertSafeAbsolutePath(c.source.path, "checkpoints");
     return `place_path ${shellQuote(c.fileName)} ${c.sha256} ${shellQuote(c.source.path)} ${shellQuote(partName(c.fileName, c.sha256))}`;
   }
   const url = c.source.url.href;
@@ -40,7 +39,7 @@ function entryLine(c: Checkpoint): string {
 }
 
 export function placementScript(input: PlacementInput): string {
-  if (!SAFE_PATH.test(input.modelsDir) || input.modelsDir.split("/").includes("..")) throw new Error(`checkpoints: "${input.modelsDir}" is not a safe absolute path`);
+  assertSafeAbsolutePath(input.modelsDir, "checkpoints");
   const stall = input.stallSeconds ?? 60;
   const attempts = input.attempts ?? 5;
   const dir = `${input.modelsDir}/${CHECKPOINTS_SUBDIR}`;

@@ -54,6 +54,8 @@ export function containerPlan(
   profile: Profile,
   gpus: GpuRequest,
   ids: { project: string; stack: string },
+  /** Mount the models folder read-only (several containers share it and the image does not write there). */
+  modelsReadOnly = false,
 ): ContainerPlan {
   const probe = `http://127.0.0.1:${profile.internalPort}${healthPath(s.exposure)}`;
   return {
@@ -62,7 +64,7 @@ export function containerPlan(
     ports: [{ internal: profile.internalPort, external: s.hostPort, ip: s.bindAddress, protocol: "tcp" }],
     mounts: [
       { type: "bind", source: s.outputsDir, target: profile.outputsPath, readOnly: false },
-      { type: "bind", source: s.modelsDir, target: profile.modelsPath, readOnly: false },
+      { type: "bind", source: s.modelsDir, target: profile.modelsPath, readOnly: modelsReadOnly },
     ],
     deviceRequests: deviceRequests(gpus),
     // python3 is in every WebUI image (the WebUI is Python); curl and wget are not.

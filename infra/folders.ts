@@ -1,7 +1,7 @@
 // The host folders that outlive the container: a POSIX sh script that creates the missing ones with
 // the image's owner and refuses, before the container starts, folders that the image's uid cannot
 // write. It never changes or removes what already exists: saved images are never at risk.
-import { shellQuote } from "./shell.js";
+import { assertSafeAbsolutePath, shellQuote } from "./shell.js";
 import { CHECKPOINTS_SUBDIR } from "./config/checkpoints.js";
 
 export interface FoldersInput {
@@ -15,7 +15,6 @@ export interface FoldersInput {
   profile: string;
 }
 
-const SAFE_PATH = /^\/[A-Za-z0-9_.@+/-]+$/;
 
 export function folderList(input: FoldersInput): string[] {
   return [input.outputsDir, ...(input.instanceOutputsDirs ?? []), input.modelsDir, `${input.modelsDir}/${CHECKPOINTS_SUBDIR}`];
@@ -23,8 +22,7 @@ export function folderList(input: FoldersInput): string[] {
 
 /** The create script. Inputs are validated again here: this is the boundary to the shell. */
 export function foldersScript(input: FoldersInput): string {
-  for (const d of [input.outputsDir, ...(input.instanceOutputsDirs ?? []), input.modelsDir])
-    if (!SAFE_PATH.test(d) || d.split("/").includes("..")) throw new Error(`folders: "${d}" is not a safe absolute path`);
+  for (const d of [input.outputsDir, ...(input.instanceOutputsDirs ?? []), input.modelsDir]) assertSafeAbsolutePath(d, "folders");
   for (const n of [input.uid, input.gid]) if (!Number.isInteger(n) || n < 0) throw new Error(`folders: "${n}" is not a uid/gid`);
   const owner = `${input.uid}:${input.gid}`;
   const dirs = folderList(input).map(shellQuote).join(" ");

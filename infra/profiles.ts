@@ -94,6 +94,9 @@ export const PRESETS: Record<PresetName, Profile> = {
   },
 };
 
+/** The settings a custom profile cannot do without (the validator names each one that is missing). */
+export const CUSTOM_REQUIRED = ["profileDataRoot", "profileOutputsPath", "profileModelsPath", "profileUid", "profilePort", "profileFlagsVia"] as const;
+
 /** The profile a stack uses: a preset, or the custom one stated by the `profile*` settings. */
 export function resolveProfile(s: {
   imageProfile: PresetName | "custom";
@@ -109,13 +112,7 @@ export function resolveProfile(s: {
   profilePassDataDir?: boolean;
 }): Profile {
   if (s.imageProfile !== "custom") return PRESETS[s.imageProfile];
-  const missing = (k: string) => new Error(`imageProfile custom needs ${k}`);
-  if (!s.profileDataRoot) throw missing("profileDataRoot");
-  if (!s.profileOutputsPath) throw missing("profileOutputsPath");
-  if (!s.profileModelsPath) throw missing("profileModelsPath");
-  if (s.profileUid === undefined) throw missing("profileUid");
-  if (s.profilePort === undefined) throw missing("profilePort");
-  if (!s.profileFlagsVia) throw missing("profileFlagsVia");
+  for (const k of CUSTOM_REQUIRED) if (s[k] === undefined) throw new Error(`imageProfile custom needs ${k}`);
   return ProfileSchema.parse({
     name: "custom",
     defaultImage: "",

@@ -112,7 +112,7 @@ export class ApiClient {
       headers: o.body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
       body: o.body === undefined ? undefined : JSON.stringify(o.body),
     });
-    const parsed = parseBody(res.body);
+    const parsed = jsonOrText(res.body);
     if (res.status < 200 || res.status > 299) throw new HttpError(res.status, path, parsed);
     return parseOrThrow(schema, parsed, `${method} ${path}`);
   }
@@ -122,11 +122,12 @@ export class ApiClient {
   }
 }
 
-function parseBody(b: Buffer): unknown {
+/** A response body as JSON, or (not JSON) its first 500 characters of text: what errors show and schemas check. */
+export function jsonOrText(b: Buffer): unknown {
   const s = b.toString("utf8");
   try {
     return JSON.parse(s);
   } catch {
-    return s;
+    return s.slice(0, 500);
   }
 }

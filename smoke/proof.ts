@@ -1,7 +1,7 @@
 // The proof request: save_images true, send_images false, a unique run id in the prompt, a random fixed
 // seed, a small size and few steps. The answer must carry no image bytes; the seed comes from `info`.
 import { randomBytes, randomInt } from "node:crypto";
-import { ApiClient, HttpError, NetError } from "./client.js";
+import { ApiClient, HttpError, jsonOrText, NetError } from "./client.js";
 import { classifyGenerationError } from "./classify.js";
 import type { GenerationContext } from "./classify.js";
 import { SmokeError } from "./errors.js";
@@ -84,7 +84,7 @@ export async function runProof(client: ApiClient, c: Clock, s: ProofSettings, ct
   try {
     const raw = await withProgress(client, c, `the proof image (${s.mode} ${s.width}x${s.height}, ${s.steps} steps)`, async (t) => {
       const r = await client.raw("POST", path, { timeoutMs: t, headers: { "content-type": "application/json" }, body: JSON.stringify(proofBody(s)) });
-      const body = parse(r.body);
+      const body = jsonOrText(r.body);
       if (r.status !== 200) throw new HttpError(r.status, path, body);
       return body;
     });
@@ -100,10 +100,3 @@ export async function runProof(client: ApiClient, c: Clock, s: ProofSettings, ct
   }
 }
 
-function parse(b: Buffer): unknown {
-  try {
-    return JSON.parse(b.toString("utf8"));
-  } catch {
-    return b.toString("utf8").slice(0, 500);
-  }
-}

@@ -1,7 +1,7 @@
 // Readiness: poll GET /sdapi/v1/sd-models until the API answers (connection refused/reset, 502-504 and
 // 5xx "not ready" retried with capped backoff; 401/404/422 final), then one tiny generation proves the
 // model is loaded (the WebUI answers HTTP before its model has loaded). Progress lines say what is awaited, elapsed, and the limit.
-import { ApiClient, HttpError, NetError } from "./client.js";
+import { ApiClient, HttpError, jsonOrText, NetError } from "./client.js";
 import type { NetKind } from "./client.js";
 import { SmokeError } from "./errors.js";
 import { ProgressSchema, SchemaError, SdModelsSchema, describeErrorBody } from "./schemas.js";
@@ -128,7 +128,7 @@ export async function waitForModel(client: ApiClient, c: Clock, ctx: { expectedU
     try {
       await withProgress(client, c, "the model (a 1-step 64x64 txt2img)", (t) =>
         client.raw("POST", "/sdapi/v1/txt2img", { timeoutMs: t, headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => {
-          if (r.status !== 200) throw new HttpError(r.status, "/sdapi/v1/txt2img", safeJson(r.body));
+          if (r.status !== 200) throw new HttpError(r.status, "/sdapi/v1/txt2img", jsonOrText(r.body));
         }),
       );
       return;
@@ -151,10 +151,3 @@ export async function waitForModel(client: ApiClient, c: Clock, ctx: { expectedU
   }
 }
 
-export function safeJson(b: Buffer): unknown {
-  try {
-    return JSON.parse(b.toString("utf8"));
-  } catch {
-    return b.toString("utf8").slice(0, 500);
-  }
-}

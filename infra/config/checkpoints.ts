@@ -3,7 +3,8 @@
 // entry schema, the list-wide rules, and the names the placement step, the flags and the smoke share.
 import { isIP } from "node:net";
 import { z } from "zod";
-import { boolean, HOST_PATH_CHARS } from "./fields.js";
+import { boolean } from "./fields.js";
+import { SAFE_PATH_CHARS } from "../shell.js";
 
 /** The folder under the models folder where the WebUI looks for checkpoints (every preset image). */
 export const CHECKPOINTS_SUBDIR = "Stable-diffusion";
@@ -31,7 +32,7 @@ export type SourceKind = { kind: "url"; url: URL } | { kind: "path"; path: strin
 /** A source as the placement step reads it: an http(s) URL or an absolute, normalised path on the Docker host. */
 export function parseSource(s: string): SourceKind | string {
   if (s.startsWith("/")) {
-    if (!HOST_PATH_CHARS.test(s) || s.endsWith("/") || s.includes("//") || s.split("/").some((c) => c === "." || c === ".."))
+    if (!SAFE_PATH_CHARS.test(s) || s.endsWith("/") || s.includes("//") || s.split("/").some((c) => c === "." || c === ".."))
       return "must be an http(s):// URL or an absolute, normalised path on the Docker host of letters, digits and _ . @ + / -";
     return { kind: "path", path: s };
   }

@@ -3,6 +3,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { parseCidr } from "../firewall/cidr.js";
+import { SAFE_PATH_CHARS } from "../shell.js";
 
 /** Pulumi stores scalar config as strings: accept "7860" as well as 7860. */
 export function integer(min: number, max: number, what: string) {
@@ -53,9 +54,6 @@ export function list<T extends z.ZodType>(item: T) {
   return z.preprocess(parseJsonText, z.array(item, { error: "must be a list (set it in the stack file as a YAML list, or with pulumi config set --path 'key[0]' value)" }));
 }
 
-/** The characters a host path may hold: none that a shell or a Docker mount spec would act on. */
-export const HOST_PATH_CHARS = /^[A-Za-z0-9_.@+/-]+$/;
-
 /**
  * System trees a data folder must never be in: the container writes there (as root with some images),
  * and a folder check would suggest handing them to the WebUI's uid. /run and /var/run hold docker.sock.
@@ -69,7 +67,7 @@ export const hostPath = z.string().superRefine((p, ctx) => {
   const fail = (message: string) => ctx.addIssue({ code: "custom", message });
   if (!p.startsWith("/")) return fail("must be an absolute path, e.g. /srv/sd-webui/outputs");
   if (p === "/") return fail("must not be the root folder /; use a folder of its own, e.g. /srv/sd-webui/outputs");
-  if (!HOST_PATH_CHARS.test(p)) return fail("may contain only letters, digits and _ . @ + / - (no spaces or shell characters)");
+  if (!SAFE_PATH_CHARS.test(p)) return fail("may contain only letters, digits and _ . @ + / - (no spaces or shell characters)");
   if (p.endsWith("/") || p.includes("//") || p.split("/").some((c) => c === "." || c === ".."))
     return fail("must be normalised: no trailing /, no //, no . or .. components");
   const tree = SYSTEM_TREES.find((t) => p === t || p.startsWith(`${t}/`));
@@ -77,7 +75,7 @@ export const hostPath = z.string().superRefine((p, ctx) => {
   if (SHARED_TOP.includes(p)) return fail(`is ${p} itself, a folder other programs and users share; use a folder of its own inside it, e.g. ${p}/sd-webui`);
 });
 
-export const containerPath = z.string().regex(/^\/[A-Za-z0-9_.@+/-]*$/, "must be an absolute container path of letters, digits and _ . @ + / -");
+export const containerPath = z.string().refine((p) => p === "/" || (p.startsWith("/") && SAFE_PATH_CHARS.test(p)), "must be an absolute container path of letters, digits and _ . @ + / -");
 
 /** A Docker image reference: [registry[:port]/]name[:tag][@sha256:digest]. */
 export const imageRef = z

@@ -97,6 +97,11 @@ export type RawSettings = Record<string, unknown>;
 /** Keys whose values are never shown, not even in error messages. */
 export const SECRET_KEYS = ["apiPassword", "uiPassword", "sshPrivateKey", "checkpointToken"] as const;
 export const SETTING_KEYS = Object.keys(SettingsSchema.shape) as (keyof Settings)[];
+/** A setting's default, from the schema (the one place defaults are written). */
+export function settingDefault<K extends keyof Settings>(key: K): Settings[K] {
+  return SettingsSchema.shape[key].parse(undefined) as Settings[K];
+}
+
 export type SecretKey = (typeof SECRET_KEYS)[number];
 /** The settings the program passes around in plain text; the secret ones travel as Pulumi secrets. */
 export type PublicSettings = Omit<Settings, SecretKey>;

@@ -5,7 +5,8 @@ import { extraArgProblems, redactCredentialArgs } from "./extra-args.js";
 import { parseJsonText } from "./fields.js";
 import { engineIdentity, parseDockerHost } from "./docker-host.js";
 import { parseGpus } from "./gpus.js";
-import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, SettingsSchema } from "./schema.js";
+import { CUSTOM_REQUIRED } from "../profiles.js";
+import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, settingDefault, SettingsSchema } from "./schema.js";
 import type { PublicSettings, SecretKey, SecretSettings } from "./schema.js";
 
 
@@ -57,7 +58,6 @@ function setFix(key: string): string {
   return isSecretKey(key) ? `pulumi config set --secret <ns>:${key} <value>` : `pulumi config set <ns>:${key} <value>`;
 }
 
-const CUSTOM_REQUIRED = ["profileDataRoot", "profileOutputsPath", "profileModelsPath", "profileUid", "profilePort", "profileFlagsVia"] as const;
 
 /** Checks that involve more than one key; they see the raw values, so they run even when other keys are bad. */
 function crossProblems(raw: RawSettings): Problem[] {
@@ -75,8 +75,8 @@ function crossProblems(raw: RawSettings): Problem[] {
   } else {
     for (const k of profileKeys) add(k, "is only used with imageProfile: custom", `pulumi config rm <ns>:${k}, or pulumi config set <ns>:imageProfile custom`);
   }
-  const outputs = typeof raw.outputsDir === "string" ? raw.outputsDir : "/srv/sd-webui/outputs";
-  const models = typeof raw.modelsDir === "string" ? raw.modelsDir : "/srv/sd-webui/models";
+  const outputs = typeof raw.outputsDir === "string" ? raw.outputsDir : settingDefault("outputsDir");
+  const models = typeof raw.modelsDir === "string" ? raw.modelsDir : settingDefault("modelsDir");
   if (outputs === models || outputs.startsWith(`${models}/`) || models.startsWith(`${outputs}/`))
     add("modelsDir", `must be a folder apart from outputsDir (${outputs}); neither may contain the other`, setFix("modelsDir"));
 
@@ -116,7 +116,7 @@ function crossProblems(raw: RawSettings): Problem[] {
       add("hosts", `lists ${again}; give each host once with all its GPU ids`, setFix("hosts"));
     }
     const most = Math.max(...hostList.map((h) => (h.includes("#cpu:") ? Number(h.split("#cpu:")[1]) : h.slice(h.lastIndexOf("#") + 1).split(",").length)));
-    const port = Number(raw.hostPort ?? 7860);
+    const port = Number(raw.hostPort ?? settingDefault("hostPort"));
     if (Number.isInteger(port) && port + most - 1 > 65535) add("hostPort", `leaves no room for ${most} consecutive ports (hostPort + n - 1 must be at most 65535)`, setFix("hostPort"));
   }
   // command resources skip host-key checks without a pinned key, and they run as root on the host.
