@@ -18,6 +18,8 @@ export interface DeclareFirewallArgs {
   reapplyOn?: pulumi.Input<string>;
   /** Run the scripts through `sudo -n` (a remote login user that is not root). */
   sudo?: boolean;
+  /** The name prefix and parent the command had before (the backend and tag are appended as for `name`). */
+  alias?: { name: string; parent: pulumi.Resource };
 }
 
 export interface DeclaredFirewall {
@@ -35,7 +37,9 @@ export function declareFirewall(name: string, args: DeclareFirewallArgs, opts: p
     for (const w of warnings) pulumi.log.warn(w);
     return { preview, warnings, plan };
   }
-  const resourceName = `${name}-${plan.settings.backend}-${plan.settings.tag}`;
+  const suffix = `${plan.settings.backend}-${plan.settings.tag}`;
+  const resourceName = `${name}-${suffix}`;
+  if (args.alias) opts = { ...opts, aliases: [...(opts.aliases ?? []), { name: `${args.alias.name}-${suffix}`, parent: args.alias.parent }] };
   // The value only has to reach the resource's inputs; the scripts ignore it.
   const environment = args.reapplyOn === undefined ? undefined : { SDWEBUI_FIREWALL_REAPPLY_ON: args.reapplyOn };
   if (args.connection !== undefined) {

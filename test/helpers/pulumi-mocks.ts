@@ -21,6 +21,8 @@ export interface Registered {
   propertyDependencies: Record<string, string[]>;
   deleteBeforeReplace: boolean;
   retainOnDelete: boolean;
+  /** The URNs this resource answers to besides its own (its aliases, resolved as the engine does). */
+  aliasUrns: string[];
   replaceOnChanges: string[];
   ignoreChanges: string[];
 }
@@ -63,6 +65,21 @@ export interface InstallOptions {
   newResource?: (args: pulumi.runtime.MockResourceArgs, fallback: MockState) => MockState;
 }
 
+/** An alias spec (name, type, parent; unset parts are the resource's own) as the URN the engine matches. */
+function aliasUrn(
+  a: { getUrn(): string; getSpec(): { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined },
+  type: string, name: string, parent: string, ownUrn: string,
+): string {
+  const spec = a.getSpec();
+  if (!spec) return a.getUrn();
+  const [prefix, project] = ownUrn.split("::");
+  const parentUrn = spec.getNoparent() ? "" : spec.getParenturn() || parent;
+  const parentType = parentUrn ? parentUrn.split("::")[2]! : "";
+  const t = spec.getType() || type;
+  const chain = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${t}` : t;
+  return `${prefix}::${project}::${chain}::${spec.getName() || name}`;
+}
+
 export async function installMocks(opts: InstallOptions = {}): Promise<MockEngine> {
   const resources: Registered[] = [];
   await pulumi.runtime.setMocks(
@@ -81,6 +98,7 @@ export async function installMocks(opts: InstallOptions = {}): Promise<MockEngin
     getObject(): unknown; getDependenciesList(): string[];
     getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void }; getDeletebeforereplace(): boolean;
     getRetainondelete(): boolean | undefined; getReplaceonchangesList(): string[]; getIgnorechangesList(): string[];
+    getAliasesList(): { getUrn(): string; getSpec(): { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined }[];
   };
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: (err: unknown, res?: { getUrn(): string; getId(): string }) => void): unknown };
   const original = monitor.registerResource.bind(monitor);
@@ -94,6 +112,7 @@ export async function installMocks(opts: InstallOptions = {}): Promise<MockEngin
           type: req.getType(), name: req.getName(), urn: res.getUrn(), id: res.getId(), custom: req.getCustom(), parent: req.getParent(),
           provider: req.getProvider(), inputs, dependencies: req.getDependenciesList(), propertyDependencies,
           deleteBeforeReplace: req.getDeletebeforereplace(), retainOnDelete: req.getRetainondelete() ?? false,
+          aliasUrns: req.getAliasesList().map((a) => aliasUrn(a, req.getType(), req.getName(), req.getParent(), res.getUrn())),
           replaceOnChanges: req.getReplaceonchangesList(), ignoreChanges: req.getIgnorechangesList(),
         });
       }

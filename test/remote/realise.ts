@@ -98,9 +98,15 @@ export class Realiser {
     const first = this.done.length;
     let order = dependencyOrder(ev.resources);
     if (this.o.hostByHost) {
-      // Hosts share no dependencies, so a stable sort by component keeps the order topological.
-      const parents = [...new Set(order.map((r) => r.parent))];
-      order = [...order].sort((a, b) => parents.indexOf(a.parent) - parents.indexOf(b.parent));
+      // Hosts share no dependencies, so a stable sort by host component keeps the order topological.
+      const byUrn = new Map(ev.resources.map((r) => [r.urn, r]));
+      const hostOf = (r: Registered): string => {
+        let p = r.parent;
+        for (let x = byUrn.get(p); x && x.type !== "sdwebui:index:WebUi"; x = byUrn.get(p)) p = x.parent;
+        return p;
+      };
+      const hosts = [...new Set(order.map(hostOf))];
+      order = [...order].sort((a, b) => hosts.indexOf(hostOf(a)) - hosts.indexOf(hostOf(b)));
     }
     for (const r of order) {
       const inputs = unwrapSecrets(r.inputs) as Obj;

@@ -184,7 +184,7 @@ describe("a failure on one host", () => {
 
     // Host 1 finished: its container, firewall and proof; exactly one complete rule set for its port.
     const names = realiser.done.map((d) => d.reg.name);
-    for (const n of ["sdwebui-local-local-cpu0-container", "sdwebui-local-local-cpu0-smoke"]) assert.ok(names.includes(n), `${n} missing: ${names.join(", ")}`);
+    for (const n of ["sdwebui-local-cpu0-container", "sdwebui-local-cpu0-smoke"]) assert.ok(names.includes(n), `${n} missing: ${names.join(", ")}`);
     const port = stack.settings.hostPort as number;
     const expected = firewallPlan({ tag: tags[0]!, port, allowlist: [`${h.addr}/32`] }).rules.iptables.length;
     assert.equal(taggedRules(tags[0]!).length, expected);

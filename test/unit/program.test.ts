@@ -27,15 +27,15 @@ before(async () => {
 beforeEach(() => engine.reset());
 
 describe("resources", () => {
-  it("registers a component with provider, image, folders and container, all parented to it", async () => {
+  it("registers a host component with provider, image, port check and folders, and a container component under it with the container, firewall and smoke", async () => {
     await evaluate({});
     const component = engine.one("sdwebui:index:WebUi");
     assert.equal(component.custom, false);
-    for (const t of ["pulumi:providers:docker", "docker:index/remoteImage:RemoteImage", "command:local:Command", CONTAINER]) {
-      const r = engine.byType(t);
-      assert.ok(r.length >= 1, `${t} registered`);
-      for (const x of r) assert.equal(x.parent, component.urn, `${t} is a child of the component`);
-    }
+    const perContainer = engine.one("sdwebui:index:WebUiContainer");
+    assert.equal(perContainer.parent, component.urn);
+    const parentOf = (name: string) => engine.resources.find((r) => r.name === name)!.parent;
+    for (const name of ["sdwebui-docker", "sdwebui-image", "sdwebui-preflight", "sdwebui-folders"]) assert.equal(parentOf(name), component.urn, `${name} is a child of the host component`);
+    for (const name of ["sdwebui-container", "sdwebui-smoke", "sdwebui-firewall-iptables-sdwebui.dev.7860"]) assert.equal(parentOf(name), perContainer.urn, `${name} is a child of the container component`);
     const urns = engine.resources.map((r) => r.urn);
     assert.equal(new Set(urns).size, urns.length, "URNs are unique");
   });

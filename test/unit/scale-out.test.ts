@@ -27,7 +27,7 @@ describe("deployment plan (pure)", () => {
   it("one host, one container by default", () => {
     const [h] = deploymentPlan(base, "dev");
     assert.equal(h!.instances.length, 1);
-    assert.deepEqual(h!.instances[0], { key: "", gpus: { kind: "all" }, hostPort: 7860, outputsDir: "/o", containerName: "sdwebui-dev", firewallTag: "sdwebui.dev.7860" });
+    assert.deepEqual(h!.instances[0], { slot: "", key: "", gpus: { kind: "all" }, hostPort: 7860, outputsDir: "/o", containerName: "sdwebui-dev", firewallTag: "sdwebui.dev.7860" });
   });
   it("one container per GPU with consecutive ports and own outputs sub-folders", () => {
     const plan = deploymentPlan({ ...base, hosts: ["ssh://ops@gpu-1#0,1", "unix:///var/run/docker.sock#cpu:2"] }, "lab");

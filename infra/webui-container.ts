@@ -1,0 +1,200 @@
+// One WebUI container as a Pulumi component, a child of its host's WebUi: the container, the firewall
+// rules of its port and its smoke proof. Its children are named from the component's name. They were
+// once children of the host component under longer names; `legacy` aliases those, so a stack deployed
+// before keeps every resource (no create, replace or delete).
+import { createHash } from "node:crypto";
+import type * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { firstCheckpoint, resolveCheckpoints } from "./config/checkpoints.js";
+import type { StackConfig } from "./config/load.js";
+import { containerPlan, type ContainerPlan } from "./container-spec.js";
+import type { HostPlan, InstancePlan } from "./deployment.js";
+import { declareFirewall, type DeclaredFirewall } from "./firewall/resource.js";
+import { launchSpec, webuiFlags } from "./flags.js";
+import type { Profile } from "./profiles.js";
+import { declareSmoke, provenFile } from "../smoke/resource.js";
+
+/** What a deployed container offers; one per container in the stack outputs. */
+export interface Endpoint {
+  host: string;
+  apiUrl: pulumi.Output<string>;
+  docsUrl: pulumi.Output<string>;
+  containerName: pulumi.Output<string>;
+  outputsDir: string;
+  /** Host path of the image the smoke step proved saved; "" when the smoke step is off. */
+  smokeFile: pulumi.Output<string>;
+  /** What the firewall does for this port, in words (empty allowlists say "deny every remote client"). */
+  firewall: string;
+}
+
+export interface WebUiContainerArgs {
+  settings: StackConfig["settings"];
+  secrets: StackConfig["secrets"];
+  /** The host this container runs on, and its slot there (port, GPUs, outputs sub-folder, names). */
+  hostPlan: HostPlan;
+  instance: InstancePlan;
+  profile: Profile;
+  /** Stack and project names, for labels. */
+  stack: string;
+  project: string;
+  /** The host's image and Docker provider, shared by its containers. */
+  image: docker.RemoteImage;
+  provider: docker.Provider;
+  /** ssh connection and pinned host keys for a remote host. */
+  connection?: command.types.input.remote.ConnectionArgs;
+  knownHosts?: string;
+  /** The UI (gradio) login: its own settings, else the API's. */
+  ui: { username: string; password: pulumi.Output<string> };
+  /** The port check of this container: the firewall waits for it. */
+  preflight: pulumi.Resource;
+  /** What must be done on the host before the container starts (folders, checkpoints). */
+  hostReady: pulumi.Resource[];
+  /** The name prefix and parent these resources had before this component existed. */
+  legacy?: { prefix: string; parent: pulumi.Resource };
+}
+
+type Launch = pulumi.Output<{ command?: string[]; envs: string[] }>;
+
+export class WebUiContainer extends pulumi.ComponentResource {
+  readonly container: docker.Container;
+  readonly endpoint: Endpoint;
+  readonly warnings: string[];
+  private readonly args: WebUiContainerArgs;
+
+  constructor(name: string, args: WebUiContainerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("sdwebui:index:WebUiContainer", name, {}, opts);
+    this.args = args;
+    const { settings: s, hostPlan, instance } = args;
+    const plan = containerPlan(
+      { ...s, hostPort: instance.hostPort, outputsDir: instance.outputsDir, containerName: instance.containerName },
+      args.profile,
+      instance.gpus,
+      { project: args.project, stack: args.stack },
+      hostPlan.sharedModels && args.profile.sharedModelsReadOnly,
+    );
+    const launch = this.launch();
+
+    // Firewall next, so the port is never published unprotected. The rules key on the host port and
+    // survive container replacement; they are re-applied anyway whenever anything the container is
+    // built from changes (a digest of its spec, secret because the flags carry the passwords).
+    const containerSpec = pulumi
+      .all([args.image.imageId, launch])
+      .apply(([image, l]) => createHash("sha256").update(JSON.stringify({ image, launch: l, plan })).digest("hex"));
+    const firewall = declareFirewall(
+      `${name}-firewall`,
+      {
+        input: { tag: instance.firewallTag, port: instance.hostPort, bindAddress: s.bindAddress, allowlist: s.firewallAllowlist, backend: s.firewallBackend },
+        connection: args.connection,
+        // iptables needs root: a non-root ssh login runs the scripts through sudo -n.
+        sudo: hostPlan.host.kind === "ssh" && hostPlan.host.user !== "root",
+        reapplyOn: containerSpec,
+        ...(args.legacy ? { alias: { name: `${args.legacy.prefix}-firewall`, parent: args.legacy.parent } } : {}),
+      },
+      { parent: this, dependsOn: [args.preflight] },
+    );
+    this.warnings = firewall.warnings;
+    const firewallDeps = firewall.command ? [firewall.command] : [];
+    this.container = this.declareContainer(`${name}-container`, plan, launch, [...args.hostReady, args.preflight, ...firewallDeps]);
+
+    const base = `http://${hostPlan.apiHost.includes(":") ? `[${hostPlan.apiHost}]` : hostPlan.apiHost}:${instance.hostPort}`;
+    this.endpoint = {
+      host: hostPlan.host.kind === "ssh" ? hostPlan.host.host : "localhost",
+      apiUrl: pulumi.output(base),
+      docsUrl: pulumi.output(`${base}/docs`),
+      containerName: this.container.name,
+      outputsDir: instance.outputsDir,
+      smokeFile: s.smokeEnabled ? provenFile(this.declareSmoke(`${name}-smoke`, base, firewall)) : pulumi.output(""),
+      firewall: firewall.preview,
+    };
+    this.registerOutputs({ endpoint: this.endpoint, warnings: this.warnings });
+  }
+
+  /** The aliases of a child: its old name under the host component. */
+  private aliases(suffix: string): pulumi.Input<pulumi.Alias>[] {
+    const legacy = this.args.legacy;
+    return legacy ? [{ name: `${legacy.prefix}-${suffix}`, parent: legacy.parent }] : [];
+  }
+
+  /** The container's command and envs: they carry both passwords, so they are derived inside the secrets. */
+  private launch(): Launch {
+    const { settings: s, profile, ui, instance } = this.args;
+    return pulumi.all([this.args.secrets.apiPassword, ui.password]).apply(([apiPassword, uiPassword]) => {
+      const creds = { api: { username: s.apiUsername, password: apiPassword }, ui: { username: ui.username, password: uiPassword } };
+      return launchSpec(profile, webuiFlags(s, profile, instance.gpus, creds));
+    });
+  }
+
+  private declareContainer(name: string, plan: ContainerPlan, launch: Launch, dependsOn: pulumi.Resource[]): docker.Container {
+    return new docker.Container(
+      name,
+      {
+        image: this.args.image.imageId,
+        name: plan.name,
+        command: launch.apply((l) => l.command ?? []),
+        envs: launch.apply((l) => l.envs),
+        user: plan.user,
+        workingDir: plan.workingDir,
+        ports: plan.ports,
+        mounts: plan.mounts,
+        deviceRequests: plan.deviceRequests,
+        healthcheck: plan.healthcheck,
+        restart: plan.restart,
+        labels: plan.labels,
+        logDriver: plan.logDriver,
+        logOpts: plan.logOpts,
+        shmSize: plan.shmSize,
+        wait: false,
+        destroyGraceSeconds: 30,
+      },
+      {
+        parent: this,
+        provider: this.args.provider,
+        dependsOn,
+        aliases: this.aliases("container"),
+        // A fixed name and port: the old container must go before the new one can start.
+        deleteBeforeReplace: true,
+        // The provider records a new healthcheck without applying it; replace so it takes effect.
+        replaceOnChanges: ["healthcheck"],
+      },
+    );
+  }
+
+  /** The post-deploy proof; it re-runs whenever the container or the image is replaced. */
+  private declareSmoke(name: string, url: string, firewall: DeclaredFirewall): command.local.Command {
+    const { settings: s, secrets, hostPlan, instance, profile, ui } = this.args;
+    const h = hostPlan.host;
+    return declareSmoke(
+      name,
+      {
+        url,
+        username: s.apiUsername,
+        password: secrets.apiPassword,
+        ...(s.exposure === "api-and-ui" ? { uiUsername: ui.username, uiPassword: ui.password } : {}),
+        exposure: s.exposure,
+        hostOutputsDir: instance.outputsDir,
+        hostModelsDir: s.modelsDir,
+        containerOutputsDir: profile.outputsPath,
+        containerWorkdir: profile.dataRoot,
+        expectedUid: profile.uid,
+        timeoutSeconds: s.smokeTimeoutSeconds,
+        prompt: s.smokePrompt,
+        steps: s.smokeSteps,
+        width: s.smokeWidth,
+        height: s.smokeHeight,
+        ...(h.kind === "ssh" ? { ssh: { user: h.user, host: h.host, port: h.port, privateKey: secrets.sshPrivateKey, knownHosts: this.args.knownHosts } } : {}),
+        ...checkpointProof(s.checkpoints),
+        container: this.container.name,
+        triggers: [this.container.id, this.args.image.imageId],
+      },
+      { parent: this, dependsOn: [this.container, ...(firewall.command ? [firewall.command] : [])], aliases: this.aliases("smoke") },
+    );
+  }
+}
+
+/** What the smoke checks of the declared checkpoints: each listed with its hash, the first one loaded. */
+function checkpointProof(entries: StackConfig["settings"]["checkpoints"]) {
+  const first = firstCheckpoint(entries);
+  if (!first) return {};
+  return { checkpoints: resolveCheckpoints(entries).map((c) => ({ name: c.fileName, sha256: c.sha256 })), loadedCheckpoint: first.fileName };
+}
