@@ -1,10 +1,11 @@
-// Command-line settings of the smoke step, validated into one typed object. Passwords and SSH key
-// material are never flag values: flags name environment variables that hold them.
+// Command-line settings of the smoke step: one table of flags (schema, placeholder, help) gives the
+// parsing, the usage text and the typed, validated values. Passwords and SSH key material are never
+// flag values: flags name environment variables that hold them.
 import { isAbsolute, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { SmokeError } from "./errors.js";
 import { STRICT_MODES } from "./ssh-host.js";
+import { cliTable, CliUsageError, flag, parseTable, tableSchema, usageText } from "../infra/cli-table.js";
 
 export const DEFAULTS = {
   containerWorkdir: "/app/stable-diffusion-webui",
@@ -26,103 +27,72 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const dim = int(64, 2048).refine((v) => v % 8 === 0, "must be a multiple of 8");
 const posixAbs = z.string().startsWith("/", "must be an absolute path");
 
-export const CliSchema = z.object({
-  // zod runs the refinement even when z.url failed, so it must not assume a parsable URL.
-  url: z.url({ protocol: /^https?$/ }).refine((u) => !URL.canParse(u) || (!new URL(u).username && !new URL(u).password), "must not carry credentials (use --username and --password-env)"),
-  username: z.string().min(1).refine((u) => !u.includes(":"), "must not contain ':'"),
-  "password-env": ENV_NAME,
-  "ui-username": z.string().min(1).optional(),
-  "ui-password-env": ENV_NAME.optional(),
-  exposure: z.enum(["api-and-ui", "api-only"]).default(DEFAULTS.exposure),
-  "outputs-dir": z.string().min(1),
-  "models-dir": z.string().min(1).optional(),
-  "container-outputs-dir": posixAbs.default(DEFAULTS.containerOutputsDir),
-  "container-workdir": posixAbs.default(DEFAULTS.containerWorkdir),
-  container: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a container name or id").optional(),
-  "expected-uid": int(0, 2 ** 31 - 1).default(DEFAULTS.expectedUid),
-  timeout: int(1, 86_400).default(DEFAULTS.timeoutS),
-  "connect-timeout": int(1, 600).default(DEFAULTS.connectTimeoutS),
-  img2img: z.boolean().default(false),
-  prompt: z.string().min(1).max(500).default(DEFAULTS.prompt),
-  steps: int(1, 150).default(DEFAULTS.steps),
-  width: dim.default(DEFAULTS.width),
-  height: dim.default(DEFAULTS.height),
-  json: z.boolean().default(false),
-  "ssh-host": z.string().min(1).optional(),
-  "ssh-user": z.string().min(1).optional(),
-  "ssh-port": int(1, 65535).default(DEFAULTS.sshPort),
-  "ssh-identity": z.string().min(1).optional(),
-  "ssh-identity-env": ENV_NAME.optional(),
-  "ssh-known-hosts": z.string().min(1).optional(),
-  "ssh-known-hosts-env": ENV_NAME.optional(),
-  "ssh-strict-host-key-checking": z.enum(STRICT_MODES).default(DEFAULTS.strictHostKeyChecking),
-  checkpoint: z.array(z.string().regex(/^[^=\s]+=[0-9a-fA-F]{64}$/, "must be <file name>=<sha256>")).default([]),
-  "loaded-checkpoint": z.string().min(1).optional(),
+const SMOKE_CLI = cliTable({
+  prog: "npm run smoke --",
+  synopsis: "--url <api> --username <u> --password-env <VAR> --outputs-dir <host dir> [options]",
+  flags: {
+    // zod runs the refinement even when z.url failed, so it must not assume a parsable URL.
+    url: flag(z.url({ protocol: /^https?$/ }).refine((u) => !URL.canParse(u) || (!new URL(u).username && !new URL(u).password), "must not carry credentials (use --username and --password-env)"),
+      { arg: "URL", help: "WebUI base URL, e.g. http://127.0.0.1:7860" }),
+    username: flag(z.string().min(1).refine((u) => !u.includes(":"), "must not contain ':'"), { arg: "U", help: "the --api-auth user" }),
+    "password-env": flag(ENV_NAME, { arg: "VAR", help: "the variable holding its password" }),
+    "ui-username": flag(z.string().min(1).optional(), { arg: "U", help: "--gradio-auth user for the lock proof (default: --username)" }),
+    "ui-password-env": flag(ENV_NAME.optional(), { arg: "VAR", help: "the variable holding its password (default: --password-env's)" }),
+    exposure: flag(z.enum(["api-and-ui", "api-only"]).default(DEFAULTS.exposure), { arg: "MODE", help: "what the deployment serves: api-and-ui or api-only" }),
+    "outputs-dir": flag(z.string().min(1), { arg: "DIR", help: "host folder mounted as the outputs volume" }),
+    "models-dir": flag(z.string().min(1).optional(), { arg: "DIR", help: "host models folder (named in the no-checkpoint hint)" }),
+    "container-outputs-dir": flag(posixAbs.default(DEFAULTS.containerOutputsDir), { arg: "PATH", help: "where the outputs folder is mounted in the container" }),
+    "container-workdir": flag(posixAbs.default(DEFAULTS.containerWorkdir), { arg: "PATH", help: "the WebUI's working dir / data root in the container" }),
+    container: flag(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a container name or id").optional(), { arg: "NAME", help: "container name/id, for diagnosing failures through the host's docker CLI" }),
+    "expected-uid": flag(int(0, 2 ** 31 - 1).default(DEFAULTS.expectedUid), { arg: "N", help: "uid the image runs as" }),
+    timeout: flag(int(1, 86_400).default(DEFAULTS.timeoutS), { arg: "S", help: "limit for the whole smoke, in seconds" }),
+    "connect-timeout": flag(int(1, 600).default(DEFAULTS.connectTimeoutS), { arg: "S", help: "TCP connect timeout, in seconds" }),
+    img2img: flag(z.boolean().default(false), { help: "prove the img2img path instead of txt2img" }),
+    prompt: flag(z.string().min(1).max(500).default(DEFAULTS.prompt), { arg: "P", help: "prompt of the proof image (a run id is appended)" }),
+    steps: flag(int(1, 150).default(DEFAULTS.steps), { arg: "N", help: "sampling steps of the proof image" }),
+    width: flag(dim.default(DEFAULTS.width), { arg: "W", help: "width of the proof image" }),
+    height: flag(dim.default(DEFAULTS.height), { arg: "H", help: "height of the proof image" }),
+    checkpoint: flag(z.array(z.string().regex(/^[^=\s]+=[0-9a-fA-F]{64}$/, "must be <file name>=<sha256>")).default([]),
+      { arg: "NAME=SHA256", multiple: true, help: "a checkpoint the WebUI must list with this hash (NAME relative to models/Stable-diffusion)" }),
+    "loaded-checkpoint": flag(z.string().min(1).optional(), { arg: "NAME", help: "the one it must have loaded (default: the first --checkpoint)" }),
+    json: flag(z.boolean().default(false), { help: "print one JSON object on stdout" }),
+    "ssh-host": flag(z.string().min(1).optional(), { arg: "H", help: "reach a remote Docker host's folders over SSH" }),
+    "ssh-user": flag(z.string().min(1).optional(), { arg: "U", help: "its login" }),
+    "ssh-port": flag(int(1, 65535).default(DEFAULTS.sshPort), { arg: "N", help: "its SSH port" }),
+    "ssh-identity": flag(z.string().min(1).optional(), { arg: "FILE", help: "private key file" }),
+    "ssh-identity-env": flag(ENV_NAME.optional(), { arg: "VAR", help: "the variable holding the private key" }),
+    "ssh-known-hosts": flag(z.string().min(1).optional(), { arg: "FILE", help: "known_hosts file pinning the host key" }),
+    "ssh-known-hosts-env": flag(ENV_NAME.optional(), { arg: "VAR", help: "the variable holding known_hosts lines" }),
+    "ssh-strict-host-key-checking": flag(z.enum(STRICT_MODES).default(DEFAULTS.strictHostKeyChecking), { arg: "MODE", help: "yes, accept-new or no" }),
+  },
+  conflicts: [["ssh-identity", "ssh-identity-env"], ["ssh-known-hosts", "ssh-known-hosts-env"]],
+  requires: [["ssh-host", "ssh-user"], ["loaded-checkpoint", "checkpoint"]],
 });
+
+export const CliSchema = tableSchema(SMOKE_CLI);
 export type CliFlags = z.infer<typeof CliSchema>;
-
-const STRING_FLAGS = Object.keys(CliSchema.shape).filter((k) => !["img2img", "json", "checkpoint"].includes(k));
-
-export const USAGE = `usage: npm run smoke -- --url <api> --username <u> --password-env <VAR> --outputs-dir <host dir> [options]
-  --url URL                       WebUI base URL, e.g. http://127.0.0.1:7860
-  --username U / --password-env VAR   --api-auth user, and the variable holding its password
-  --ui-username U / --ui-password-env VAR   --gradio-auth login for the lock proof (default: the API ones)
-  --exposure api-and-ui|api-only  what the deployment serves (default api-and-ui)
-  --outputs-dir DIR               host folder mounted as the outputs volume
-  --container-outputs-dir PATH    where it is mounted in the container (default ${DEFAULTS.containerOutputsDir})
-  --container-workdir PATH        the WebUI's working dir / data root (default ${DEFAULTS.containerWorkdir})
-  --models-dir DIR                host models folder (named in the no-checkpoint hint)
-  --container NAME                container name/id, for diagnosing failures through the host's docker CLI
-  --expected-uid N                uid the image runs as (default ${DEFAULTS.expectedUid})
-  --timeout S                     limit for the whole smoke (default ${DEFAULTS.timeoutS})
-  --connect-timeout S             TCP connect timeout (default ${DEFAULTS.connectTimeoutS})
-  --img2img                       prove the img2img path instead of txt2img
-  --prompt P --steps N --width W --height H   the proof image (default ${DEFAULTS.steps} steps, ${DEFAULTS.width}x${DEFAULTS.height})
-  --checkpoint NAME=SHA256        a checkpoint the WebUI must list with this hash (repeatable; NAME relative to
-                                  models/Stable-diffusion)
-  --loaded-checkpoint NAME        the one it must have loaded (default: the first --checkpoint)
-  --json                          print one JSON object on stdout
-  --ssh-host H --ssh-user U [--ssh-port N] [--ssh-identity FILE | --ssh-identity-env VAR]
-  [--ssh-known-hosts FILE | --ssh-known-hosts-env VAR] [--ssh-strict-host-key-checking yes|accept-new|no]
-                                  reach a remote Docker host's folders over SSH`;
+export const USAGE = usageText(SMOKE_CLI);
 
 export function parseCli(argv: string[]): CliFlags | "help" {
   const pw = argv.find((a) => /^--(ui-)?password(=|$)/.test(a));
   if (pw !== undefined)
     throw new SmokeError("usage", `there is no ${pw.split("=")[0]} flag: a password is never a flag value; put it in an environment variable and pass ${pw.split("=")[0]}-env VAR`);
-  let values: Record<string, unknown>;
+  let parsed;
   try {
-    const options = Object.fromEntries([
-      ...STRING_FLAGS.map((k) => [k, { type: "string" as const }]),
-      ["img2img", { type: "boolean" as const }],
-      ["json", { type: "boolean" as const }],
-      ["checkpoint", { type: "string" as const, multiple: true }],
-      ["help", { type: "boolean" as const, short: "h" }],
-    ]);
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+    parsed = parseTable(SMOKE_CLI, argv);
   } catch (e) {
-    // parseArgs quotes the offending argument; drop any "=value" part so no value is echoed.
-    throw new SmokeError("usage", `${(e as Error).message.replace(/'(--?[^'=]*)=[^']*'/g, "'$1=…'")}\n${USAGE}`);
+    if (e instanceof CliUsageError) throw new SmokeError("usage", e.message);
+    throw e;
   }
-  if (values.help) return "help";
-  const r = CliSchema.safeParse(values);
-  if (!r.success) {
-    const msgs = r.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`);
-    throw new SmokeError("usage", `${msgs.join("; ")}\n${USAGE}`);
-  }
-  const f = r.data;
+  if (parsed.help) return "help";
+  const f = parsed.values;
   const declared = f.checkpoint.map((c) => c.slice(0, c.lastIndexOf("=")));
   if (f["loaded-checkpoint"] !== undefined && !declared.includes(f["loaded-checkpoint"]))
-    throw new SmokeError("usage", `--loaded-checkpoint ${f["loaded-checkpoint"]} is not one of the --checkpoint names (${declared.join(", ") || "none given"})`);
+    throw new SmokeError("usage", `--loaded-checkpoint ${f["loaded-checkpoint"]} is not one of the --checkpoint names (${declared.join(", ")})`);
   if (f["ssh-host"] === undefined) {
     if (!isAbsolute(f["outputs-dir"])) f["outputs-dir"] = resolve(f["outputs-dir"]);
     if (f["models-dir"] && !isAbsolute(f["models-dir"])) f["models-dir"] = resolve(f["models-dir"]);
-  } else {
-    if (!f["ssh-user"]) throw new SmokeError("usage", "--ssh-host needs --ssh-user");
-    if (!f["outputs-dir"].startsWith("/")) throw new SmokeError("usage", "--outputs-dir must be an absolute path on the SSH host");
-    if (f["ssh-identity"] && f["ssh-identity-env"]) throw new SmokeError("usage", "give --ssh-identity or --ssh-identity-env, not both");
-    if (f["ssh-known-hosts"] && f["ssh-known-hosts-env"]) throw new SmokeError("usage", "give --ssh-known-hosts or --ssh-known-hosts-env, not both");
-  }
+  } else if (!f["outputs-dir"].startsWith("/")) throw new SmokeError("usage", "--outputs-dir must be an absolute path on the SSH host");
   return f;
 }
 

@@ -4,7 +4,8 @@
 // first failure's (EXIT in run.ts).
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { z } from "zod";
+import { cliTable, CliUsageError, flag, parseTable, usageText } from "../cli-table.js";
 import { automationEngine, findPulumiCli, PulumiCliMissingError } from "./automation.js";
 import { EnvConfigError, envConfig, redact } from "./env-config.js";
 import type { EnvConfig } from "./env-config.js";
@@ -13,17 +14,23 @@ import { destroyCiStack, earlyFailure, EXIT, runCiStack } from "./run.js";
 import type { CiResult, StackEngine } from "./run.js";
 import { checkStackName, ciStackName, StackNameError } from "./stack-name.js";
 
-export const USAGE = `usage: npm run ci:stack -- <command> [flags]
-  up        validate SDWEBUI_* settings, create the stack, pulumi up (runs the smoke step), read the
-            outputs, then destroy and remove the stack (always, unless --keep)
-  destroy   destroy and remove the stack (cleanup step; a stack that does not exist is fine)
-  check     validate the environment and print the stack name and settings; touches nothing
-  name      print the stack name only
-flags:
-  --out FILE       result JSON (default ci-stack-result.json)
-  --stack NAME     stack name (default: derived from the CI run variables, see README)
-  --keep           up: leave the stack and its resources running (for debugging)
-  --work-dir DIR   the Pulumi project directory (default: the repository holding this tool)`;
+const CI_CLI = cliTable({
+  prog: "npm run ci:stack --",
+  synopsis: "<command> [flags]",
+  commands: {
+    up: "validate SDWEBUI_* settings, create the stack, pulumi up (runs the smoke step), read the outputs, then destroy and remove the stack (always, unless --keep)",
+    destroy: "destroy and remove the stack (cleanup step; a stack that does not exist is fine)",
+    check: "validate the environment and print the stack name and settings; touches nothing",
+    name: "print the stack name only",
+  },
+  flags: {
+    out: flag(z.string().default("ci-stack-result.json"), { arg: "FILE", help: "result JSON" }),
+    stack: flag(z.string().optional(), { arg: "NAME", help: "stack name (default: derived from the CI run variables, see README)" }),
+    keep: flag(z.boolean().default(false), { help: "up: leave the stack and its resources running (for debugging)" }),
+    "work-dir": flag(z.string().optional(), { arg: "DIR", help: "the Pulumi project directory (default: the repository holding this tool)" }),
+  },
+});
+export const USAGE = usageText(CI_CLI);
 
 type Env = Record<string, string | undefined>;
 
@@ -54,29 +61,22 @@ function writeResult(file: string, r: CiResult): void {
 }
 
 export async function main(argv: string[], deps: CliDeps): Promise<number> {
-  let values: { out?: string; stack?: string; keep?: boolean; "work-dir"?: string; help?: boolean };
-  let positionals: string[];
+  let parsed;
   try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { out: { type: "string" }, stack: { type: "string" }, keep: { type: "boolean" }, "work-dir": { type: "string" }, help: { type: "boolean", short: "h" } },
-    }));
+    parsed = parseTable(CI_CLI, argv);
   } catch (e) {
-    deps.log(`ci:stack: ${(e as Error).message}\n${USAGE}`);
+    if (!(e instanceof CliUsageError)) throw e;
+    deps.log(`ci:stack: ${e.message}`);
     return EXIT.usage;
   }
-  const command = positionals[0];
-  if (values.help) return deps.stdout(USAGE + "\n"), 0;
-  if (!command || !["up", "destroy", "check", "name"].includes(command) || positionals.length > 1) {
-    deps.log(`ci:stack: ${command ? `unknown command "${positionals.join(" ")}"` : "no command given"}\n${USAGE}`);
-    return EXIT.usage;
-  }
+  if (parsed.help) return deps.stdout(USAGE + "\n"), 0;
+  const { values } = parsed;
+  const command = parsed.command!;
   if (values.keep && command !== "up") {
     deps.log("ci:stack: --keep only applies to up");
     return EXIT.usage;
   }
-  const out = resolve(values.out ?? "ci-stack-result.json");
+  const out = resolve(values.out);
   const workDir = resolve(values["work-dir"] ?? defaultWorkDir());
   const mode = command === "destroy" ? "destroy" : "up";
   const early = (step: "config" | "preflight" | "usage", message: string, stack = "", source = ""): number => {
@@ -156,7 +156,7 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
   try {
     result =
       mode === "up"
-        ? await runCiStack({ ...common, smokeEnabled: config!.settings.smokeEnabled, keep: values.keep ?? false, signal: abort.signal })
+        ? await runCiStack({ ...common, smokeEnabled: config!.settings.smokeEnabled, keep: values.keep, signal: abort.signal })
         : await destroyCiStack(common);
   } finally {
     unlisten();

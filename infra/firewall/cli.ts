@@ -2,17 +2,29 @@
 //   npm run firewall -- plan|apply|delete|status --tag <t> --port <p> [--allow <cidr>]... [--bind <address>] [--backend iptables|nftables] [--wait <s>]
 // plan prints the create script (stdout) and the preview (stderr) and touches nothing.
 // Exit codes: 0 ok, 1 the script failed, 2 bad command line.
-import { parseArgs } from "node:util";
+import { z } from "zod";
+import { cliTable, CliUsageError, flag, parseTable, usageText } from "../cli-table.js";
 import { FirewallInputSchema, firewallPlan } from "./rules.js";
 import { applyFirewall, deleteFirewall, firewallStatus } from "./runner.js";
 
-const USAGE = `usage: npm run firewall -- <plan|apply|delete|status> --tag <tag> --port <port> [--allow <cidr>]... [--bind <address>] [--backend iptables|nftables|none] [--wait <seconds>]
-  plan    print the script that apply would run (touches nothing)
-  apply   replace this tag's rules atomically (idempotent)
-  delete  remove exactly this tag's rules (nothing to remove is success)
-  status  list the live rules carrying this tag, with counters
-  --allow may be repeated; no --allow means deny every remote client.
-  --bind  the address the port is published on (default 0.0.0.0); IPv6 rules only for an IPv6 one, e.g. ::`;
+const FIREWALL_CLI = cliTable({
+  prog: "npm run firewall --",
+  synopsis: "<plan|apply|delete|status> --tag <tag> --port <port> [--allow <cidr>]... [--bind <address>] [--backend iptables|nftables|none] [--wait <seconds>]",
+  commands: {
+    plan: "print the script that apply would run (touches nothing)",
+    apply: "replace this tag's rules atomically (idempotent)",
+    delete: "remove exactly this tag's rules (nothing to remove is success)",
+    status: "list the live rules carrying this tag, with counters",
+  },
+  flags: {
+    tag: flag(z.string(), { arg: "TAG", help: "the stack's rule tag, e.g. sdwebui.prod.7860" }),
+    port: flag(z.string(), { arg: "PORT", help: "the published host port, e.g. 7860" }),
+    allow: flag(z.array(z.string()).default([]), { arg: "CIDR", multiple: true, help: "a network allowed to reach the port; none means deny every remote client" }),
+    bind: flag(z.string().optional(), { arg: "ADDRESS", help: "the address the port is published on (default 0.0.0.0); IPv6 rules only for an IPv6 one, e.g. ::" }),
+    backend: flag(z.string().optional(), { arg: "NAME", help: "iptables, nftables or none (default iptables)" }),
+    wait: flag(z.string().optional(), { arg: "SECONDS", help: "wait this long for Docker's chains to appear" }),
+  },
+});
 
 const FLAG: Record<string, string> = { tag: "--tag", port: "--port", bindAddress: "--bind", allowlist: "--allow", backend: "--backend", waitForDockerSeconds: "--wait" };
 
@@ -24,39 +36,27 @@ const toInt = (v: string | undefined): number | undefined => (v === undefined ? 
 export function parseCli(argv: string[]) {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        tag: { type: "string" }, port: { type: "string" }, allow: { type: "string", multiple: true },
-        bind: { type: "string" }, backend: { type: "string" }, wait: { type: "string" }, help: { type: "boolean", short: "h" },
-      },
-    });
+    parsed = parseTable(FIREWALL_CLI, argv);
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+    if (e instanceof CliUsageError) throw new UsageError(e.message);
+    throw e;
   }
-  const { values, positionals } = parsed;
-  const action = positionals[0];
-  if (values.help) throw new UsageError(USAGE);
-  if (!action || !["plan", "apply", "delete", "status"].includes(action) || positionals.length > 1) {
-    throw new UsageError(`expected exactly one action: plan, apply, delete or status (got ${positionals.join(" ") || "none"})\n${USAGE}`);
-  }
-  if (values.tag === undefined) throw new UsageError(`--tag is required: the stack's tag, e.g. --tag sdwebui-prod\n${USAGE}`);
-  if (values.port === undefined) throw new UsageError(`--port is required: the published host port, e.g. --port 7860\n${USAGE}`);
+  if (parsed.help) throw new UsageError(usageText(FIREWALL_CLI));
+  const values = parsed.values;
   const input = {
-    tag: values.tag, port: toInt(values.port), bindAddress: values.bind, allowlist: values.allow ?? [],
+    tag: values.tag, port: toInt(values.port), bindAddress: values.bind, allowlist: values.allow,
     backend: values.backend, waitForDockerSeconds: toInt(values.wait),
   };
   const r = FirewallInputSchema.safeParse(input);
   if (!r.success) {
     const lines = r.error.issues.map((i) => {
       const [field, index] = i.path;
-      const which = field === "allowlist" && typeof index === "number" ? ` (${values.allow?.[index]})` : "";
+      const which = field === "allowlist" && typeof index === "number" ? ` (${values.allow[index]})` : "";
       return `${FLAG[String(field)] ?? String(field)}${which}: ${i.message}`;
     });
     throw new UsageError(lines.join("\n"));
   }
-  return { action: action as "plan" | "apply" | "delete" | "status", plan: firewallPlan(r.data) };
+  return { action: parsed.command as "plan" | "apply" | "delete" | "status", plan: firewallPlan(r.data) };
 }
 
 export function main(argv: string[]): number {

@@ -64,7 +64,7 @@ describe("npm run firewall", () => {
     [["plan", "--tag", "lab", "--port", "1", "--allow", "10.0.0.1/8"], /--allow \(10\.0\.0\.1\/8\): .*host bits set: write the network 10\.0\.0\.0\/8/],
     [["plan", "--tag", "lab", "--port", "1", "--allow", "nope"], /--allow \(nope\): /],
     [["plan", "--tag", "lab", "--port", "1", "--backend", "ufw"], /--backend: must be "iptables"/],
-    [["nuke", "--tag", "lab", "--port", "1"], /expected exactly one action/],
+    [["nuke", "--tag", "lab", "--port", "1"], /unknown command "nuke": expected one of plan, apply, delete, status/],
     [["plan", "--tag", "lab", "--port", "1", "--bogus"], /Unknown option '--bogus'/],
   ];
   for (const [args, message] of bad) {
