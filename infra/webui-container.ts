@@ -175,7 +175,7 @@ export class WebUiContainer extends pulumi.ComponentResource {
         hostOutputsDir: instance.outputsDir,
         hostModelsDir: s.modelsDir,
         containerOutputsDir: profile.outputsPath,
-        containerWorkdir: profile.dataRoot,
+        containerDataRoot: profile.dataRoot,
         expectedUid: profile.uid,
         timeoutSeconds: s.smokeTimeoutSeconds,
         prompt: s.smokePrompt,

@@ -8,7 +8,7 @@ import { STRICT_MODES } from "./ssh-host.js";
 import { cliTable, CliUsageError, flag, parseTable, tableSchema, usageText } from "../infra/cli-table.js";
 
 export const DEFAULTS = {
-  containerWorkdir: "/app/stable-diffusion-webui",
+  containerDataRoot: "/app/stable-diffusion-webui",
   containerOutputsDir: "/app/stable-diffusion-webui/outputs",
   exposure: "api-and-ui",
   expectedUid: 1000,
@@ -42,7 +42,7 @@ const SMOKE_CLI = cliTable({
     "outputs-dir": flag(z.string().min(1), { arg: "DIR", help: "host folder mounted as the outputs volume" }),
     "models-dir": flag(z.string().min(1).optional(), { arg: "DIR", help: "host models folder (named in the no-checkpoint hint)" }),
     "container-outputs-dir": flag(posixAbs.default(DEFAULTS.containerOutputsDir), { arg: "PATH", help: "where the outputs folder is mounted in the container" }),
-    "container-workdir": flag(posixAbs.default(DEFAULTS.containerWorkdir), { arg: "PATH", help: "the WebUI's working dir / data root in the container" }),
+    "container-data-root": flag(posixAbs.default(DEFAULTS.containerDataRoot), { arg: "PATH", help: "the WebUI's working dir / data root in the container" }),
     container: flag(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a container name or id").optional(), { arg: "NAME", help: "container name/id, for diagnosing failures through the host's docker CLI" }),
     "expected-uid": flag(int(0, 2 ** 31 - 1).default(DEFAULTS.expectedUid), { arg: "N", help: "uid the image runs as" }),
     timeout: flag(int(1, 86_400).default(DEFAULTS.timeoutS), { arg: "S", help: "limit for the whole smoke, in seconds" }),

@@ -71,7 +71,7 @@ export interface NotFoundContext {
   container?: string;
   hostOutputsDir: string;
   containerOutputsDir: string;
-  containerWorkdir: string;
+  containerDataRoot: string;
   containerOutdir: string;
   outdirOption: string;
   seed: number;
@@ -84,7 +84,7 @@ export async function diagnoseNotFound(n: NotFoundContext): Promise<SmokeError> 
   const denied = n.searched.find((s) => s.state === "denied");
   if (denied)
     return new SmokeError("permission-denied", `the smoke cannot read ${denied.path} on the host (${n.host.description}): give this user read access`, listing);
-  const profile = `profile: data root ${n.containerWorkdir}, outputs mounted at ${n.containerOutputsDir} from ${n.hostOutputsDir}`;
+  const profile = `profile: data root ${n.containerDataRoot}, outputs mounted at ${n.containerOutputsDir} from ${n.hostOutputsDir}`;
   if (n.container) {
     const facts = await inspectContainer(n.host, n.container).catch(() => undefined);
     if (facts) {
@@ -109,10 +109,10 @@ export async function diagnoseNotFound(n: NotFoundContext): Promise<SmokeError> 
       if (mount.Source.replace(/\/+$/, "") !== n.hostOutputsDir.replace(/\/+$/, ""))
         return new SmokeError("saved-nowhere", `the container mounts ${mount.Source} at ${mount.Destination}, not ${n.hostOutputsDir}: point --outputs-dir at the mounted folder`, listing);
       const wd = facts.Config.WorkingDir || "/";
-      if (!n.outdirOption.startsWith("/") && wd.replace(/\/+$/, "") !== n.containerWorkdir.replace(/\/+$/, ""))
+      if (!n.outdirOption.startsWith("/") && wd.replace(/\/+$/, "") !== n.containerDataRoot.replace(/\/+$/, ""))
         return new SmokeError(
           "data-root-mismatch",
-          `the WebUI reports the relative outdir ${n.outdirOption} but works in ${wd}, not ${n.containerWorkdir}: images land outside the mounted folder; ` +
+          `the WebUI reports the relative outdir ${n.outdirOption} but works in ${wd}, not ${n.containerDataRoot}: images land outside the mounted folder; ` +
             `check the ${profile}`,
           listing,
         );

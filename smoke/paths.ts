@@ -4,8 +4,8 @@ import { posix } from "node:path";
 import type { Options } from "./schemas.js";
 
 /** Container path of an outdir option: relative outdirs resolve against the WebUI's working dir. */
-export function resolveContainerOutdir(outdir: string, containerWorkdir: string): string {
-  return posix.resolve(containerWorkdir, outdir);
+export function resolveContainerOutdir(outdir: string, containerDataRoot: string): string {
+  return posix.resolve(containerDataRoot, outdir);
 }
 
 function isUnder(path: string, dir: string): boolean {

@@ -38,7 +38,7 @@ export interface SmokeArgs {
   hostOutputsDir: string;
   hostModelsDir: string;
   containerOutputsDir: string;
-  containerWorkdir: string;
+  containerDataRoot: string;
   expectedUid: number;
   timeoutSeconds: number;
   prompt: string;
@@ -74,7 +74,7 @@ export function smokeCliArgs(a: Omit<SmokeArgs, "url" | "username" | "password" 
     "--outputs-dir", a.hostOutputsDir,
     "--models-dir", a.hostModelsDir,
     "--container-outputs-dir", a.containerOutputsDir,
-    "--container-workdir", a.containerWorkdir,
+    "--container-data-root", a.containerDataRoot,
     "--expected-uid", String(a.expectedUid),
     "--timeout", String(a.timeoutSeconds),
     // One token each: a value that starts with "-" must not be read as the next flag.

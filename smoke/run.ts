@@ -68,7 +68,7 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
   const c: Clock = { start, deadline: start + f.timeout * 1000, log: i.log };
   const client = new ApiClient({ baseUrl: f.url, username: f.username, password: i.apiPassword, connectTimeoutMs: f["connect-timeout"] * 1000 });
   const mode = f.img2img ? "img2img" : "txt2img";
-  const ctx = { expectedUid: f["expected-uid"], hostOutputsDir: f["outputs-dir"], modelsHint: f["models-dir"] ?? `the host folder mounted at ${f["container-workdir"]}/models` };
+  const ctx = { expectedUid: f["expected-uid"], hostOutputsDir: f["outputs-dir"], modelsHint: f["models-dir"] ?? `the host folder mounted at ${f["container-data-root"]}/models` };
   try {
     // 1. readiness
     try {
@@ -85,13 +85,13 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
     const options = await getOptions(client, c, ctx);
     const checkpoints = f.checkpoint.length > 0 ? await proveCheckpoints(client, c, options, f) : undefined;
     const outdirOption = mode === "txt2img" ? options.outdir_txt2img_samples : options.outdir_img2img_samples;
-    const containerOutdir = resolveContainerOutdir(outdirOption, f["container-workdir"]);
+    const containerOutdir = resolveContainerOutdir(outdirOption, f["container-data-root"]);
     const hostOutdir = containerToHost(containerOutdir, f["container-outputs-dir"], f["outputs-dir"]);
     if (hostOutdir === null)
       throw new SmokeError(
         "data-root-mismatch",
         `the WebUI saves ${mode} images to ${containerOutdir} (option outdir_${mode}_samples = "${outdirOption}"), which is not under the mounted ` +
-          `outputs folder ${f["container-outputs-dir"]}: the image does not match the profile (data root ${f["container-workdir"]}); pick the image's profile`,
+          `outputs folder ${f["container-outputs-dir"]}: the image does not match the profile (data root ${f["container-data-root"]}); pick the image's profile`,
       );
 
     // 3. the proof request
@@ -114,7 +114,7 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
         container: f.container,
         hostOutputsDir: f["outputs-dir"],
         containerOutputsDir: f["container-outputs-dir"],
-        containerWorkdir: f["container-workdir"],
+        containerDataRoot: f["container-data-root"],
         containerOutdir,
         outdirOption,
         seed: proof.seed,

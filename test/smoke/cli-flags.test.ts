@@ -11,7 +11,7 @@ const usage = (argv: string[], re: RegExp) =>
 test("defaults follow the universonic profile", () => {
   const f = parseCli(base);
   assert.ok(f !== "help");
-  assert.equal(f["container-workdir"], "/app/stable-diffusion-webui");
+  assert.equal(f["container-data-root"], "/app/stable-diffusion-webui");
   assert.equal(f["container-outputs-dir"], "/app/stable-diffusion-webui/outputs");
   assert.equal(f["expected-uid"], 1000);
   assert.equal(f.exposure, "api-and-ui");

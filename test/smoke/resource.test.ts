@@ -39,7 +39,7 @@ function args(extra: Partial<Parameters<SmokeModule["declareSmoke"]>[1]> = {}): 
     hostOutputsDir: "/srv/sd/outputs",
     hostModelsDir: "/srv/sd/models",
     containerOutputsDir: "/app/stable-diffusion-webui/outputs",
-    containerWorkdir: "/app/stable-diffusion-webui",
+    containerDataRoot: "/app/stable-diffusion-webui",
     expectedUid: 1000,
     timeoutSeconds: 900,
     prompt: "a cat's hat; $(x)",
