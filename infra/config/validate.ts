@@ -61,25 +61,40 @@ function setFix(key: string): string {
 
 /** Checks that involve more than one key; they see the raw values, so they run even when other keys are bad. */
 function crossProblems(raw: RawSettings): Problem[] {
+  return [...profileProblems(raw), ...folderProblems(raw), ...flagProblems(raw), ...checkpointProblems(raw), ...hostProblems(raw), ...exposureProblems(raw)];
+}
+
+type Add = (key: string, message: string, fix: string) => void;
+function collect(fn: (add: Add) => void): Problem[] {
   const out: Problem[] = [];
-  const add = (key: string, message: string, fix: string) => out.push({ key, message, fix });
-  const custom = raw.imageProfile === "custom";
-  const profileKeys = Object.keys(raw).filter((k) => k.startsWith("profile") && raw[k] !== undefined);
-  if (custom) {
-    if (raw.image === undefined) add("image", "is required with imageProfile: custom (there is no default image)", setFix("image"));
-    for (const k of CUSTOM_REQUIRED) if (raw[k] === undefined) add(k, "is required with imageProfile: custom", setFix(k));
-    if (raw.profileFlagsVia === "env" && raw.profileFlagsEnvVar === undefined)
-      add("profileFlagsEnvVar", "is required when profileFlagsVia is env (e.g. CLI_ARGS)", setFix("profileFlagsEnvVar"));
-    if (raw.profileFlagsVia === "command" && raw.profileCommandPrefix === undefined)
-      add("profileCommandPrefix", "is required when profileFlagsVia is command (e.g. [bash, webui.sh])", "pulumi config set --path '<ns>:profileCommandPrefix[0]' bash");
-  } else {
-    for (const k of profileKeys) add(k, "is only used with imageProfile: custom", `pulumi config rm <ns>:${k}, or pulumi config set <ns>:imageProfile custom`);
+  fn((key, message, fix) => out.push({ key, message, fix }));
+  return out;
+}
+
+/** A custom profile needs its keys; the profile keys mean nothing with a preset. */
+const profileProblems = (raw: RawSettings) => collect((add) => {
+  if (raw.imageProfile !== "custom") {
+    for (const k of Object.keys(raw).filter((k) => k.startsWith("profile") && raw[k] !== undefined))
+      add(k, "is only used with imageProfile: custom", `pulumi config rm <ns>:${k}, or pulumi config set <ns>:imageProfile custom`);
+    return;
   }
+  if (raw.image === undefined) add("image", "is required with imageProfile: custom (there is no default image)", setFix("image"));
+  for (const k of CUSTOM_REQUIRED) if (raw[k] === undefined) add(k, "is required with imageProfile: custom", setFix(k));
+  if (raw.profileFlagsVia === "env" && raw.profileFlagsEnvVar === undefined)
+    add("profileFlagsEnvVar", "is required when profileFlagsVia is env (e.g. CLI_ARGS)", setFix("profileFlagsEnvVar"));
+  if (raw.profileFlagsVia === "command" && raw.profileCommandPrefix === undefined)
+    add("profileCommandPrefix", "is required when profileFlagsVia is command (e.g. [bash, webui.sh])", "pulumi config set --path '<ns>:profileCommandPrefix[0]' bash");
+});
+
+const folderProblems = (raw: RawSettings) => collect((add) => {
   const outputs = typeof raw.outputsDir === "string" ? raw.outputsDir : settingDefault("outputsDir");
   const models = typeof raw.modelsDir === "string" ? raw.modelsDir : settingDefault("modelsDir");
   if (outputs === models || outputs.startsWith(`${models}/`) || models.startsWith(`${outputs}/`))
     add("modelsDir", `must be a folder apart from outputsDir (${outputs}); neither may contain the other`, setFix("modelsDir"));
+});
 
+/** extraArgs against the settings they depend on, and passwords a flags-variable image would expand. */
+const flagProblems = (raw: RawSettings) => collect((add) => {
   const gpus = typeof raw.gpus === "string" ? parseGpus(raw.gpus) : undefined;
   const extra = z.array(z.string()).safeParse(parseJsonText(raw.extraArgs ?? []));
   if (extra.success) {
@@ -88,18 +103,20 @@ function crossProblems(raw: RawSettings): Problem[] {
     const checkpointsDeclared = jsonList(raw.checkpoints).length > 0;
     for (const m of extraArgProblems(extra.data, { allowInsecureFlags: allow, cpuMode, checkpointsDeclared })) add("extraArgs", m, setFix("extraArgs"));
   }
-  out.push(...checkpointProblems(raw));
   // sd-auto style images put the flags in an env var that a shell word-splits and glob-expands.
-  const envMode = raw.imageProfile === "sd-auto" || (custom && raw.profileFlagsVia === "env");
+  const envMode = raw.imageProfile === "sd-auto" || (raw.imageProfile === "custom" && raw.profileFlagsVia === "env");
   if (envMode)
     for (const k of ["apiPassword", "uiPassword"] as const)
       if (typeof raw[k] === "string" && /['"\\$`*?[\]{}~;&|<>()#!]/.test(raw[k] as string))
         add(k, "contains a character that the shell in this image would expand in its flags variable (quotes, \\ $ ` * ? [ ] { } ~ ; & | < > ( ) # !); use letters, digits and + / = - _ . @ %", setFix(k));
+});
+
+/** Scale-out hosts: each engine once, room for the ports; ssh hosts need pinned keys. */
+const hostProblems = (raw: RawSettings) => collect((add) => {
   const host = typeof raw.dockerHost === "string" ? parseDockerHost(raw.dockerHost) : undefined;
   const hosts = z.array(z.string()).safeParse(parseJsonText(raw.hosts ?? []));
   const hostList = hosts.success ? hosts.data : [];
   const anySsh = hostList.some((h) => h.startsWith("ssh://")) || (typeof host === "object" && host.kind === "ssh");
-  const local = !anySsh;
   if (hostList.length > 0) {
     for (const k of ["dockerHost", "gpus", "containerName"] as const)
       if (raw[k] !== undefined) add(k, "is not used with hosts (each hosts entry names its Docker host and GPUs)", `pulumi config rm <ns>:${k}`);
@@ -123,12 +140,14 @@ function crossProblems(raw: RawSettings): Problem[] {
   if (anySsh && raw.sshKnownHosts === undefined)
     add("sshKnownHosts", "is required with an ssh:// host: it pins the host key for the Docker connection and every command run over ssh", "pulumi config set <ns>:sshKnownHosts \"$(ssh-keyscan -p <port> <host> | grep ed25519)\" (compare the fingerprint out of band)");
   for (const k of ["sshPrivateKey", "sshKnownHosts"] as const)
-    if (local && raw[k] !== undefined) add(k, "is only used with an ssh:// dockerHost", `pulumi config rm <ns>:${k}`);
+    if (!anySsh && raw[k] !== undefined) add(k, "is only used with an ssh:// dockerHost", `pulumi config rm <ns>:${k}`);
+});
+
+const exposureProblems = (raw: RawSettings) => collect((add) => {
   if (raw.exposure === "api-only")
     for (const k of ["uiUsername", "uiPassword"] as const)
       if (raw[k] !== undefined) add(k, "is not used with exposure: api-only (there is no UI)", `pulumi config rm <ns>:${k}`);
-  return out;
-}
+});
 
 /** A list setting's entries as far as they are readable (for rules across keys; the schema reports the rest). */
 function jsonList(v: unknown): unknown[] {
