@@ -16,6 +16,7 @@ import { containerToHost, hostToContainer, resolveContainerOutdir, saveLayout } 
 import { PngError, pngMismatches, readPng } from "./png.js";
 import type { PngInfo } from "./png.js";
 import { newRunId, newSeed, runProof } from "./proof.js";
+import type { ProofResult } from "./proof.js";
 import { NotReachedError, waitForApi, waitForModel } from "./readiness.js";
 import type { Clock } from "./readiness.js";
 import { OptionsSchema, SchemaError, SdModelsSchema } from "./schemas.js";
@@ -71,28 +72,13 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
   const ctx = { expectedUid: f["expected-uid"], hostOutputsDir: f["outputs-dir"], modelsHint: f["models-dir"] ?? `the host folder mounted at ${f["container-data-root"]}/models` };
   try {
     // 1. readiness
-    try {
-      await waitForApi(client, c, { modelsHint: ctx.modelsHint });
-    } catch (e) {
-      if (e instanceof NotReachedError)
-        throw await diagnoseNotReached(e, { url: f.url, host: i.host, hostUp: i.hostUp, container: f.container, limitS: f.timeout });
-      throw e;
-    }
-    await waitForModel(client, c, ctx);
+    await waitUntilReady(client, c, i, ctx);
     state.timings.readyMs = Date.now() - start;
 
     // 2. where will it save?
     const options = await getOptions(client, c, ctx);
     const checkpoints = f.checkpoint.length > 0 ? await proveCheckpoints(client, c, options, f) : undefined;
-    const outdirOption = mode === "txt2img" ? options.outdir_txt2img_samples : options.outdir_img2img_samples;
-    const containerOutdir = resolveContainerOutdir(outdirOption, f["container-data-root"]);
-    const hostOutdir = containerToHost(containerOutdir, f["container-outputs-dir"], f["outputs-dir"]);
-    if (hostOutdir === null)
-      throw new SmokeError(
-        "data-root-mismatch",
-        `the WebUI saves ${mode} images to ${containerOutdir} (option outdir_${mode}_samples = "${outdirOption}"), which is not under the mounted ` +
-          `outputs folder ${f["container-outputs-dir"]}: the image does not match the profile (data root ${f["container-data-root"]}); pick the image's profile`,
-      );
+    const target = saveTarget(options, mode, f);
 
     // 3. the proof request
     const seedWanted = newSeed();
@@ -105,24 +91,7 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
 
     // 4. find and verify the file on the host
     const l0 = Date.now();
-    const layout = saveLayout(options, proof.seed, new Date(), proof.info.job_timestamp);
-    if ("unsupported" in layout) throw new SmokeError("unsupported-settings", layout.unsupported);
-    const found = await locate(i.host, hostOutdir, layout);
-    if (!found.file)
-      throw await diagnoseNotFound({
-        host: i.host,
-        container: f.container,
-        hostOutputsDir: f["outputs-dir"],
-        containerOutputsDir: f["container-outputs-dir"],
-        containerDataRoot: f["container-data-root"],
-        containerOutdir,
-        outdirOption,
-        seed: proof.seed,
-        matches: layout.matches,
-        searched: found.searched,
-      });
-    const bytes = await readHostFile(i.host, found.file, f["expected-uid"]);
-    const png = verifyPng(found.file, bytes, { width: f.width, height: f.height, runId: state.runId, seed: proof.seed });
+    const { found, bytes, png } = await findProvenFile(i, options, target, proof, state.runId);
     if (checkpoints) {
       const wrong = modelInfotextMismatches(png.text.parameters ?? "", checkpoints.loaded, { addHash: options.add_model_hash_to_info, addName: options.add_model_name_to_info });
       if (wrong.length > 0) throw new SmokeError("wrong-checkpoint", `the proof image ${found.file} was not made with ${checkpoints.loaded.name}: ${wrong.join("; ")}`);
@@ -140,8 +109,7 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
       uiPassword: i.uiPassword,
       timeoutMs: Math.max(5000, Math.min(60_000, c.deadline - Date.now())),
     }).catch((e: unknown) => {
-      if (e instanceof NetError) throw new SmokeError("unreachable", `the connection broke during the lock proof (${e.kind}: ${e.code})`);
-      throw e;
+      throw e instanceof NetError ? new SmokeError("unreachable", `the connection broke during the lock proof (${e.kind}: ${e.code})`) : e;
     });
     state.timings.lockMs = Date.now() - k0;
     state.timings.totalMs = Date.now() - start;
@@ -164,6 +132,60 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
     state.timings.totalMs = Date.now() - start;
     await client.close();
   }
+}
+
+type ProblemContext = Parameters<typeof classifyGenerationError>[1];
+
+/** The API answers and the model is loaded; a silent API is diagnosed (container, firewall, bind). */
+async function waitUntilReady(client: ApiClient, c: Clock, i: SmokeInput, ctx: ProblemContext): Promise<void> {
+  const f = i.flags;
+  try {
+    await waitForApi(client, c, { modelsHint: ctx.modelsHint });
+  } catch (e) {
+    if (e instanceof NotReachedError) throw await diagnoseNotReached(e, { url: f.url, host: i.host, hostUp: i.hostUp, container: f.container, limitS: f.timeout });
+    throw e;
+  }
+  await waitForModel(client, c, ctx);
+}
+
+interface SaveTarget { outdirOption: string; containerOutdir: string; hostOutdir: string }
+
+/** Where the WebUI will save the proof image, in the container and on the host (through the mount). */
+function saveTarget(options: Options, mode: "txt2img" | "img2img", f: CliFlags): SaveTarget {
+  const outdirOption = mode === "txt2img" ? options.outdir_txt2img_samples : options.outdir_img2img_samples;
+  const containerOutdir = resolveContainerOutdir(outdirOption, f["container-data-root"]);
+  const hostOutdir = containerToHost(containerOutdir, f["container-outputs-dir"], f["outputs-dir"]);
+  if (hostOutdir === null)
+    throw new SmokeError(
+      "data-root-mismatch",
+      `the WebUI saves ${mode} images to ${containerOutdir} (option outdir_${mode}_samples = "${outdirOption}"), which is not under the mounted ` +
+        `outputs folder ${f["container-outputs-dir"]}: the image does not match the profile (data root ${f["container-data-root"]}); pick the image's profile`,
+    );
+  return { outdirOption, containerOutdir, hostOutdir };
+}
+
+/** The proof image on the host: found where the save settings put it, read, and checked as a PNG. */
+async function findProvenFile(i: SmokeInput, options: Options, target: SaveTarget, proof: ProofResult, runId: string) {
+  const f = i.flags;
+  const layout = saveLayout(options, proof.seed, new Date(), proof.info.job_timestamp);
+  if ("unsupported" in layout) throw new SmokeError("unsupported-settings", layout.unsupported);
+  const found = await locate(i.host, target.hostOutdir, layout);
+  if (!found.file)
+    throw await diagnoseNotFound({
+      host: i.host,
+      container: f.container,
+      hostOutputsDir: f["outputs-dir"],
+      containerOutputsDir: f["container-outputs-dir"],
+      containerDataRoot: f["container-data-root"],
+      containerOutdir: target.containerOutdir,
+      outdirOption: target.outdirOption,
+      seed: proof.seed,
+      matches: layout.matches,
+      searched: found.searched,
+    });
+  const bytes = await readHostFile(i.host, found.file, f["expected-uid"]);
+  const png = verifyPng(found.file, bytes, { width: f.width, height: f.height, runId, seed: proof.seed });
+  return { found: { file: found.file, searched: found.searched }, bytes, png };
 }
 
 async function getOptions(client: ApiClient, c: Clock, ctx: Parameters<typeof classifyGenerationError>[1]) {

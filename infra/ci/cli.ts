@@ -132,7 +132,23 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
   const log = (l: string) => deps.log(redact(l, secrets));
   deps.log(`ci:stack: ${mode} stack ${name.name} (${name.source}), backend ${pre.backend.url}, result -> ${out}`);
   const common = { engine, stack: name.name, stackSource: name.source, log, redact: (t: string) => redact(t, secrets), writeResult: (r: CiResult) => writeResult(out, r) };
-  // First SIGINT/SIGTERM: cancel `up` (pulumi stops gracefully) and tear down; a second one exits at once.
+  const { abort, unlisten } = listenForSignals(deps, mode, name, out);
+  let result: CiResult;
+  try {
+    result =
+      mode === "up"
+        ? await runCiStack({ ...common, smokeEnabled: config!.settings.smokeEnabled, keep: values.keep, signal: abort.signal })
+        : await destroyCiStack(common);
+  } finally {
+    unlisten();
+  }
+  for (const a of result.advice) deps.log(`ci:stack: ${a}`);
+  deps.stdout(summaryLine(mode, name.name, result, out));
+  return result.exitCode;
+}
+
+/** First SIGINT/SIGTERM: cancel `up` (pulumi stops gracefully) and tear down; a second one exits at once. */
+function listenForSignals(deps: CliDeps, mode: "up" | "destroy", name: { name: string; source: string }, out: string) {
   const abort = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -147,27 +163,19 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
       (deps.exit ?? process.exit)(EXIT.interrupted);
     }
   };
-  const onSig = deps.onSignal ?? ((h) => {
+  const listen = deps.onSignal ?? ((h) => {
     process.on("SIGINT", h).on("SIGTERM", h);
     return () => process.off("SIGINT", h).off("SIGTERM", h);
   });
-  const unlisten = onSig(onSignal);
-  let result: CiResult;
-  try {
-    result =
-      mode === "up"
-        ? await runCiStack({ ...common, smokeEnabled: config!.settings.smokeEnabled, keep: values.keep, signal: abort.signal })
-        : await destroyCiStack(common);
-  } finally {
-    unlisten();
-  }
-  for (const a of result.advice) deps.log(`ci:stack: ${a}`);
-  deps.stdout(
-    `ci:stack ${mode} ${name.name}: ${result.ok ? "OK" : `FAILED at ${result.failedStep} (exit ${result.exitCode})`}` +
-      (result.smoke.ok === true ? `, proven ${result.smoke.files.join(", ")}` : "") +
-      `, ${result.totalMs} ms; result in ${out}\n`,
+  return { abort, unlisten: listen(onSignal) };
+}
+
+function summaryLine(mode: "up" | "destroy", stack: string, result: CiResult, out: string): string {
+  return (
+    `ci:stack ${mode} ${stack}: ${result.ok ? "OK" : `FAILED at ${result.failedStep} (exit ${result.exitCode})`}` +
+    (result.smoke.ok === true ? `, proven ${result.smoke.files.join(", ")}` : "") +
+    `, ${result.totalMs} ms; result in ${out}\n`
   );
-  return result.exitCode;
 }
 
 if (require.main === module) {
