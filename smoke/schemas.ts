@@ -20,10 +20,6 @@ export const GenerationResponseSchema = z.looseObject({
   parameters: z.record(z.string(), z.unknown()),
   info: z.string(),
 });
-export type Txt2ImgResponse = z.infer<typeof GenerationResponseSchema>;
-export const Txt2ImgResponseSchema = GenerationResponseSchema;
-export const Img2ImgResponseSchema = GenerationResponseSchema;
-export type Img2ImgResponse = z.infer<typeof Img2ImgResponseSchema>;
 
 /** GET /sdapi/v1/options: the outdir, file-name and infotext keys, with the WebUI's defaults. */
 export const OptionsSchema = z.looseObject({
@@ -74,7 +70,6 @@ export const A1111ErrorSchema = z.looseObject({
   body: z.unknown().optional(),
   errors: z.unknown().optional(),
 });
-export type A1111Error = z.infer<typeof A1111ErrorSchema>;
 
 /** FastAPI's own bodies: 404/405 `{"detail":"Not Found"}` and 422 `{"detail":[{loc,msg,type}]}`. */
 export const FastApiErrorSchema = z.object({
@@ -83,7 +78,6 @@ export const FastApiErrorSchema = z.object({
     z.array(z.looseObject({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() })),
   ]),
 });
-export type FastApiError = z.infer<typeof FastApiErrorSchema>;
 
 /** One line describing an error body, for messages (never includes request data). */
 export function describeErrorBody(body: unknown): string {
