@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { docker, dockerStatus } from "../helpers/docker.js";
+import { requireOrSkip } from "../helpers/requirements.js";
 import { ensureStandinImage, makeModelsDir, STANDIN_IMAGE, STANDIN_ROOT, startStandinContainer, type StandinContainer, type StandinContainerOpts } from "../helpers/standin.js";
 import { readPng } from "../standin/png.js";
 import { basic, hostDir, http, listFiles, postJson, rmrf } from "./util.js";
@@ -140,7 +141,7 @@ describe("stand-in start-up and modes (containers)", { skip }, () => {
   });
 
   test("host outputs folder not writable by uid 1000: 500 PermissionError on save, server stays up", async (t) => {
-    if (process.getuid?.() === 1000) return t.skip("the test user is uid 1000: every folder it makes is writable by the container");
+    if (!requireOrSkip(t, process.getuid?.() === 1000 ? "the test user is uid 1000: every folder it makes is writable by the container" : "")) return;
     const ro = fs.mkdtempSync(path.join(os.tmpdir(), "standin-ro-"));
     fs.chmodSync(ro, 0o755);
     cleanups.push(() => rmrf(ro));
