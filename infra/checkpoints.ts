@@ -16,7 +16,6 @@ export interface PlacementInput {
   progressSeconds?: number;
 }
 
-
 /** The temporary name of a download: next to the target, never listed by the WebUI, one per expected hash. */
 export function partName(fileName: string, sha256: string): string {
   return `${fileName}.${sha256.slice(0, 12)}.sdwebui-part`;
@@ -108,16 +107,13 @@ place_path() {
   wait $! || { rm -f "$part"; fail "$1: copying $3 failed"; }
   finish "$1" "$2" "$part" "$3"
 }
-# fetch URL PART HEADERS USE_TOKEN: one curl attempt, resuming PART; prints curl's exit status.
+# fetch URL PART HEADERS USE_TOKEN LABEL START: one curl attempt, resuming PART; returns curl's exit status.
+# curl reads its config from stdin: the token's header line for USE_TOKEN 1, nothing otherwise.
 fetch() {
-  set -- "$1" "$2" "$3" "$4"
-  if [ "$4" = 1 ]; then
-    printf 'header = "%s"\\n' "$token_header" | curl --config - -fsS -L --proto '=http,https' --connect-timeout 30 --speed-limit 1024 --speed-time "$stall" -C - -D "$3" -o "$2" "$1" 2>"$3.err" &
-  else
-    curl -fsS -L --proto '=http,https' --connect-timeout 30 --speed-limit 1024 --speed-time "$stall" -C - -D "$3" -o "$2" "$1" 2>"$3.err" </dev/null &
-  fi
+  { [ "$4" = 0 ] || printf 'header = "%s"\\n' "$token_header"; } |
+    curl --config - -fsS -L --proto '=http,https' --connect-timeout 30 --speed-limit 1024 --speed-time "$stall" -C - -D "$3" -o "$2" "$1" 2>"$3.err" &
   pid=$!
-  watch "$pid" "$2" "$label" "$start" "$3"
+  watch "$pid" "$2" "$5" "$6" "$3"
   rc=0; wait "$pid" || rc=$?
   return "$rc"
 }
@@ -130,9 +126,9 @@ place_url() {
   mkdir -p "$(dirname "$part")"
   n=1
   while :; do
-    start=$(size_of "$part"); label="$1 (attempt $n of $attempts)"
+    start=$(size_of "$part")
     [ "$start" -eq 0 ] || say "$1: resuming at $(human "$start") of an earlier download"
-    rc=0; fetch "$3" "$part" "$headers" "$4" || rc=$?
+    rc=0; fetch "$3" "$part" "$headers" "$4" "$1 (attempt $n of $attempts)" "$start" || rc=$?
     err=$(cat "$headers.err" 2>/dev/null || true); rm -f "$headers.err"
     case $rc in
       0) break ;;
