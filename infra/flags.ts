@@ -3,7 +3,7 @@
 import type { PublicSettings } from "./config/schema.js";
 import type { GpuRequest } from "./config/gpus.js";
 import type { Profile } from "./profiles.js";
-import { CHECKPOINTS_SUBDIR, firstCheckpoint } from "./config/checkpoints.js";
+import { CHECKPOINTS_SUBDIR, firstCheckpoint, resolveCheckpoints } from "./config/checkpoints.js";
 
 export interface Credentials {
   api: { username: string; password: string };
@@ -26,7 +26,7 @@ export function webuiFlags(
   if (profile.passDataDir) flags.push("--data-dir", profile.dataRoot);
   if (gpus.kind === "none") flags.push(...CPU_MODE_FLAGS);
   // --ckpt registers the file and makes it sd_model_checkpoint at start, over whatever config.json says.
-  const first = firstCheckpoint(s.checkpoints ?? []);
+  const first = firstCheckpoint(resolveCheckpoints(s.checkpoints ?? []));
   if (first) flags.push("--ckpt", `${profile.modelsPath}/${CHECKPOINTS_SUBDIR}/${first.fileName}`);
   flags.push(...s.extraArgs);
   return flags;

@@ -10,7 +10,7 @@ import { firstCheckpoint, resolveCheckpoints } from "./config/checkpoints.js";
 import type { StackConfig } from "./config/load.js";
 import { containerPlan, type ContainerPlan } from "./container-spec.js";
 import type { HostPlan, InstancePlan } from "./deployment.js";
-import { declareFirewall, type DeclaredFirewall } from "./firewall/resource.js";
+import { declareFirewall } from "./firewall/resource.js";
 import { launchSpec, webuiFlags } from "./flags.js";
 import type { Profile } from "./profiles.js";
 import { declareSmoke, provenFile } from "../smoke/resource.js";
@@ -104,7 +104,7 @@ export class WebUiContainer extends pulumi.ComponentResource {
       docsUrl: pulumi.output(`${base}/docs`),
       containerName: this.container.name,
       outputsDir: instance.outputsDir,
-      smokeFile: s.smokeEnabled ? provenFile(this.declareSmoke(`${name}-smoke`, base, firewall)) : pulumi.output(""),
+      smokeFile: s.smokeEnabled ? provenFile(this.declareSmoke(`${name}-smoke`, base, firewallDeps)) : pulumi.output(""),
       firewall: firewall.preview,
     };
     this.registerOutputs({ endpoint: this.endpoint, warnings: this.warnings });
@@ -161,7 +161,7 @@ export class WebUiContainer extends pulumi.ComponentResource {
   }
 
   /** The post-deploy proof; it re-runs whenever the container or the image is replaced. */
-  private declareSmoke(name: string, url: string, firewall: DeclaredFirewall): command.local.Command {
+  private declareSmoke(name: string, url: string, firewallDeps: pulumi.Resource[]): command.local.Command {
     const { settings: s, secrets, hostPlan, instance, profile, ui } = this.args;
     const h = hostPlan.host;
     return declareSmoke(
@@ -187,14 +187,15 @@ export class WebUiContainer extends pulumi.ComponentResource {
         container: this.container.name,
         triggers: [this.container.id, this.args.image.imageId],
       },
-      { parent: this, dependsOn: [this.container, ...(firewall.command ? [firewall.command] : [])], aliases: this.aliases("smoke") },
+      { parent: this, dependsOn: [this.container, ...firewallDeps], aliases: this.aliases("smoke") },
     );
   }
 }
 
 /** What the smoke checks of the declared checkpoints: each listed with its hash, the first one loaded. */
 function checkpointProof(entries: StackConfig["settings"]["checkpoints"]) {
-  const first = firstCheckpoint(entries);
+  const all = resolveCheckpoints(entries);
+  const first = firstCheckpoint(all);
   if (!first) return {};
-  return { checkpoints: resolveCheckpoints(entries).map((c) => ({ name: c.fileName, sha256: c.sha256 })), loadedCheckpoint: first.fileName };
+  return { checkpoints: all.map((c) => ({ name: c.fileName, sha256: c.sha256 })), loadedCheckpoint: first.fileName };
 }

@@ -5,6 +5,7 @@ import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { SmokeError } from "./errors.js";
 import { STRICT_MODES } from "./ssh-host.js";
+import { parseDeclared } from "./checkpoints.js";
 import { cliTable, CliUsageError, flag, parseTable, tableSchema, usageText } from "../infra/cli-table.js";
 
 export const DEFAULTS = {
@@ -86,7 +87,7 @@ export function parseCli(argv: string[]): CliFlags | "help" {
   }
   if (parsed.help) return "help";
   const f = parsed.values;
-  const declared = f.checkpoint.map((c) => c.slice(0, c.lastIndexOf("=")));
+  const declared = parseDeclared(f.checkpoint).map((d) => d.name);
   if (f["loaded-checkpoint"] !== undefined && !declared.includes(f["loaded-checkpoint"]))
     throw new SmokeError("usage", `--loaded-checkpoint ${f["loaded-checkpoint"]} is not one of the --checkpoint names (${declared.join(", ")})`);
   if (f["ssh-host"] === undefined) {

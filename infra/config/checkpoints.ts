@@ -99,21 +99,20 @@ export interface Checkpoint {
   /** Relative to <modelsDir>/Stable-diffusion; the WebUI's checkpoint name. */
   fileName: string;
   useToken: boolean;
+  loadFirst: boolean;
 }
 
 export function resolveCheckpoints(entries: readonly CheckpointEntry[]): Checkpoint[] {
   return entries.map((e) => {
     const source = parseSource(e.source);
     if (typeof source === "string") throw new Error(`checkpoints: ${e.source} ${source}`);
-    return { source, sha256: e.sha256, fileName: e.fileName ?? defaultFileName(source), useToken: e.useToken };
+    return { source, sha256: e.sha256, fileName: e.fileName ?? defaultFileName(source), useToken: e.useToken, loadFirst: e.loadFirst };
   });
 }
 
 /** The checkpoint the WebUI loads at start: the one marked loadFirst, else the first in the list. */
-export function firstCheckpoint(entries: readonly CheckpointEntry[]): Checkpoint | undefined {
-  const all = resolveCheckpoints(entries);
-  const marked = entries.findIndex((e) => e.loadFirst);
-  return all[marked >= 0 ? marked : 0];
+export function firstCheckpoint(checkpoints: readonly Checkpoint[]): Checkpoint | undefined {
+  return checkpoints.find((c) => c.loadFirst) ?? checkpoints[0];
 }
 
 /** Rules across the list: one file per name, one name per file, at most one loadFirst. */
