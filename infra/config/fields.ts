@@ -21,6 +21,9 @@ export function boolean() {
   );
 }
 
+/** Whether a raw value (before validation) is a true boolean setting, read by the same parser. */
+export const isTrue = (v: unknown): boolean => boolean().safeParse(v).data === true;
+
 /** JSON text parsed, anything else (or text that is not JSON) as it is: Pulumi gives arrays as JSON text. */
 export function parseJsonText(v: unknown): unknown {
   if (typeof v !== "string") return v;

@@ -2,7 +2,7 @@
 // ONE error that names each key, shows its value (never a secret's) and says how to fix it.
 import { z } from "zod";
 import { extraArgProblems, redactCredentialArgs } from "./extra-args.js";
-import { parseJsonText } from "./fields.js";
+import { isTrue, parseJsonText } from "./fields.js";
 import { engineIdentity, parseDockerHost } from "./docker-host.js";
 import { parseGpus } from "./gpus.js";
 import { CUSTOM_REQUIRED } from "../profiles.js";
@@ -98,7 +98,7 @@ const flagProblems = (raw: RawSettings) => collect((add) => {
   const gpus = typeof raw.gpus === "string" ? parseGpus(raw.gpus) : undefined;
   const extra = z.array(z.string()).safeParse(parseJsonText(raw.extraArgs ?? []));
   if (extra.success) {
-    const allow = raw.allowInsecureFlags === true || raw.allowInsecureFlags === "true";
+    const allow = isTrue(raw.allowInsecureFlags);
     const cpuMode = typeof gpus === "object" && gpus.kind === "none";
     const checkpointsDeclared = jsonList(raw.checkpoints).length > 0;
     for (const m of extraArgProblems(extra.data, { allowInsecureFlags: allow, cpuMode, checkpointsDeclared })) add("extraArgs", m, setFix("extraArgs"));
@@ -159,7 +159,7 @@ function jsonList(v: unknown): unknown[] {
 function checkpointProblems(raw: RawSettings): Problem[] {
   const out: Problem[] = [];
   const entries = jsonList(raw.checkpoints);
-  const usesToken = entries.some((e) => typeof e === "object" && e !== null && [true, "true"].includes((e as Record<string, unknown>).useToken as never));
+  const usesToken = entries.some((e) => typeof e === "object" && e !== null && isTrue((e as Record<string, unknown>).useToken));
   if (usesToken && raw.checkpointToken === undefined)
     out.push({ key: "checkpointToken", message: "is required: a checkpoints entry has useToken: true", fix: setFix("checkpointToken") });
   if (!usesToken && raw.checkpointToken !== undefined)
