@@ -20,11 +20,6 @@ export function firewallTag(stack: string, port: number): string {
 export interface InstancePlan {
   /** The container's slot on its host (gpu0, cpu1); "" for the single-container stack. Names its resources. */
   slot: string;
-  /**
-   * The suffix resource names had before each container became its own component (host key and slot,
-   * so the host key appeared twice); kept only to alias the old names.
-   */
-  key: string;
   gpus: GpuRequest;
   hostPort: number;
   outputsDir: string;
@@ -57,7 +52,7 @@ export function deploymentPlan(s: PlanSettings, stack: string): HostPlan[] {
   const baseName = s.containerName ?? defaultContainerName(stack);
   if (s.hosts.length === 0) {
     const host = dockerHostOf(s.dockerHost);
-    const instance = { slot: "", key: "", gpus: gpuRequest(s.gpus), hostPort: s.hostPort, outputsDir: s.outputsDir, containerName: baseName, firewallTag: firewallTag(stack, s.hostPort) };
+    const instance = { slot: "", gpus: gpuRequest(s.gpus), hostPort: s.hostPort, outputsDir: s.outputsDir, containerName: baseName, firewallTag: firewallTag(stack, s.hostPort) };
     return [{ key: "", host, apiHost: defaultApiHost(s, host), instances: [instance], sharedModels: false }];
   }
   const used = new Set<string>();
@@ -71,7 +66,6 @@ export function deploymentPlan(s: PlanSettings, stack: string): HostPlan[] {
       const hostPort = s.hostPort + i;
       return {
         slot,
-        key: `${key}-${slot}`,
         gpus,
         hostPort,
         outputsDir: `${s.outputsDir}/${slot}`,

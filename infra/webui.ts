@@ -67,9 +67,9 @@ export class WebUi extends pulumi.ComponentResource {
     // The port preflights come first of all: a port something already listens on is refused before any
     // folder is created or any rule changes.
     // Children are named from this component's name and the container's slot; `legacy` are the names
-    // they had before (the host key repeated in the instance key), aliased so deployed stacks keep them.
+    // they had before (the host key repeated before the slot), aliased so deployed stacks keep them.
     const ids = args.plan.instances.map((instance) => (instance.slot ? `${name}-${instance.slot}` : name));
-    const legacyIds = args.plan.instances.map((instance) => (instance.key ? `${name}-${instance.key}` : name));
+    const legacyIds = args.plan.instances.map((instance) => (instance.slot ? `${name}-${args.plan.key}-${instance.slot}` : name));
     const preflights = args.plan.instances.map((instance, i) => this.portPreflight(ids[i]!, legacyIds[i]!, instance));
     // Host folders: created with the image's owner before any container, never removed on destroy.
     const script = foldersScript({

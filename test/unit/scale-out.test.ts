@@ -27,12 +27,12 @@ describe("deployment plan (pure)", () => {
   it("one host, one container by default", () => {
     const [h] = deploymentPlan(base, "dev");
     assert.equal(h!.instances.length, 1);
-    assert.deepEqual(h!.instances[0], { slot: "", key: "", gpus: { kind: "all" }, hostPort: 7860, outputsDir: "/o", containerName: "sdwebui-dev", firewallTag: "sdwebui.dev.7860" });
+    assert.deepEqual(h!.instances[0], { slot: "", gpus: { kind: "all" }, hostPort: 7860, outputsDir: "/o", containerName: "sdwebui-dev", firewallTag: "sdwebui.dev.7860" });
   });
   it("one container per GPU with consecutive ports and own outputs sub-folders", () => {
     const plan = deploymentPlan({ ...base, hosts: ["ssh://ops@gpu-1#0,1", "unix:///var/run/docker.sock#cpu:2"] }, "lab");
     assert.deepEqual(plan.map((h) => [h.key, h.apiHost, h.sharedModels]), [["gpu-1", "gpu-1", true], ["local", "127.0.0.1", true]]);
-    assert.deepEqual(plan[0]!.instances.map((i) => [i.key, i.hostPort, i.outputsDir, i.containerName, i.firewallTag]), [
+    assert.deepEqual(plan[0]!.instances.map((i) => [`${plan[0]!.key}-${i.slot}`, i.hostPort, i.outputsDir, i.containerName, i.firewallTag]), [
       ["gpu-1-gpu0", 7860, "/o/gpu0", "sdwebui-lab-gpu0", "sdwebui.lab.7860"],
       ["gpu-1-gpu1", 7861, "/o/gpu1", "sdwebui-lab-gpu1", "sdwebui.lab.7861"],
     ]);
