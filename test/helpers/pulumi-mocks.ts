@@ -65,11 +65,11 @@ export interface InstallOptions {
   newResource?: (args: pulumi.runtime.MockResourceArgs, fallback: MockState) => MockState;
 }
 
-/** An alias spec (name, type, parent; unset parts are the resource's own) as the URN the engine matches. */
-function aliasUrn(
-  a: { getUrn(): string; getSpec(): { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined },
-  type: string, name: string, parent: string, ownUrn: string,
-): string {
+/** An alias as the request carries it: a URN, or a spec whose unset parts are the resource's own. */
+type AliasProto = { getUrn(): string; getSpec(): { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined };
+
+/** An alias as the URN the engine matches. */
+function aliasUrn(a: AliasProto, type: string, name: string, parent: string, ownUrn: string): string {
   const spec = a.getSpec();
   if (!spec) return a.getUrn();
   const [prefix, project] = ownUrn.split("::");
@@ -98,7 +98,7 @@ export async function installMocks(opts: InstallOptions = {}): Promise<MockEngin
     getObject(): unknown; getDependenciesList(): string[];
     getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void }; getDeletebeforereplace(): boolean;
     getRetainondelete(): boolean | undefined; getReplaceonchangesList(): string[]; getIgnorechangesList(): string[];
-    getAliasesList(): { getUrn(): string; getSpec(): { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined }[];
+    getAliasesList(): AliasProto[];
   };
   const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: (err: unknown, res?: { getUrn(): string; getId(): string }) => void): unknown };
   const original = monitor.registerResource.bind(monitor);
