@@ -1,14 +1,17 @@
-// The stack: validated settings in, one WebUi component per Docker host, the stack outputs out. Kept
-// apart from index.ts so tests can evaluate it repeatedly under mocks with different configurations.
+// The stack: validated settings in, one WebUi component per Docker host (or one KubernetesFleet), the
+// stack outputs out. Kept apart from index.ts so tests can evaluate it repeatedly under mocks with different configurations.
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/load.js";
 import { deploymentPlan } from "./deployment.js";
 import { WebUi } from "./webui.js";
+import { KubernetesFleet } from "./kubernetes/fleet.js";
+import type { StackConfig } from "./config/load.js";
 
 export function deployStack() {
   // Throws one ConfigError listing every problem before any resource is registered.
   const config = loadStackConfig();
   const stack = pulumi.getStack();
+  if (config.settings.target === "kubernetes") return kubernetesOutputs(config, stack);
   const hosts = deploymentPlan(config.settings, stack);
   const components = hosts.map(
     (plan) => new WebUi(plan.key ? `sdwebui-${plan.key}` : "sdwebui", { ...config, plan, stack, project: pulumi.getProject() }),
@@ -26,5 +29,17 @@ export function deployStack() {
     firewall: first.firewall,
     endpoints: pulumi.output(endpoints.map((e) => ({ ...e }))),
     ...(warnings.length > 0 ? { warnings } : {}),
+  };
+}
+
+/** The Kubernetes target's outputs: the Service's URL under the same names, the claims instead of host folders. */
+function kubernetesOutputs(config: StackConfig, stack: string) {
+  const { endpoint } = new KubernetesFleet("sdwebui", { ...config, stack });
+  return {
+    apiUrl: endpoint.apiUrl,
+    docsUrl: endpoint.docsUrl,
+    outputsClaim: endpoint.outputsClaim,
+    smokeJob: endpoint.smokeJob,
+    endpoints: pulumi.output([endpoint]),
   };
 }

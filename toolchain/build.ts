@@ -3,11 +3,11 @@
 // outside the clone (toolchainLayout) so that a second run takes seconds. Writes toolchain.json (what was
 // built from what, what could not be had and why) and prints the cold build time and the cache size.
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT, readManifest, toolchainLayout } from "./layout.js";
-import type { Manifest, PieceName, PieceRecord } from "./layout.js";
+import type { Manifest, PieceRecord } from "./layout.js";
 
 const layout = toolchainLayout();
 const { versions } = layout;
@@ -22,6 +22,12 @@ const LANGUAGE_MODULE = "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language
 /** The newest sdk/v3 release that still holds the language host (from v3.69.0 on it is a module of its own). */
 const LANGUAGE_FALLBACK_SDK = "v3.68.0";
 const PLUGIN_MODULES = { docker: "github.com/pulumi/pulumi-docker/provider/v5", command: "github.com/pulumi/pulumi-command/provider" } as const;
+/**
+ * The Kubernetes provider's module: the proxy serves no tagged version of it, only this commit (2026-01-15,
+ * after v4.24.0, before v4.24.1), which is built as the version @pulumi/kubernetes asks for.
+ */
+const KUBERNETES_MODULE = "github.com/pulumi/pulumi-kubernetes/provider/v4";
+const KUBERNETES_COMMIT = "v4.0.0-20260115033456-f47bc2d6f199";
 /** What the docker plugin's build needs beyond its own module (Pulumi's fork of the plugin SDK, the pinned upstream). */
 const DOCKER_BUILD_DEPENDENCIES = ["github.com/pulumi/terraform-plugin-sdk/v2", "github.com/kreuzwerker/terraform-provider-docker@v0.0.0-20260618190003-5074970c71ce"];
 
@@ -163,6 +169,43 @@ function probePlugin(name: keyof typeof PLUGIN_MODULES): PieceRecord {
   return { module, version, blocked: { command: `go list -m -versions ${module}`, error } };
 }
 
+/**
+ * The Kubernetes plugin from its module: a writable copy without the `sdk/v4 => ../sdk` replace (the
+ * published sdk/v4 of the same line stands in), the schema embedded by the module's own generate step,
+ * then installed into the plugin home as `pulumi plugin install --file` does.
+ */
+async function buildKubernetesPlugin(cli: string): Promise<PieceRecord> {
+  const version = versions.plugins.kubernetes;
+  const record: PieceRecord = { module: KUBERNETES_MODULE, version: KUBERNETES_COMMIT };
+  const binary = join(layout.binDir, "pulumi-resource-kubernetes");
+  const cached = previous?.pieces["pulumi-resource-kubernetes"];
+  if (existsSync(binary) && cached?.binary && previous?.versions.plugins.kubernetes === version) return cached;
+  const t0 = Date.now();
+  say(`plugin kubernetes ${version}: fetching ${KUBERNETES_MODULE}@${KUBERNETES_COMMIT}`);
+  const mod = download(`${KUBERNETES_MODULE}@${KUBERNETES_COMMIT}`);
+  if (mod.error) return { ...record, blocked: { command: `go mod download -json ${KUBERNETES_MODULE}@${KUBERNETES_COMMIT}`, error: mod.error } };
+  const dir = join(layout.workDir, "pulumi-resource-kubernetes");
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(mod.dir!, dir, { recursive: true });
+  spawnSync("chmod", ["-R", "u+w", dir]);
+  const goMod = join(dir, "go.mod");
+  writeFileSync(goMod, readFileSync(goMod, "utf8").replace(/^replace github\.com\/pulumi\/pulumi-kubernetes\/sdk\/v4 => \.\.\/sdk\s*$/m, ""));
+  const cmd = join(dir, "cmd", "pulumi-resource-kubernetes");
+  await go("kubernetes plugin: go generate", ["generate", "."], cmd, { ...goEnv, VERSION: version });
+  say(`plugin kubernetes ${version}: compiling (several minutes on 2 cores)`);
+  const ldflags = `-s -w -X ${KUBERNETES_MODULE}/pkg/version.Version=${version}`;
+  await go("kubernetes plugin: go build", ["build", "-trimpath", "-ldflags", ldflags, "-o", binary, "./cmd/pulumi-resource-kubernetes"], dir, { ...goEnv, CGO_ENABLED: "0" });
+  const home = { ...process.env, PULUMI_HOME: layout.pluginHome, PULUMI_SKIP_UPDATE_CHECK: "true" };
+  const installed = spawnSync(cli, ["plugin", "install", "resource", "kubernetes", version, "--file", binary, "--reinstall"], { env: home, encoding: "utf8" });
+  if (installed.status !== 0) throw new Error(`pulumi plugin install resource kubernetes ${version} --file ${binary}: ${installed.stderr}`);
+  return {
+    ...record,
+    binary,
+    buildSeconds: Math.round((Date.now() - t0) / 1000),
+    deviation: `no tagged ${KUBERNETES_MODULE} is served: built commit ${KUBERNETES_COMMIT} as ${version}, with the published sdk/v4 instead of its ../sdk replace`,
+  };
+}
+
 function cacheBytes(): number {
   const r = spawnSync("du", ["-sb", layout.root], { encoding: "utf8" });
   return Number(r.stdout.split(/\s/)[0] ?? 0);
@@ -181,7 +224,8 @@ async function main() {
   const pieces: Manifest["pieces"] = {};
   pieces.pulumi = await buildCli();
   pieces["pulumi-language-nodejs"] = await buildLanguageHost();
-  for (const name of ["docker", "command"] as const) pieces[`pulumi-resource-${name}` as PieceName] = probePlugin(name);
+  for (const name of ["docker", "command"] as const) pieces[`pulumi-resource-${name}`] = probePlugin(name);
+  if (pieces.pulumi.binary) pieces["pulumi-resource-kubernetes"] = await buildKubernetesPlugin(pieces.pulumi.binary);
 
   const seconds = Math.round((Date.now() - started) / 1000);
   const manifest: Manifest = {

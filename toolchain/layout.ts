@@ -9,11 +9,15 @@ export const REPO_ROOT = resolve(__dirname, "..");
 /** Where the toolchain cache lives, when not ~/.cache/sdwebui-toolchain. */
 export const TOOLCHAIN_DIR_ENV = "SDWEBUI_TOOLCHAIN_DIR";
 
+/** The provider plugins the program uses, each named as its npm package @pulumi/<name>. */
+export const PLUGIN_NAMES = ["docker", "command", "kubernetes"] as const;
+export type PluginName = (typeof PLUGIN_NAMES)[number];
+
 export interface ToolchainVersions {
   /** The engine (CLI) and Node.js language host: the version of @pulumi/pulumi. */
   pulumi: string;
   /** Provider plugins, by plugin name: the version of @pulumi/<name>. */
-  plugins: Record<"docker" | "command", string>;
+  plugins: Record<PluginName, string>;
 }
 
 /** Versions as package-lock.json pins them. */
@@ -24,7 +28,7 @@ export function lockedVersions(lockFile = join(REPO_ROOT, "package-lock.json")):
     if (!v) throw new Error(`${lockFile} pins no ${pkg}: run npm install`);
     return v;
   };
-  return { pulumi: version("@pulumi/pulumi"), plugins: { docker: version("@pulumi/docker"), command: version("@pulumi/command") } };
+  return { pulumi: version("@pulumi/pulumi"), plugins: Object.fromEntries(PLUGIN_NAMES.map((n) => [n, version(`@pulumi/${n}`)])) as Record<PluginName, string> };
 }
 
 export interface ToolchainLayout {
@@ -56,7 +60,7 @@ export function toolchainLayout(env: NodeJS.ProcessEnv = process.env, versions =
   };
 }
 
-export type PieceName = "pulumi" | "pulumi-language-nodejs" | "pulumi-resource-docker" | "pulumi-resource-command";
+export type PieceName = "pulumi" | "pulumi-language-nodejs" | `pulumi-resource-${PluginName}`;
 
 export interface PieceRecord {
   /** The Go module (and version) the binary was built from, or that was asked for. */
@@ -81,8 +85,8 @@ export interface Manifest {
 }
 
 /** The provider plugins the manifest has no binary for (none built, or refused by the proxy). */
-export function missingPlugins(m: Manifest): (keyof ToolchainVersions["plugins"])[] {
-  return (Object.keys(m.versions.plugins) as (keyof ToolchainVersions["plugins"])[]).filter((n) => !m.pieces[`pulumi-resource-${n}`]?.binary);
+export function missingPlugins(m: Manifest): PluginName[] {
+  return PLUGIN_NAMES.filter((n) => !m.pieces[`pulumi-resource-${n}`]?.binary);
 }
 
 export function readManifest(layout = toolchainLayout()): Manifest | undefined {

@@ -12,6 +12,7 @@ export interface StackConfig {
     uiPassword?: pulumi.Output<string>;
     sshPrivateKey?: pulumi.Output<string>;
     checkpointToken?: pulumi.Output<string>;
+    kubeconfig?: pulumi.Output<string>;
   };
 }
 
@@ -35,7 +36,7 @@ export function loadStackConfig(): StackConfig {
   for (const k of SECRET_KEYS) delete raw[k];
   return {
     settings,
-    secrets: { apiPassword: pulumi.secret(secrets.apiPassword), uiPassword: wrap(secrets.uiPassword), sshPrivateKey: wrap(secrets.sshPrivateKey), checkpointToken: wrap(secrets.checkpointToken) },
+    secrets: { apiPassword: pulumi.secret(secrets.apiPassword), uiPassword: wrap(secrets.uiPassword), sshPrivateKey: wrap(secrets.sshPrivateKey), checkpointToken: wrap(secrets.checkpointToken), kubeconfig: wrap(secrets.kubeconfig) },
   };
 }
 

@@ -6,6 +6,7 @@ import { isTrue, parseJsonText } from "./fields.js";
 import { engineIdentity, parseDockerHost } from "./docker-host.js";
 import { parseGpus } from "./gpus.js";
 import { CUSTOM_REQUIRED } from "../profiles.js";
+import { targetProblems } from "./kubernetes.js";
 import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, settingDefault, SettingsSchema } from "./schema.js";
 import type { PublicSettings, SecretKey, SecretSettings } from "./schema.js";
 
@@ -51,7 +52,7 @@ export function formatProblems(problems: Problem[], ns: string, raw: RawSettings
   return lines.join("\n");
 }
 
-const LIST_KEYS = ["extraArgs", "firewallAllowlist", "profileCommandPrefix", "hosts", "checkpoints"];
+const LIST_KEYS = ["extraArgs", "firewallAllowlist", "profileCommandPrefix", "hosts", "checkpoints", "tolerations"];
 
 function setFix(key: string): string {
   if (LIST_KEYS.includes(key)) return `edit the ${key} list in Pulumi.<stack>.yaml, or pulumi config set --path '<ns>:${key}[0]' <value>`;
@@ -61,7 +62,7 @@ function setFix(key: string): string {
 
 /** Checks that involve more than one key; they see the raw values, so they run even when other keys are bad. */
 function crossProblems(raw: RawSettings): Problem[] {
-  return [...profileProblems(raw), ...folderProblems(raw), ...flagProblems(raw), ...checkpointProblems(raw), ...hostProblems(raw), ...exposureProblems(raw)];
+  return [...profileProblems(raw), ...folderProblems(raw), ...flagProblems(raw), ...checkpointProblems(raw), ...hostProblems(raw), ...exposureProblems(raw), ...targetProblems(raw)];
 }
 
 type Add = (key: string, message: string, fix: string) => void;
@@ -214,6 +215,6 @@ export function validateSettings(raw: RawSettings, isStoredSecret: (key: string)
   });
   if (unique.length > 0) throw new ConfigError(unique, PROJECT, raw, isStoredSecret);
   const all = SettingsSchema.parse(raw);
-  const { apiPassword, uiPassword, sshPrivateKey, checkpointToken, ...settings } = all;
-  return { settings, secrets: { apiPassword, uiPassword, sshPrivateKey, checkpointToken } };
+  const { apiPassword, uiPassword, sshPrivateKey, checkpointToken, kubeconfig, ...settings } = all;
+  return { settings, secrets: { apiPassword, uiPassword, sshPrivateKey, checkpointToken, kubeconfig } };
 }

@@ -7,6 +7,7 @@
 # Skips the import when an image built from the same inputs exists (STANDIN_FORCE=1 rebuilds).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. smoke/image/node-rootfs.sh
 
 image="${STANDIN_IMAGE:-sd-webui-standin:dev}"
 root_dir=/app/stable-diffusion-webui
@@ -17,7 +18,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 # 1. Same inputs (sources, this script, node binary identity) → same image: nothing to do.
-build_id="$( (cat test/standin/*.ts "$0"; stat -c '%n %s %Y' "$node_bin") | sha256sum | cut -c1-16)"
+build_id="$( (cat test/standin/*.ts "$0" smoke/image/node-rootfs.sh; stat -c '%n %s %Y' "$node_bin") | sha256sum | cut -c1-16)"
 if [ "${STANDIN_FORCE:-}" != 1 ] && docker image inspect "$image" --format '{{range .Config.Env}}{{println .}}{{end}}' 2>/dev/null | grep -qx "STANDIN_BUILD=$build_id"; then
   echo "standin-image: $image is up to date (build $build_id)"
   exit 0
@@ -37,14 +38,8 @@ node -e '
 
 # 3. Root filesystem.
 rootfs="$work/rootfs"
-mkdir -p "$rootfs/usr/bin" "$rootfs/opt/standin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/lib64"
-mkdir -p "$rootfs$root_dir/outputs" "$rootfs$root_dir/models/Stable-diffusion"
-chmod 1777 "$rootfs/tmp"
-if command -v strip >/dev/null; then strip --strip-all -o "$rootfs/usr/bin/node" "$node_bin"; else cp "$node_bin" "$rootfs/usr/bin/node"; fi
-ldd "$node_bin" | awk '/=> \//{print $3} /^[[:space:]]*\/lib/{print $1}' | while read -r lib; do
-  mkdir -p "$rootfs$(dirname "$lib")"
-  cp -L "$lib" "$rootfs$lib"
-done
+node_rootfs "$rootfs"
+mkdir -p "$rootfs/opt/standin" "$rootfs$root_dir/outputs" "$rootfs$root_dir/models/Stable-diffusion"
 cp "$work"/js/*.js "$rootfs/opt/standin/"
 rm "$rootfs/opt/standin/python3-shim.js"
 install -m 0755 "$work/js/python3-shim.js" "$rootfs/usr/bin/python3"

@@ -1,0 +1,123 @@
+// The Kubernetes target as one component: the credentials Secret, the claims for outputs/ and models/
+// (kept on destroy), the WebUI Deployment, its Service and NetworkPolicy, and the smoke Job that proves,
+// after the rollout, that an image was saved on the outputs volume. The specs come from manifests.ts.
+import { createHash } from "node:crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/load.js";
+import { resolveProfile } from "../profiles.js";
+import type { Profile } from "../profiles.js";
+import { claimSpec, deploymentSpec, fleetLabels, fleetNames, networkPolicySpec, SECRET_KEYS, serviceSpec, smokeJobSpec } from "./manifests.js";
+import type { FleetNames } from "./manifests.js";
+
+export interface KubernetesFleetArgs extends StackConfig {
+  stack: string;
+}
+
+export interface FleetEndpoint {
+  apiUrl: pulumi.Output<string>;
+  docsUrl: pulumi.Output<string>;
+  service: string;
+  namespace: string;
+  replicas: number;
+  outputsClaim: string;
+  modelsClaim: string;
+  /** The smoke Job that proved this rollout ("" when the smoke is off). */
+  smokeJob: pulumi.Output<string>;
+}
+
+/** `sdwebui:index:KubernetesFleet`: the WebUI on a cluster, one pod per gpusPerPod GPUs. */
+export class KubernetesFleet extends pulumi.ComponentResource {
+  readonly endpoint: FleetEndpoint;
+
+  constructor(name: string, args: KubernetesFleetArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("sdwebui:index:KubernetesFleet", name, {}, opts);
+    const s = args.settings;
+    const profile = resolveProfile(s);
+    const image = s.image ?? profile.defaultImage;
+    const names = fleetNames(args.stack, s);
+    const ns = s.namespace;
+    const provider = new k8s.Provider(`${name}-provider`, {
+      ...(args.secrets.kubeconfig ? { kubeconfig: args.secrets.kubeconfig } : {}),
+      ...(s.kubeContext ? { context: s.kubeContext } : {}),
+      namespace: ns,
+    }, { parent: this });
+    const child = (deps: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, provider, dependsOn: deps });
+    const meta = (objectName: string, component: "webui" | "smoke" = "webui", annotations: Record<string, pulumi.Input<string>> = {}) =>
+      ({ name: objectName, namespace: ns, labels: fleetLabels(args.stack, component), annotations });
+
+    const secret = this.credentials(name, args, { namespace: ns, labels: fleetLabels(args.stack, "webui") }, child());
+    const claims = names.ownClaims.map((which) =>
+      new k8s.core.v1.PersistentVolumeClaim(`${name}-${which}`, {
+        metadata: meta(which === "outputs" ? names.outputsClaim : names.modelsClaim, "webui", { "pulumi.com/skipAwait": "true" }),
+        spec: claimSpec(s, which),
+      }, { ...child(), retainOnDelete: true }));
+
+    const spec = secret.metadata.name.apply((secretName) => deploymentSpec(s, profile, image, args.stack, secretName));
+    const deployment = new k8s.apps.v1.Deployment(`${name}-webui`, {
+      metadata: meta(names.base, "webui", { "pulumi.com/timeoutSeconds": String(s.rolloutTimeoutSeconds) }),
+      spec,
+    }, child([secret, ...claims]));
+    const service = new k8s.core.v1.Service(`${name}-service`, { metadata: meta(names.base), spec: serviceSpec(s, profile, args.stack) }, child());
+    if (s.networkPolicy)
+      new k8s.networking.v1.NetworkPolicy(`${name}-ingress`, { metadata: meta(`${names.base}-ingress`), spec: networkPolicySpec(s, profile, args.stack) }, child());
+
+    const serviceUrl = service.spec.clusterIP.apply((ip) => `http://${ip.includes(":") ? `[${ip}]` : ip}:${s.servicePort}`);
+    const smokeJob = s.smokeEnabled ? this.smokeJob(name, args, profile, names, serviceUrl, { deployment, template: spec.template }, secret, child) : pulumi.output("");
+    const apiUrl = this.apiUrl(service, serviceUrl);
+    this.endpoint = {
+      apiUrl,
+      docsUrl: apiUrl.apply((u) => `${u}/docs`),
+      service: names.base,
+      namespace: ns,
+      replicas: s.replicas,
+      outputsClaim: names.outputsClaim,
+      modelsClaim: names.modelsClaim,
+      smokeJob,
+    };
+    this.registerOutputs({ endpoint: this.endpoint });
+  }
+
+  /**
+   * The Secret the WebUI's flags and the smoke Job read: both auth flag values and the passwords alone.
+   * Auto-named and immutable: new credentials replace it under a new name, so the pods roll and read them.
+   */
+  private credentials(name: string, args: KubernetesFleetArgs, metadata: { namespace: string; labels: Record<string, string> }, opts: pulumi.CustomResourceOptions) {
+    const s = args.settings;
+    const ui = args.secrets.uiPassword ?? args.secrets.apiPassword;
+    const uiUser = s.uiUsername ?? s.apiUsername;
+    const stringData = pulumi.secret(pulumi.all([args.secrets.apiPassword, ui]).apply(([api, uiPw]) => ({
+      [SECRET_KEYS.apiAuth]: `${s.apiUsername}:${api}`,
+      [SECRET_KEYS.apiPassword]: api,
+      ...(s.exposure === "api-and-ui" ? { [SECRET_KEYS.uiAuth]: `${uiUser}:${uiPw}`, [SECRET_KEYS.uiPassword]: uiPw } : {}),
+    })));
+    return new k8s.core.v1.Secret(`${name}-credentials`, { metadata, type: "Opaque", immutable: true, stringData }, opts);
+  }
+
+  private smokeJob(
+    name: string, args: KubernetesFleetArgs, profile: Profile, names: FleetNames, serviceUrl: pulumi.Output<string>,
+    rollout: { deployment: k8s.apps.v1.Deployment; template: pulumi.Output<unknown> },
+    secret: k8s.core.v1.Secret, child: (deps?: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+  ): pulumi.Output<string> {
+    const s = args.settings;
+    // A Job runs once: a new rollout (its template, which names the Secret) gives a new Job name, so the proof runs again.
+    const revision = pulumi.all([rollout.template, serviceUrl]).apply(([t, url]) =>
+      createHash("sha256").update(JSON.stringify(t)).update(url).update(s.smokeImage).digest("hex").slice(0, 10));
+    const spec = pulumi.all([serviceUrl, secret.metadata.name]).apply(([url, secretName]) => smokeJobSpec(s, profile, args.stack, url, secretName));
+    const job = new k8s.batch.v1.Job(`${name}-smoke`, {
+      metadata: { name: pulumi.interpolate`${names.base}-smoke-${revision}`, namespace: s.namespace, labels: fleetLabels(args.stack, "smoke"),
+        annotations: { "pulumi.com/timeoutSeconds": String(s.smokeTimeoutSeconds + 120) } },
+      spec,
+    }, child([rollout.deployment]));
+    return job.metadata.name;
+  }
+
+  /** What a client outside the cluster calls: the load balancer's address, else the cluster IP (in-cluster only). */
+  private apiUrl(service: k8s.core.v1.Service, clusterUrl: pulumi.Output<string>): pulumi.Output<string> {
+    return pulumi.all([service.status, service.spec, clusterUrl]).apply(([status, spec, url]) => {
+      const ingress = status?.loadBalancer?.ingress?.[0];
+      const host = ingress?.ip ?? ingress?.hostname;
+      return host ? `http://${host.includes(":") ? `[${host}]` : host}:${spec.ports[0]!.port}` : url;
+    });
+  }
+}

@@ -1,0 +1,220 @@
+// The Kubernetes objects of a fleet as plain data (the API's own field names): names, labels, the
+// WebUI's pod template, the Service, the NetworkPolicy and the smoke Job. Pure: derived from settings
+// and the profile alone, so it is tested without an engine and two evaluations give identical specs.
+// Credentials never appear here: the pod spec names the Secret's keys, and Kubernetes expands $(VAR).
+import type { PublicSettings } from "../config/schema.js";
+import { webuiFlags, launchSpec, healthPath } from "../flags.js";
+import type { Profile } from "../profiles.js";
+import { ENV as SMOKE_ENV, smokeCliArgs } from "../../smoke/resource.js";
+
+/** The Secret's keys: the WebUI's two auth flag values, and the passwords alone for the smoke Job. */
+export const SECRET_KEYS = { apiAuth: "api-auth", uiAuth: "ui-auth", apiPassword: "api-password", uiPassword: "ui-password" } as const;
+/** Environment variables the WebUI container gets from the Secret; its flags reference them as $(VAR). */
+const AUTH_ENV = { api: "SDWEBUI_API_AUTH", ui: "SDWEBUI_UI_AUTH" } as const;
+/** Where the smoke Job mounts the claims, read-only. */
+export const PROOF_MOUNTS = { outputs: "/proof/outputs", models: "/proof/models" } as const;
+
+export type FleetSettings = Pick<
+  PublicSettings,
+  | "namespace" | "replicas" | "gpuResource" | "gpusPerPod" | "runtimeClassName" | "nodeSelector" | "tolerations" | "outputsClaim" | "modelsClaim"
+  | "storageClass" | "outputsStorageSize" | "modelsStorageSize" | "serviceType" | "servicePort" | "firewallAllowlist" | "exposure" | "extraArgs"
+  | "shmSizeMb" | "apiUsername" | "uiUsername" | "smokeImage" | "smokeTimeoutSeconds" | "smokePrompt" | "smokeSteps" | "smokeWidth" | "smokeHeight"
+  | "rolloutTimeoutSeconds"
+>;
+
+export interface FleetNames {
+  base: string;
+  outputsClaim: string;
+  modelsClaim: string;
+  /** Claims the program creates (the others are the user's). */
+  ownClaims: ("outputs" | "models")[];
+}
+
+/** Object names from the stack: DNS labels, short enough for the suffixes Kubernetes adds to pod names. */
+export function fleetNames(stack: string, s: Pick<FleetSettings, "outputsClaim" | "modelsClaim">): FleetNames {
+  const base = `sdwebui-${stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "stack"}`.slice(0, 40).replace(/-+$/, "");
+  return {
+    base,
+    outputsClaim: s.outputsClaim ?? `${base}-outputs`,
+    modelsClaim: s.modelsClaim ?? `${base}-models`,
+    ownClaims: [...(s.outputsClaim ? [] : ["outputs" as const]), ...(s.modelsClaim ? [] : ["models" as const])],
+  };
+}
+
+export function fleetLabels(stack: string, component: "webui" | "smoke"): Record<string, string> {
+  return { "app.kubernetes.io/name": "sdwebui", "app.kubernetes.io/instance": fleetNames(stack, {}).base, "app.kubernetes.io/component": component };
+}
+
+/** Kubernetes expands $(VAR) in command, args and env values; a literal $ is written $$. */
+const literal = (s: string) => s.replaceAll("$", "$$");
+
+/** The WebUI's flags with the credentials as $(VAR) references, passed the way the profile takes them. */
+export function webuiLaunch(s: FleetSettings, profile: Profile): { command?: string[]; args?: string[]; env: { name: string; value: string }[] } {
+  const gpus = s.gpusPerPod > 0 ? { kind: "count" as const, count: s.gpusPerPod } : { kind: "none" as const };
+  const placeholder = "\u0000";
+  const flags = webuiFlags(s, profile, gpus, { api: { username: placeholder, password: "a" }, ui: { username: placeholder, password: "u" } })
+    .map((f) => (f === `${placeholder}:a` ? `$(${AUTH_ENV.api})` : f === `${placeholder}:u` ? `$(${AUTH_ENV.ui})` : literal(f)));
+  const spec = launchSpec(profile, flags);
+  // Docker's "command" is the image's CMD, which Kubernetes calls args (the ENTRYPOINT stays).
+  const env = spec.envs.map((e) => ({ name: e.slice(0, e.indexOf("=")), value: e.slice(e.indexOf("=") + 1) }));
+  return { ...(spec.command ? { args: spec.command } : {}), env };
+}
+
+const secretEnv = (name: string, secret: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
+
+/** `secret`: the credentials Secret's name (auto-named: new credentials are a new Secret, so the pods roll). */
+export function webuiPodTemplate(s: FleetSettings, profile: Profile, image: string, stack: string, secret: string) {
+  const names = fleetNames(stack, s);
+  const launch = webuiLaunch(s, profile);
+  const probe = { httpGet: { path: healthPath(s.exposure), port: profile.internalPort } };
+  const gpuLimits = s.gpusPerPod > 0 ? { [s.gpuResource]: String(s.gpusPerPod) } : {};
+  const modelsReadOnly = s.replicas > 1 && profile.sharedModelsReadOnly;
+  return {
+    metadata: { labels: fleetLabels(stack, "webui") },
+    spec: {
+      ...(s.runtimeClassName ? { runtimeClassName: s.runtimeClassName } : {}),
+      ...(s.nodeSelector ? { nodeSelector: s.nodeSelector } : {}),
+      ...(s.tolerations ? { tolerations: s.tolerations } : {}),
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: { runAsUser: profile.uid, runAsGroup: profile.gid, fsGroup: profile.gid, ...(profile.uid !== 0 ? { runAsNonRoot: true } : {}) },
+      containers: [
+        {
+          name: "webui",
+          image,
+          ...(launch.args ? { args: launch.args } : {}),
+          workingDir: profile.dataRoot,
+          // The auth variables come first: the flag variables below may reference them.
+          env: [
+            secretEnv(AUTH_ENV.api, secret, SECRET_KEYS.apiAuth),
+            ...(s.exposure === "api-and-ui" ? [secretEnv(AUTH_ENV.ui, secret, SECRET_KEYS.uiAuth)] : []),
+            ...launch.env,
+          ],
+          ports: [{ name: "http", containerPort: profile.internalPort, protocol: "TCP" }],
+          resources: { limits: gpuLimits, requests: gpuLimits },
+          startupProbe: { ...probe, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: Math.ceil(s.rolloutTimeoutSeconds / 10) },
+          readinessProbe: { ...probe, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 },
+          livenessProbe: { ...probe, periodSeconds: 30, timeoutSeconds: 15, failureThreshold: 3 },
+          securityContext: { allowPrivilegeEscalation: false },
+          volumeMounts: [
+            { name: "outputs", mountPath: profile.outputsPath },
+            { name: "models", mountPath: profile.modelsPath, readOnly: modelsReadOnly },
+            { name: "shm", mountPath: "/dev/shm" },
+          ],
+        },
+      ],
+      volumes: [
+        { name: "outputs", persistentVolumeClaim: { claimName: names.outputsClaim } },
+        { name: "models", persistentVolumeClaim: { claimName: names.modelsClaim, readOnly: modelsReadOnly } },
+        { name: "shm", emptyDir: { medium: "Memory", sizeLimit: `${s.shmSizeMb}Mi` } },
+      ],
+    },
+  };
+}
+
+export function deploymentSpec(s: FleetSettings, profile: Profile, image: string, stack: string, secret: string) {
+  return {
+    replicas: s.replicas,
+    selector: { matchLabels: fleetLabels(stack, "webui") },
+    // A new pod needs a free GPU: replace one pod at a time instead of surging past the GPUs there are.
+    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
+    progressDeadlineSeconds: s.rolloutTimeoutSeconds,
+    template: webuiPodTemplate(s, profile, image, stack, secret),
+  };
+}
+
+export function claimSpec(s: FleetSettings, which: "outputs" | "models") {
+  return {
+    // Several pods share the claims; on more than one node that takes ReadWriteMany storage.
+    accessModes: [s.replicas > 1 ? "ReadWriteMany" : "ReadWriteOnce"],
+    ...(s.storageClass ? { storageClassName: s.storageClass } : {}),
+    resources: { requests: { storage: which === "outputs" ? s.outputsStorageSize : s.modelsStorageSize } },
+  };
+}
+
+export function serviceSpec(s: FleetSettings, profile: Profile, stack: string) {
+  const external = s.serviceType !== "ClusterIP";
+  return {
+    type: s.serviceType,
+    selector: fleetLabels(stack, "webui"),
+    ports: [{ name: "http", port: s.servicePort, targetPort: profile.internalPort, protocol: "TCP" }],
+    // Keep the client's address, so the NetworkPolicy's ipBlocks see who is calling.
+    ...(external ? { externalTrafficPolicy: "Local" } : {}),
+    ...(s.serviceType === "LoadBalancer" && s.firewallAllowlist.length > 0 ? { loadBalancerSourceRanges: s.firewallAllowlist } : {}),
+  };
+}
+
+/** Ingress to the WebUI pods: the allow-listed networks and the smoke Job's pods, on the WebUI port only. */
+export function networkPolicySpec(s: FleetSettings, profile: Profile, stack: string) {
+  return {
+    podSelector: { matchLabels: fleetLabels(stack, "webui") },
+    policyTypes: ["Ingress"],
+    ingress: [
+      {
+        from: [{ podSelector: { matchLabels: fleetLabels(stack, "smoke") } }, ...s.firewallAllowlist.map((cidr) => ({ ipBlock: { cidr } }))],
+        ports: [{ protocol: "TCP", port: profile.internalPort }],
+      },
+    ],
+  };
+}
+
+/** The smoke Job: the smoke CLI against the Service, with the claims mounted read-only where it looks for the PNG. */
+export function smokeJobSpec(s: FleetSettings, profile: Profile, stack: string, serviceUrl: string, secret: string) {
+  const names = fleetNames(stack, s);
+  const args = smokeCliArgs(
+    {
+      exposure: s.exposure,
+      hostOutputsDir: PROOF_MOUNTS.outputs,
+      hostModelsDir: PROOF_MOUNTS.models,
+      containerOutputsDir: profile.outputsPath,
+      containerDataRoot: profile.dataRoot,
+      expectedUid: profile.uid,
+      timeoutSeconds: s.smokeTimeoutSeconds,
+      prompt: s.smokePrompt,
+      steps: s.smokeSteps,
+      width: s.smokeWidth,
+      height: s.smokeHeight,
+    },
+    { url: serviceUrl, username: s.apiUsername, ...(s.exposure === "api-and-ui" ? { uiUsername: s.uiUsername ?? s.apiUsername } : {}) },
+    s.exposure === "api-and-ui",
+  );
+  return {
+    backoffLimit: 0,
+    activeDeadlineSeconds: s.smokeTimeoutSeconds + 60,
+    template: {
+      metadata: { labels: fleetLabels(stack, "smoke") },
+      spec: {
+        restartPolicy: "Never",
+        // Beside a WebUI pod: a ReadWriteOnce claim can be mounted on that node only.
+        affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: fleetLabels(stack, "webui") }, topologyKey: "kubernetes.io/hostname" }] } },
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        securityContext: { runAsUser: profile.uid, runAsGroup: profile.gid, ...(profile.uid !== 0 ? { runAsNonRoot: true } : {}) },
+        containers: [
+          {
+            name: "smoke",
+            image: s.smokeImage,
+            args: args.map(literal),
+            env: [
+              secretEnv(SMOKE_ENV.apiPassword, secret, SECRET_KEYS.apiPassword),
+              ...(s.exposure === "api-and-ui" ? [secretEnv(SMOKE_ENV.uiPassword, secret, SECRET_KEYS.uiPassword)] : []),
+            ],
+            // The smoke's last lines (its failure class and fix) become the pod's termination message.
+            terminationMessagePolicy: "FallbackToLogsOnError",
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
+            volumeMounts: [
+              { name: "outputs", mountPath: PROOF_MOUNTS.outputs, readOnly: true },
+              { name: "models", mountPath: PROOF_MOUNTS.models, readOnly: true },
+              { name: "tmp", mountPath: "/tmp" },
+            ],
+          },
+        ],
+        volumes: [
+          { name: "outputs", persistentVolumeClaim: { claimName: names.outputsClaim, readOnly: true } },
+          { name: "models", persistentVolumeClaim: { claimName: names.modelsClaim, readOnly: true } },
+          { name: "tmp", emptyDir: {} },
+        ],
+      },
+    },
+  };
+}
