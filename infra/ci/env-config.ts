@@ -58,6 +58,18 @@ export interface EnvConfig {
   summary: string[];
 }
 
+/** A map (nodeSelector): a JSON object of string values. */
+function parseObjectMap(text: string): { value: Record<string, string> } | { error: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    return { error: `is not valid JSON (${(e as Error).message}); write a JSON object like {"label": "value"}` };
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) return { error: 'must be a JSON object of strings, e.g. {"nvidia.com/gpu.present": "true"}' };
+  return { value: v as Record<string, string> };
+}
+
 /** A list of objects (checkpoints): a JSON array of objects only; the program's schema checks the fields. */
 export function parseObjectList(text: string): Record<string, unknown>[] | { error: string } {
   let v: unknown;
@@ -108,6 +120,10 @@ export function readEnvSettings(env: Env): { raw: RawSettings; problems: Problem
       const list = DECLS[s.key]!.items?.type === "object" ? parseObjectList(value) : parseList(value);
       if ("error" in list) problems.push({ key: s.key, message: list.error, fix: `set ${s.env} to a list` });
       else raw[s.key] = list;
+    } else if (s.kind === "object") {
+      const map = parseObjectMap(value);
+      if ("error" in map) problems.push({ key: s.key, message: map.error, fix: `set ${s.env} to a JSON object` });
+      else raw[s.key] = map.value;
     } else if (s.kind === "boolean") {
       raw[s.key] = BOOLEAN_WORDS[value.trim().toLowerCase()] ?? value;
     } else raw[s.key] = s.kind === "integer" ? value.trim() : value;
@@ -161,6 +177,9 @@ export function configEntries(raw: RawSettings): ConfigEntry[] {
           for (const [field, x] of Object.entries(item)) out.push({ key: `${key}[${i}].${field}`, value: String(x), secret: s.secret, path: true });
         else out.push({ key: `${key}[${i}]`, value: String(item), secret: s.secret, path: true });
       });
+    // A map's entries, quoted: label keys hold dots and slashes (sdwebui:nodeSelector["nvidia.com/gpu.present"]).
+    else if (typeof v === "object" && v !== null)
+      for (const [field, x] of Object.entries(v)) out.push({ key: `${key}[${JSON.stringify(field)}]`, value: String(x), secret: s.secret, path: true });
     else out.push({ key, value: String(v), secret: s.secret, path: false });
   }
   return out;

@@ -37,15 +37,16 @@ describe("variables of the project's other tools", () => {
 
 describe("reading values", () => {
   it("every setting is reachable from its variable and becomes a config entry", () => {
-    const sample = { string: "x", integer: "7", boolean: "true", array: "a b" } as const;
+    const sample = { string: "x", integer: "7", boolean: "true", array: "a b", object: '{"a.b/c":"d"}' } as const;
     const objects = '[{"source":"a"},{"source":"b"}]';
     for (const s of ENV_SETTINGS) {
-      const { raw, problems } = readEnvSettings({ [s.env]: s.key === "checkpoints" ? objects : sample[s.kind] });
+      const { raw, problems } = readEnvSettings({ [s.env]: s.key === "checkpoints" || s.key === "tolerations" ? objects : sample[s.kind] });
       assert.deepEqual(problems, [], s.env);
       assert.ok(s.key in raw, `${s.env} sets ${s.key}`);
       const entries = configEntries(raw);
       const keys = entries.map((e) => e.key);
-      if (s.key === "checkpoints") assert.deepEqual(keys, ["sdwebui:checkpoints[0].source", "sdwebui:checkpoints[1].source"]);
+      if (s.key === "checkpoints" || s.key === "tolerations") assert.deepEqual(keys, [`sdwebui:${s.key}[0].source`, `sdwebui:${s.key}[1].source`]);
+      else if (s.kind === "object") assert.deepEqual(keys, [`sdwebui:${s.key}["a.b/c"]`]);
       else if (s.kind === "array") assert.deepEqual(keys, [`sdwebui:${s.key}[0]`, `sdwebui:${s.key}[1]`]);
       else assert.deepEqual(keys, [`sdwebui:${s.key}`]);
       for (const e of entries) assert.equal(e.secret, s.secret, `${s.env} secret flag`);

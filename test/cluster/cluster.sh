@@ -10,7 +10,7 @@
 #   cluster.sh up      build, then start everything and wait for the node to be Ready (idempotent)
 #   cluster.sh load IMAGE...   copy Docker images into the node's containerd
 #   cluster.sh down    stop everything and remove the cluster's state (pods, volumes' host folders stay)
-#   cluster.sh env     print KUBECONFIG=... for a shell
+#   cluster.sh env     print KUBECONFIG=... and KUBE_BIN=... (kubectl's folder) for a shell
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 KUBE_VERSION=v1.33.13
@@ -256,6 +256,6 @@ case "${1:-}" in
   up) up ;;
   load) shift; load "$@" ;;
   down) down ;;
-  env) echo "KUBECONFIG=$KUBECONFIG" ;;
+  env) echo "KUBECONFIG=$KUBECONFIG"; echo "KUBE_BIN=$bin" ;;
   *) echo "usage: $0 build|up|load IMAGE...|down|env" >&2; exit 2 ;;
 esac

@@ -1,0 +1,66 @@
+// The test cluster (test/cluster/cluster.sh): brought up once per test file, with the stand-in and the
+// smoke images loaded into its containerd, a storage class whose volumes are host folders, and kubectl.
+import { spawnSync } from "node:child_process";
+import { chownSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { REPO_ROOT } from "../../toolchain/layout.js";
+import { requireOrSkip } from "./requirements.js";
+
+const SCRIPT = join(REPO_ROOT, "test/cluster/cluster.sh");
+export const STORAGE_CLASS = "sdwebui-host-folders";
+export const FAKE_GPUS = 2;
+
+export interface TestCluster {
+  kubeconfig: string;
+  kubectl(args: string[], input?: string): { status: number | null; stdout: string; stderr: string };
+  /** kubectl … -o json, parsed; throws with kubectl's message when it fails. */
+  json<T = unknown>(args: string[]): T;
+  /** A PersistentVolume of the test storage class backed by a host folder (owned by uid/gid 1000, as the WebUI runs). */
+  hostFolderVolume(name: string, dir: string): void;
+}
+
+let cached: TestCluster | undefined;
+
+export function requireCluster(t: TestContext): TestCluster | undefined {
+  if (cached) return cached;
+  if (!requireOrSkip(t, process.getuid?.() === 0 ? "" : "the test cluster needs root (kubelet, containerd, network)")) return undefined;
+  const up = spawnSync("bash", [SCRIPT, "up"], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"], timeout: 90 * 60_000 });
+  if (up.status !== 0) throw new Error(`test/cluster/cluster.sh up failed (exit ${up.status}); its output is above`);
+  const load = spawnSync("bash", [SCRIPT, "load", "sd-webui-standin:dev", "sdwebui-smoke:0.1.0"], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
+  if (load.status !== 0) throw new Error("loading the images into the node failed (npm run standin:image and npm run smoke:image build them)");
+  const vars = Object.fromEntries(spawnSync("bash", [SCRIPT, "env"], { encoding: "utf8" }).stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  const kubeconfig = vars.KUBECONFIG!;
+  const binDir = vars.KUBE_BIN!;
+  const kubectl = (args: string[], input?: string) => {
+    const r = spawnSync(join(binDir, "kubectl"), args, { encoding: "utf8", input, env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 120_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const json = <T>(args: string[]): T => {
+    const r = kubectl([...args, "-o", "json"]);
+    if (r.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  };
+  kubectl(["apply", "-f", "-"], JSON.stringify({
+    apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: STORAGE_CLASS },
+    provisioner: "kubernetes.io/no-provisioner", volumeBindingMode: "Immediate", reclaimPolicy: "Retain",
+  }));
+  cached = {
+    kubeconfig,
+    kubectl,
+    json,
+    hostFolderVolume(name, dir) {
+      mkdirSync(dir, { recursive: true });
+      chownSync(dir, 1000, 1000);
+      const r = kubectl(["apply", "-f", "-"], JSON.stringify({
+        apiVersion: "v1", kind: "PersistentVolume", metadata: { name },
+        spec: { capacity: { storage: "10Gi" }, accessModes: ["ReadWriteOnce", "ReadWriteMany"], persistentVolumeReclaimPolicy: "Retain",
+          storageClassName: STORAGE_CLASS, hostPath: { path: dir, type: "Directory" } },
+      }));
+      if (r.status !== 0) throw new Error(`PersistentVolume ${name}: ${r.stderr}`);
+    },
+  };
+  return cached;
+}
+
+export const kubeconfigText = (c: TestCluster) => readFileSync(c.kubeconfig, "utf8");

@@ -1,0 +1,124 @@
+// The Kubernetes target's pure parts (the manifests from settings) and its wiring under Pulumi mocks:
+// what the program registers with target: kubernetes, and that no password reaches a pod spec.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { settingDefault, SettingsSchema } from "../../infra/config/schema.js";
+import { deploymentSpec, fleetNames, networkPolicySpec, serviceSpec, smokeJobSpec, webuiLaunch } from "../../infra/kubernetes/manifests.js";
+import type { FleetSettings } from "../../infra/kubernetes/manifests.js";
+import { PRESETS } from "../../infra/profiles.js";
+import { REPO_ROOT } from "../../toolchain/layout.js";
+import { installMocks, MockEngine, resolveOutputs, setStackConfig, unwrapSecrets } from "../helpers/pulumi-mocks.js";
+
+const PASSWORD = "k8s-horse-battery-staple-4";
+const settings = (extra: Record<string, unknown> = {}): FleetSettings =>
+  SettingsSchema.parse({ apiPassword: PASSWORD, target: "kubernetes", ...extra }) as unknown as FleetSettings;
+
+describe("Kubernetes manifests (pure)", () => {
+  it("the WebUI's flags name the Secret's variables, never a credential", () => {
+    const launch = webuiLaunch(settings(), PRESETS.universonic);
+    const args = launch.args!;
+    assert.equal(args[args.indexOf("--api-auth") + 1], "$(SDWEBUI_API_AUTH)");
+    assert.equal(args[args.indexOf("--gradio-auth") + 1], "$(SDWEBUI_UI_AUTH)");
+    assert.ok(!JSON.stringify(launch).includes(PASSWORD));
+  });
+
+  it("an env-flags image gets the flags variable after the auth variables it references", () => {
+    const spec = deploymentSpec(settings({ imageProfile: "sd-auto" }), PRESETS["sd-auto"], "img:1", "dev", "creds-x");
+    const env = spec.template.spec.containers[0]!.env as { name: string; value?: string }[];
+    const names = env.map((e) => e.name);
+    const flagsVar = env.find((e) => e.value?.includes("--api-auth"))!;
+    assert.match(flagsVar.value!, /--api-auth \$\(SDWEBUI_API_AUTH\)/);
+    assert.ok(names.indexOf("SDWEBUI_API_AUTH") < names.indexOf(flagsVar.name), "defined before it is referenced");
+  });
+
+  it("GPUs as the extended resource; gpusPerPod 0 is CPU mode with no GPU limit", () => {
+    const gpu = deploymentSpec(settings({ gpusPerPod: "2", gpuResource: "amd.com/gpu" }), PRESETS.universonic, "i:1", "dev", "s");
+    assert.deepEqual(gpu.template.spec.containers[0]!.resources.limits, { "amd.com/gpu": "2" });
+    const cpu = deploymentSpec(settings({ gpusPerPod: "0" }), PRESETS.universonic, "i:1", "dev", "s");
+    assert.deepEqual(cpu.template.spec.containers[0]!.resources.limits, {});
+    assert.ok(cpu.template.spec.containers[0]!.args!.includes("--use-cpu"));
+  });
+
+  it("rolls one pod at a time without surging past the GPUs, and shares models read-only across replicas", () => {
+    const spec = deploymentSpec(settings({ replicas: "3" }), PRESETS.universonic, "i:1", "dev", "s");
+    assert.deepEqual(spec.strategy.rollingUpdate, { maxSurge: 0, maxUnavailable: 1 });
+    const models = spec.template.spec.volumes.find((v) => v.name === "models")!;
+    assert.equal(models.persistentVolumeClaim!.readOnly, true);
+  });
+
+  it("runtime class, node selector and tolerations reach the pod", () => {
+    const spec = deploymentSpec(settings({ runtimeClassName: "nvidia", nodeSelector: { "nvidia.com/gpu.present": "true" }, tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] }), PRESETS.universonic, "i:1", "dev", "s");
+    assert.equal(spec.template.spec.runtimeClassName, "nvidia");
+    assert.deepEqual(spec.template.spec.nodeSelector, { "nvidia.com/gpu.present": "true" });
+    assert.equal(spec.template.spec.tolerations![0]!.operator, "Exists");
+  });
+
+  it("firewallAllowlist: source ranges on a LoadBalancer, ipBlocks in the NetworkPolicy", () => {
+    const s = settings({ serviceType: "LoadBalancer", firewallAllowlist: ["10.1.0.0/16", "2001:db8::/32"] });
+    const svc = serviceSpec(s, PRESETS.universonic, "dev");
+    assert.deepEqual(svc.loadBalancerSourceRanges, ["10.1.0.0/16", "2001:db8::/32"]);
+    assert.equal(svc.externalTrafficPolicy, "Local", "the client address is kept for the policy");
+    assert.equal(serviceSpec(settings(), PRESETS.universonic, "dev").loadBalancerSourceRanges, undefined);
+    const np = networkPolicySpec(s, PRESETS.universonic, "dev");
+    assert.deepEqual(np.ingress[0]!.from.flatMap((f) => ("ipBlock" in f ? [f.ipBlock.cidr] : [])), ["10.1.0.0/16", "2001:db8::/32"]);
+    assert.deepEqual(np.ingress[0]!.ports, [{ protocol: "TCP", port: 8080 }]);
+  });
+
+  it("the smoke Job mounts the claims read-only where the smoke looks, and reads the passwords from the Secret", () => {
+    const job = smokeJobSpec(settings(), PRESETS.universonic, "dev", "http://10.0.0.9:7860", "creds-x");
+    const c = job.template.spec.containers[0]!;
+    assert.ok(c.volumeMounts.every((m) => m.name === "tmp" || m.readOnly));
+    assert.equal(c.args[c.args.indexOf("--outputs-dir") + 1], "/proof/outputs");
+    assert.ok(c.env.every((e) => e.valueFrom.secretKeyRef.name === "creds-x"));
+    assert.equal(job.backoffLimit, 0);
+  });
+
+  it("names come from the stack, as DNS labels", () => {
+    assert.equal(fleetNames("Prod_EU.1", {}).base, "sdwebui-prod-eu-1");
+    assert.equal(fleetNames("x".repeat(80), {}).base.length, 40);
+    assert.deepEqual(fleetNames("dev", { outputsClaim: "mine" }).ownClaims, ["models"]);
+  });
+
+  it("the smokeImage default is the image npm run smoke:image builds (the package's version)", () => {
+    const version = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
+    assert.equal(settingDefault("smokeImage"), `sdwebui-smoke:${version}`);
+  });
+});
+
+describe("target: kubernetes under mocks", () => {
+  let engine: MockEngine;
+  let deployStack: () => Record<string, unknown>;
+  before(async () => {
+    // What the API server fills in: the Service's cluster IP, the auto-named Secret's name.
+    engine = await installMocks({
+      stack: "dev",
+      newResource: (args, state) => {
+        const inputs = args.inputs as { spec?: object; metadata?: object };
+        if (args.type === "kubernetes:core/v1:Service") return { ...state, state: { ...inputs, spec: { ...inputs.spec, clusterIP: "10.0.0.10" } } };
+        if (args.type === "kubernetes:core/v1:Secret") return { ...state, state: { ...inputs, metadata: { ...inputs.metadata, name: `${args.name}-x1y2` } } };
+        return state;
+      },
+    });
+    ({ deployStack } = await import("../../infra/program.js"));
+  });
+
+  it("registers the fleet component and its Kubernetes objects, and no Docker or command resource", async () => {
+    engine.reset();
+    setStackConfig({ apiPassword: PASSWORD, target: "kubernetes", replicas: "2" });
+    const outputs = await resolveOutputs(deployStack());
+    const fleet = engine.one("sdwebui:index:KubernetesFleet");
+    const types = engine.resources.filter((r) => r.parent === fleet.urn).map((r) => r.type).sort();
+    assert.deepEqual(types, [
+      "kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:PersistentVolumeClaim",
+      "kubernetes:core/v1:Secret", "kubernetes:core/v1:Service", "kubernetes:networking.k8s.io/v1:NetworkPolicy", "pulumi:providers:kubernetes",
+    ]);
+    assert.ok(!engine.resources.some((r) => r.type.startsWith("docker:") || r.type.startsWith("command:")));
+    for (const claim of engine.byType("kubernetes:core/v1:PersistentVolumeClaim")) assert.equal(claim.retainOnDelete, true, `${claim.name} is kept on destroy`);
+    const deployment = engine.one("kubernetes:apps/v1:Deployment");
+    assert.ok(!JSON.stringify(unwrapSecrets(deployment.inputs)).includes(PASSWORD), "no password in the Deployment's inputs");
+    assert.ok(engine.one("kubernetes:batch/v1:Job").dependencies.includes(deployment.urn), "the proof runs after the rollout");
+    assert.ok("endpoints" in outputs && "smokeJob" in outputs);
+  });
+});
