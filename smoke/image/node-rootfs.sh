@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the image builds (the smoke Job's image, the test stand-in): node_rootfs DIR puts this
 # machine's node binary (stripped), the libraries ldd lists and the loader into DIR, so an image built
 # FROM scratch runs Node.js with no base image and no registry.

@@ -233,16 +233,16 @@ EOF
 
 down() {
   for name in fake-gpu-plugin kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do
-    [ -f "$run/$name.pid" ] && kill "$(cat "$run/$name.pid")" 2>/dev/null || true
+    if [ -f "$run/$name.pid" ]; then kill "$(cat "$run/$name.pid")" 2>/dev/null || true; fi
   done
   sleep 2
   # Pod sandboxes and containers go with containerd's own state.
   if [ -S "$run/containerd.sock" ]; then
     for c in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s KILL "$c" 2>/dev/null || true; done
   fi
-  [ -f "$run/containerd.pid" ] && kill "$(cat "$run/containerd.pid")" 2>/dev/null || true
+  if [ -f "$run/containerd.pid" ]; then kill "$(cat "$run/containerd.pid")" 2>/dev/null || true; fi
   sleep 1
-  [ -x "$bin/kube-proxy" ] && kube-proxy --cleanup >/dev/null 2>&1 || true
+  if [ -x "$bin/kube-proxy" ]; then kube-proxy --cleanup >/dev/null 2>&1 || true; fi
   grep -o " $state/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   grep -o " $run/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   ip link del sdwk8s-br0 2>/dev/null || true

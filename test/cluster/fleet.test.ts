@@ -10,7 +10,7 @@ import { after, describe, it } from "node:test";
 import type { TestContext } from "node:test";
 import type { EngineProject } from "../helpers/pulumi-cli.js";
 import { engineProject, filesContaining, requireToolchain } from "../helpers/pulumi-cli.js";
-import { FAKE_GPUS, kubeconfigText, requireCluster, STORAGE_CLASS } from "../helpers/cluster.js";
+import { FAKE_GPUS, kubeconfigText, requireCluster, stopCluster, STORAGE_CLASS } from "../helpers/cluster.js";
 import type { TestCluster } from "../helpers/cluster.js";
 
 const PASSWORD = "fleet-secret-value-5521";
@@ -78,7 +78,8 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
   }
   after(() => {
     project?.cleanUp();
-    cluster?.kubectl(["delete", "namespace", NS, "--wait=false", "--ignore-not-found"]);
+    stopCluster();
+    rmSync(hostRoot, { recursive: true, force: true });
   });
 
   it(`replicas = ${FAKE_GPUS} fake GPUs: every pod Running on its own device, the smoke Job proves the PNG on the volume`, (t) => {

@@ -1,4 +1,5 @@
-// The test cluster (test/cluster/cluster.sh): brought up once per test file, with the stand-in and the
+// The test cluster (test/cluster/cluster.sh): brought up once per test file (and stopped by it, so that
+// kube-proxy's rules and the node's network are gone before other tests run), with the stand-in and the
 // smoke images loaded into its containerd, a storage class whose volumes are host folders, and kubectl.
 import { spawnSync } from "node:child_process";
 import { chownSync, mkdirSync, readFileSync } from "node:fs";
@@ -61,6 +62,14 @@ export function requireCluster(t: TestContext): TestCluster | undefined {
     },
   };
   return cached;
+}
+
+/** Stops the cluster and removes its state (the host folders behind volumes are the tests' own). */
+export function stopCluster(): void {
+  if (!cached) return;
+  cached = undefined;
+  const down = spawnSync("bash", [SCRIPT, "down"], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
+  if (down.status !== 0) throw new Error("test/cluster/cluster.sh down failed; its output is above");
 }
 
 export const kubeconfigText = (c: TestCluster) => readFileSync(c.kubeconfig, "utf8");
