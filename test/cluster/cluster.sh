@@ -3,7 +3,7 @@
 # Debian's packages: etcd (Debian), kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
 # kube-proxy and kubectl (k8s.io/kubernetes through test/cluster/go), containerd and runc (Debian),
 # CNI bridge/host-local/loopback/portmap (Debian), and a fake device plugin advertising GPUS devices of
-# nvidia.com/gpu. The node lives on its own dummy interface (10.222.0.1); pods get 10.224.0.0/24,
+# nvidia.com/gpu. The node's address is 10.222.0.1 on loopback; pods get 10.224.0.0/24,
 # Services 10.223.0.0/24. Nothing listens beyond that address and loopback.
 #
 #   cluster.sh build   build the binaries into the cache (skipped when they match the sources)
@@ -99,16 +99,24 @@ pki_setup() {
   kubeconfig admin admin
 }
 
+# running NAME: its pid file names a live process that is still NAME (a pid can be reused).
+running() {
+  local pid
+  pid="$(cat "$run/$1.pid" 2>/dev/null)" || return 1
+  { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q -- "$1"
+}
+
 # start NAME LOG command...: runs in the background unless already running; pid in $run/NAME.pid.
 start() {
   local name="$1" log="$state/log/$1.log"; shift
-  if [ -f "$run/$name.pid" ] && kill -0 "$(cat "$run/$name.pid")" 2>/dev/null; then return; fi
+  if running "$name"; then return; fi
   setsid "$@" >"$log" 2>&1 </dev/null &
   echo $! >"$run/$name.pid"
 }
 
 network() {
-  ip link show sdwk8s0 >/dev/null 2>&1 || { ip link add sdwk8s0 type dummy; ip addr add "$node_ip/32" dev sdwk8s0; ip link set sdwk8s0 up; }
+  # The node's address on loopback (this kernel has no dummy interfaces): local to this machine only.
+  ip -4 addr show dev lo | grep -q " $node_ip/32 " || ip addr add "$node_ip/32" dev lo
   modprobe br_netfilter 2>/dev/null || true
   sysctl -qw net.ipv4.ip_forward=1
   [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] && sysctl -qw net.bridge.bridge-nf-call-iptables=1
@@ -218,7 +226,8 @@ up() {
     --hostname-override "$node_name" --node-ip "$node_ip"
   start kube-proxy kube-proxy --kubeconfig "$KUBECONFIG" --hostname-override "$node_name" --cluster-cidr "$pod_cidr" \
     --proxy-mode iptables --conntrack-max-per-core 0
-  start fake-gpu-plugin fake-gpu-plugin --count "$GPUS" --dir "$state/kubelet/device-plugins"
+  # The kubelet serves device plugins at a fixed path, whatever its --root-dir.
+  start fake-gpu-plugin fake-gpu-plugin --count "$GPUS" --dir /var/lib/kubelet/device-plugins
   wait_for "node $node_name Ready" 120 "$state/log/kubelet.log" sh -c "kubectl get node $node_name -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
   wait_for "$GPUS x nvidia.com/gpu on the node" 60 "$state/log/fake-gpu-plugin.log" sh -c "kubectl get node $node_name -o jsonpath='{.status.allocatable.nvidia\\.com/gpu}' | grep -qx $GPUS"
   kubectl apply -f - >/dev/null <<EOF
@@ -233,20 +242,20 @@ EOF
 
 down() {
   for name in fake-gpu-plugin kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do
-    if [ -f "$run/$name.pid" ]; then kill "$(cat "$run/$name.pid")" 2>/dev/null || true; fi
+    if running "$name"; then kill "$(cat "$run/$name.pid")" 2>/dev/null || true; fi
   done
   sleep 2
   # Pod sandboxes and containers go with containerd's own state.
   if [ -S "$run/containerd.sock" ]; then
     for c in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s KILL "$c" 2>/dev/null || true; done
   fi
-  if [ -f "$run/containerd.pid" ]; then kill "$(cat "$run/containerd.pid")" 2>/dev/null || true; fi
+  if running containerd; then kill "$(cat "$run/containerd.pid")" 2>/dev/null || true; fi
   sleep 1
   if [ -x "$bin/kube-proxy" ]; then kube-proxy --cleanup >/dev/null 2>&1 || true; fi
   grep -o " $state/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   grep -o " $run/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   ip link del sdwk8s-br0 2>/dev/null || true
-  ip link del sdwk8s0 2>/dev/null || true
+  ip addr del "$node_ip/32" dev lo 2>/dev/null || true
   rm -rf "$state" "$run" /var/lib/cni/networks/sdwebui
   say "down"
 }
