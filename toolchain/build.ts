@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { REPO_ROOT, readManifest, toolchainLayout } from "./layout.js";
 import type { Manifest, PieceRecord } from "./layout.js";
 
@@ -177,7 +177,8 @@ function probePlugin(name: keyof typeof PLUGIN_MODULES): PieceRecord {
 async function buildKubernetesPlugin(cli: string): Promise<PieceRecord> {
   const version = versions.plugins.kubernetes;
   const record: PieceRecord = { module: KUBERNETES_MODULE, version: KUBERNETES_COMMIT };
-  const binary = join(layout.binDir, "pulumi-resource-kubernetes");
+  // Not in binDir: a plugin on PATH is taken ahead of the installed one, with a warning on every run.
+  const binary = join(layout.workDir, "pulumi-resource-kubernetes.bin", "pulumi-resource-kubernetes");
   const cached = previous?.pieces["pulumi-resource-kubernetes"];
   if (existsSync(binary) && cached?.binary && previous?.versions.plugins.kubernetes === version) return cached;
   const t0 = Date.now();
@@ -186,6 +187,7 @@ async function buildKubernetesPlugin(cli: string): Promise<PieceRecord> {
   if (mod.error) return { ...record, blocked: { command: `go mod download -json ${KUBERNETES_MODULE}@${KUBERNETES_COMMIT}`, error: mod.error } };
   const dir = join(layout.workDir, "pulumi-resource-kubernetes");
   rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dirname(binary), { recursive: true });
   cpSync(mod.dir!, dir, { recursive: true });
   spawnSync("chmod", ["-R", "u+w", dir]);
   const goMod = join(dir, "go.mod");

@@ -100,13 +100,17 @@ export const KUBERNETES_EQUIVALENT: Record<string, string> = {
 };
 KUBERNETES_EQUIVALENT.checkpoints = "files you place on the models claim (the placement step runs on Docker hosts only)";
 
-/** Settings of the other target, the kubeContext a kubeconfig lacks, GPU settings that contradict each other. */
-export function targetProblems(raw: Record<string, unknown>): { key: string; message: string; fix: string }[] {
+/**
+ * Settings of the other target, the kubeContext a kubeconfig lacks, GPU settings that contradict each other.
+ * `isDefault(key)`: the raw value is the setting's default. Pulumi.yaml declares the defaults, so the engine
+ * hands them to the program as if set; only a value that differs was set by the user.
+ */
+export function targetProblems(raw: Record<string, unknown>, isDefault: (key: string) => boolean): { key: string; message: string; fix: string }[] {
   const out: { key: string; message: string; fix: string }[] = [];
   const target: Target = raw.target === "kubernetes" ? "kubernetes" : "docker";
   const other: Target = target === "docker" ? "kubernetes" : "docker";
   for (const key of TARGET_ONLY[other]) {
-    if (raw[key] === undefined) continue;
+    if (raw[key] === undefined || isDefault(key)) continue;
     const instead = target === "kubernetes" && KUBERNETES_EQUIVALENT[key] ? `; on kubernetes use ${KUBERNETES_EQUIVALENT[key]}` : "";
     out.push({ key, message: `is a setting of target ${other}, and this stack's target is ${target}${instead}`, fix: `pulumi config rm <ns>:${key}, or pulumi config set <ns>:target ${other}` });
   }
@@ -118,7 +122,7 @@ export function targetProblems(raw: Record<string, unknown>): { key: string; mes
   }
   if (String(raw.gpusPerPod) === "0" && raw.runtimeClassName !== undefined)
     out.push({ key: "runtimeClassName", message: "is set with gpusPerPod 0 (CPU mode); a GPU runtime class is for GPU pods", fix: "pulumi config rm <ns>:runtimeClassName, or set gpusPerPod" });
-  if (raw.serviceType !== "LoadBalancer" && raw.serviceType !== "NodePort" && raw.firewallAllowlist !== undefined && raw.networkPolicy !== undefined && String(raw.networkPolicy) === "false")
+  if (raw.serviceType !== "LoadBalancer" && raw.serviceType !== "NodePort" && !isDefault("firewallAllowlist") && String(raw.networkPolicy) === "false")
     out.push({ key: "firewallAllowlist", message: "is enforced by nothing: serviceType ClusterIP takes no source ranges and networkPolicy is false", fix: "pulumi config set <ns>:networkPolicy true, or pulumi config rm <ns>:firewallAllowlist" });
   return out;
 }

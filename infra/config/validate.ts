@@ -62,7 +62,15 @@ function setFix(key: string): string {
 
 /** Checks that involve more than one key; they see the raw values, so they run even when other keys are bad. */
 function crossProblems(raw: RawSettings): Problem[] {
-  return [...profileProblems(raw), ...folderProblems(raw), ...flagProblems(raw), ...checkpointProblems(raw), ...hostProblems(raw), ...exposureProblems(raw), ...targetProblems(raw)];
+  return [...profileProblems(raw), ...folderProblems(raw), ...flagProblems(raw), ...checkpointProblems(raw), ...hostProblems(raw), ...exposureProblems(raw), ...targetProblems(raw, (k) => isDefaultValue(raw, k))];
+}
+
+/** Whether a raw value is the setting's default, read by the setting's own schema (so "7860" is 7860). */
+function isDefaultValue(raw: RawSettings, key: string): boolean {
+  if (raw[key] === undefined) return true;
+  const field = (SettingsSchema.shape as Record<string, z.ZodType>)[key];
+  const parsed = field?.safeParse(raw[key]);
+  return parsed?.success === true && JSON.stringify(parsed.data) === JSON.stringify(field!.parse(undefined));
 }
 
 type Add = (key: string, message: string, fix: string) => void;

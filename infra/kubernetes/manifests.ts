@@ -11,8 +11,8 @@ import { ENV as SMOKE_ENV, smokeCliArgs } from "../../smoke/resource.js";
 export const SECRET_KEYS = { apiAuth: "api-auth", uiAuth: "ui-auth", apiPassword: "api-password", uiPassword: "ui-password" } as const;
 /** Environment variables the WebUI container gets from the Secret; its flags reference them as $(VAR). */
 const AUTH_ENV = { api: "SDWEBUI_API_AUTH", ui: "SDWEBUI_UI_AUTH" } as const;
-/** Where the smoke Job mounts the claims, read-only. */
-export const PROOF_MOUNTS = { outputs: "/proof/outputs", models: "/proof/models" } as const;
+/** Where the smoke Job mounts a claim, read-only: named after it, so the smoke's hints name the claim. */
+export const proofMount = (claim: string) => `/claims/${claim}`;
 
 export type FleetSettings = Pick<
   PublicSettings,
@@ -138,6 +138,8 @@ export function serviceSpec(s: FleetSettings, profile: Profile, stack: string) {
     type: s.serviceType,
     selector: fleetLabels(stack, "webui"),
     ports: [{ name: "http", port: s.servicePort, targetPort: profile.internalPort, protocol: "TCP" }],
+    // A UI login lives in one pod's memory: keep each client on its pod, or its next request gets 401.
+    sessionAffinity: "ClientIP",
     // Keep the client's address, so the NetworkPolicy's ipBlocks see who is calling.
     ...(external ? { externalTrafficPolicy: "Local" } : {}),
     ...(s.serviceType === "LoadBalancer" && s.firewallAllowlist.length > 0 ? { loadBalancerSourceRanges: s.firewallAllowlist } : {}),
@@ -164,8 +166,8 @@ export function smokeJobSpec(s: FleetSettings, profile: Profile, stack: string, 
   const args = smokeCliArgs(
     {
       exposure: s.exposure,
-      hostOutputsDir: PROOF_MOUNTS.outputs,
-      hostModelsDir: PROOF_MOUNTS.models,
+      hostOutputsDir: proofMount(names.outputsClaim),
+      hostModelsDir: proofMount(names.modelsClaim),
       containerOutputsDir: profile.outputsPath,
       containerDataRoot: profile.dataRoot,
       expectedUid: profile.uid,
@@ -203,8 +205,8 @@ export function smokeJobSpec(s: FleetSettings, profile: Profile, stack: string, 
             terminationMessagePolicy: "FallbackToLogsOnError",
             securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
             volumeMounts: [
-              { name: "outputs", mountPath: PROOF_MOUNTS.outputs, readOnly: true },
-              { name: "models", mountPath: PROOF_MOUNTS.models, readOnly: true },
+              { name: "outputs", mountPath: proofMount(names.outputsClaim), readOnly: true },
+              { name: "models", mountPath: proofMount(names.modelsClaim), readOnly: true },
               { name: "tmp", mountPath: "/tmp" },
             ],
           },

@@ -120,6 +120,11 @@ network() {
   modprobe br_netfilter 2>/dev/null || true
   sysctl -qw net.ipv4.ip_forward=1
   [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] && sysctl -qw net.bridge.bridge-nf-call-iptables=1
+  # Docker sets FORWARD's policy to DROP; pod traffic (a Service's DNAT back onto the bridge among it) must pass.
+  for dir in -i -o; do
+    iptables -C FORWARD "$dir" sdwk8s-br0 -m comment --comment sdwebui-test-cluster -j ACCEPT 2>/dev/null ||
+      iptables -I FORWARD 1 "$dir" sdwk8s-br0 -m comment --comment sdwebui-test-cluster -j ACCEPT
+  done
   mkdir -p "$state/cni"
   cat >"$state/cni/10-sdwebui.conflist" <<EOF
 { "cniVersion": "1.0.0", "name": "sdwebui", "plugins": [
@@ -138,6 +143,8 @@ state = "$run/containerd"
   address = "$run/containerd.sock"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "sdwebui.local/pause:1"
+  # This machine refuses a lower oom_score_adj even to root; the kubelet asks -998 for every sandbox.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$state/cni"
@@ -207,7 +214,8 @@ up() {
     --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
     --kubelet-client-certificate "$pki/admin.crt" --kubelet-client-key "$pki/admin.key" --kubelet-certificate-authority "$pki/ca.crt" \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-    --service-account-issuer https://kubernetes.default.svc --allow-privileged --enable-priority-and-fairness=false
+    --service-account-issuer https://kubernetes.default.svc --allow-privileged --enable-priority-and-fairness=false \
+    --kubelet-preferred-address-types InternalIP
   wait_for "kube-apiserver" 90 "$state/log/kube-apiserver.log" kubectl get --raw /readyz
   say "starting controller-manager, scheduler, containerd"
   start kube-controller-manager kube-controller-manager --kubeconfig "$KUBECONFIG" --leader-elect=false \
@@ -252,8 +260,10 @@ down() {
   if running containerd; then kill "$(cat "$run/containerd.pid")" 2>/dev/null || true; fi
   sleep 1
   if [ -x "$bin/kube-proxy" ]; then kube-proxy --cleanup >/dev/null 2>&1 || true; fi
-  grep -o " $state/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-  grep -o " $run/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  { grep -o " \($state\|$run\)/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  for dir in -i -o; do
+    while iptables -D FORWARD "$dir" sdwk8s-br0 -m comment --comment sdwebui-test-cluster -j ACCEPT 2>/dev/null; do :; done
+  done
   ip link del sdwk8s-br0 2>/dev/null || true
   ip addr del "$node_ip/32" dev lo 2>/dev/null || true
   rm -rf "$state" "$run" /var/lib/cni/networks/sdwebui

@@ -12,6 +12,7 @@ import type { EngineProject } from "../helpers/pulumi-cli.js";
 import { engineProject, filesContaining, requireToolchain } from "../helpers/pulumi-cli.js";
 import { FAKE_GPUS, kubeconfigText, requireCluster, stopCluster, STORAGE_CLASS } from "../helpers/cluster.js";
 import type { TestCluster } from "../helpers/cluster.js";
+import { makeModelsDir } from "../helpers/standin.js";
 
 const PASSWORD = "fleet-secret-value-5521";
 const NS = "sdwebui-e2e";
@@ -45,7 +46,8 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
   };
   const up = (extra: string[] = []) => project!.pulumi(["up", "--yes", "--skip-preview", "--stack", STACK, ...extra]);
   const set = (key: string, value: string, ...flags: string[]) => {
-    const r = project!.pulumi(["config", "set", ...flags, "--stack", STACK, `sdwebui:${key}`, "--", value]);
+    // The value on stdin: it may start with "-" (--medvram), and a kubeconfig is long.
+    const r = project!.pulumi(["config", "set", ...flags, "--stack", STACK, `sdwebui:${key}`], value);
     assert.equal(r.status, 0, r.stderr);
   };
   const webuiPods = () => cluster!.json<{ items: Pod[] }>(["-n", NS, "get", "pods", "-l", "app.kubernetes.io/component=webui"]).items;
@@ -60,7 +62,7 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     for (const pv of ["sdwebui-e2e-outputs", "sdwebui-e2e-models"]) cluster.kubectl(["delete", "pv", pv, "--ignore-not-found"]);
     assert.equal(cluster.kubectl(["create", "namespace", NS]).status, 0);
     cluster.hostFolderVolume("sdwebui-e2e-outputs", outputsDir);
-    cluster.hostFolderVolume("sdwebui-e2e-models", join(hostRoot, "models"));
+    cluster.hostFolderVolume("sdwebui-e2e-models", makeModelsDir(join(hostRoot, "models")));
     project = engineProject("fleet");
     assert.equal(project.pulumi(["stack", "init", STACK]).status, 0);
     set("target", "kubernetes");

@@ -67,6 +67,8 @@ export function requireCluster(t: TestContext): TestCluster | undefined {
 /** Stops the cluster and removes its state (the host folders behind volumes are the tests' own). */
 export function stopCluster(): void {
   if (!cached) return;
+  // For a look at a failed run: SDWEBUI_KEEP_CLUSTER=1 leaves it up (cluster.sh down stops it).
+  if (process.env.SDWEBUI_KEEP_CLUSTER === "1" && !process.env.CI) return;
   cached = undefined;
   const down = spawnSync("bash", [SCRIPT, "down"], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
   if (down.status !== 0) throw new Error("test/cluster/cluster.sh down failed; its output is above");

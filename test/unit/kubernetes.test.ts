@@ -5,6 +5,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { settingDefault, SettingsSchema } from "../../infra/config/schema.js";
+import { projectConfigBlock } from "../../infra/config/project-file.js";
+import { validateSettings } from "../../infra/config/validate.js";
 import { deploymentSpec, fleetNames, networkPolicySpec, serviceSpec, smokeJobSpec, webuiLaunch } from "../../infra/kubernetes/manifests.js";
 import type { FleetSettings } from "../../infra/kubernetes/manifests.js";
 import { PRESETS } from "../../infra/profiles.js";
@@ -60,6 +62,7 @@ describe("Kubernetes manifests (pure)", () => {
     const svc = serviceSpec(s, PRESETS.universonic, "dev");
     assert.deepEqual(svc.loadBalancerSourceRanges, ["10.1.0.0/16", "2001:db8::/32"]);
     assert.equal(svc.externalTrafficPolicy, "Local", "the client address is kept for the policy");
+    assert.equal(svc.sessionAffinity, "ClientIP", "a UI login is one pod's: the client stays on it");
     assert.equal(serviceSpec(settings(), PRESETS.universonic, "dev").loadBalancerSourceRanges, undefined);
     const np = networkPolicySpec(s, PRESETS.universonic, "dev");
     assert.deepEqual(np.ingress[0]!.from.flatMap((f) => ("ipBlock" in f ? [f.ipBlock.cidr] : [])), ["10.1.0.0/16", "2001:db8::/32"]);
@@ -70,7 +73,7 @@ describe("Kubernetes manifests (pure)", () => {
     const job = smokeJobSpec(settings(), PRESETS.universonic, "dev", "http://10.0.0.9:7860", "creds-x");
     const c = job.template.spec.containers[0]!;
     assert.ok(c.volumeMounts.every((m) => m.name === "tmp" || m.readOnly));
-    assert.equal(c.args[c.args.indexOf("--outputs-dir") + 1], "/proof/outputs");
+    assert.equal(c.args[c.args.indexOf("--outputs-dir") + 1], "/claims/sdwebui-dev-outputs", "named after the claim, for the smoke's hints");
     assert.ok(c.env.every((e) => e.valueFrom.secretKeyRef.name === "creds-x"));
     assert.equal(job.backoffLimit, 0);
   });
@@ -84,6 +87,16 @@ describe("Kubernetes manifests (pure)", () => {
   it("the smokeImage default is the image npm run smoke:image builds (the package's version)", () => {
     const version = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
     assert.equal(settingDefault("smokeImage"), `sdwebui-smoke:${version}`);
+  });
+});
+
+describe("target: kubernetes settings", () => {
+  it("the defaults Pulumi.yaml declares reach the program as values, and are not taken for Docker settings set by the user", () => {
+    // The engine passes every declared default; Pulumi gives them as strings (lists as JSON text).
+    const declared = Object.fromEntries(Object.entries(projectConfigBlock()).map(([k, d]) => [k, typeof d.default === "object" ? JSON.stringify(d.default) : String(d.default)]));
+    const { settings: s } = validateSettings({ ...declared, target: "kubernetes", apiPassword: PASSWORD }, (k) => k === "apiPassword");
+    assert.equal(s.target, "kubernetes");
+    assert.throws(() => validateSettings({ ...declared, target: "kubernetes", hostPort: "7861", apiPassword: PASSWORD }, (k) => k === "apiPassword"), /hostPort = "7861": is a setting of target docker/);
   });
 });
 
