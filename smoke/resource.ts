@@ -49,6 +49,8 @@ export interface SmokeArgs {
   /** The declared checkpoints (name relative to the checkpoints folder) and the one loaded first. */
   checkpoints?: { name: string; sha256: string }[];
   loadedCheckpoint?: string;
+  /** Kubernetes: the Deployment whose rollout the smoke first waits for, from inside the cluster. */
+  kubernetesRollout?: { namespace: string; deployment: string; gpuResource: string; timeoutSeconds: number };
   /** Container name or id: lets the smoke diagnose failures through the host's docker CLI. */
   container?: pulumi.Input<string>;
   triggers: pulumi.Input<unknown>[];
@@ -88,6 +90,10 @@ export function smokeCliArgs(a: Omit<SmokeArgs, "url" | "username" | "password" 
   if (n.container !== undefined) argv.push("--container", n.container);
   for (const c of a.checkpoints ?? []) argv.push(`--checkpoint=${c.name}=${c.sha256}`);
   if (a.loadedCheckpoint !== undefined) argv.push(`--loaded-checkpoint=${a.loadedCheckpoint}`);
+  if (a.kubernetesRollout) {
+    const k = a.kubernetesRollout;
+    argv.push("--kubernetes-rollout", `${k.namespace}/${k.deployment}`, "--gpu-resource", k.gpuResource, "--rollout-timeout", String(k.timeoutSeconds));
+  }
   if (a.ssh) {
     argv.push("--ssh-host", a.ssh.host, "--ssh-user", a.ssh.user, "--ssh-port", String(a.ssh.port));
     if (a.ssh.privateKey !== undefined) argv.push("--ssh-identity-env", ENV.sshKey);

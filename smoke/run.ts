@@ -6,6 +6,8 @@ import type { CheckpointsReport } from "./checkpoints.js";
 import { classifyGenerationError } from "./classify.js";
 import type { CliFlags } from "./cli-flags.js";
 import { diagnoseNotFound, diagnoseNotReached } from "./diagnose.js";
+import { inClusterApi, waitForRollout } from "./rollout.js";
+import type { ApiGet } from "./rollout.js";
 import { SmokeError } from "./errors.js";
 import { HostDeniedError } from "./host.js";
 import type { HostAccess } from "./host.js";
@@ -29,6 +31,8 @@ export interface SmokeInput {
   host: HostAccess;
   hostUp: () => Promise<boolean>;
   log: (line: string) => void;
+  /** The Kubernetes API for --kubernetes-rollout (tests); default: the pod's own service account. */
+  kubernetesApi?: ApiGet;
 }
 
 export interface Timings {
@@ -71,6 +75,13 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
   const mode = f.img2img ? "img2img" : "txt2img";
   const ctx = { expectedUid: f["expected-uid"], hostOutputsDir: f["outputs-dir"], modelsHint: f["models-dir"] ?? `the host folder mounted at ${f["container-data-root"]}/models` };
   try {
+    // 0. on Kubernetes: every replica rolled out (the proof then reaches any of them through the Service)
+    const rollout = f["kubernetes-rollout"];
+    if (rollout) {
+      const [namespace, deployment] = rollout.split("/") as [string, string];
+      await waitForRollout(i.kubernetesApi ?? inClusterApi(), { namespace, deployment, gpuResource: f["gpu-resource"] }, Date.now() + f["rollout-timeout"] * 1000, i.log);
+      c.deadline = Date.now() + f.timeout * 1000;
+    }
     // 1. readiness
     await waitUntilReady(client, c, i, ctx);
     state.timings.readyMs = Date.now() - start;

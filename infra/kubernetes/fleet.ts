@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/load.js";
 import { resolveProfile } from "../profiles.js";
 import type { Profile } from "../profiles.js";
-import { claimSpec, deploymentSpec, fleetLabels, fleetNames, networkPolicySpec, SECRET_KEYS, serviceSpec, smokeJobSpec } from "./manifests.js";
+import { claimSpec, deploymentSpec, fleetLabels, fleetNames, networkPolicySpec, SECRET_KEYS, serviceSpec, smokeJobSpec, smokeRoleRules } from "./manifests.js";
 import type { FleetNames } from "./manifests.js";
 
 export interface KubernetesFleetArgs extends StackConfig {
@@ -54,16 +54,16 @@ export class KubernetesFleet extends pulumi.ComponentResource {
       }, { ...child(), retainOnDelete: true }));
 
     const spec = secret.metadata.name.apply((secretName) => deploymentSpec(s, profile, image, args.stack, secretName));
-    const deployment = new k8s.apps.v1.Deployment(`${name}-webui`, {
-      metadata: meta(names.base, "webui", { "pulumi.com/timeoutSeconds": String(s.rolloutTimeoutSeconds) }),
-      spec,
-    }, child([secret, ...claims]));
+    // With the smoke on, its Job waits for the rollout and names an unschedulable pod's reason at once (the
+    // provider's own wait says nothing of it on a scale-up); without it, the provider waits.
+    const awaitBy: Record<string, string> = s.smokeEnabled ? { "pulumi.com/skipAwait": "true" } : { "pulumi.com/timeoutSeconds": String(s.rolloutTimeoutSeconds) };
+    const deployment = new k8s.apps.v1.Deployment(`${name}-webui`, { metadata: meta(names.base, "webui", awaitBy), spec }, child([secret, ...claims]));
     const service = new k8s.core.v1.Service(`${name}-service`, { metadata: meta(names.base), spec: serviceSpec(s, profile, args.stack) }, child());
     if (s.networkPolicy)
       new k8s.networking.v1.NetworkPolicy(`${name}-ingress`, { metadata: meta(`${names.base}-ingress`), spec: networkPolicySpec(s, profile, args.stack) }, child());
 
     const serviceUrl = service.spec.clusterIP.apply((ip) => `http://${ip.includes(":") ? `[${ip}]` : ip}:${s.servicePort}`);
-    const smokeJob = s.smokeEnabled ? this.smokeJob(name, args, profile, names, serviceUrl, { deployment, template: spec.template }, secret, child) : pulumi.output("");
+    const smokeJob = s.smokeEnabled ? this.smokeJob(name, args, profile, names, serviceUrl, { deployment, spec }, secret, child) : pulumi.output("");
     const apiUrl = this.apiUrl(service, serviceUrl);
     this.endpoint = {
       apiUrl,
@@ -96,20 +96,35 @@ export class KubernetesFleet extends pulumi.ComponentResource {
 
   private smokeJob(
     name: string, args: KubernetesFleetArgs, profile: Profile, names: FleetNames, serviceUrl: pulumi.Output<string>,
-    rollout: { deployment: k8s.apps.v1.Deployment; template: pulumi.Output<unknown> },
+    rollout: { deployment: k8s.apps.v1.Deployment; spec: pulumi.Output<unknown> },
     secret: k8s.core.v1.Secret, child: (deps?: pulumi.Resource[]) => pulumi.CustomResourceOptions,
   ): pulumi.Output<string> {
     const s = args.settings;
-    // A Job runs once: a new rollout (its template, which names the Secret) gives a new Job name, so the proof runs again.
-    const revision = pulumi.all([rollout.template, serviceUrl]).apply(([t, url]) =>
+    // A Job runs once: a new rollout or scale (the Deployment's spec, which names the Secret) gives a new Job name,
+    // so the proof runs again.
+    const revision = pulumi.all([rollout.spec, serviceUrl]).apply(([t, url]) =>
       createHash("sha256").update(JSON.stringify(t)).update(url).update(s.smokeImage).digest("hex").slice(0, 10));
     const spec = pulumi.all([serviceUrl, secret.metadata.name]).apply(([url, secretName]) => smokeJobSpec(s, profile, args.stack, url, secretName));
+    const account = this.smokeAccount(name, args, names, child);
     const job = new k8s.batch.v1.Job(`${name}-smoke`, {
       metadata: { name: pulumi.interpolate`${names.base}-smoke-${revision}`, namespace: s.namespace, labels: fleetLabels(args.stack, "smoke"),
-        annotations: { "pulumi.com/timeoutSeconds": String(s.smokeTimeoutSeconds + 120) } },
+        annotations: { "pulumi.com/timeoutSeconds": String(s.rolloutTimeoutSeconds + s.smokeTimeoutSeconds + 120) } },
       spec,
-    }, child([rollout.deployment]));
+    }, child([rollout.deployment, ...account]));
     return job.metadata.name;
+  }
+
+  /** The smoke Job's identity: a ServiceAccount bound to a Role that reads its Deployment and lists pods. */
+  private smokeAccount(name: string, args: KubernetesFleetArgs, names: FleetNames, child: (deps?: pulumi.Resource[]) => pulumi.CustomResourceOptions): pulumi.Resource[] {
+    const metadata = { name: names.smokeAccount, namespace: args.settings.namespace, labels: fleetLabels(args.stack, "smoke") };
+    const account = new k8s.core.v1.ServiceAccount(`${name}-smoke-account`, { metadata, automountServiceAccountToken: false }, child());
+    const role = new k8s.rbac.v1.Role(`${name}-smoke-role`, { metadata, rules: smokeRoleRules(names) }, child());
+    const binding = new k8s.rbac.v1.RoleBinding(`${name}-smoke-binding`, {
+      metadata,
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: names.smokeAccount },
+      subjects: [{ kind: "ServiceAccount", name: names.smokeAccount, namespace: args.settings.namespace }],
+    }, child([account, role]));
+    return [account, role, binding];
   }
 
   /** What a client outside the cluster calls: the load balancer's address, else the cluster IP (in-cluster only). */

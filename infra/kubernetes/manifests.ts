@@ -24,6 +24,8 @@ export type FleetSettings = Pick<
 
 export interface FleetNames {
   base: string;
+  /** The smoke Job's service account (and its Role and RoleBinding). */
+  smokeAccount: string;
   outputsClaim: string;
   modelsClaim: string;
   /** Claims the program creates (the others are the user's). */
@@ -35,6 +37,7 @@ export function fleetNames(stack: string, s: Pick<FleetSettings, "outputsClaim" 
   const base = `sdwebui-${stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "stack"}`.slice(0, 40).replace(/-+$/, "");
   return {
     base,
+    smokeAccount: `${base}-smoke`,
     outputsClaim: s.outputsClaim ?? `${base}-outputs`,
     modelsClaim: s.modelsClaim ?? `${base}-models`,
     ownClaims: [...(s.outputsClaim ? [] : ["outputs" as const]), ...(s.modelsClaim ? [] : ["models" as const])],
@@ -176,20 +179,23 @@ export function smokeJobSpec(s: FleetSettings, profile: Profile, stack: string, 
       steps: s.smokeSteps,
       width: s.smokeWidth,
       height: s.smokeHeight,
+      kubernetesRollout: { namespace: s.namespace, deployment: names.base, gpuResource: s.gpuResource, timeoutSeconds: s.rolloutTimeoutSeconds },
     },
     { url: serviceUrl, username: s.apiUsername, ...(s.exposure === "api-and-ui" ? { uiUsername: s.uiUsername ?? s.apiUsername } : {}) },
     s.exposure === "api-and-ui",
   );
   return {
     backoffLimit: 0,
-    activeDeadlineSeconds: s.smokeTimeoutSeconds + 60,
+    activeDeadlineSeconds: s.rolloutTimeoutSeconds + s.smokeTimeoutSeconds + 60,
     template: {
       metadata: { labels: fleetLabels(stack, "smoke") },
       spec: {
         restartPolicy: "Never",
+        // Its token lets the smoke read the rollout (the Role grants get on Deployments and list on pods only).
+        serviceAccountName: names.smokeAccount,
+        automountServiceAccountToken: true,
         // Beside a WebUI pod: a ReadWriteOnce claim can be mounted on that node only.
         affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: fleetLabels(stack, "webui") }, topologyKey: "kubernetes.io/hostname" }] } },
-        automountServiceAccountToken: false,
         enableServiceLinks: false,
         securityContext: { runAsUser: profile.uid, runAsGroup: profile.gid, ...(profile.uid !== 0 ? { runAsNonRoot: true } : {}) },
         containers: [
@@ -219,4 +225,12 @@ export function smokeJobSpec(s: FleetSettings, profile: Profile, stack: string, 
       },
     },
   };
+}
+
+/** What the smoke Job may read: its Deployment, and the pods (for the scheduler's verdict). Nothing else. */
+export function smokeRoleRules(names: FleetNames) {
+  return [
+    { apiGroups: ["apps"], resources: ["deployments"], resourceNames: [names.base], verbs: ["get"] },
+    { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+  ];
 }

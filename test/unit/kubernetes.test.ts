@@ -125,7 +125,8 @@ describe("target: kubernetes under mocks", () => {
     const types = engine.resources.filter((r) => r.parent === fleet.urn).map((r) => r.type).sort();
     assert.deepEqual(types, [
       "kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:PersistentVolumeClaim",
-      "kubernetes:core/v1:Secret", "kubernetes:core/v1:Service", "kubernetes:networking.k8s.io/v1:NetworkPolicy", "pulumi:providers:kubernetes",
+      "kubernetes:core/v1:Secret", "kubernetes:core/v1:Service", "kubernetes:core/v1:ServiceAccount", "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+      "kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "pulumi:providers:kubernetes",
     ]);
     assert.ok(!engine.resources.some((r) => r.type.startsWith("docker:") || r.type.startsWith("command:")));
     for (const claim of engine.byType("kubernetes:core/v1:PersistentVolumeClaim")) assert.equal(claim.retainOnDelete, true, `${claim.name} is kept on destroy`);
