@@ -3,6 +3,7 @@
 // containerd, kube-proxy, a fake device plugin with FAKE_GPUS nvidia.com/gpu). The outputs claim is a
 // host folder, so "the PNG is on the volume" is checked on this machine's disk.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -160,6 +161,8 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     const text = `${r.stdout}\n${r.stderr}`;
     assert.notEqual(r.status, 0, text);
     assert.match(text, /Insufficient nvidia\.com\/gpu/, "the scheduler's reason reaches the user");
+    assert.match(text, /gpus-short, exit 27/, "as its own failure class");
+    t.diagnostic(`pulumi up failed in ${seconds.toFixed(0)} s: ${/cannot be scheduled[^\n]*/.exec(text)?.[0] ?? ""}`);
     assert.ok(seconds < 60 + 90, `failed within the rollout limit (took ${seconds.toFixed(0)} s)`);
     const pending = webuiPods().filter((p) => p.status.phase === "Pending");
     assert.equal(pending.length, 1);
@@ -175,6 +178,8 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     assert.equal(down.status, 0, `${down.stdout}\n${down.stderr}`);
     assert.deepEqual(pngs(outputsDir).map((f) => f.path), before.map((f) => f.path), "every image is still on the disk");
     assert.equal(cluster!.kubectl(["-n", NS, "get", "pvc", "sdwebui-fleet-outputs"]).status, 0, "the claim is kept (retainOnDelete)");
+    // The Deployment is gone; its pods go after their grace period.
+    for (let i = 0; i < 60 && webuiPods().length > 0; i++) spawnSync("sleep", ["1"]);
     assert.equal(webuiPods().length, 0, "the pods are gone");
     const again = up();
     assert.equal(again.status, 0, `${again.stdout}\n${again.stderr}`);
