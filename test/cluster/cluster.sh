@@ -248,6 +248,22 @@ EOF
   say "ready: node $node_name, $GPUS fake GPUs; KUBECONFIG=$KUBECONFIG"
 }
 
+# The kubelet's own chains (KUBE-FIREWALL in INPUT/OUTPUT, canaries) outlive kube-proxy --cleanup: drop every
+# KUBE-* chain and the jumps to it, in both families, so nothing of the cluster filters traffic after it.
+kube_chains_cleanup() {
+  local cmd table rule chain
+  for cmd in iptables ip6tables; do
+    for table in filter nat mangle; do
+      { "$cmd" -t "$table" -S 2>/dev/null || true; } | { grep -E '^-A [A-Z]+ .*-j KUBE-' || true; } | while read -r rule; do
+        # shellcheck disable=SC2086 # a rule as iptables -S prints it, re-split into its words
+        eval "$cmd -t $table ${rule/-A/-D}" 2>/dev/null || true
+      done
+      for chain in $("$cmd" -t "$table" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do "$cmd" -t "$table" -F "$chain" 2>/dev/null || true; done
+      for chain in $("$cmd" -t "$table" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do "$cmd" -t "$table" -X "$chain" 2>/dev/null || true; done
+    done
+  done
+}
+
 down() {
   for name in fake-gpu-plugin kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do
     if running "$name"; then kill "$(cat "$run/$name.pid")" 2>/dev/null || true; fi
@@ -260,6 +276,7 @@ down() {
   if running containerd; then kill "$(cat "$run/containerd.pid")" 2>/dev/null || true; fi
   sleep 1
   if [ -x "$bin/kube-proxy" ]; then kube-proxy --cleanup >/dev/null 2>&1 || true; fi
+  kube_chains_cleanup
   { grep -o " \($state\|$run\)/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   for dir in -i -o; do
     while iptables -D FORWARD "$dir" sdwk8s-br0 -m comment --comment sdwebui-test-cluster -j ACCEPT 2>/dev/null; do :; done
