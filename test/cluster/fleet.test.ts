@@ -34,7 +34,7 @@ function pngs(dir: string): { path: string; seq: number }[] {
   return out.sort((a, b) => a.seq - b.seq);
 }
 
-interface Pod { metadata: { name: string }; spec: { nodeName?: string; containers: { env?: { name: string; value?: string }[] }[] }; status: { phase: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] } }
+interface Pod { metadata: { name: string }; spec: { nodeName?: string; runtimeClassName?: string; containers: { env?: { name: string; value?: string }[] }[] }; status: { phase: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] } }
 
 describe("the Kubernetes target on a real cluster, through the real engine", { concurrency: false }, () => {
   let cluster: TestCluster | undefined;
@@ -72,6 +72,7 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     set("image", "sd-webui-standin:dev");
     set("namespace", NS);
     set("replicas", String(FAKE_GPUS));
+    set("runtimeClassName", "nvidia");
     set("storageClass", STORAGE_CLASS);
     set("outputsStorageSize", "1Gi");
     set("modelsStorageSize", "1Gi");
@@ -92,7 +93,10 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     const pods = webuiPods();
     assert.equal(pods.length, FAKE_GPUS);
-    for (const p of pods) assert.equal(p.status.phase, "Running", p.metadata.name);
+    for (const p of pods) {
+      assert.equal(p.status.phase, "Running", p.metadata.name);
+      assert.equal(p.spec.runtimeClassName, "nvidia", "the GPU runtime class (its handler is plain runc here)");
+    }
     const devices = pods.map((p) => {
       const exec = cluster!.kubectl(["-n", NS, "exec", p.metadata.name, "--", "/usr/bin/node", "-e", "console.log(process.env.NVIDIA_VISIBLE_DEVICES)"]);
       assert.equal(exec.status, 0, exec.stderr);
