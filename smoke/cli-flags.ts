@@ -57,7 +57,7 @@ const SMOKE_CLI = cliTable({
       { arg: "NAME=SHA256", multiple: true, help: "a checkpoint the WebUI must list with this hash (NAME relative to models/Stable-diffusion)" }),
     "loaded-checkpoint": flag(z.string().min(1).optional(), { arg: "NAME", help: "the one it must have loaded (default: the first --checkpoint)" }),
     "kubernetes-rollout": flag(z.string().regex(/^[a-z0-9-]{1,63}\/[a-z0-9.-]{1,253}$/, "must be <namespace>/<deployment>").optional(),
-      { arg: "NS/NAME", help: "in a pod: first wait for this Deployment's rollout (fails at once on an unschedulable pod)" }),
+      { arg: "NS/NAME", help: "in a pod: first wait for this Deployment's rollout (fails within 15 s on an unschedulable pod)" }),
     "gpu-resource": flag(z.string().min(1).default("nvidia.com/gpu"), { arg: "R", help: "the GPU resource the pods request (names the gpus-short failure)" }),
     "rollout-timeout": flag(int(1, 86_400).default(900), { arg: "S", help: "limit for the rollout wait, in seconds" }),
     json: flag(z.boolean().default(false), { help: "print one JSON object on stdout" }),

@@ -1,6 +1,6 @@
 // On Kubernetes, before the proof: wait until the WebUI Deployment has every replica updated and
 // available, reading the API with the Job's service account. A pod the scheduler cannot place fails the
-// smoke at once with the scheduler's reason: short of GPUs (`gpus-short`, the GPU resource named in the
+// smoke within 15 s with the scheduler's reason: short of GPUs (`gpus-short`, the GPU resource named in the
 // message) or another reason (`unschedulable`), instead of waiting for the limit with no word.
 import { readFileSync } from "node:fs";
 import { Agent, request } from "undici";
@@ -48,9 +48,14 @@ export function inClusterApi(env: NodeJS.ProcessEnv = process.env, dir = SERVICE
   };
 }
 
-/** The scheduler's verdict on pods it could not place, as a SmokeError; undefined when every pod is placed. */
+/**
+ * The scheduler's verdict on pods it could not place, as a SmokeError; undefined when every pod is placed, or
+ * while a pod is still terminating: in a rolling update the new pod waits for the GPU the old one holds until
+ * it is gone, and that is no shortage.
+ */
 export function unschedulable(pods: PodList, target: RolloutTarget): SmokeError | undefined {
-  const stuck = pods.items.filter((p) => !p.metadata.deletionTimestamp && p.status.phase === "Pending")
+  if (pods.items.some((p) => p.metadata.deletionTimestamp)) return undefined;
+  const stuck = pods.items.filter((p) => p.status.phase === "Pending")
     .map((p) => ({ name: p.metadata.name, c: p.status.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False" && c.reason === "Unschedulable") }))
     .filter((p) => p.c);
   if (stuck.length === 0) return undefined;
@@ -60,9 +65,14 @@ export function unschedulable(pods: PodList, target: RolloutTarget): SmokeError 
   return new SmokeError("unschedulable", `${stuck.length} pod(s) of ${target.deployment} cannot be scheduled (the scheduler's reason follows): check nodeSelector, tolerations, runtimeClassName and the claims`, reasons);
 }
 
-/** Polls until every replica is updated and available; fails at once on an unschedulable pod, else at `deadline`. */
-export async function waitForRollout(get: ApiGet, target: RolloutTarget, deadline: number, log: (line: string) => void, pollMs = 2000): Promise<void> {
+/**
+ * Polls until every replica is updated and available. A pod the scheduler cannot place fails the wait once it
+ * has stayed so for `settleMs` with nothing terminating (the scheduler retries a pod only after something
+ * frees room, so a verdict just older than a deletion is stale); anything else fails at `deadline`.
+ */
+export async function waitForRollout(get: ApiGet, target: RolloutTarget, deadline: number, log: (line: string) => void, pollMs = 2000, settleMs = 15_000): Promise<void> {
   const start = Date.now();
+  let stuckSince: number | undefined;
   const path = `/apis/apps/v1/namespaces/${encodeURIComponent(target.namespace)}/deployments/${encodeURIComponent(target.deployment)}`;
   let lastSaid = 0;
   for (;;) {
@@ -70,7 +80,8 @@ export async function waitForRollout(get: ApiGet, target: RolloutTarget, deadlin
     const selector = Object.entries(d.spec.selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(",");
     const pods = await get<PodList>(`/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods?labelSelector=${encodeURIComponent(selector)}`);
     const stuck = unschedulable(pods, target);
-    if (stuck) throw stuck;
+    stuckSince = stuck ? (stuckSince ?? Date.now()) : undefined;
+    if (stuck && Date.now() - stuckSince! >= settleMs) throw stuck;
     const want = d.spec.replicas ?? 1;
     const s = d.status ?? {};
     const done = (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) && s.updatedReplicas === want && s.availableReplicas === want && s.replicas === want;

@@ -97,8 +97,8 @@ export const KUBERNETES_EQUIVALENT: Record<string, string> = {
   modelsDir: "modelsClaim or storageClass",
   dockerHost: "kubeconfig or kubeContext",
   firewallBackend: "networkPolicy",
+  checkpoints: "files you place on the models claim (the placement step runs on Docker hosts only)",
 };
-KUBERNETES_EQUIVALENT.checkpoints = "files you place on the models claim (the placement step runs on Docker hosts only)";
 
 /**
  * Settings of the other target, the kubeContext a kubeconfig lacks, GPU settings that contradict each other.

@@ -16,6 +16,7 @@ import type { TestCluster } from "../helpers/cluster.js";
 import { makeModelsDir } from "../helpers/standin.js";
 
 const PASSWORD = "fleet-secret-value-5521";
+const NEW_PASSWORD = "fleet-rotated-value-8804";
 const NS = "sdwebui-e2e";
 const STACK = "fleet";
 const hostRoot = join(tmpdir(), "sdwebui-fleet-volumes");
@@ -62,8 +63,8 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     cluster.kubectl(["delete", "namespace", NS, "--wait=true", "--ignore-not-found"]);
     for (const pv of ["sdwebui-e2e-outputs", "sdwebui-e2e-models"]) cluster.kubectl(["delete", "pv", pv, "--ignore-not-found"]);
     assert.equal(cluster.kubectl(["create", "namespace", NS]).status, 0);
-    cluster.hostFolderVolume("sdwebui-e2e-outputs", outputsDir);
-    cluster.hostFolderVolume("sdwebui-e2e-models", makeModelsDir(join(hostRoot, "models")));
+    cluster.hostFolderVolume("sdwebui-e2e-outputs", outputsDir, { namespace: NS, name: "sdwebui-fleet-outputs" });
+    cluster.hostFolderVolume("sdwebui-e2e-models", makeModelsDir(join(hostRoot, "models")), { namespace: NS, name: "sdwebui-fleet-models" });
     project = engineProject("fleet");
     assert.equal(project.pulumi(["stack", "init", STACK]).status, 0);
     set("target", "kubernetes");
@@ -114,7 +115,7 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     failed = false;
   });
 
-  it("no password in the pod spec, the stack state, the engine's output or the Job's log", (t) => {
+  it("no password in the pod spec, the stack state, the engine's output or the Job's log; no kubeconfig key in the state", (t) => {
     if (!need(t)) return;
     const deployment = cluster!.kubectl(["-n", NS, "get", "deployment", "sdwebui-fleet", "-o", "json"]);
     assert.equal(deployment.status, 0, deployment.stderr);
@@ -123,6 +124,8 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     const jobs = cluster!.kubectl(["-n", NS, "logs", "-l", "app.kubernetes.io/component=smoke", "--tail=-1"]);
     assert.ok(!jobs.stdout.includes(PASSWORD));
     assert.deepEqual(filesContaining(project!.dir, PASSWORD), [], "state and history hold it encrypted only");
+    const clientKey = /client-key-data: (\S+)/.exec(kubeconfigText(cluster!))![1]!;
+    assert.deepEqual(filesContaining(project!.dir, clientKey.slice(0, 60)), [], "the kubeconfig setting is a secret in the state too");
   });
 
   it("the NetworkPolicy is declared from firewallAllowlist (plus the smoke Job's pods)", (t) => {
@@ -153,6 +156,23 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     assert.ok(args.spec.template.spec.containers[0]!.args.includes("--medvram"));
     for (const p of webuiPods()) assert.equal(p.status.phase, "Running");
     assert.equal(pngs(outputsDir).length, 2, "a second proof image");
+    failed = false;
+  });
+
+  it("a new password is a new Secret: the pods roll, the old Secret goes, the smoke proves with the new one", (t) => {
+    if (!need(t)) return;
+    failed = true;
+    const secretOf = () => cluster!.json<{ spec: { template: { spec: { containers: { env: { valueFrom?: { secretKeyRef?: { name: string } } }[] }[] } } } }>(["-n", NS, "get", "deployment", "sdwebui-fleet"])
+      .spec.template.spec.containers[0]!.env.find((e) => e.valueFrom?.secretKeyRef)!.valueFrom!.secretKeyRef!.name;
+    const before = secretOf();
+    set("apiPassword", NEW_PASSWORD, "--secret");
+    const r = up();
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.notEqual(secretOf(), before, "the pod template names the new Secret");
+    assert.notEqual(cluster!.kubectl(["-n", NS, "get", "secret", before]).status, 0, "the old Secret is deleted");
+    assert.equal(pngs(outputsDir).length, 3, "the proof ran again, with the new password");
+    assert.deepEqual(filesContaining(project!.dir, NEW_PASSWORD), []);
+    assert.ok(!`${r.stdout}${r.stderr}`.includes(NEW_PASSWORD));
     failed = false;
   });
 

@@ -17,8 +17,11 @@ export interface TestCluster {
   kubectl(args: string[], input?: string): { status: number | null; stdout: string; stderr: string };
   /** kubectl … -o json, parsed; throws with kubectl's message when it fails. */
   json<T = unknown>(args: string[]): T;
-  /** A PersistentVolume of the test storage class backed by a host folder (owned by uid/gid 1000, as the WebUI runs). */
-  hostFolderVolume(name: string, dir: string): void;
+  /**
+   * A PersistentVolume of the test storage class backed by a host folder (owned by uid/gid 1000, as the WebUI
+   * runs), reserved for one claim: two volumes of one class and size would otherwise bind either way round.
+   */
+  hostFolderVolume(name: string, dir: string, claim: { namespace: string; name: string }): void;
 }
 
 let cached: TestCluster | undefined;
@@ -50,13 +53,13 @@ export function requireCluster(t: TestContext): TestCluster | undefined {
     kubeconfig,
     kubectl,
     json,
-    hostFolderVolume(name, dir) {
+    hostFolderVolume(name, dir, claim) {
       mkdirSync(dir, { recursive: true });
       chownSync(dir, 1000, 1000);
       const r = kubectl(["apply", "-f", "-"], JSON.stringify({
         apiVersion: "v1", kind: "PersistentVolume", metadata: { name },
         spec: { capacity: { storage: "10Gi" }, accessModes: ["ReadWriteOnce", "ReadWriteMany"], persistentVolumeReclaimPolicy: "Retain",
-          storageClassName: STORAGE_CLASS, hostPath: { path: dir, type: "Directory" } },
+          storageClassName: STORAGE_CLASS, hostPath: { path: dir, type: "Directory" }, claimRef: claim },
       }));
       if (r.status !== 0) throw new Error(`PersistentVolume ${name}: ${r.stderr}`);
     },

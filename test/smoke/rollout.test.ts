@@ -39,11 +39,11 @@ describe("the rollout wait (Kubernetes)", () => {
     assert.match(lines[0]!, /1 of 2 available; \d+s elapsed of 10s limit/);
   });
 
-  it("fails at once with gpus-short and the scheduler's message when a pod waits for GPUs", async () => {
+  it("fails with gpus-short and the scheduler's message once a pod has waited for GPUs past the settle time", async () => {
     const msg = "0/1 nodes are available: 1 Insufficient nvidia.com/gpu. preemption: 0/1 nodes are available";
     const { get } = api([{ deployment: deployment(3, 2), pods: { items: [running("a"), running("b"), pending("c", msg)] } }]);
     const t0 = Date.now();
-    const err = await waitForRollout(get, target, Date.now() + 60_000, () => {}, 1).catch((e: unknown) => e);
+    const err = await waitForRollout(get, target, Date.now() + 60_000, () => {}, 1, 50).catch((e: unknown) => e);
     assert.ok(err instanceof SmokeError);
     assert.equal(err.failure, "gpus-short");
     assert.equal(err.exitCode, 27);
@@ -57,6 +57,13 @@ describe("the rollout wait (Kubernetes)", () => {
     assert.equal(err?.failure, "unschedulable");
     assert.match(err!.details[0]!, /node affinity\/selector/);
     assert.equal(unschedulable({ items: [running("a"), { metadata: { name: "p" }, status: { phase: "Pending" } }] }, target), undefined, "pending but not yet judged");
+  });
+
+  it("a rolling update's new pod waiting for the GPU a terminating pod still holds is no shortage", () => {
+    const terminating = { ...running("old"), metadata: { name: "old", deletionTimestamp: "2026-12-02T08:00:00Z" } };
+    const pods = { items: [running("a"), terminating, pending("new", "0/1 nodes are available: 1 Insufficient nvidia.com/gpu.")] };
+    assert.equal(unschedulable(pods, target), undefined);
+    assert.equal(unschedulable({ items: [running("a"), pods.items[2]!] }, target)?.failure, "gpus-short", "once it is gone, the shortage is real");
   });
 
   it("at the limit: rollout-timeout with the counts", async () => {
