@@ -143,17 +143,22 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   });
 
-  it("a flag change rolls out and proves again with a new smoke Job", (t) => {
+  it("an image and flag change rolls out and proves again with a new smoke Job", (t) => {
     if (!need(t)) return;
     failed = true;
     const before = JSON.parse(project!.pulumi(["stack", "output", "smokeJob", "--json", "--stack", STACK]).stdout) as string;
+    // The same stand-in under a second tag: a new image reference for the Deployment.
+    assert.equal(spawnSync("docker", ["tag", "sd-webui-standin:dev", "sd-webui-standin:rollout"]).status, 0);
+    cluster!.load("sd-webui-standin:rollout");
+    set("image", "sd-webui-standin:rollout");
     set("extraArgs[0]", "--medvram", "--path");
     const r = up();
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     const after = JSON.parse(project!.pulumi(["stack", "output", "smokeJob", "--json", "--stack", STACK]).stdout) as string;
     assert.notEqual(after, before, "a new Job ran");
-    const args = cluster!.json<{ spec: { template: { spec: { containers: { args: string[] }[] } } } }>(["-n", NS, "get", "deployment", "sdwebui-fleet"]);
-    assert.ok(args.spec.template.spec.containers[0]!.args.includes("--medvram"));
+    const webui = cluster!.json<{ spec: { template: { spec: { containers: { args: string[]; image: string }[] } } } }>(["-n", NS, "get", "deployment", "sdwebui-fleet"]).spec.template.spec.containers[0]!;
+    assert.ok(webui.args.includes("--medvram"));
+    assert.equal(webui.image, "sd-webui-standin:rollout");
     for (const p of webuiPods()) assert.equal(p.status.phase, "Running");
     assert.equal(pngs(outputsDir).length, 2, "a second proof image");
     failed = false;

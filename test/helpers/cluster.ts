@@ -6,6 +6,7 @@ import { chownSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { REPO_ROOT } from "../../toolchain/layout.js";
+import { settingDefault } from "../../infra/config/schema.js";
 import { requireOrSkip } from "./requirements.js";
 
 const SCRIPT = join(REPO_ROOT, "test/cluster/cluster.sh");
@@ -22,6 +23,8 @@ export interface TestCluster {
    * runs), reserved for one claim: two volumes of one class and size would otherwise bind either way round.
    */
   hostFolderVolume(name: string, dir: string, claim: { namespace: string; name: string }): void;
+  /** Copies Docker images into the node's containerd. */
+  load(...images: string[]): void;
 }
 
 let cached: TestCluster | undefined;
@@ -31,8 +34,11 @@ export function requireCluster(t: TestContext): TestCluster | undefined {
   if (!requireOrSkip(t, process.getuid?.() === 0 ? "" : "the test cluster needs root (kubelet, containerd, network)")) return undefined;
   const up = spawnSync("bash", [SCRIPT, "up"], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"], timeout: 90 * 60_000 });
   if (up.status !== 0) throw new Error(`test/cluster/cluster.sh up failed (exit ${up.status}); its output is above`);
-  const load = spawnSync("bash", [SCRIPT, "load", "sd-webui-standin:dev", "sdwebui-smoke:0.1.0"], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
-  if (load.status !== 0) throw new Error("loading the images into the node failed (npm run standin:image and npm run smoke:image build them)");
+  const load = (...images: string[]) => {
+    const r = spawnSync("bash", [SCRIPT, "load", ...images], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
+    if (r.status !== 0) throw new Error(`loading ${images.join(", ")} into the node failed (npm run standin:image and npm run smoke:image build them)`);
+  };
+  load("sd-webui-standin:dev", settingDefault("smokeImage"));
   const vars = Object.fromEntries(spawnSync("bash", [SCRIPT, "env"], { encoding: "utf8" }).stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
   const kubeconfig = vars.KUBECONFIG!;
   const binDir = vars.KUBE_BIN!;
@@ -53,6 +59,7 @@ export function requireCluster(t: TestContext): TestCluster | undefined {
     kubeconfig,
     kubectl,
     json,
+    load,
     hostFolderVolume(name, dir, claim) {
       mkdirSync(dir, { recursive: true });
       chownSync(dir, 1000, 1000);
