@@ -21,6 +21,8 @@ export const DEFAULTS = {
   height: 256,
   sshPort: 22,
   strictHostKeyChecking: "yes",
+  gpuResource: "nvidia.com/gpu",
+  rolloutTimeoutS: 900,
 } as const;
 
 const ENV_NAME = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
@@ -58,8 +60,8 @@ const SMOKE_CLI = cliTable({
     "loaded-checkpoint": flag(z.string().min(1).optional(), { arg: "NAME", help: "the one it must have loaded (default: the first --checkpoint)" }),
     "kubernetes-rollout": flag(z.string().regex(/^[a-z0-9-]{1,63}\/[a-z0-9.-]{1,253}$/, "must be <namespace>/<deployment>").optional(),
       { arg: "NS/NAME", help: "in a pod: first wait for this Deployment's rollout (fails within 15 s on an unschedulable pod)" }),
-    "gpu-resource": flag(z.string().min(1).default("nvidia.com/gpu"), { arg: "R", help: "the GPU resource the pods request (names the gpus-short failure)" }),
-    "rollout-timeout": flag(int(1, 86_400).default(900), { arg: "S", help: "limit for the rollout wait, in seconds" }),
+    "gpu-resource": flag(z.string().min(1).default(DEFAULTS.gpuResource), { arg: "R", help: "the GPU resource the pods request (names the gpus-short failure)" }),
+    "rollout-timeout": flag(int(1, 86_400).default(DEFAULTS.rolloutTimeoutS), { arg: "S", help: "limit for the rollout wait, in seconds" }),
     json: flag(z.boolean().default(false), { help: "print one JSON object on stdout" }),
     "ssh-host": flag(z.string().min(1).optional(), { arg: "H", help: "reach a remote Docker host's folders over SSH" }),
     "ssh-user": flag(z.string().min(1).optional(), { arg: "U", help: "its login" }),

@@ -180,7 +180,7 @@ async function buildKubernetesPlugin(cli: string): Promise<PieceRecord> {
   // Not in binDir: a plugin on PATH is taken ahead of the installed one, with a warning on every run.
   const binary = join(layout.workDir, "pulumi-resource-kubernetes.bin", "pulumi-resource-kubernetes");
   const cached = previous?.pieces["pulumi-resource-kubernetes"];
-  if (existsSync(binary) && cached?.binary && previous?.versions.plugins.kubernetes === version) return cached;
+  if (existsSync(binary) && cached?.binary && cached.version === KUBERNETES_COMMIT && previous?.versions.plugins.kubernetes === version) return cached;
   const t0 = Date.now();
   say(`plugin kubernetes ${version}: fetching ${KUBERNETES_MODULE}@${KUBERNETES_COMMIT}`);
   const mod = download(`${KUBERNETES_MODULE}@${KUBERNETES_COMMIT}`);
@@ -191,7 +191,10 @@ async function buildKubernetesPlugin(cli: string): Promise<PieceRecord> {
   cpSync(mod.dir!, dir, { recursive: true });
   spawnSync("chmod", ["-R", "u+w", dir]);
   const goMod = join(dir, "go.mod");
-  writeFileSync(goMod, readFileSync(goMod, "utf8").replace(/^replace github\.com\/pulumi\/pulumi-kubernetes\/sdk\/v4 => \.\.\/sdk\s*$/m, ""));
+  const original = readFileSync(goMod, "utf8");
+  const withoutReplace = original.replace(/^replace github\.com\/pulumi\/pulumi-kubernetes\/sdk\/v4 => \.\.\/sdk\s*$/m, "");
+  if (withoutReplace === original) throw new Error(`${KUBERNETES_MODULE}@${KUBERNETES_COMMIT}: its go.mod has no sdk/v4 => ../sdk replace to drop; check the module's go.mod`);
+  writeFileSync(goMod, withoutReplace);
   const cmd = join(dir, "cmd", "pulumi-resource-kubernetes");
   await go("kubernetes plugin: go generate", ["generate", "."], cmd, { ...goEnv, VERSION: version });
   say(`plugin kubernetes ${version}: compiling (several minutes on 2 cores)`);

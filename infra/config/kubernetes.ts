@@ -3,7 +3,8 @@
 // the program before anything is sent to the cluster.
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { boolean, integer, list, parseJsonText } from "./fields.js";
+import { boolean, imageRef, integer, list, parseJsonText } from "./fields.js";
+import { DEFAULTS as SMOKE_DEFAULTS } from "../../smoke/cli-flags.js";
 
 export const TARGETS = ["docker", "kubernetes"] as const;
 export type Target = (typeof TARGETS)[number];
@@ -28,6 +29,7 @@ export const toleration = z.object({
   operator: z.enum(["Equal", "Exists"], { error: "must be Equal or Exists" }).default("Equal"),
   value: labelValue.optional(),
   effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"], { error: "must be NoSchedule, PreferNoSchedule or NoExecute" }).optional(),
+  tolerationSeconds: integer(0, 2 ** 31 - 1, "seconds a NoExecute taint is tolerated").optional(),
 }).strict().refine((t) => !(t.operator === "Exists" && t.value !== undefined), "operator Exists takes no value")
   .refine((t) => t.key !== undefined || t.operator === "Exists", "a toleration without a key needs operator: Exists");
 
@@ -35,7 +37,8 @@ export const toleration = z.object({
 export const kubeconfig = z.string().superRefine((text, ctx) => {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // logLevel error: the library's warnings quote the source line, and this text is a secret.
+    doc = parseYaml(text, { logLevel: "error" });
   } catch {
     ctx.addIssue({ code: "custom", message: "is not a kubeconfig (it does not parse as YAML)" });
     return;
@@ -47,7 +50,7 @@ export const kubeconfig = z.string().superRefine((text, ctx) => {
 /** The context names a kubeconfig's text holds (for the kubeContext check), or undefined when it does not parse. */
 export function kubeconfigContexts(text: string): string[] | undefined {
   try {
-    const contexts = (parseYaml(text) as { contexts?: { name?: unknown }[] } | null)?.contexts;
+    const contexts = (parseYaml(text, { logLevel: "error" }) as { contexts?: { name?: unknown }[] } | null)?.contexts;
     return Array.isArray(contexts) ? contexts.map((c) => String(c?.name)) : undefined;
   } catch {
     return undefined;
@@ -63,23 +66,26 @@ export const KUBERNETES_SETTINGS = {
   kubeContext: z.string().min(1).optional().describe("kubernetes: the kubeconfig context; default: its current context"),
   namespace: dnsLabel.default("default").describe("kubernetes: the namespace (it must exist)"),
   replicas: integer(1, 1000, "pods").default(1).describe("kubernetes: WebUI pods, one per gpusPerPod GPUs"),
-  gpuResource: qualifiedName.default("nvidia.com/gpu").describe("kubernetes: the extended resource a pod's GPUs are requested as"),
+  gpuResource: qualifiedName.default(SMOKE_DEFAULTS.gpuResource).describe("kubernetes: the extended resource a pod's GPUs are requested as"),
   gpusPerPod: integer(0, 64, "GPUs per pod").default(1).describe("kubernetes: GPUs each pod requests (0: CPU mode)"),
-  runtimeClassName: dnsLabel.optional().describe("kubernetes: the pods' RuntimeClass, e.g. nvidia"),
+  runtimeClassName: dnsSubdomain.optional().describe("kubernetes: the pods' RuntimeClass, e.g. nvidia"),
   nodeSelector: nodeSelector.optional().describe("kubernetes: node labels the pods require, e.g. {nvidia.com/gpu.present: \"true\"}"),
   tolerations: list(toleration).optional().describe("kubernetes: tolerations [{key, operator?, value?, effect?}], e.g. for tainted GPU nodes"),
   outputsClaim: dnsSubdomain.optional().describe("kubernetes: an existing PersistentVolumeClaim for outputs/; default: a new claim, kept on destroy"),
   modelsClaim: dnsSubdomain.optional().describe("kubernetes: an existing PersistentVolumeClaim for models/; default: a new claim, kept on destroy"),
   storageClass: dnsSubdomain.optional().describe("kubernetes: storage class of the new claims; default: the cluster's default class"),
+  storageAccessMode: z.enum(["ReadWriteOnce", "ReadWriteMany"], { error: "must be ReadWriteOnce or ReadWriteMany" }).default("ReadWriteOnce")
+    .describe("kubernetes: access mode of the new claims; ReadWriteMany when the replicas span several nodes"),
   outputsStorageSize: storageSize.default("20Gi").describe("kubernetes: size of the new outputs claim"),
   modelsStorageSize: storageSize.default("100Gi").describe("kubernetes: size of the new models claim"),
   serviceType: z.enum(SERVICE_TYPES, { error: "must be ClusterIP, NodePort or LoadBalancer" }).default("ClusterIP")
     .describe("kubernetes: the Service type; LoadBalancer gets loadBalancerSourceRanges from firewallAllowlist"),
   servicePort: integer(1, 65535, "a TCP port").default(7860).describe("kubernetes: the Service's port"),
   networkPolicy: boolean().default(true).describe("kubernetes: declare a NetworkPolicy admitting only firewallAllowlist and the smoke Job"),
-  smokeImage: z.string().regex(/^[a-z0-9][a-z0-9._/:@-]*$/, "must be an image reference").default("sdwebui-smoke:0.1.0")
+  // The package's version (npm run smoke:image tags it so; a unit test holds the two together).
+  smokeImage: imageRef.default("sdwebui-smoke:0.1.0")
     .describe("kubernetes: the smoke Job's image (npm run smoke:image builds it)"),
-  rolloutTimeoutSeconds: integer(30, 7200, "seconds").default(900).describe("kubernetes: how long pulumi up waits for every pod to be ready"),
+  rolloutTimeoutSeconds: integer(30, 7200, "seconds").default(SMOKE_DEFAULTS.rolloutTimeoutS).describe("kubernetes: how long pulumi up waits for every pod to be ready"),
 };
 
 /** Settings that only one target reads; the other target refuses them instead of ignoring them. */
@@ -122,7 +128,7 @@ export function targetProblems(raw: Record<string, unknown>, isDefault: (key: st
   }
   if (String(raw.gpusPerPod) === "0" && raw.runtimeClassName !== undefined)
     out.push({ key: "runtimeClassName", message: "is set with gpusPerPod 0 (CPU mode); a GPU runtime class is for GPU pods", fix: "pulumi config rm <ns>:runtimeClassName, or set gpusPerPod" });
-  if (raw.serviceType !== "LoadBalancer" && raw.serviceType !== "NodePort" && !isDefault("firewallAllowlist") && String(raw.networkPolicy) === "false")
-    out.push({ key: "firewallAllowlist", message: "is enforced by nothing: serviceType ClusterIP takes no source ranges and networkPolicy is false", fix: "pulumi config set <ns>:networkPolicy true, or pulumi config rm <ns>:firewallAllowlist" });
+  if (raw.serviceType !== "LoadBalancer" && !isDefault("firewallAllowlist") && String(raw.networkPolicy) === "false")
+    out.push({ key: "firewallAllowlist", message: `is enforced by nothing: serviceType ${typeof raw.serviceType === "string" ? raw.serviceType : "ClusterIP"} takes no source ranges and networkPolicy is false`, fix: "pulumi config set <ns>:networkPolicy true, or pulumi config rm <ns>:firewallAllowlist" });
   return out;
 }

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/load.js";
 import { resolveProfile } from "../profiles.js";
 import type { Profile } from "../profiles.js";
-import { claimSpec, deploymentSpec, fleetLabels, fleetNames, networkPolicySpec, SECRET_KEYS, serviceSpec, smokeJobSpec, smokeRoleRules } from "./manifests.js";
+import { claimSpec, deploymentSpec, fleetLabels, fleetNames, networkPolicySpec, CREDENTIAL_KEYS, serviceSpec, smokeJobSpec, smokeRoleRules } from "./manifests.js";
 import type { FleetNames } from "./manifests.js";
 
 export interface KubernetesFleetArgs extends StackConfig {
@@ -87,9 +87,9 @@ export class KubernetesFleet extends pulumi.ComponentResource {
     const ui = args.secrets.uiPassword ?? args.secrets.apiPassword;
     const uiUser = s.uiUsername ?? s.apiUsername;
     const stringData = pulumi.secret(pulumi.all([args.secrets.apiPassword, ui]).apply(([api, uiPw]) => ({
-      [SECRET_KEYS.apiAuth]: `${s.apiUsername}:${api}`,
-      [SECRET_KEYS.apiPassword]: api,
-      ...(s.exposure === "api-and-ui" ? { [SECRET_KEYS.uiAuth]: `${uiUser}:${uiPw}`, [SECRET_KEYS.uiPassword]: uiPw } : {}),
+      [CREDENTIAL_KEYS.apiAuth]: `${s.apiUsername}:${api}`,
+      [CREDENTIAL_KEYS.apiPassword]: api,
+      ...(s.exposure === "api-and-ui" ? { [CREDENTIAL_KEYS.uiAuth]: `${uiUser}:${uiPw}`, [CREDENTIAL_KEYS.uiPassword]: uiPw } : {}),
     })));
     return new k8s.core.v1.Secret(`${name}-credentials`, { metadata, type: "Opaque", immutable: true, stringData }, opts);
   }

@@ -2,13 +2,14 @@
 // WebUI's pod template, the Service, the NetworkPolicy and the smoke Job. Pure: derived from settings
 // and the profile alone, so it is tested without an engine and two evaluations give identical specs.
 // Credentials never appear here: the pod spec names the Secret's keys, and Kubernetes expands $(VAR).
+import { createHash } from "node:crypto";
 import type { PublicSettings } from "../config/schema.js";
 import { webuiFlags, launchSpec, healthPath } from "../flags.js";
 import type { Profile } from "../profiles.js";
 import { ENV as SMOKE_ENV, smokeCliArgs } from "../../smoke/resource.js";
 
-/** The Secret's keys: the WebUI's two auth flag values, and the passwords alone for the smoke Job. */
-export const SECRET_KEYS = { apiAuth: "api-auth", uiAuth: "ui-auth", apiPassword: "api-password", uiPassword: "ui-password" } as const;
+/** The credentials Secret's data keys: the WebUI's two auth flag values, and the passwords alone for the smoke Job. */
+export const CREDENTIAL_KEYS = { apiAuth: "api-auth", uiAuth: "ui-auth", apiPassword: "api-password", uiPassword: "ui-password" } as const;
 /** Environment variables the WebUI container gets from the Secret; its flags reference them as $(VAR). */
 const AUTH_ENV = { api: "SDWEBUI_API_AUTH", ui: "SDWEBUI_UI_AUTH" } as const;
 /** Where the smoke Job mounts a claim, read-only: named after it, so the smoke's hints name the claim. */
@@ -17,7 +18,7 @@ export const proofMount = (claim: string) => `/claims/${claim}`;
 export type FleetSettings = Pick<
   PublicSettings,
   | "namespace" | "replicas" | "gpuResource" | "gpusPerPod" | "runtimeClassName" | "nodeSelector" | "tolerations" | "outputsClaim" | "modelsClaim"
-  | "storageClass" | "outputsStorageSize" | "modelsStorageSize" | "serviceType" | "servicePort" | "firewallAllowlist" | "exposure" | "extraArgs"
+  | "storageClass" | "storageAccessMode" | "outputsStorageSize" | "modelsStorageSize" | "serviceType" | "servicePort" | "firewallAllowlist" | "exposure" | "extraArgs"
   | "shmSizeMb" | "apiUsername" | "uiUsername" | "smokeImage" | "smokeTimeoutSeconds" | "smokePrompt" | "smokeSteps" | "smokeWidth" | "smokeHeight"
   | "rolloutTimeoutSeconds"
 >;
@@ -32,9 +33,14 @@ export interface FleetNames {
   ownClaims: ("outputs" | "models")[];
 }
 
-/** Object names from the stack: DNS labels, short enough for the suffixes Kubernetes adds to pod names. */
+/**
+ * Object names from the stack: DNS labels, short enough for the suffixes Kubernetes adds to pod names. A
+ * stack name that had to be folded or cut gets a short hash of itself, so dev_1 and dev-1 never share objects.
+ */
 export function fleetNames(stack: string, s: Pick<FleetSettings, "outputsClaim" | "modelsClaim">): FleetNames {
-  const base = `sdwebui-${stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "stack"}`.slice(0, 40).replace(/-+$/, "");
+  const slug = stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "stack";
+  const folded = slug !== stack || slug.length > 32;
+  const base = folded ? `sdwebui-${slug.slice(0, 25).replace(/-+$/, "")}-${createHash("sha256").update(stack).digest("hex").slice(0, 6)}` : `sdwebui-${slug}`;
   return {
     base,
     smokeAccount: `${base}-smoke`,
@@ -80,7 +86,8 @@ export function webuiPodTemplate(s: FleetSettings, profile: Profile, image: stri
       ...(s.tolerations ? { tolerations: s.tolerations } : {}),
       automountServiceAccountToken: false,
       enableServiceLinks: false,
-      securityContext: { runAsUser: profile.uid, runAsGroup: profile.gid, fsGroup: profile.gid, ...(profile.uid !== 0 ? { runAsNonRoot: true } : {}) },
+      // OnRootMismatch: re-own a claim only when its root is not the image's group, not every file at every start.
+      securityContext: { runAsUser: profile.uid, runAsGroup: profile.gid, fsGroup: profile.gid, fsGroupChangePolicy: "OnRootMismatch", ...(profile.uid !== 0 ? { runAsNonRoot: true } : {}) },
       containers: [
         {
           name: "webui",
@@ -89,8 +96,8 @@ export function webuiPodTemplate(s: FleetSettings, profile: Profile, image: stri
           workingDir: profile.dataRoot,
           // The auth variables come first: the flag variables below may reference them.
           env: [
-            secretEnv(AUTH_ENV.api, secret, SECRET_KEYS.apiAuth),
-            ...(s.exposure === "api-and-ui" ? [secretEnv(AUTH_ENV.ui, secret, SECRET_KEYS.uiAuth)] : []),
+            secretEnv(AUTH_ENV.api, secret, CREDENTIAL_KEYS.apiAuth),
+            ...(s.exposure === "api-and-ui" ? [secretEnv(AUTH_ENV.ui, secret, CREDENTIAL_KEYS.uiAuth)] : []),
             ...launch.env,
           ],
           ports: [{ name: "http", containerPort: profile.internalPort, protocol: "TCP" }],
@@ -128,8 +135,8 @@ export function deploymentSpec(s: FleetSettings, profile: Profile, image: string
 
 export function claimSpec(s: FleetSettings, which: "outputs" | "models") {
   return {
-    // Several pods share the claims; on more than one node that takes ReadWriteMany storage.
-    accessModes: [s.replicas > 1 ? "ReadWriteMany" : "ReadWriteOnce"],
+    // A setting, not derived from replicas: a claim's access mode cannot change once it exists.
+    accessModes: [s.storageAccessMode],
     ...(s.storageClass ? { storageClassName: s.storageClass } : {}),
     resources: { requests: { storage: which === "outputs" ? s.outputsStorageSize : s.modelsStorageSize } },
   };
@@ -194,29 +201,13 @@ export function smokeJobSpec(s: FleetSettings, profile: Profile, stack: string, 
         // Its token lets the smoke read the rollout (the Role grants get on Deployments and list on pods only).
         serviceAccountName: names.smokeAccount,
         automountServiceAccountToken: true,
-        // Beside a WebUI pod: a ReadWriteOnce claim can be mounted on that node only.
-        affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: fleetLabels(stack, "webui") }, topologyKey: "kubernetes.io/hostname" }] } },
+        // Beside a WebUI pod where it can (a ReadWriteOnce claim mounts on that node only), but never waiting for
+        // one: when no WebUI pod is placed, the smoke is what reports why. It tolerates the GPU nodes' taints.
+        affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: fleetLabels(stack, "webui") }, topologyKey: "kubernetes.io/hostname" } }] } },
+        ...(s.tolerations ? { tolerations: s.tolerations } : {}),
         enableServiceLinks: false,
         securityContext: { runAsUser: profile.uid, runAsGroup: profile.gid, ...(profile.uid !== 0 ? { runAsNonRoot: true } : {}) },
-        containers: [
-          {
-            name: "smoke",
-            image: s.smokeImage,
-            args: args.map(literal),
-            env: [
-              secretEnv(SMOKE_ENV.apiPassword, secret, SECRET_KEYS.apiPassword),
-              ...(s.exposure === "api-and-ui" ? [secretEnv(SMOKE_ENV.uiPassword, secret, SECRET_KEYS.uiPassword)] : []),
-            ],
-            // The smoke's last lines (its failure class and fix) become the pod's termination message.
-            terminationMessagePolicy: "FallbackToLogsOnError",
-            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
-            volumeMounts: [
-              { name: "outputs", mountPath: proofMount(names.outputsClaim), readOnly: true },
-              { name: "models", mountPath: proofMount(names.modelsClaim), readOnly: true },
-              { name: "tmp", mountPath: "/tmp" },
-            ],
-          },
-        ],
+        containers: [smokeContainer(s, names, args, secret)],
         volumes: [
           { name: "outputs", persistentVolumeClaim: { claimName: names.outputsClaim, readOnly: true } },
           { name: "models", persistentVolumeClaim: { claimName: names.modelsClaim, readOnly: true } },
@@ -224,6 +215,27 @@ export function smokeJobSpec(s: FleetSettings, profile: Profile, stack: string, 
         ],
       },
     },
+  };
+}
+
+/** The smoke container: the CLI with the passwords from the Secret, the claims read-only under their names. */
+function smokeContainer(s: FleetSettings, names: FleetNames, args: string[], secret: string) {
+  return {
+    name: "smoke",
+    image: s.smokeImage,
+    args: args.map(literal),
+    env: [
+      secretEnv(SMOKE_ENV.apiPassword, secret, CREDENTIAL_KEYS.apiPassword),
+      ...(s.exposure === "api-and-ui" ? [secretEnv(SMOKE_ENV.uiPassword, secret, CREDENTIAL_KEYS.uiPassword)] : []),
+    ],
+    // The smoke's last lines (its failure class and fix) become the pod's termination message.
+    terminationMessagePolicy: "FallbackToLogsOnError",
+    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
+    volumeMounts: [
+      { name: "outputs", mountPath: proofMount(names.outputsClaim), readOnly: true },
+      { name: "models", mountPath: proofMount(names.modelsClaim), readOnly: true },
+      { name: "tmp", mountPath: "/tmp" },
+    ],
   };
 }
 

@@ -272,6 +272,10 @@ down() {
   # Pod sandboxes and containers go with containerd's own state.
   if [ -S "$run/containerd.sock" ]; then
     for c in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s KILL "$c" 2>/dev/null || true; done
+    sleep 1
+    # Deleting the tasks ends their shims; a killed containerd would leave them behind.
+    for c in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks delete -f "$c" >/dev/null 2>&1 || true; done
+    for c in $(ctr_ containers ls -q 2>/dev/null); do ctr_ containers rm "$c" >/dev/null 2>&1 || true; done
   fi
   if running containerd; then kill "$(cat "$run/containerd.pid")" 2>/dev/null || true; fi
   sleep 1
@@ -283,6 +287,10 @@ down() {
   done
   ip link del sdwk8s-br0 2>/dev/null || true
   ip addr del "$node_ip/32" dev lo 2>/dev/null || true
+  # A volume still mounted under the state would take the host folder behind it along with rm: stop instead.
+  if grep -q " \($state\|$run\)/" /proc/mounts; then
+    say "still mounted under $state or $run (left in place):"; grep " \($state\|$run\)/" /proc/mounts >&2; exit 1
+  fi
   rm -rf "$state" "$run" /var/lib/cni/networks/sdwebui
   say "down"
 }

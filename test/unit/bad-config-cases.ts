@@ -121,4 +121,6 @@ export const BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ target: "kubernetes", gpusPerPod: "0", runtimeClassName: "nvidia" }, "runtimeClassName", /CPU mode/],
   [{ target: "kubernetes", firewallAllowlist: ["10.0.0.0/8"], networkPolicy: "false" }, "firewallAllowlist", /enforced by nothing/],
   [{ target: "swarm" }, "target", /docker or kubernetes/],
+  [{ target: "kubernetes", serviceType: "NodePort", firewallAllowlist: ["10.0.0.0/8"], networkPolicy: "false" }, "firewallAllowlist", /serviceType NodePort takes no source ranges/],
+  [{ target: "kubernetes", storageAccessMode: "ReadOnlyMany" }, "storageAccessMode", /ReadWriteOnce or ReadWriteMany/],
 ];

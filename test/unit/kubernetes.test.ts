@@ -76,11 +76,14 @@ describe("Kubernetes manifests (pure)", () => {
     assert.equal(c.args[c.args.indexOf("--outputs-dir") + 1], "/claims/sdwebui-dev-outputs", "named after the claim, for the smoke's hints");
     assert.ok(c.env.every((e) => e.valueFrom.secretKeyRef.name === "creds-x"));
     assert.equal(job.backoffLimit, 0);
+    assert.ok(job.template.spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution, "beside a WebUI pod when it can, never waiting for one");
   });
 
   it("names come from the stack, as DNS labels", () => {
-    assert.equal(fleetNames("Prod_EU.1", {}).base, "sdwebui-prod-eu-1");
-    assert.equal(fleetNames("x".repeat(80), {}).base.length, 40);
+    assert.equal(fleetNames("fleet", {}).base, "sdwebui-fleet");
+    assert.match(fleetNames("Prod_EU.1", {}).base, /^sdwebui-prod-eu-1-[0-9a-f]{6}$/, "folded: a hash of the stack name keeps it apart");
+    assert.notEqual(fleetNames("dev_1", {}).base, fleetNames("dev-1", {}).base);
+    assert.ok(fleetNames("x".repeat(80), {}).base.length <= 40);
     assert.deepEqual(fleetNames("dev", { outputsClaim: "mine" }).ownClaims, ["models"]);
   });
 
