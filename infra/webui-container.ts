@@ -13,7 +13,7 @@ import type { HostPlan, InstancePlan } from "./deployment.js";
 import { declareFirewall } from "./firewall/resource.js";
 import { launchSpec, webuiFlags } from "./flags.js";
 import type { Profile } from "./profiles.js";
-import { declareSmoke, provenFile } from "../smoke/resource.js";
+import { declareSmoke, proofSettings, provenFile } from "../smoke/resource.js";
 
 /** What a deployed container offers; one per container in the stack outputs. */
 export interface Endpoint {
@@ -174,14 +174,7 @@ export class WebUiContainer extends pulumi.ComponentResource {
         exposure: s.exposure,
         hostOutputsDir: instance.outputsDir,
         hostModelsDir: s.modelsDir,
-        containerOutputsDir: profile.outputsPath,
-        containerDataRoot: profile.dataRoot,
-        expectedUid: profile.uid,
-        timeoutSeconds: s.smokeTimeoutSeconds,
-        prompt: s.smokePrompt,
-        steps: s.smokeSteps,
-        width: s.smokeWidth,
-        height: s.smokeHeight,
+        ...proofSettings(s, profile),
         ...(h.kind === "ssh" ? { ssh: { user: h.user, host: h.host, port: h.port, privateKey: secrets.sshPrivateKey, knownHosts: this.args.knownHosts } } : {}),
         ...checkpointProof(s.checkpoints),
         container: this.container.name,

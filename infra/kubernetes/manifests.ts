@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import type { PublicSettings } from "../config/schema.js";
 import { webuiFlags, launchSpec, healthPath } from "../flags.js";
 import type { Profile } from "../profiles.js";
-import { ENV as SMOKE_ENV, smokeCliArgs } from "../../smoke/resource.js";
+import { ENV as SMOKE_ENV, proofSettings, smokeCliArgs } from "../../smoke/resource.js";
 
 /** The credentials Secret's data keys: the WebUI's two auth flag values, and the passwords alone for the smoke Job. */
 export const CREDENTIAL_KEYS = { apiAuth: "api-auth", uiAuth: "ui-auth", apiPassword: "api-password", uiPassword: "ui-password" } as const;
@@ -178,14 +178,7 @@ export function smokeJobSpec(s: FleetSettings, profile: Profile, stack: string, 
       exposure: s.exposure,
       hostOutputsDir: proofMount(names.outputsClaim),
       hostModelsDir: proofMount(names.modelsClaim),
-      containerOutputsDir: profile.outputsPath,
-      containerDataRoot: profile.dataRoot,
-      expectedUid: profile.uid,
-      timeoutSeconds: s.smokeTimeoutSeconds,
-      prompt: s.smokePrompt,
-      steps: s.smokeSteps,
-      width: s.smokeWidth,
-      height: s.smokeHeight,
+      ...proofSettings(s, profile),
       kubernetesRollout: { namespace: s.namespace, deployment: names.base, gpuResource: s.gpuResource, timeoutSeconds: s.rolloutTimeoutSeconds },
     },
     { url: serviceUrl, username: s.apiUsername, ...(s.exposure === "api-and-ui" ? { uiUsername: s.uiUsername ?? s.apiUsername } : {}) },
