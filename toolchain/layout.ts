@@ -13,6 +13,15 @@ export const TOOLCHAIN_DIR_ENV = "SDWEBUI_TOOLCHAIN_DIR";
 export const PLUGIN_NAMES = ["docker", "command", "kubernetes"] as const;
 export type PluginName = (typeof PLUGIN_NAMES)[number];
 
+/**
+ * The plugins the tests replace with stand-ins of their own (test/plugins/<name>): the proxy refuses the
+ * real ones. Built by npm run toolchain, installed only into the tests' own PULUMI_HOME.
+ */
+export const STANDIN_NAMES = ["docker", "command"] as const;
+export type StandinName = (typeof STANDIN_NAMES)[number];
+/** Where a stand-in's Go module lives in the repository. */
+export const standinSource = (name: StandinName) => join(REPO_ROOT, "test", "plugins", name);
+
 export interface ToolchainVersions {
   /** The engine (CLI) and Node.js language host: the version of @pulumi/pulumi. */
   pulumi: string;
@@ -41,6 +50,8 @@ export interface ToolchainLayout {
   pluginHome: string;
   /** Wrapper Go modules and build logs. */
   workDir: string;
+  /** The stand-in plugins' binaries: <standinsDir>/<name>/pulumi-resource-<name>. */
+  standinsDir: string;
   /** What was built, from what, how long it took, and what could not be had (build.ts writes it). */
   manifest: string;
   goEnv: { GOMODCACHE: string; GOCACHE: string };
@@ -55,12 +66,13 @@ export function toolchainLayout(env: NodeJS.ProcessEnv = process.env, versions =
     binDir: join(root, key, "bin"),
     pluginHome: join(root, key, "home"),
     workDir: join(root, key, "work"),
+    standinsDir: join(root, key, "standins"),
     manifest: join(root, key, "toolchain.json"),
     goEnv: { GOMODCACHE: join(root, "go", "mod"), GOCACHE: join(root, "go", "build") },
   };
 }
 
-export type PieceName = "pulumi" | "pulumi-language-nodejs" | `pulumi-resource-${PluginName}`;
+export type PieceName = "pulumi" | "pulumi-language-nodejs" | `pulumi-resource-${PluginName}` | `standin-${StandinName}`;
 
 export interface PieceRecord {
   /** The Go module (and version) the binary was built from, or that was asked for. */
@@ -71,6 +83,8 @@ export interface PieceRecord {
   buildSeconds?: number;
   /** How this differs from the version the SDK asks for, when it does. */
   deviation?: string;
+  /** Stand-ins: a digest of the Go sources the binary was built from (a change rebuilds it). */
+  sourceHash?: string;
   /** Set when it could not be had: the command run and what the proxy or compiler said. */
   blocked?: { command: string; error: string };
 }
@@ -88,6 +102,9 @@ export interface Manifest {
 export function missingPlugins(m: Manifest): PluginName[] {
   return PLUGIN_NAMES.filter((n) => !m.pieces[`pulumi-resource-${n}`]?.binary);
 }
+
+/** A stand-in's binary in the cache (whether or not it is built yet). */
+export const standinBinary = (layout: ToolchainLayout, name: StandinName) => join(layout.standinsDir, name, `pulumi-resource-${name}`);
 
 export function readManifest(layout = toolchainLayout()): Manifest | undefined {
   return existsSync(layout.manifest) ? (JSON.parse(readFileSync(layout.manifest, "utf8")) as Manifest) : undefined;

@@ -1,15 +1,29 @@
-// The real Pulumi CLI (built by npm run toolchain) on a private copy of this project: each test gets its
-// own project folder, PULUMI_HOME and file backend, and removes them (and its stacks) at the end.
+// The real Pulumi CLI (built by npm run toolchain) on a private copy of this project, or on a tiny program
+// of a test's own: each gets its own project folder, PULUMI_HOME and file backend, and removes them (and
+// its stacks) at the end. The provider plugins in that PULUMI_HOME are the stand-ins from test/plugins,
+// installed with `pulumi plugin install --file`, or, with SDWEBUI_TEST_PLUGINS=real, the real plugins
+// `pulumi plugin ls` shows in the user's own PULUMI_HOME.
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import type { TestContext } from "node:test";
-import { REPO_ROOT, readManifest, toolchainLayout } from "../../toolchain/layout.js";
-import type { Manifest } from "../../toolchain/layout.js";
+import { REPO_ROOT, readManifest, STANDIN_NAMES, standinBinary, toolchainLayout } from "../../toolchain/layout.js";
+import type { Manifest, StandinName } from "../../toolchain/layout.js";
 import { requireOrSkip } from "./requirements.js";
 
 export const PASSPHRASE = "engine-test-passphrase";
+
+/** The switch that runs every engine suite against the real docker and command plugins instead of the stand-ins. */
+export const PLUGINS_ENV = "SDWEBUI_TEST_PLUGINS";
+export type PluginMode = "standins" | "real";
+
+export function pluginMode(env: NodeJS.ProcessEnv = process.env): PluginMode {
+  const v = env[PLUGINS_ENV];
+  if (v === undefined || v === "" || v === "standins") return "standins";
+  if (v === "real") return "real";
+  throw new Error(`${PLUGINS_ENV}=${v}: use "real" (the plugins pulumi plugin ls shows) or "standins" (the default)`);
+}
 
 /** The toolchain's manifest when the CLI and language host are built; skips (fails under CI) otherwise. */
 export function requireToolchain(t: TestContext): Manifest | undefined {
@@ -19,6 +33,64 @@ export function requireToolchain(t: TestContext): Manifest | undefined {
   if (!requireOrSkip(t, ready ? "" : `the Pulumi toolchain is not built in ${layout.root} (npm run toolchain)`)) return undefined;
   if (!requireOrSkip(t, existsSync(join(REPO_ROOT, "dist/infra/index.js")) ? "" : "dist/ is not built (npm run build)")) return undefined;
   return manifest;
+}
+
+/** What keeps the docker and command plugins from being installed ("" when nothing does). */
+export function pluginsMissing(env: NodeJS.ProcessEnv = process.env): string {
+  const layout = toolchainLayout();
+  if (pluginMode(env) === "real") {
+    const missing = STANDIN_NAMES.filter((n) => !realPluginDir(n, env));
+    return missing.length ? `${PLUGINS_ENV}=real but ${realPluginsHome(env)}/plugins has no ${missing.map((n) => `${n} ${layout.versions.plugins[n]}`).join(", ")} (pulumi plugin install resource NAME VERSION)` : "";
+  }
+  const missing = STANDIN_NAMES.filter((n) => !existsSync(standinBinary(layout, n)));
+  return missing.length ? `the stand-in plugins ${missing.join(", ")} are not built in ${layout.standinsDir} (npm run toolchain)` : "";
+}
+
+/** The toolchain (CLI, language host, built program) and the docker and command plugins; skips (fails under CI) without them. */
+export function requireEngine(t: TestContext): Manifest | undefined {
+  const manifest = requireToolchain(t);
+  if (!manifest) return undefined;
+  return requireOrSkip(t, pluginsMissing()) ? manifest : undefined;
+}
+
+/** The PULUMI_HOME whose plugins the real-plugin mode uses: SDWEBUI_REAL_PULUMI_HOME, PULUMI_HOME, else ~/.pulumi. */
+function realPluginsHome(env: NodeJS.ProcessEnv): string {
+  return env.SDWEBUI_REAL_PULUMI_HOME || env.PULUMI_HOME || join(homedir(), ".pulumi");
+}
+
+function realPluginDir(name: StandinName, env: NodeJS.ProcessEnv): string | undefined {
+  const dir = join(realPluginsHome(env), "plugins", `resource-${name}-v${toolchainLayout().versions.plugins[name]}`);
+  return existsSync(dir) ? dir : undefined;
+}
+
+/**
+ * A PULUMI_HOME's plugins/: the Kubernetes plugin the toolchain built (linked), and the docker and command
+ * plugins: the stand-ins installed from their files, or the real ones linked from the user's home.
+ */
+export function preparePluginHome(home: string, env: NodeJS.ProcessEnv = process.env): void {
+  const layout = toolchainLayout();
+  const plugins = join(home, "plugins");
+  mkdirSync(plugins, { recursive: true });
+  const built = join(layout.pluginHome, "plugins");
+  if (existsSync(built)) for (const entry of readdirSync(built)) symlinkSync(join(built, entry), join(plugins, entry));
+  const cli = join(layout.binDir, "pulumi");
+  if (!existsSync(cli)) return;
+  for (const name of STANDIN_NAMES) {
+    const version = layout.versions.plugins[name];
+    if (pluginMode(env) === "real") {
+      const dir = realPluginDir(name, env);
+      if (dir) symlinkSync(dir, join(plugins, `resource-${name}-v${version}`));
+      continue;
+    }
+    const binary = standinBinary(layout, name);
+    if (!existsSync(binary)) continue;
+    const r = spawnSync(cli, ["plugin", "install", "resource", name, version, "--file", binary], {
+      env: { ...env, PULUMI_HOME: home, PULUMI_SKIP_UPDATE_CHECK: "true" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    if (r.status !== 0) throw new Error(`pulumi plugin install resource ${name} ${version} --file ${binary}: ${r.stderr || r.error?.message}`);
+  }
 }
 
 export interface CliResult {
@@ -35,30 +107,18 @@ export interface EngineProject {
   /** `pulumi <args>` in the project, synchronously. */
   pulumi(args: string[], input?: string): CliResult;
   /** The same, without blocking the event loop (for long runs and signals). */
-  pulumiAsync(args: string[]): { child: ReturnType<typeof spawn>; done: Promise<CliResult> };
+  pulumiAsync(args: string[], extraEnv?: NodeJS.ProcessEnv): { child: ReturnType<typeof spawn>; done: Promise<CliResult> };
   cleanUp(): void;
 }
 
-/**
- * A copy of the project as a user has it after `npm ci` (Pulumi.yaml, package.json, the built program, node_modules
- * linked), with `extraFiles` written into it. The backend is the copy's own .pulumi-state, which is what
- * Pulumi.yaml declares; PULUMI_BACKEND_URL says the same so nothing can reach another state.
- */
-export function engineProject(name: string, extraFiles: Record<string, string> = {}, baseEnv: NodeJS.ProcessEnv = process.env): EngineProject {
+/** A project folder with its own PULUMI_HOME (plugins prepared) and file backend, under a fresh temp root. */
+function projectAt(root: string, dir: string, baseEnv: NodeJS.ProcessEnv): EngineProject {
   const layout = toolchainLayout();
-  const root = mkdtempSync(join(tmpdir(), `sdwebui-engine-${name}-`));
-  const dir = join(root, "project");
   const home = join(root, "pulumi-home");
-  mkdirSync(dir);
-  mkdirSync(home);
-  symlinkSync(join(layout.pluginHome, "plugins"), join(home, "plugins"));
-  for (const f of ["Pulumi.yaml", "package.json"]) cpSync(join(REPO_ROOT, f), join(dir, f));
-  // What Pulumi.yaml runs and the smoke step it starts (not the compiled tests).
-  for (const d of ["dist/infra", "dist/smoke"]) cpSync(join(REPO_ROOT, d), join(dir, d), { recursive: true });
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
-  for (const [f, text] of Object.entries(extraFiles)) writeFileSync(join(dir, f), text);
+  mkdirSync(home, { recursive: true });
+  preparePluginHome(home, baseEnv);
   const stateDir = join(dir, ".pulumi-state");
-  mkdirSync(stateDir);
+  mkdirSync(stateDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {
     ...baseEnv,
     PATH: `${layout.binDir}:${baseEnv.PATH ?? ""}`,
@@ -70,8 +130,8 @@ export function engineProject(name: string, extraFiles: Record<string, string> =
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
   };
   const run = (args: string[], input?: string): CliResult => {
-    const r = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: dir, env, input: input ?? "", encoding: "utf8", timeout: 10 * 60_000 });
-    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    const r = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: dir, env, input: input ?? "", encoding: "utf8", timeout: 10 * 60_000, maxBuffer: 256 * 2 ** 20 });
+    return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? r.error?.message ?? "" };
   };
   return {
     dir,
@@ -79,8 +139,8 @@ export function engineProject(name: string, extraFiles: Record<string, string> =
     stateDir,
     env,
     pulumi: run,
-    pulumiAsync(args) {
-      const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    pulumiAsync(args, extraEnv = {}) {
+      const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: dir, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";
       child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -97,6 +157,44 @@ export function engineProject(name: string, extraFiles: Record<string, string> =
       }
     },
   };
+}
+
+/**
+ * A copy of the project as a user has it after `npm ci` (Pulumi.yaml, package.json, the built program, node_modules
+ * linked), with `extraFiles` written into it. The backend is the copy's own .pulumi-state, which is what
+ * Pulumi.yaml declares; PULUMI_BACKEND_URL says the same so nothing can reach another state.
+ */
+export function engineProject(name: string, extraFiles: Record<string, string> = {}, baseEnv: NodeJS.ProcessEnv = process.env): EngineProject {
+  const root = mkdtempSync(join(tmpdir(), `sdwebui-engine-${name}-`));
+  const dir = join(root, "project");
+  mkdirSync(dir);
+  for (const f of ["Pulumi.yaml", "package.json"]) cpSync(join(REPO_ROOT, f), join(dir, f));
+  // What Pulumi.yaml runs and the smoke step it starts (not the compiled tests).
+  for (const d of ["dist/infra", "dist/smoke"]) cpSync(join(REPO_ROOT, d), join(dir, d), { recursive: true });
+  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
+  for (const [f, text] of Object.entries(extraFiles)) writeFileSync(join(dir, f), text);
+  return projectAt(root, dir, baseEnv);
+}
+
+/**
+ * A tiny Node.js program of a test's own (JavaScript, no build step) with this repository's node_modules:
+ * the SDKs at the versions the program uses. `main` is where Pulumi.yaml points (the engine starts the
+ * plugins in its folder).
+ */
+export function tinyProgram(name: string, source: string, opts: { main?: string; files?: Record<string, string>; baseEnv?: NodeJS.ProcessEnv } = {}): EngineProject {
+  const main = opts.main ?? "index.js";
+  const root = mkdtempSync(join(tmpdir(), `sdwebui-tiny-${name}-`));
+  const dir = join(root, "project");
+  mkdirSync(join(dir, dirname(main)), { recursive: true });
+  writeFileSync(join(dir, "Pulumi.yaml"), `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: ${main}\n`);
+  writeFileSync(join(dir, "package.json"), `${JSON.stringify({ name, private: true, main })}\n`);
+  writeFileSync(join(dir, main), source);
+  for (const [f, text] of Object.entries(opts.files ?? {})) {
+    mkdirSync(dirname(join(dir, f)), { recursive: true });
+    writeFileSync(join(dir, f), text);
+  }
+  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
+  return projectAt(root, dir, opts.baseEnv ?? process.env);
 }
 
 /** Every file under `dir` that contains `needle` (state, history, backups, logs). */
