@@ -2,6 +2,7 @@
 // --json. It re-runs when `triggers` change (the lead passes the container and image ids), fails
 // `pulumi up` when the proof fails (non-zero exit), and exposes the proven file path. Passwords and
 // SSH key material reach the CLI only through environment entries marked secret.
+import { relative, resolve } from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -9,8 +10,18 @@ import { shellJoin } from "../infra/shell.js";
 import { parseCli } from "./cli-flags.js";
 import { SmokeError } from "./errors.js";
 
-/** Relative on purpose: local.Command runs in the Pulumi project dir (the repo root); `npm ci` builds dist/. */
-export const SMOKE_CLI = "dist/smoke/cli.js";
+/** The compiled smoke CLI beside this module: dist/smoke/cli.js once `npm ci` (or npm run build) has built it. */
+export const SMOKE_CLI_FILE = resolve(__dirname, "cli.js");
+
+/**
+ * The CLI's path as the smoke command names it: relative to the working directory the engine gives both the
+ * program and its plugins (the folder of Pulumi.yaml's main, dist/infra), because local.Command runs there
+ * without `dir`. Relative, so that every checkout of the project (another machine, a CI runner) gives the
+ * same command and no update.
+ */
+export function smokeCliPath(cwd = process.cwd()): string {
+  return relative(cwd, SMOKE_CLI_FILE);
+}
 
 export const ENV = {
   apiPassword: "SD_SMOKE_API_PASSWORD",
@@ -125,7 +136,7 @@ export function smokeCliArgs(a: Omit<SmokeArgs, "url" | "username" | "password" 
 
 /** The shell line local.Command runs. */
 export function smokeCommandLine(argv: string[]): string {
-  return shellJoin(["node", SMOKE_CLI, ...argv]);
+  return shellJoin(["node", smokeCliPath(), ...argv]);
 }
 
 export function declareSmoke(name: string, args: SmokeArgs, opts: pulumi.CustomResourceOptions): command.local.Command {

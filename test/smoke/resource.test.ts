@@ -1,6 +1,7 @@
 // declareSmoke under Pulumi mocks: the command line, secrets only in secret env entries, triggers,
 // options passed through, the proven-file helper. setMocks runs before the dynamic import (a resource module imported earlier would register against no mocks).
 import assert from "node:assert/strict";
+import { relative } from "node:path";
 import { before, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -54,7 +55,9 @@ function args(extra: Partial<Parameters<SmokeModule["declareSmoke"]>[1]> = {}): 
 test("create runs the compiled CLI by a relative path with --json; every value is shell-quoted", async () => {
   const cmd = mod.declareSmoke("smoke-a", args({ container: "webui" }), {});
   const create = await promiseOf(cmd.create as pulumi.Output<string>);
-  assert.ok(create.startsWith("node dist/smoke/cli.js "), create);
+  // Relative to the working directory the engine gives the program and its plugins (the folder of main).
+  assert.ok(create.startsWith(`node ${mod.smokeCliPath()} `), create);
+  assert.equal(mod.smokeCliPath("/srv/project/dist/infra"), relative("/srv/project/dist/infra", mod.SMOKE_CLI_FILE));
   assert.ok(create.endsWith(" --json"));
   assert.ok(create.includes(`'--prompt=a cat'\\''s hat; $(x)'`), create);
   assert.ok(create.includes("--password-env SD_SMOKE_API_PASSWORD"));
