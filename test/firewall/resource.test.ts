@@ -33,10 +33,12 @@ describe("declareFirewall", () => {
     assert.equal(reg.inputs.update, r.plan.createScript, "update re-applies in place (atomic), never delete+create");
     assert.equal(reg.inputs.delete, r.plan.deleteScript);
     assert.deepEqual(reg.inputs.interpreter, ["/bin/sh", "-c"]);
-    // An environment entry, not triggers: a trigger change would replace the command (create the new,
-    // then run the old one's delete, which removes the same tag's fresh rules).
+    // stdin, not triggers: a trigger change would replace the command (create the new, then run the old
+    // one's delete, which removes the same tag's fresh rules); not environment: over ssh that is Setenv.
     assert.equal(reg.inputs.triggers, undefined);
-    assert.deepEqual(reg.inputs.environment, { SDWEBUI_FIREWALL_REAPPLY_ON: "c0ffee" });
+    assert.equal(reg.inputs.environment, undefined);
+    assert.equal(reg.inputs.stdin, "c0ffee\n");
+    assert.equal(reg.inputs.addPreviousOutputInEnv, false);
     assert.equal(reg.deleteBeforeReplace, false);
     assert.match(r.preview, /allow 10\.0\.0\.0\/8 to port 7860/);
     assert.ok(r.command);
