@@ -43,6 +43,22 @@ export function deviceRequests(gpus: GpuRequest): DeviceRequest[] | undefined {
   }
 }
 
+/**
+ * Whole seconds as Go's time.Duration prints them (30s, 10m0s, 1h0m0s): the provider reads the healthcheck
+ * back from the engine in that form and diffs the program's values against it, so any other spelling of
+ * the same duration ("600s") is a change, and healthcheck changes replace the container.
+ */
+export function goDuration(seconds: number): string {
+  if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`goDuration: ${seconds} is not a whole number of seconds`);
+  if (seconds === 0) return "0s";
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const sec = seconds % 60;
+  if (h > 0) return `${h}h${m}m${sec}s`;
+  if (m > 0) return `${m}m${sec}s`;
+  return `${sec}s`;
+}
+
 /** Stack names may hold characters a container name may not; fold them into a valid, stable name. */
 export function defaultContainerName(stack: string): string {
   const safe = stack.toLowerCase().replace(/[^a-z0-9_.-]+/g, "-").replace(/^[^a-z0-9]+/, "");
@@ -70,9 +86,9 @@ export function containerPlan(
     // python3 is in every WebUI image (the WebUI is Python); curl and wget are not.
     healthcheck: {
       tests: ["CMD", "python3", "-c", `import urllib.request; urllib.request.urlopen('${probe}', timeout=10)`],
-      interval: "30s",
-      timeout: "15s",
-      startPeriod: "600s",
+      interval: goDuration(30),
+      timeout: goDuration(15),
+      startPeriod: goDuration(600),
       retries: 3,
     },
     restart: "unless-stopped",
