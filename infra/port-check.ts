@@ -1,5 +1,6 @@
 // First-run trap caught before the container is created: the host port already taken by something
-// else. (Docker would fail with "bind: address already in use" and leave a Created container.)
+// else. (Docker would fail with "bind: address already in use" and leave a Created container.) The
+// preflight command runs this check and, for a host's first container, the image pull (image-pull.ts).
 import { shellQuote } from "./shell.js";
 
 export interface PortCheckInput {
@@ -40,4 +41,10 @@ echo "sdwebui preflight: port $port on this host is already in use by \${owner:+
 echo "fix: choose another port (pulumi config set ${input.setting} ${next}) or stop what listens on $port" >&2
 exit 1
 `;
+}
+
+/** The preflight command's script: the port check, then (for the host's first container) the image pull; each in its own subshell. */
+export function preflightScript(portCheck: string, imagePull?: string): string {
+  const parts = [portCheck, ...(imagePull === undefined ? [] : [imagePull])];
+  return parts.map((p) => `(\n${p.trimEnd()}\n) || exit $?\n`).join("");
 }

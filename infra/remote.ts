@@ -36,6 +36,15 @@ export function knownHostsFor(knownHosts: string | undefined, host: string): str
   return (mine.length > 0 ? mine : lines).join("\n");
 }
 
+/**
+ * The pinned key the command resources check: the first that is not RSA. Their ssh client offers the
+ * server only the pinned key's own type, and for an RSA key that is "ssh-rsa" (SHA-1), which OpenSSH 8.8
+ * and later no longer accept: every command would fail with "no common algorithm for host key".
+ */
+export function commandHostKey(knownHosts: string): { keyType: string; key: string } | undefined {
+  return parseKnownHosts(knownHosts).find((k) => k.keyType !== "ssh-rsa");
+}
+
 /** ssh options for the docker provider (it runs the system ssh client with them, no shell). */
 export function sshOpts(knownHosts: string | undefined): string[] {
   const opts = ["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=20"];
@@ -54,7 +63,8 @@ export function remoteConnection(
   privateKey: pulumi.Output<string> | undefined,
   knownHosts: string | undefined,
 ): command.types.input.remote.ConnectionArgs {
-  const pinned = knownHosts === undefined ? undefined : parseKnownHosts(knownHosts)[0];
+  const pinned = knownHosts === undefined ? undefined : commandHostKey(knownHosts);
+  if (knownHosts !== undefined && !pinned) throw new Error(`sshKnownHosts pins only RSA keys for ${host.host}, which the command provider cannot check; validation refuses this`);
   return {
     host: host.host,
     port: host.port,

@@ -41,6 +41,8 @@ export interface WebUiContainerArgs {
   /** The host's image and Docker provider, shared by its containers. */
   image: docker.RemoteImage;
   provider: docker.Provider;
+  /** Which Docker engine the host is, whatever the spelling: a change moves the container there. */
+  hostIdentity: string;
   /** ssh connection and pinned host keys for a remote host. */
   connection?: command.types.input.remote.ConnectionArgs;
   knownHosts?: string;
@@ -89,6 +91,7 @@ export class WebUiContainer extends pulumi.ComponentResource {
         // iptables needs root: a non-root ssh login runs the scripts through sudo -n.
         sudo: hostPlan.host.kind === "ssh" && hostPlan.host.user !== "root",
         reapplyOn: containerSpec,
+        hostIdentity: args.hostIdentity,
         ...(args.legacy ? { alias: { name: `${args.legacy.prefix}-firewall`, parent: args.legacy.parent } } : {}),
       },
       { parent: this, dependsOn: [args.preflight] },
@@ -131,7 +134,9 @@ export class WebUiContainer extends pulumi.ComponentResource {
       {
         image: this.args.image.imageId,
         name: plan.name,
-        command: launch.apply((l) => l.command ?? []),
+        // An image that takes its flags from a variable keeps its own CMD: the provider reads the command
+        // back from the engine, so an empty list would differ from it on every run and replace the container.
+        ...(this.args.profile.flagsVia === "env" ? {} : { command: launch.apply((l) => l.command ?? []) }),
         envs: launch.apply((l) => l.envs),
         user: plan.user,
         workingDir: plan.workingDir,
@@ -154,8 +159,15 @@ export class WebUiContainer extends pulumi.ComponentResource {
         aliases: this.aliases("container"),
         // A fixed name and port: the old container must go before the new one can start.
         deleteBeforeReplace: true,
-        // The provider records a new healthcheck without applying it; replace so it takes effect.
-        replaceOnChanges: ["healthcheck"],
+        // The provider records a new healthcheck without applying it; replace so it takes effect. A container
+        // whose start failed is recorded with an initialisation error, and the provider's update would leave
+        // it created but never started: replace it instead, so the next run starts (or fails) again.
+        replaceOnChanges: ["healthcheck", "#initerror"],
+        // The engine merges the daemon's own default log options into the container's, and the provider reads
+        // the merged set back: without this, a host whose daemon.json sets more options replaces every run.
+        ignoreChanges: ["logOpts"],
+        // Another Docker host: remove the container from the old one and create it on the new one.
+        replacementTrigger: this.args.hostIdentity,
       },
     );
   }

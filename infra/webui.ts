@@ -9,7 +9,9 @@ import { resolveCheckpoints, tokenHeader } from "./config/checkpoints.js";
 import { needsToken, placementScript } from "./checkpoints.js";
 import type { HostPlan, InstancePlan } from "./deployment.js";
 import { foldersScript } from "./folders.js";
-import { portCheckScript } from "./port-check.js";
+import { engineIdentity } from "./config/docker-host.js";
+import { imagePullScript } from "./image-pull.js";
+import { portCheckScript, preflightScript } from "./port-check.js";
 import { Profile, resolveProfile } from "./profiles.js";
 import { knownHostsFor, remoteConnection, remoteWrap, sshOpts } from "./remote.js";
 import { type Endpoint, WebUiContainer } from "./webui-container.js";
@@ -57,12 +59,15 @@ export class WebUi extends pulumi.ComponentResource {
     this.knownHosts = host.kind === "ssh" ? knownHostsFor(s.sshKnownHosts, host.host) : undefined;
     this.connection = host.kind === "ssh" ? remoteConnection(host, args.secrets.sshPrivateKey, this.knownHosts) : undefined;
 
+    // The provider's own diff treats a new host as an in-place update: its resources would stay "unchanged"
+    // while nothing runs on the new host. The host's identity replaces the provider (the old one stays to
+    // delete on the old host) and, below, the image, the containers and their firewall rules.
+    const hostIdentity = engineIdentity(host);
     this.provider = new docker.Provider(
       `${name}-docker`,
       { host: host.uri, ...(host.kind === "ssh" ? { sshOpts: sshOpts(this.knownHosts) } : {}) },
-      { parent: this },
+      { parent: this, replacementTrigger: hostIdentity },
     );
-    this.image = new docker.RemoteImage(`${name}-image`, { name: s.image ?? this.profile.defaultImage, keepLocally: true }, { parent: this, provider: this.provider });
 
     // The port preflights come first of all: a port something already listens on is refused before any
     // folder is created or any rule changes.
@@ -70,7 +75,15 @@ export class WebUi extends pulumi.ComponentResource {
     // they had before (the host key repeated before the slot), aliased so deployed stacks keep them.
     const ids = args.plan.instances.map((instance) => (instance.slot ? `${name}-${instance.slot}` : name));
     const legacyIds = args.plan.instances.map((instance) => (instance.slot ? `${name}-${args.plan.key}-${instance.slot}` : name));
-    const preflights = args.plan.instances.map((instance, i) => this.portPreflight(ids[i]!, legacyIds[i]!, instance));
+    const imageName = s.image ?? this.profile.defaultImage;
+    // The first preflight also pulls the image, with progress and a limit of its own; the provider would pull
+    // it silently, under a 20-minute deadline.
+    const preflights = args.plan.instances.map((instance, i) => this.portPreflight(ids[i]!, legacyIds[i]!, instance, i === 0 ? imageName : undefined));
+    this.image = new docker.RemoteImage(
+      `${name}-image`,
+      { name: imageName, keepLocally: true },
+      { parent: this, provider: this.provider, dependsOn: preflights, replacementTrigger: hostIdentity, customTimeouts: { create: `${s.imagePullTimeoutSeconds}s`, update: `${s.imagePullTimeoutSeconds}s` } },
+    );
     // Host folders: created with the image's owner before any container, never removed on destroy.
     const script = foldersScript({
       outputsDir: s.outputsDir,
@@ -89,7 +102,7 @@ export class WebUi extends pulumi.ComponentResource {
         ids[i]!,
         {
           settings: s, secrets: args.secrets, hostPlan: args.plan, instance, profile: this.profile, stack: args.stack, project: args.project,
-          image: this.image, provider: this.provider, connection: this.connection, knownHosts: this.knownHosts, ui: this.ui,
+          image: this.image, provider: this.provider, hostIdentity, connection: this.connection, knownHosts: this.knownHosts, ui: this.ui,
           preflight: preflights[i]!, hostReady, legacy: { prefix: legacyIds[i]!, parent: this },
         },
         { parent: this },
@@ -109,9 +122,11 @@ export class WebUi extends pulumi.ComponentResource {
   private hostCommand(name: string, script: string, o: { sudo: boolean; stdin?: pulumi.Output<string> }, opts: pulumi.CustomResourceOptions): HostCommand {
     const host = this.args.plan.host;
     const stdin = o.stdin ? { stdin: o.stdin } : {};
+    // The previous run's output is not needed; over ssh it would go out by Setenv, refused with a warning.
+    const common = { ...stdin, addPreviousOutputInEnv: false };
     return this.connection && host.kind === "ssh"
-      ? new command.remote.Command(name, { connection: this.connection, create: remoteWrap(script, o.sudo && host.user !== "root"), ...stdin }, opts)
-      : new command.local.Command(name, { create: script, interpreter: ["/bin/sh", "-c"], ...stdin }, opts);
+      ? new command.remote.Command(name, { connection: this.connection, create: remoteWrap(script, o.sudo && host.user !== "root"), ...common }, opts)
+      : new command.local.Command(name, { create: script, interpreter: ["/bin/sh", "-c"], ...common }, opts);
   }
 
   /**
@@ -134,14 +149,15 @@ export class WebUi extends pulumi.ComponentResource {
    * rules would otherwise stay on a port the deploy then refuses) and before Docker (which would leave a
    * Created container behind).
    */
-  private portPreflight(id: string, legacyId: string, instance: InstancePlan): HostCommand {
+  private portPreflight(id: string, legacyId: string, instance: InstancePlan, pullImage: string | undefined): HostCommand {
     const check = portCheckScript({
       port: instance.hostPort,
       containerName: instance.containerName,
       stackLabel: { project: this.args.project, stack: this.args.stack },
       setting: "sdwebui:hostPort",
     });
+    const pull = pullImage === undefined ? undefined : imagePullScript({ image: pullImage, limitSeconds: this.args.settings.imagePullTimeoutSeconds, setting: "sdwebui:imagePullTimeoutSeconds" });
     const aliases = legacyId === id ? [] : [{ name: `${legacyId}-preflight` }];
-    return this.hostCommand(`${id}-preflight`, check, { sudo: false }, { parent: this, aliases });
+    return this.hostCommand(`${id}-preflight`, preflightScript(check, pull), { sudo: false }, { parent: this, aliases });
   }
 }

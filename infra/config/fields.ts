@@ -1,6 +1,7 @@
 // Reusable zod field types for the stack settings. Each carries a message that says what is wrong
 // and how to fix it, because a user sees these messages before anything is deployed.
 import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { parseCidr } from "../firewall/cidr.js";
 import { SAFE_PATH_CHARS } from "../shell.js";
@@ -78,7 +79,12 @@ export const hostPath = z.string().superRefine((p, ctx) => {
   if (SHARED_TOP.includes(p)) return fail(`is ${p} itself, a folder other programs and users share; use a folder of its own inside it, e.g. ${p}/sd-webui`);
 });
 
-export const containerPath = z.string().refine((p) => p === "/" || (p.startsWith("/") && SAFE_PATH_CHARS.test(p)), "must be an absolute container path of letters, digits and _ . @ + / -");
+// Normalised, because the engine stores a working directory cleaned and the provider reads it back so:
+// "/app/" or "/app//x" would differ from the setting on every run and replace the container.
+export const containerPath = z
+  .string()
+  .refine((p) => p === "/" || (p.startsWith("/") && SAFE_PATH_CHARS.test(p)), "must be an absolute container path of letters, digits and _ . @ + / -")
+  .refine((p) => p === "/" || !(p.endsWith("/") || p.includes("//") || p.split("/").some((c) => c === "." || c === "..")), "must be normalised: no trailing /, no //, no . or .. components");
 
 /** A Docker image reference: [registry[:port]/]name[:tag][@sha256:digest]. */
 export const imageRef = z
@@ -97,10 +103,26 @@ export const cidr = z.string().superRefine((s, ctx) => {
   }
 });
 
+/**
+ * The address as Docker reports a published port's binding (Go's form: RFC 5952, lower case, the longest
+ * run of zeros shortened). The provider reads the binding back in that form, so any other spelling of the
+ * same address would differ from the setting on every run and replace the container.
+ */
+export function canonicalAddress(s: string): string {
+  const a = ipaddr.parse(s);
+  return a.kind() === "ipv6" ? (a as ipaddr.IPv6).toRFC5952String() : a.toString();
+}
+
 export const bindAddress = z
   .string()
-  .refine((s) => isIP(s) !== 0, "must be an IP address to publish on, e.g. 0.0.0.0 (all IPv4), 127.0.0.1 or a host address")
-  .refine((s) => !s.includes("%"), "must not carry an IPv6 zone (%eth0): Docker cannot publish on a zoned address; use the address alone");
+  .superRefine((s, ctx) => {
+    const fail = (message: string) => ctx.addIssue({ code: "custom", message });
+    if (s.includes("%")) return fail("must not carry an IPv6 zone (%eth0): Docker cannot publish on a zoned address; use the address alone");
+    if (isIP(s) === 0) return fail("must be an IP address to publish on, e.g. 0.0.0.0 (all IPv4), 127.0.0.1 or a host address");
+    const a = ipaddr.parse(s);
+    if (a.kind() === "ipv6" && (a as ipaddr.IPv6).isIPv4MappedAddress()) return fail(`is an IPv4-mapped IPv6 address; write the IPv4 address itself: ${(a as ipaddr.IPv6).toIPv4Address().toString()}`);
+    if (canonicalAddress(s) !== s) fail(`must be written as Docker reports it: ${canonicalAddress(s)} (another spelling of the same address would replace the container on every run)`);
+  });
 
 /**
  * The host the program and the smoke step put into http://<host>:<hostPort>, checked with the URL parser

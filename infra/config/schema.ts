@@ -23,6 +23,8 @@ export const SettingsSchema = z
     imageProfile: z.enum([...PRESET_NAMES, "custom"], { error: `must be one of ${[...PRESET_NAMES, "custom"].join(", ")}` })
       .default("universonic").describe("Image profile: universonic, siutin, sd-auto or custom (then set the profile* keys)"),
     image: imageRef.optional().describe("Image reference; default: the profile's image"),
+    imagePullTimeoutSeconds: integer(60, 86400, "seconds").default(7200)
+      .describe("Bound on pulling the image onto a Docker host that lacks it (progress is shown every 15 s)"),
     profileDataRoot: containerPath.optional().describe("custom profile: the WebUI's data root (working dir) in the container"),
     profileOutputsPath: containerPath.optional().describe("custom profile: container path the outputs folder is mounted on"),
     profileModelsPath: containerPath.optional().describe("custom profile: container path the models folder is mounted on"),

@@ -3,7 +3,8 @@
 import { z } from "zod";
 import { extraArgProblems, redactCredentialArgs } from "./extra-args.js";
 import { isTrue, parseJsonText } from "./fields.js";
-import { engineIdentity, parseDockerHost } from "./docker-host.js";
+import { type DockerHost, engineIdentity, parseDockerHost } from "./docker-host.js";
+import { commandHostKey, knownHostsFor } from "../remote.js";
 import { parseGpus } from "./gpus.js";
 import { CUSTOM_REQUIRED } from "../profiles.js";
 import { targetProblems } from "./kubernetes.js";
@@ -150,6 +151,20 @@ const hostProblems = (raw: RawSettings) => collect((add) => {
     add("sshKnownHosts", "is required with an ssh:// host: it pins the host key for the Docker connection and every command run over ssh", "pulumi config set <ns>:sshKnownHosts \"$(ssh-keyscan -p <port> <host> | grep ed25519)\" (compare the fingerprint out of band)");
   for (const k of ["sshPrivateKey", "sshKnownHosts"] as const)
     if (!anySsh && raw[k] !== undefined) add(k, "is only used with an ssh:// dockerHost", `pulumi config rm <ns>:${k}`);
+  if (anySsh && typeof raw.sshKnownHosts === "string") {
+    const sshHosts = [...(typeof host === "object" && host.kind === "ssh" && hostList.length === 0 ? [host] : []), ...hostList.map((h) => parseDockerHost(h.includes("#") ? h.slice(0, h.lastIndexOf("#")) : h))]
+      .filter((h): h is Extract<DockerHost, { kind: "ssh" }> => typeof h === "object" && h.kind === "ssh");
+    for (const h of sshHosts) {
+      let lines: string | undefined;
+      try {
+        lines = knownHostsFor(raw.sshKnownHosts, h.host);
+      } catch {
+        continue; // the schema names the bad line
+      }
+      if (lines !== undefined && !commandHostKey(lines))
+        add("sshKnownHosts", `pins only an ssh-rsa key for ${h.host}: the command resources' ssh client then offers the host only ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse`, `pulumi config set <ns>:sshKnownHosts "$(ssh-keyscan -t ed25519 -p ${h.port} ${h.host})" (pins the host's ed25519 key; compare its fingerprint out of band)`);
+    }
+  }
 });
 
 const exposureProblems = (raw: RawSettings) => collect((add) => {

@@ -123,4 +123,16 @@ export const BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ target: "swarm" }, "target", /docker or kubernetes/],
   [{ target: "kubernetes", serviceType: "NodePort", firewallAllowlist: ["10.0.0.0/8"], networkPolicy: "false" }, "firewallAllowlist", /serviceType NodePort takes no source ranges/],
   [{ target: "kubernetes", storageAccessMode: "ReadOnlyMany" }, "storageAccessMode", /ReadWriteOnce or ReadWriteMany/],
+  // Values the engine or the provider reads back in another form: each would replace the container on every run.
+  [{ bindAddress: "0:0::0" }, "bindAddress", /written as Docker reports it: ::/],
+  [{ bindAddress: "2001:DB8::1" }, "bindAddress", /written as Docker reports it: 2001:db8::1/],
+  [{ bindAddress: "::ffff:127.0.0.1" }, "bindAddress", /IPv4-mapped.*127\.0\.0\.1/],
+  [{ imageProfile: "custom", image: "x/y:1", profileDataRoot: "/app/", profileOutputsPath: "/app/outputs", profileModelsPath: "/app/models", profileUid: "1000", profilePort: "7860", profileFlagsVia: "args" }, "profileDataRoot", /normalised/],
+  [{ imageProfile: "custom", image: "x/y:1", profileDataRoot: "/app//webui", profileOutputsPath: "/app/outputs", profileModelsPath: "/app/models", profileUid: "1000", profilePort: "7860", profileFlagsVia: "args" }, "profileDataRoot", /normalised/],
+  [{ imageProfile: "custom", image: "x/y:1", profileDataRoot: "/app", profileOutputsPath: "/app/./outputs", profileModelsPath: "/app/models", profileUid: "1000", profilePort: "7860", profileFlagsVia: "args" }, "profileOutputsPath", /normalised/],
+  // An RSA-only pin: the command provider's ssh client would offer the host nothing but ssh-rsa.
+  [{ dockerHost: "ssh://ops@gpu-box", sshKnownHosts: "gpu-box ssh-rsa AAAAB3NzaC1yc2E" }, "sshKnownHosts", /only an ssh-rsa key for gpu-box.*OpenSSH 8\.8/],
+  [{ hosts: ["ssh://ops@gpu-1#0", "ssh://ops@gpu-2#0"], sshKnownHosts: "gpu-1 ssh-ed25519 AAAA\ngpu-2 ssh-rsa AAAAB3NzaC1yc2E" }, "sshKnownHosts", /only an ssh-rsa key for gpu-2/],
+  [{ dockerHost: "ssh://ops@[2001:db8::5]:2222", sshKnownHosts: "[2001:db8::5]:2222 ssh-rsa AAAAB3NzaC1yc2E" }, "sshKnownHosts", /only an ssh-rsa key for 2001:db8::5/],
+  [{ imagePullTimeoutSeconds: "10" }, "imagePullTimeoutSeconds", /at least 60/],
 ];

@@ -66,7 +66,7 @@ describe("resources", () => {
   it("replaces the container delete-first and on healthcheck changes", async () => {
     const { container } = await evaluate({});
     assert.equal(container.deleteBeforeReplace, true);
-    assert.deepEqual(container.replaceOnChanges, ["healthcheck"]);
+    assert.deepEqual(container.replaceOnChanges, ["healthcheck", "#initerror"]);
   });
 });
 
@@ -130,7 +130,7 @@ describe("container inputs", () => {
     const envs = inputsOf(container).envs as string[];
     assert.equal(envs.length, 1);
     assert.match(envs[0]!, /^CLI_ARGS=--api --api-auth sdwebui:\S+ --listen --port 7860 --gradio-auth /);
-    assert.deepEqual(inputsOf(container).command, []);
+    assert.equal(inputsOf(container).command, undefined, "the image's own CMD stays (an empty list would differ from it on every run)");
   });
 
   it("custom profile: the user's four facts, plus --data-dir when asked", async () => {
@@ -200,10 +200,12 @@ describe("firewall and smoke wiring", () => {
     assert.ok(folders.dependencies.includes(preflight.urn), "no folder is created before the port preflight has passed");
     // Re-applied in place (update), never through triggers, which would replace the command.
     assert.equal(i.triggers, undefined);
-    const reapply = () => (inputsOf(cmds().find((r) => r.name.includes("-firewall-"))!).environment as Record<string, string>).SDWEBUI_FIREWALL_REAPPLY_ON!;
+    // On stdin, not in environment: over ssh an environment entry goes out by Setenv, which a stock sshd refuses.
+    assert.equal(i.environment, undefined);
+    const reapply = () => String(inputsOf(cmds().find((r) => r.name.includes("-firewall-"))!).stdin);
     const digest = reapply();
-    assert.match(digest, /^[0-9a-f]{64}$/);
-    assert.ok(!visiblePart(fw.inputs.environment).includes(digest), "the digest covers the flags, so it is secret");
+    assert.match(digest, /^[0-9a-f]{64}\n$/);
+    assert.ok(!visiblePart(fw.inputs.stdin).includes(digest.trim()), "the digest covers the flags, so it is secret");
     await evaluate({ firewallAllowlist: ["10.20.0.0/16"] });
     assert.equal(reapply(), digest, "same config, same value");
     await evaluate({ firewallAllowlist: ["10.20.0.0/16"], extraArgs: ["--medvram"] });
@@ -216,7 +218,7 @@ describe("firewall and smoke wiring", () => {
     const fw = cmds().find((r) => r.name.includes("-firewall-"))!;
     assert.ok(smoke.dependencies.includes(container.urn) && smoke.dependencies.includes(fw.urn));
     const i = inputsOf(smoke);
-    assert.match(String(i.create), /^node dist\/smoke\/cli\.js --url http:\/\/127\.0\.0\.1:7860 .*--password-env \S+ .*--outputs-dir \/srv\/sd-webui\/outputs .*--json$/);
+    assert.match(String(i.create), /^node \S*smoke\/cli\.js --url http:\/\/127\.0\.0\.1:7860 .*--password-env \S+ .*--outputs-dir \/srv\/sd-webui\/outputs .*--json$/);
     assert.ok(!String(i.create).includes(PASSWORD));
     assert.deepEqual(i.triggers, ["sdwebui-container-id", `sha256:${"ab".repeat(32)}`]);
     assert.ok(!visiblePart(smoke.inputs).includes(PASSWORD));
