@@ -1,6 +1,7 @@
-// Evaluates the Pulumi program in-process under pulumi.runtime.setMocks and records every resource
-// registration with its inputs AND its options (parent, dependencies, retainOnDelete, ...), read from
-// the raw RegisterResource request, which the mocks' own newResource callback does not show.
+// Evaluates the Pulumi program in-process under pulumi.runtime.setMocks and records what each
+// registration shows the mocks' public newResource callback: type, name, inputs and provider. Options
+// (parent, dependencies, retainOnDelete, aliases …) are the engine's business: the tests that need them
+// read the real engine's state (pulumi stack export, test/deploy).
 import * as pulumi from "@pulumi/pulumi";
 
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -8,23 +9,13 @@ export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 export interface Registered {
   type: string;
   name: string;
-  urn: string;
   /** The id the mock "provider" returned (what dependents see as `resource.id`). */
   id: string;
   custom: boolean;
-  parent: string;
+  /** The provider reference ("<urn>::<id>") of a resource with an explicit provider, else "". */
   provider: string;
   /** Inputs as the engine would see them: secrets are wrapped `{[SECRET_SIG]: ..., value}`. */
   inputs: Record<string, unknown>;
-  dependencies: string[];
-  /** Per input, the resources its value came from (Pulumi uses these to find dependents to replace). */
-  propertyDependencies: Record<string, string[]>;
-  deleteBeforeReplace: boolean;
-  retainOnDelete: boolean;
-  /** The URNs this resource answers to besides its own (its aliases, resolved as the engine does). */
-  aliasUrns: string[];
-  replaceOnChanges: string[];
-  ignoreChanges: string[];
 }
 
 export interface MockEngine {
@@ -34,21 +25,21 @@ export interface MockEngine {
   one(type: string): Registered;
 }
 
-/** State the mock "provider" returns: inputs echoed, plus the computed outputs the program reads. */
+/**
+ * State the mock "provider" returns: the inputs echoed, plus the computed outputs the program reads, each
+ * an obvious placeholder (a test of what the program derives from them must not pass on a canned value).
+ */
 function mockState(args: pulumi.runtime.MockResourceArgs): MockState {
   const state: Record<string, unknown> = { ...args.inputs };
   switch (args.type) {
     case "docker:index/remoteImage:RemoteImage":
       state.imageId = `sha256:${"ab".repeat(32)}`;
-      state.repoDigest = `${String(args.inputs.name)}@sha256:${"cd".repeat(32)}`;
-      break;
-    case "docker:index/container:Container":
-      state.bridge = "";
-      state.exitCode = 0;
+      state.repoDigest = "";
       break;
     case "command:local:Command":
     case "command:remote:Command":
-      state.stdout = typeof args.inputs.create === "string" && args.inputs.create.includes("smoke") ? '{"ok":true,"file":"/mock/outputs/txt2img-images/2026-01-01/00000-42.png","bytes":1234,"seed":42,"runId":"mock"}' : "";
+      // The program parses the smoke's last line as its proof (for the smokeFile output): give it the shape.
+      state.stdout = String(args.inputs.create ?? "").includes("smoke/cli.js") ? JSON.stringify({ ok: true, file: "/mock-proof.png", bytes: 1, seed: 1, runId: "mock" }) : "";
       state.stderr = "";
       break;
   }
@@ -61,30 +52,20 @@ export interface InstallOptions {
   project?: string;
   stack?: string;
   preview?: boolean;
-  /** Replaces the default mock "provider" answer (e.g. the e2e harness returns the real local image id). */
+  /** Replaces the default mock "provider" answer. */
   newResource?: (args: pulumi.runtime.MockResourceArgs, fallback: MockState) => MockState;
 }
 
-/** An alias as the request carries it: a URN, or a spec whose unset parts are the resource's own. */
-type AliasProto = { getUrn(): string; getSpec(): { getName(): string; getType(): string; getParenturn(): string; getNoparent(): boolean } | undefined };
-
-/** An alias as the URN the engine matches. */
-function aliasUrn(a: AliasProto, type: string, name: string, parent: string, ownUrn: string): string {
-  const spec = a.getSpec();
-  if (!spec) return a.getUrn();
-  const [prefix, project] = ownUrn.split("::");
-  const parentUrn = spec.getNoparent() ? "" : spec.getParenturn() || parent;
-  const parentType = parentUrn ? parentUrn.split("::")[2]! : "";
-  const t = spec.getType() || type;
-  const chain = parentType && parentType !== "pulumi:pulumi:Stack" ? `${parentType}$${t}` : t;
-  return `${prefix}::${project}::${chain}::${spec.getName() || name}`;
-}
-
+/** pulumi.runtime.setMocks, recording what each registration's newResource call shows (type, name, inputs, provider). */
 export async function installMocks(opts: InstallOptions = {}): Promise<MockEngine> {
   const resources: Registered[] = [];
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => (opts.newResource ? opts.newResource(args, mockState(args)) : mockState(args)),
+      newResource: (args) => {
+        const answer = opts.newResource ? opts.newResource(args, mockState(args)) : mockState(args);
+        resources.push({ type: args.type, name: args.name, id: answer.id, custom: args.custom ?? true, provider: args.provider ?? "", inputs: args.inputs as Record<string, unknown> });
+        return answer;
+      },
       call: (args) => {
         throw new Error(`unexpected invoke ${args.token}: the program should not call providers at evaluation time`);
       },
@@ -93,32 +74,7 @@ export async function installMocks(opts: InstallOptions = {}): Promise<MockEngin
     opts.stack ?? "test",
     opts.preview ?? false,
   );
-  type Req = {
-    getType(): string; getName(): string; getCustom(): boolean; getParent(): string; getProvider(): string;
-    getObject(): unknown; getDependenciesList(): string[];
-    getPropertydependenciesMap(): { forEach(cb: (v: { getUrnsList(): string[] }, k: string) => void): void }; getDeletebeforereplace(): boolean;
-    getRetainondelete(): boolean | undefined; getReplaceonchangesList(): string[]; getIgnorechangesList(): string[];
-    getAliasesList(): AliasProto[];
-  };
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: (err: unknown, res?: { getUrn(): string; getId(): string }) => void): unknown };
-  const original = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, cb) =>
-    original(req, (err, res) => {
-      if (!err && res) {
-        const inputs = pulumi.runtime.deserializeProperties(req.getObject() as never) as Record<string, unknown>;
-        const propertyDependencies: Record<string, string[]> = {};
-        req.getPropertydependenciesMap().forEach((v, k) => { propertyDependencies[k] = v.getUrnsList(); });
-        resources.push({
-          type: req.getType(), name: req.getName(), urn: res.getUrn(), id: res.getId(), custom: req.getCustom(), parent: req.getParent(),
-          provider: req.getProvider(), inputs, dependencies: req.getDependenciesList(), propertyDependencies,
-          deleteBeforeReplace: req.getDeletebeforereplace(), retainOnDelete: req.getRetainondelete() ?? false,
-          aliasUrns: req.getAliasesList().map((a) => aliasUrn(a, req.getType(), req.getName(), req.getParent(), res.getUrn())),
-          replaceOnChanges: req.getReplaceonchangesList(), ignoreChanges: req.getIgnorechangesList(),
-        });
-      }
-      cb(err, res);
-    });
-  const engine: MockEngine = {
+  return {
     resources,
     reset: () => void resources.splice(0),
     byType: (type) => resources.filter((r) => r.type === type),
@@ -128,7 +84,6 @@ export async function installMocks(opts: InstallOptions = {}): Promise<MockEngin
       return found[0]!;
     },
   };
-  return engine;
 }
 
 /** Stack config for a test run: `settings` are bare keys of the sdwebui namespace. */

@@ -59,8 +59,8 @@ describe("scale-out under mocks", () => {
     assert.equal(engine.byType("command:local:Command").filter((r) => r.name.endsWith("-smoke")).length, 3, "a proof per container, run from the deployer");
     const endpoints = out.endpoints as { host: string; apiUrl: string }[];
     assert.deepEqual(endpoints.map((e) => e.apiUrl), ["http://gpu-1:7860", "http://gpu-1:7861", "http://gpu-2:7860"]);
-    const urns = engine.resources.map((r) => r.urn);
-    assert.equal(new Set(urns).size, urns.length, "unique URNs");
+    const ids = engine.resources.map((r) => `${r.type}::${r.name}`);
+    assert.equal(new Set(ids).size, ids.length, "no two resources of one type share a name");
   });
 
   it("remote hosts: docker over ssh with pinned host keys, non-root logins use sudo, the key stays secret", async () => {
