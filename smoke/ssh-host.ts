@@ -51,12 +51,15 @@ export function sshArgv(s: SshSettings, remoteCommand: string): string[] {
   return argv;
 }
 
-// Remote scripts: constants; $1 is the path. Exit 44 = missing, 45 = permission denied.
+// Remote scripts: constants; $1 is the path. Exit 44 = missing, 45 = permission denied. A path behind a
+// folder the login may not search tests as absent too: `why` finds the nearest ancestor that exists and
+// says denied when that one is a folder the login cannot search (a non-root login, a 0700 parent).
+const WHY = `why() { a=$1; while [ "$a" != / ] && ! [ -e "$a" ]; do a=$(dirname -- "$a"); done; if [ -d "$a" ] && ! [ -x "$a" ]; then exit 45; fi; exit 44; }; `;
 export const LIST_SCRIPT =
-  `[ -d "$1" ] || exit 44; cd -- "$1" 2>/dev/null || exit 45; [ -r . ] || exit 45; ` +
+  `${WHY}[ -d "$1" ] || why "$1"; cd -- "$1" 2>/dev/null || exit 45; [ -r . ] || exit 45; ` +
   `for f in * .[!.]* ..?*; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\\0' "$f"; fi; done`;
-export const STAT_SCRIPT = `[ -e "$1" ] || exit 44; stat -L -c '%s %u %g %f' -- "$1" || exit 45`;
-export const READ_SCRIPT = `[ -e "$1" ] || exit 44; [ -r "$1" ] || exit 45; exec cat -- "$1"`;
+export const STAT_SCRIPT = `${WHY}[ -e "$1" ] || why "$1"; stat -L -c '%s %u %g %f' -- "$1" || exit 45`;
+export const READ_SCRIPT = `${WHY}[ -e "$1" ] || why "$1"; [ -r "$1" ] || exit 45; exec cat -- "$1"`;
 
 /** The remote command string for a script with positional parameters. */
 export function remoteScript(script: string, ...params: string[]): string {

@@ -4,10 +4,12 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnSync } from "node:child_process";
 import { test } from "node:test";
+import { requireOrSkip } from "../helpers/requirements.js";
 import { SmokeError } from "../../smoke/errors.js";
 import { HostDeniedError, HostMissingError } from "../../smoke/host.js";
-import { LIST_SCRIPT, SshHost, parseStat, remoteScript, sshArgv, sshErrorSummary } from "../../smoke/ssh-host.js";
+import { LIST_SCRIPT, READ_SCRIPT, SshHost, STAT_SCRIPT, parseStat, remoteScript, sshArgv, sshErrorSummary } from "../../smoke/ssh-host.js";
 import type { SshSettings } from "../../smoke/ssh-host.js";
 
 const s: SshSettings = { user: "deploy", host: "gpu1.example", port: 2222, strictHostKeyChecking: "yes", connectTimeoutS: 7 };
@@ -33,6 +35,29 @@ test("remote command: constant script, values as quoted positional parameters", 
   const cmd = remoteScript(LIST_SCRIPT, "/srv/it's $(rm -rf x)");
   assert.ok(cmd.startsWith("sh -c '"));
   assert.ok(cmd.endsWith(` sh '/srv/it'\\''s $(rm -rf x)'`));
+});
+
+test("the remote scripts tell a missing path from one behind a folder the login may not search", (t) => {
+  if (!requireOrSkip(t, process.getuid?.() === 0 ? "" : "needs root to run the scripts as another user")) return;
+  const root = mkdtempSync(join(tmpdir(), "sdwebui-ssh-scripts-"));
+  try {
+    chmodSync(root, 0o755);
+    mkdirSync(join(root, "closed", "outputs"), { recursive: true });
+    writeFileSync(join(root, "closed", "outputs", "a.png"), "x");
+    chmodSync(join(root, "closed"), 0o700);
+    mkdirSync(join(root, "open", "outputs"), { recursive: true });
+    // As a login that is not root, the way a sudo user's smoke reads the host.
+    const as = (script: string, path: string) => spawnSync("runuser", ["-u", "nobody", "--", "sh", "-c", script, "sh", path], { encoding: "utf8", timeout: 10_000 }).status;
+    for (const script of [LIST_SCRIPT, STAT_SCRIPT, READ_SCRIPT]) {
+      assert.equal(as(script, join(root, "closed", "outputs", "a.png")), 45, "denied, not missing");
+      assert.equal(as(script, join(root, "open", "outputs", "nothing-here")), 44, "missing");
+      assert.equal(as(script, join(root, "no-such", "deeper", "x")), 44, "missing, however deep");
+    }
+    assert.equal(as(LIST_SCRIPT, join(root, "closed", "outputs")), 45);
+    assert.equal(as(LIST_SCRIPT, join(root, "open", "outputs")), 0);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test("sshErrorSummary keeps the decisive line, not the @@@ banner", () => {
