@@ -6,8 +6,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
-import { REPO_ROOT, readManifest, toolchainLayout } from "./layout.js";
-import type { Manifest, PieceRecord } from "./layout.js";
+import { createHash } from "node:crypto";
+import { REPO_ROOT, readManifest, STANDIN_NAMES, standinBinary, standinSource, toolchainLayout } from "./layout.js";
+import type { Manifest, PieceRecord, StandinName } from "./layout.js";
 
 const layout = toolchainLayout();
 const { versions } = layout;
@@ -211,6 +212,40 @@ async function buildKubernetesPlugin(cli: string): Promise<PieceRecord> {
   };
 }
 
+/** A digest of a stand-in's Go module (go.mod, go.sum, every .go file): a change rebuilds it. */
+function sourceHash(dir: string): string {
+  const hash = createHash("sha256");
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/\.go$|^go\.(mod|sum)$/.test(entry.name)) hash.update(`${path.slice(dir.length)}\0`).update(readFileSync(path)).update("\0");
+    }
+  };
+  walk(dir);
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * A stand-in plugin for the tests (test/plugins/<name>): the docker and command plugins the proxy refuses.
+ * Built into the cache only; the tests install it into their own PULUMI_HOME, never a user's.
+ */
+async function buildStandin(name: StandinName): Promise<PieceRecord> {
+  const dir = standinSource(name);
+  const version = versions.plugins[name];
+  const binary = standinBinary(layout, name);
+  const record: PieceRecord = { module: `test/plugins/${name}`, version };
+  if (!existsSync(join(dir, "go.mod"))) return { ...record, blocked: { command: `ls ${dir}/go.mod`, error: "the stand-in's Go module is missing from the checkout" } };
+  const hash = sourceHash(dir);
+  const cached = previous?.pieces[`standin-${name}`];
+  if (existsSync(binary) && cached?.binary && cached.sourceHash === hash && cached.version === version) return cached;
+  const t0 = Date.now();
+  say(`stand-in plugin ${name} ${version}: compiling test/plugins/${name}`);
+  mkdirSync(dirname(binary), { recursive: true });
+  await go(`stand-in ${name}: go build`, ["build", "-trimpath", "-ldflags", "-s -w", "-o", binary, "."], dir, { ...goEnv, CGO_ENABLED: "0" });
+  return { ...record, binary, sourceHash: hash, buildSeconds: Math.round((Date.now() - t0) / 1000) };
+}
+
 function cacheBytes(): number {
   const r = spawnSync("du", ["-sb", layout.root], { encoding: "utf8" });
   return Number(r.stdout.split(/\s/)[0] ?? 0);
@@ -231,6 +266,7 @@ async function main() {
   pieces["pulumi-language-nodejs"] = await buildLanguageHost();
   for (const name of ["docker", "command"] as const) pieces[`pulumi-resource-${name}`] = probePlugin(name);
   if (pieces.pulumi.binary) pieces["pulumi-resource-kubernetes"] = await buildKubernetesPlugin(pieces.pulumi.binary);
+  for (const name of STANDIN_NAMES) pieces[`standin-${name}`] = await buildStandin(name);
 
   const seconds = Math.round((Date.now() - started) / 1000);
   const manifest: Manifest = {
@@ -248,7 +284,7 @@ async function main() {
   }
   say(`this run: ${seconds} s; cold build (from an empty cache): ${manifest.coldBuildSeconds ?? "not measured (the cache predates this build)"} s; cache ${(manifest.cacheBytes! / 2 ** 20).toFixed(0)} MiB in ${layout.root}`);
   say(`use it: export PATH=${layout.binDir}:$PATH`);
-  if (!pieces.pulumi.binary || !pieces["pulumi-language-nodejs"].binary) process.exit(1);
+  if (!pieces.pulumi.binary || !pieces["pulumi-language-nodejs"].binary || STANDIN_NAMES.some((n) => !pieces[`standin-${n}`]?.binary)) process.exit(1);
 }
 
 main().catch((e: Error) => {

@@ -80,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
   await run("c", async () => [await locateSection(runs, log)]);
   await run("d", () => [evalSection(runs, log)]);
   await run("e", () => [firewallSection(runs, log)]);
-  await run("f", () => engineSections(log));
+  await run("f", () => engineSections(runs, log));
 
   const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", cwd: __dirname, timeout: 10_000 });
   const commit = git.status === 0 ? git.stdout.trim() : null;

@@ -1,11 +1,21 @@
-// Host-side checks and clean-up for the end-to-end tests: file hashes, the firewall rules carrying a
-// stack's tag, containers labelled with a stack, the compiled smoke CLI, bounded HTTP probes.
+// What a deploy left on a Docker host, read from the real parts: file hashes, the firewall rules carrying a
+// stack's tag, containers labelled with a stack, bounded HTTP probes; and the clean-up after a failed run.
+// A host is this machine's engine and network, or a remote test host's (its engine socket, its netns).
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { request } from "node:http";
 import * as path from "node:path";
-import { REPO_ROOT } from "./local-command.js";
+import { REPO_ROOT } from "../../toolchain/layout.js";
+
+/** Which engine and network namespace a check looks at (default: this machine's). */
+export interface HostView {
+  dockerSocket?: string;
+  netns?: string;
+}
+
+const dockerArgs = (h: HostView, args: string[]) => (h.dockerSocket ? ["-H", `unix://${h.dockerSocket}`, ...args] : args);
+const inNetns = (h: HostView, bin: string, args: string[]): [string, string[]] => (h.netns ? ["ip", ["netns", "exec", h.netns, bin, ...args]] : [bin, args]);
 
 /** relative path -> sha256 of every regular file under dir. */
 export function hashTree(dir: string): Map<string, string> {
@@ -28,41 +38,62 @@ const hasComment = (line: string, tag: string) => {
 };
 
 /** The live rules whose comment is exactly `tag`: IPv4 DOCKER-USER and IPv6 mangle PREROUTING. */
-export function taggedRules(tag: string): string[] {
+export function taggedRules(tag: string, h: HostView = {}): string[] {
   const list = (bin: string, args: string[]) => {
-    const r = spawnSync(bin, args, { encoding: "utf8", timeout: 15_000 });
+    const r = spawnSync(...inNetns(h, bin, args), { encoding: "utf8", timeout: 15_000 });
     return r.status === 0 ? r.stdout.split("\n").filter((l) => l.startsWith("-A ") && hasComment(l, tag)) : [];
   };
   return [...list("iptables", ["-S", "DOCKER-USER"]), ...list("ip6tables", ["-t", "mangle", "-S", "PREROUTING"]).map((l) => `ip6 mangle ${l}`)];
 }
 
 /** Clean-up after a failed run: delete any rule still carrying the tag (exact match). */
-export function purgeTaggedRules(tag: string): number {
+export function purgeTaggedRules(tag: string, h: HostView = {}): number {
   let n = 0;
   for (const [bin, table, chain] of [["iptables", "filter", "DOCKER-USER"], ["ip6tables", "mangle", "PREROUTING"]] as const) {
-    const r = spawnSync(bin, ["-t", table, "-S", chain], { encoding: "utf8", timeout: 15_000 });
+    const r = spawnSync(...inNetns(h, bin, ["-t", table, "-S", chain]), { encoding: "utf8", timeout: 15_000 });
     if (r.status !== 0) continue;
     for (const line of r.stdout.split("\n").filter((l) => l.startsWith("-A ") && hasComment(l, tag))) {
       // -S output is re-usable argv once quotes around the comment are dropped (tags never need quoting).
       const argv = line.replace(/"/g, "").split(/\s+/).slice(1);
-      if (spawnSync(bin, ["-t", table, "-D", ...argv], { timeout: 15_000 }).status === 0) n++;
+      if (spawnSync(...inNetns(h, bin, ["-t", table, "-D", ...argv]), { timeout: 15_000 }).status === 0) n++;
     }
   }
   return n;
 }
 
 /** Remove every container labelled sdwebui.stack=<stack>; returns their names. */
-export function removeStackContainers(stack: string): string[] {
-  const ids = execFileSync("docker", ["ps", "-aq", "--filter", `label=sdwebui.stack=${stack}`], { encoding: "utf8", timeout: 15_000 }).split("\n").filter(Boolean);
-  if (ids.length) spawnSync("docker", ["rm", "-f", ...ids], { timeout: 60_000 });
+export function removeStackContainers(stack: string, h: HostView = {}): string[] {
+  const ids = execFileSync("docker", dockerArgs(h, ["ps", "-aq", "--filter", `label=sdwebui.stack=${stack}`]), { encoding: "utf8", timeout: 15_000 }).split("\n").filter(Boolean);
+  if (ids.length) spawnSync("docker", dockerArgs(h, ["rm", "-f", ...ids]), { timeout: 60_000 });
   return ids;
 }
 
-export function stackContainers(stack: string): string[] {
-  return execFileSync("docker", ["ps", "-a", "--format", "{{.Names}}", "--filter", `label=sdwebui.stack=${stack}`], { encoding: "utf8", timeout: 15_000 }).split("\n").filter(Boolean);
+export function stackContainers(stack: string, h: HostView = {}): string[] {
+  return execFileSync("docker", dockerArgs(h, ["ps", "-a", "--format", "{{.Names}}", "--filter", `label=sdwebui.stack=${stack}`]), { encoding: "utf8", timeout: 15_000 }).split("\n").filter(Boolean);
 }
 
-/** The smoke resource runs `node dist/smoke/cli.js`: compile when dist is missing or older than the sources. */
+/** The parts of `docker inspect` the tests read. */
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  State: { Status: string; Running: boolean; StartedAt: string };
+  Args: string[];
+  Config: { Cmd: string[] | null; Env: string[]; Labels: Record<string, string>; WorkingDir: string; Healthcheck?: { StartPeriod: number } };
+  HostConfig: {
+    PortBindings: Record<string, { HostIp: string; HostPort: string }[]>;
+    DeviceRequests: { Driver: string; Count: number; DeviceIDs: string[] | null }[] | null;
+    LogConfig: { Type: string; Config: Record<string, string> };
+    RestartPolicy: { Name: string };
+  };
+  Mounts: { Source: string; Destination: string; RW: boolean }[];
+}
+
+/** `docker inspect` of one container on the host. */
+export function inspectContainer(name: string, h: HostView = {}): ContainerInspect {
+  return (JSON.parse(execFileSync("docker", dockerArgs(h, ["inspect", name]), { encoding: "utf8", timeout: 15_000 })) as ContainerInspect[])[0]!;
+}
+
+/** The engine tests run the built program (dist/): compile when it is missing or older than the sources. */
 export function ensureSmokeBuilt(): string {
   const cli = path.join(REPO_ROOT, "dist/smoke/cli.js");
   const newest = (dir: string): number => Math.max(0, ...fs.readdirSync(dir, { withFileTypes: true }).map((e) =>

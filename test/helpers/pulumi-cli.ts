@@ -162,16 +162,17 @@ function projectAt(root: string, dir: string, baseEnv: NodeJS.ProcessEnv): Engin
 /**
  * A copy of the project as a user has it after `npm ci` (Pulumi.yaml, package.json, the built program, node_modules
  * linked), with `extraFiles` written into it. The backend is the copy's own .pulumi-state, which is what
- * Pulumi.yaml declares; PULUMI_BACKEND_URL says the same so nothing can reach another state.
+ * Pulumi.yaml declares; PULUMI_BACKEND_URL says the same so nothing can reach another state. `source` is
+ * another checkout of the project (built), e.g. an earlier commit's.
  */
-export function engineProject(name: string, extraFiles: Record<string, string> = {}, baseEnv: NodeJS.ProcessEnv = process.env): EngineProject {
+export function engineProject(name: string, extraFiles: Record<string, string> = {}, baseEnv: NodeJS.ProcessEnv = process.env, source = REPO_ROOT): EngineProject {
   const root = mkdtempSync(join(tmpdir(), `sdwebui-engine-${name}-`));
   const dir = join(root, "project");
   mkdirSync(dir);
-  for (const f of ["Pulumi.yaml", "package.json"]) cpSync(join(REPO_ROOT, f), join(dir, f));
+  for (const f of ["Pulumi.yaml", "package.json"]) cpSync(join(source, f), join(dir, f));
   // What Pulumi.yaml runs and the smoke step it starts (not the compiled tests).
-  for (const d of ["dist/infra", "dist/smoke"]) cpSync(join(REPO_ROOT, d), join(dir, d), { recursive: true });
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"));
+  for (const d of ["dist/infra", "dist/smoke"]) cpSync(join(source, d), join(dir, d), { recursive: true });
+  symlinkSync(join(source, "node_modules"), join(dir, "node_modules"));
   for (const [f, text] of Object.entries(extraFiles)) writeFileSync(join(dir, f), text);
   return projectAt(root, dir, baseEnv);
 }

@@ -16,10 +16,15 @@ const BINARY = "/usr/bin/docker-registry";
 export interface TestRegistry {
   /** host:port, the prefix of the images it holds (127.0.0.1:NNNNN). */
   address: string;
-  /** Tags `image` as <address>/<repository> and pushes it; returns the new reference. */
-  push(image: string, repository: string): string;
-  /** The manifest and blob GETs it has served so far (a pull makes at least one). */
+  /**
+   * Tags `image` as <address>/<repository> and pushes it, through this machine's engine or the one `engine`
+   * names (["-H", "unix://…"]: an engine that trusts the address, for a registry off loopback); returns the reference.
+   */
+  push(image: string, repository: string, engine?: string[]): string;
+  /** The manifest requests and blob GETs it has served so far (a pull makes at least one). */
   pulls(): string[];
+  /** Waits (at most 5 s: it logs a request after answering it) until it has served more than `count`. */
+  pulledMoreThan(count: number): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -27,9 +32,9 @@ export function requireRegistry(t: TestContext): boolean {
   return requireOrSkip(t, existsSync(BINARY) ? "" : `${BINARY} is missing (apt-get install docker-registry)`);
 }
 
-function listening(port: number): Promise<boolean> {
+function listening(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect({ host: "127.0.0.1", port, timeout: 300 });
+    const s = connect({ host, port, timeout: 300 });
     const done = (ok: boolean) => (s.destroy(), resolve(ok));
     s.on("connect", () => done(true));
     s.on("timeout", () => done(false));
@@ -37,10 +42,14 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
-export async function startRegistry(): Promise<TestRegistry> {
+/**
+ * `host`: the address it listens on (default loopback). Another engine reaches it over plain HTTP only when
+ * its daemon.json lists the address in insecure-registries.
+ */
+export async function startRegistry(host = "127.0.0.1"): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), "sdwebui-registry-"));
   const port = await freePort();
-  const address = `127.0.0.1:${port}`;
+  const address = `${host}:${port}`;
   const config = join(dir, "config.yml");
   writeFileSync(
     config,
@@ -65,7 +74,7 @@ export async function startRegistry(): Promise<TestRegistry> {
     rmSync(dir, { recursive: true, force: true });
   };
   const t0 = Date.now();
-  while (!(await listening(port))) {
+  while (!(await listening(host, port))) {
     if (exited || Date.now() - t0 > 10_000) {
       await stop();
       throw new Error(`docker-registry did not listen on ${address} within 10 s:\n${log}`);
@@ -73,20 +82,29 @@ export async function startRegistry(): Promise<TestRegistry> {
     await new Promise((r) => setTimeout(r, 50));
   }
   const pushed: string[] = [];
+  // A pull asks for the manifest (HEAD when the layers are on the engine already, else GET) and then the blobs.
+  const pulls = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : log).split("\n").filter((l) => /"(GET|HEAD) \/v2\/[^"]+\/manifests\/|"GET \/v2\/[^"]+\/blobs\//.test(l));
   return {
     address,
-    push(image, repository) {
+    push(image, repository, engine = []) {
       const ref = `${address}/${repository}`;
       for (const args of [["tag", image, ref], ["push", ref]]) {
-        const r = spawnSync("docker", args, { encoding: "utf8", timeout: 120_000 });
+        const r = spawnSync("docker", [...engine, ...args], { encoding: "utf8", timeout: 120_000 });
         if (r.status !== 0) throw new Error(`docker ${args.join(" ")}: ${r.stderr}`);
       }
-      pushed.push(ref);
+      pushed.push([...engine, ref].join(" "));
       return ref;
     },
-    pulls: () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : log).split("\n").filter((l) => /"GET \/v2\/[^"]+\/(manifests|blobs)\//.test(l) || /http.request.method=GET .*http.request.uri="\/v2\/[^"]+\/(manifests|blobs)\//.test(l)),
+    pulls,
+    async pulledMoreThan(count) {
+      for (const t0 = Date.now(); Date.now() - t0 < 5000; await new Promise((r) => setTimeout(r, 100))) if (pulls().length > count) return true;
+      return false;
+    },
     async stop() {
-      for (const ref of pushed) spawnSync("docker", ["rmi", "-f", ref], { timeout: 30_000 });
+      for (const p of pushed) {
+        const words = p.split(" ");
+        spawnSync("docker", [...words.slice(0, -1), "rmi", "-f", words.at(-1)!], { timeout: 30_000 });
+      }
       await stop();
     },
   };

@@ -71,7 +71,7 @@ function run(cmd: string, args: string[], timeout = 15_000): string {
 /** What the remote host needs that this machine lacks ("" when nothing). */
 export function remoteHostMissing(sudoUser = false): string {
   if (process.getuid?.() !== 0) return "root (network namespaces, a second dockerd, sshd)";
-  for (const [bin, pkg] of [["/usr/sbin/sshd", "openssh-server"], ["/usr/bin/dockerd", "docker.io"], ["/usr/bin/unshare", "util-linux"], ["/usr/bin/ssh-keygen", "openssh-client"], ...(sudoUser ? [["/usr/bin/sudo", "sudo"]] : [])])
+  for (const [bin, pkg] of [["/usr/sbin/sshd", "openssh-server"], ["/usr/sbin/dockerd", "docker.io"], ["/usr/bin/unshare", "util-linux"], ["/usr/bin/ssh-keygen", "openssh-client"], ...(sudoUser ? [["/usr/bin/sudo", "sudo"]] : [])])
     if (!existsSync(bin!)) return `${bin} (apt-get install ${pkg})`;
   if (!existsSync(SHIPPED_CONFIG)) return `${SHIPPED_CONFIG} (Debian's openssh-server ships it)`;
   if (readFileSync(CONFIG, "utf8") !== readFileSync(SHIPPED_CONFIG, "utf8")) return `${CONFIG} as Debian ships it (it differs from ${SHIPPED_CONFIG}: restore it with cp ${SHIPPED_CONFIG} ${CONFIG})`;

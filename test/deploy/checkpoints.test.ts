@@ -1,0 +1,92 @@
+// Checkpoints through the real CLI on a remote host over ssh: the host itself fetches the declared file
+// (curl on the host, from a server on this side of its link), with the token on the step's stdin, which
+// the state keeps encrypted; the WebUI starts with it loaded first and the smoke proves it. A second up
+// fetches nothing; destroy leaves the model in place.
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { tokenHeader } from "../../infra/config/checkpoints.js";
+import { readRequestLog } from "../helpers/file-server.js";
+import { ensureSmokeBuilt } from "../helpers/host-state.js";
+import { filesContaining, requireEngine } from "../helpers/pulumi-cli.js";
+import { requireRemoteHost, startRemoteHost, type RemoteHost } from "../helpers/remote-host.js";
+import { startAgent, type SshAgent } from "../helpers/ssh-agent.js";
+import { ensureStandinImage, STANDIN_IMAGE } from "../helpers/standin.js";
+import { REPO_ROOT } from "../../toolchain/layout.js";
+import { programStack } from "./fixture.js";
+
+let host: RemoteHost | undefined;
+let agent: SshAgent | undefined;
+let server: ChildProcess | undefined;
+const dir = mkdtempSync(join(tmpdir(), "sdwebui-ckpt-deploy-"));
+before(async () => {
+  if (process.getuid?.() !== 0) return;
+  ensureStandinImage();
+  ensureSmokeBuilt();
+  host = await startRemoteHost({ images: [STANDIN_IMAGE] });
+  agent = await startAgent(host.dir, [host.client.file]);
+});
+after(async () => {
+  server?.kill();
+  await agent?.stop();
+  await host?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The file server in its own process (the CLI runs synchronously here), on this side of the host's link. */
+async function serve(address: string, requireHeader: string): Promise<{ url: string; log: string }> {
+  const log = join(dir, "requests.jsonl");
+  const config = join(dir, "server.json");
+  writeFileSync(config, JSON.stringify({ dir, host: address, port: 0, requireHeader, logFile: log }), { mode: 0o600 });
+  server = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "test/helpers/file-server-main.ts"), config], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("the file server did not start in 20 s")), 20_000);
+    server!.stdout!.on("data", (d: Buffer) => {
+      const m = /listening (\S+)/.exec(d.toString());
+      if (m) (clearTimeout(timer), resolve(m[1]!));
+    });
+  });
+  return { url, log };
+}
+
+test("a checkpoint placed by the ssh host itself, the token only on stdin, loaded first and proven", { timeout: 600_000 }, async (t) => {
+  if (!requireEngine(t) || !requireRemoteHost(t)) return;
+  const h = host!;
+  const bytes = randomBytes(2 * 1024 * 1024);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  writeFileSync(join(dir, "remote.safetensors"), bytes);
+  const token = `tok_${randomBytes(16).toString("hex")}`;
+  const { url, log } = await serve(h.peerAddr, tokenHeader(token));
+  const s = programStack({ hostPort: 7860, remote: { host: h, agentSock: agent!.sock }, settings: { checkpoints: [{ source: `${url}/remote.safetensors`, sha256, useToken: true }] } });
+  t.after(() => s.cleanUp());
+  s.stack.setConfig({ checkpointToken: token }, ["checkpointToken"], "sdwebui");
+
+  s.up();
+  const placed = join(s.modelsDir, "Stable-diffusion", "remote.safetensors");
+  assert.deepEqual(readFileSync(placed), bytes);
+  const requests = readRequestLog(log);
+  assert.equal(requests.length, 1, "one download");
+  assert.equal(requests[0]!.authorised, true, "the token reached the server");
+
+  // The token is in the step's secret stdin only: not in its command line, its output, or anything printed.
+  const placement = s.stack.resourcesWithSecrets().find((r) => r.urn.endsWith("sdwebui-checkpoints"))!;
+  assert.ok(!String(placement.inputs?.create).includes(token) && !String(placement.outputs?.stdout).includes(token));
+  assert.ok(String(placement.inputs?.stdin).includes(token), "it travels on stdin");
+  assert.deepEqual(filesContaining(s.project.stateDir, token), [], "the state holds it encrypted");
+  assert.ok(!s.printed.some((p) => p.includes(token)));
+
+  const proof = s.stack.outputs().smokeFile as string;
+  assert.ok(proof.startsWith(`${s.outputsDir}/`));
+  const png = readFileSync(proof).toString("latin1");
+  assert.match(png, /Model: remote/, "the proof image names the loaded model");
+  assert.match(png, new RegExp(`Model hash: ${sha256.slice(0, 10)}`));
+
+  s.up(["--expect-no-changes"]);
+  assert.equal(readRequestLog(log).length, 1, "no second download");
+  s.stack.destroy();
+  assert.deepEqual(readFileSync(placed), bytes, "destroy leaves the model");
+});

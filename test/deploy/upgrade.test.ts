@@ -1,0 +1,38 @@
+// Upgrades without replacement, from real states: stacks deployed by the program before each container
+// became its own component (fixtures/upgrade, written by upgrade-fixture.ts through the real CLI), imported
+// into a fresh stack and previewed with today's program and plugins. Every resource keeps its URN through
+// its aliases and nothing is created, replaced or deleted; updates (re-applied scripts) are allowed. Any
+// later rename must keep this true.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { EngineStack } from "../helpers/engine-stack.js";
+import { requireDocker } from "../helpers/docker.js";
+import { engineProject, requireEngine } from "../helpers/pulumi-cli.js";
+import { UPGRADE_BASE, UPGRADE_DIR, UPGRADE_STACKS } from "./upgrade-stacks.js";
+
+describe(`stacks deployed at ${UPGRADE_BASE.slice(0, 7)} (before the per-container component), previewed with today's program`, () => {
+  for (const name of Object.keys(UPGRADE_STACKS)) {
+    it(`${name}: no create, replace or delete`, (t) => {
+      if (!requireEngine(t) || !requireDocker(t)) return;
+      const state = join(UPGRADE_DIR, `${name}.state.json`);
+      assert.ok(existsSync(state), `${state} is recorded (node --import tsx test/deploy/upgrade-fixture.ts writes it)`);
+      const recorded = JSON.parse(readFileSync(state, "utf8")) as { deployment: { resources: { type: string }[] } };
+      assert.ok(recorded.deployment.resources.some((r) => r.type === "docker:index/container:Container"), "the fixture holds a deployed container");
+      const project = engineProject(`upgrade-${name}`);
+      try {
+        // The recorded stack file carries the encryption salt and the secret config the state was made with.
+        writeFileSync(join(project.dir, `Pulumi.${name}.yaml`), readFileSync(join(UPGRADE_DIR, `Pulumi.${name}.yaml`)));
+        const stack = EngineStack.init(project, name);
+        stack.ok(["stack", "import", "--file", state]);
+        const changes = stack.changes();
+        t.diagnostic(changes.map((c) => `${c.op} ${c.name}${c.diffs.length ? ` [${c.diffs.join(",")}]` : ""}`).join("\n") || "no changes");
+        const structural = changes.filter((c) => c.op !== "update");
+        assert.deepEqual(structural.map((c) => `${c.op} ${c.type} ${c.name}`), [], "no create, replace or delete");
+      } finally {
+        project.cleanUp();
+      }
+    });
+  }
+});
