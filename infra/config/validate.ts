@@ -128,8 +128,9 @@ const hostProblems = (raw: RawSettings) => collect((add) => {
   const hostList = hosts.success ? hosts.data : [];
   const anySsh = hostList.some((h) => h.startsWith("ssh://")) || (typeof host === "object" && host.kind === "ssh");
   if (hostList.length > 0) {
+    // Pulumi.yaml's declared defaults reach the program as if set: only a value other than the default counts.
     for (const k of ["dockerHost", "gpus", "containerName"] as const)
-      if (raw[k] !== undefined) add(k, "is not used with hosts (each hosts entry names its Docker host and GPUs)", `pulumi config rm <ns>:${k}`);
+      if (!isDefaultValue(raw, k)) add(k, "is not used with hosts (each hosts entry names its Docker host and GPUs)", `pulumi config rm <ns>:${k}`);
     // One engine under two spellings would get two components on the same ports.
     const bare = hostList.map((h) => (h.includes("#") ? h.slice(0, h.lastIndexOf("#")) : h));
     const engines = bare.map((h) => {

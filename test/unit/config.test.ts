@@ -48,6 +48,15 @@ describe("good config", () => {
     assert.deepEqual(settings.firewallAllowlist, ["10.0.0.0/8", "2001:db8::/32"]);
   });
 
+  it("scale-out accepts the values Pulumi.yaml declares as defaults, which the CLI hands over as if set", () => {
+    const declared = (parse(readFileSync("Pulumi.yaml", "utf8")) as { config: Record<string, { default?: unknown }> }).config;
+    const defaults = Object.fromEntries(Object.entries(declared).filter(([, d]) => d.default !== undefined).map(([k, d]) => [k, typeof d.default === "string" ? d.default : JSON.stringify(d.default)]));
+    assert.ok("dockerHost" in defaults && "gpus" in defaults, "Pulumi.yaml declares both");
+    const { settings } = validateSettings({ ...defaults, ...base, hosts: '["unix:///var/run/docker.sock#cpu:2"]' }, secretKeysOnly);
+    assert.deepEqual(settings.hosts, ["unix:///var/run/docker.sock#cpu:2"]);
+    assert.match(problemsOf({ ...defaults, ...base, gpus: "1", hosts: '["unix:///var/run/docker.sock#cpu:2"]' }).message, /sdwebui:gpus = "1": is not used with hosts/, "a value other than the default still is");
+  });
+
   it("the dev stack file is valid", () => {
     const dev = parse(readFileSync("Pulumi.dev.yaml", "utf8")) as { config: Record<string, unknown> };
     const raw = Object.fromEntries(Object.entries(dev.config).map(([k, v]) => [k.replace(/^sdwebui:/, ""), v]));
