@@ -1,7 +1,7 @@
-// Checkpoints through the real CLI on a remote host over ssh: the host itself fetches the declared file
-// (curl on the host, from a server on this side of its link), with the token on the step's stdin, which
-// the state keeps encrypted; the WebUI starts with it loaded first and the smoke proves it. A second up
-// fetches nothing; destroy leaves the model in place.
+// Checkpoints through the real CLI: over ssh the remote host itself fetches the declared file (curl on the
+// host, from a server on this side of its link); on this machine's engine the token rides on the step's
+// stdin, which the state keeps encrypted. The WebUI starts with the file loaded first and the smoke proves
+// it. A second up fetches nothing; destroy leaves the model in place.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -38,8 +38,9 @@ after(async () => {
 });
 
 /** The file server in its own process (the CLI runs synchronously here), on this side of the host's link. */
-async function serve(address: string, requireHeader: string): Promise<{ url: string; log: string }> {
-  const log = join(dir, "requests.jsonl");
+async function serve(address: string, requireHeader: string | undefined): Promise<{ url: string; log: string }> {
+  server?.kill();
+  const log = join(dir, `requests-${address}.jsonl`);
   const config = join(dir, "server.json");
   writeFileSync(config, JSON.stringify({ dir, host: address, port: 0, requireHeader, logFile: log }), { mode: 0o600 });
   server = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "test/helpers/file-server-main.ts"), config], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "inherit"] });
@@ -53,40 +54,46 @@ async function serve(address: string, requireHeader: string): Promise<{ url: str
   return { url, log };
 }
 
-test("a checkpoint placed by the ssh host itself, the token only on stdin, loaded first and proven", { timeout: 600_000 }, async (t) => {
-  if (!requireEngine(t) || !requireRemoteHost(t)) return;
-  const h = host!;
-  const bytes = randomBytes(2 * 1024 * 1024);
-  const sha256 = createHash("sha256").update(bytes).digest("hex");
-  writeFileSync(join(dir, "remote.safetensors"), bytes);
-  const token = `tok_${randomBytes(16).toString("hex")}`;
-  const { url, log } = await serve(h.peerAddr, tokenHeader(token));
-  const s = programStack({ hostPort: 7860, remote: { host: h, agentSock: agent!.sock }, settings: { checkpoints: [{ source: `${url}/remote.safetensors`, sha256, useToken: true }] } });
-  t.after(() => s.cleanUp());
-  s.stack.setConfig({ checkpointToken: token }, ["checkpointToken"], "sdwebui");
+for (const where of ["ssh", "local"] as const) {
+  // A token goes to plain http:// only on loopback (the settings refuse it elsewhere): with the token on this
+  // machine's engine, without it over ssh (the server is across the host's link).
+  const withToken = where === "local";
+  test(`${where === "ssh" ? "over ssh, the host itself fetches" : "on this machine's engine, with a token on stdin only,"} the checkpoint; loaded first and proven; no second fetch; kept on destroy`, { timeout: 600_000 }, async (t) => {
+    if (!requireEngine(t) || !requireRemoteHost(t)) return;
+    const bytes = randomBytes(2 * 1024 * 1024);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    writeFileSync(join(dir, `${where}.safetensors`), bytes);
+    const token = `tok_${randomBytes(16).toString("hex")}`;
+    const { url, log } = await serve(where === "ssh" ? host!.peerAddr : "127.0.0.1", withToken ? tokenHeader(token) : undefined);
+    const source = { source: `${url}/${where}.safetensors`, sha256, ...(withToken ? { useToken: true } : {}) };
+    const s = programStack({ hostPort: 7860 + (withToken ? 10 : 0), ...(where === "ssh" ? { remote: { host: host!, agentSock: agent!.sock } } : {}), settings: { checkpoints: [source] } });
+    t.after(() => s.cleanUp());
+    if (withToken) s.stack.setConfig({ checkpointToken: token }, ["checkpointToken"], "sdwebui");
 
-  s.up();
-  const placed = join(s.modelsDir, "Stable-diffusion", "remote.safetensors");
-  assert.deepEqual(readFileSync(placed), bytes);
-  const requests = readRequestLog(log);
-  assert.equal(requests.length, 1, "one download");
-  assert.equal(requests[0]!.authorised, true, "the token reached the server");
+    s.up();
+    const placed = join(s.modelsDir, "Stable-diffusion", `${where}.safetensors`);
+    assert.deepEqual(readFileSync(placed), bytes);
+    const requests = readRequestLog(log);
+    assert.equal(requests.length, 1, "one download");
+    if (withToken) {
+      assert.equal(requests[0]!.authorised, true, "the token reached the server");
+      // The token is in the step's secret stdin only: not in its command line, its output, or anything printed.
+      const placement = s.stack.resourcesWithSecrets().find((r) => r.urn.endsWith("sdwebui-checkpoints"))!;
+      assert.ok(!JSON.stringify(placement.inputs?.create).includes(token) && !JSON.stringify(placement.outputs?.stdout).includes(token));
+      assert.ok(JSON.stringify(placement.inputs?.stdin).includes(token), "it travels on stdin");
+      assert.deepEqual(filesContaining(s.project.stateDir, token), [], "the state holds it encrypted");
+      assert.ok(!s.printed.some((p) => p.includes(token)));
+    }
+    const proof = s.stack.outputs().smokeFile as string;
+    assert.ok(proof.startsWith(`${s.outputsDir}/`));
+    const png = readFileSync(proof).toString("latin1");
+    assert.match(png, new RegExp(`Model hash: ${sha256.slice(0, 10)}`), "the proof image names the loaded model's hash");
+    assert.match(png, new RegExp(`Model: ${where}`));
 
-  // The token is in the step's secret stdin only: not in its command line, its output, or anything printed.
-  const placement = s.stack.resourcesWithSecrets().find((r) => r.urn.endsWith("sdwebui-checkpoints"))!;
-  assert.ok(!String(placement.inputs?.create).includes(token) && !String(placement.outputs?.stdout).includes(token));
-  assert.ok(String(placement.inputs?.stdin).includes(token), "it travels on stdin");
-  assert.deepEqual(filesContaining(s.project.stateDir, token), [], "the state holds it encrypted");
-  assert.ok(!s.printed.some((p) => p.includes(token)));
-
-  const proof = s.stack.outputs().smokeFile as string;
-  assert.ok(proof.startsWith(`${s.outputsDir}/`));
-  const png = readFileSync(proof).toString("latin1");
-  assert.match(png, /Model: remote/, "the proof image names the loaded model");
-  assert.match(png, new RegExp(`Model hash: ${sha256.slice(0, 10)}`));
-
-  s.up(["--expect-no-changes"]);
-  assert.equal(readRequestLog(log).length, 1, "no second download");
-  s.stack.destroy();
-  assert.deepEqual(readFileSync(placed), bytes, "destroy leaves the model");
-});
+    s.up(["--expect-no-changes"]);
+    assert.equal(readRequestLog(log).length, 1, "no second download");
+    s.stack.destroy();
+    assert.deepEqual(readFileSync(placed), bytes, "destroy leaves the model");
+    server?.kill();
+  });
+}

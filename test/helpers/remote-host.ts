@@ -133,13 +133,22 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** A line added to an authorized_keys file for as long as the host lives, then removed (the file restored). */
+/**
+ * A line added to an authorized_keys file for as long as the host lives. Removal takes out that line alone
+ * (other tests may add and remove theirs meanwhile); a file that did not exist and is left empty goes too.
+ */
 function authorize(file: string, line: string): () => void {
   const existed = existsSync(file);
-  const before = existed ? readFileSync(file) : undefined;
   mkdirSync(join(file, ".."), { recursive: true, mode: 0o700 });
-  appendFileSync(file, `${before && before.length && before[before.length - 1] !== 0x0a ? "\n" : ""}${line}\n`, { mode: 0o600 });
-  return () => (before === undefined ? rmSync(file, { force: true }) : writeFileSync(file, before));
+  const before = existed ? readFileSync(file, "utf8") : "";
+  appendFileSync(file, `${before.length && !before.endsWith("\n") ? "\n" : ""}${line}\n`, { mode: 0o600 });
+  return () => {
+    if (!existsSync(file)) return;
+    const kept = readFileSync(file, "utf8").split("\n").filter((l) => l !== line);
+    const text = kept.join("\n");
+    if (!existed && text.trim() === "") rmSync(file, { force: true });
+    else writeFileSync(file, text);
+  };
 }
 
 /** The sudo user, made for the host and removed with it (never one that existed before). */
