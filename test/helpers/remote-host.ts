@@ -98,8 +98,20 @@ function killNamespace(ns: string): void {
   spawnSync("ip", ["netns", "del", ns], { timeout: 10_000 });
 }
 
-/** Remove hosts (namespaces and their daemons) that an earlier, dead test process left behind. */
+/** The comment on the authorized_keys line a host adds: it names the host's namespace, and so its test process. */
+const keyComment = (ns: string) => `sdwebui-remote-host-${ns}`;
+
+/** Remove hosts (namespaces, daemons, authorized_keys lines) that an earlier, dead test process left behind. */
 export function removeStaleRemoteHosts(): void {
+  const keys = "/root/.ssh/authorized_keys";
+  if (existsSync(keys)) {
+    const lines = readFileSync(keys, "utf8").split("\n");
+    const live = lines.filter((l) => {
+      const m = new RegExp(` sdwebui-remote-host-${PREFIX}-(\\d+)-\\d+$`).exec(l);
+      return !m || processAlive(Number(m[1]));
+    });
+    if (live.length !== lines.length) writeFileSync(keys, live.join("\n"));
+  }
   for (const line of run("ip", ["netns", "list"]).split("\n")) {
     const m = new RegExp(`^(${PREFIX}-(\\d+)-\\d+)\\b`).exec(line);
     if (m && !processAlive(Number(m[2]))) {
@@ -229,7 +241,7 @@ export async function startRemoteHost(opts: RemoteHostOptions = {}): Promise<Rem
     if (opts.nvidiaHook) nvidiaHook(dir);
     const hostKeys = [makeKey(dir, "ssh_host_ed25519_key"), ...(opts.rsaHostKey ? [makeKey(dir, "ssh_host_rsa_key", "rsa")] : [])];
     const client = makeKey(dir, "client_ed25519");
-    undo.push(authorize("/root/.ssh/authorized_keys", `${client.publicKey} sdwebui-remote-host-${ns}`));
+    undo.push(authorize("/root/.ssh/authorized_keys", `${client.publicKey} ${keyComment(ns)}`));
     if (opts.sudoUser) undo.push(addSudoUser(client));
     const knownHosts = [...hostKeys].reverse().map((k) => `[${addr}]:${SSH_PORT} ${k.publicKey}`).join("\n");
 
