@@ -159,10 +159,11 @@ export class WebUiContainer extends pulumi.ComponentResource {
         aliases: this.aliases("container"),
         // A fixed name and port: the old container must go before the new one can start.
         deleteBeforeReplace: true,
-        // The provider records a new healthcheck without applying it; replace so it takes effect. A container
-        // whose start failed is recorded with an initialisation error, and the provider's update would leave
-        // it created but never started: replace it instead, so the next run starts (or fails) again.
-        replaceOnChanges: ["healthcheck", "#initerror"],
+        // The provider records a new healthcheck, and a changed mount source (same number of mounts), without
+        // applying either: replace so they take effect. A container whose start failed is recorded with an
+        // initialisation error, and the provider's update would leave it created but never started: replace
+        // it instead, so the next run starts (or fails) again.
+        replaceOnChanges: ["healthcheck", "mounts", "#initerror"],
         // The engine merges the daemon's own default log options into the container's, and the provider reads
         // the merged set back: without this, a host whose daemon.json sets more options replaces every run.
         ignoreChanges: ["logOpts"],

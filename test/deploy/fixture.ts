@@ -33,6 +33,7 @@ export interface ProgramStack {
   outputsDir: string;
   modelsDir: string;
   username: string;
+  /** The API password as last set (a test may rotate it). */
   password: string;
   /** The settings as last set (bare keys). */
   settings: Record<string, unknown>;

@@ -178,6 +178,52 @@ test("a Docker-host stack through the real engine: deploy, prove, no-op, change,
     proofs.push(file);
   });
 
+  await step("replace: a new outputs folder replaces the container, which then writes there (the provider would only record it)", () => {
+    const old = String(s.settings.outputsDir);
+    const moved = `${old}-moved`;
+    s.set({ outputsDir: moved });
+    const c = s.stack.changes().find((x) => x.name === "sdwebui-container");
+    assert.equal(c?.op, "replace", JSON.stringify(c));
+    s.up();
+    const bind = inspectContainer(`sdwebui-${s.name}`).Mounts.find((m) => m.Destination.endsWith("/outputs"))!;
+    assert.equal(bind.Source, moved, "the running container binds the new folder");
+    assert.ok(proven().startsWith(`${moved}/`), "the proof is in the new folder");
+    s.set({ outputsDir: old });
+    s.up();
+    assert.equal(inspectContainer(`sdwebui-${s.name}`).Mounts.find((m) => m.Destination.endsWith("/outputs"))!.Source, old);
+    const file = proven();
+    assert.ok(file.startsWith(`${old}/`));
+    proofs.push(file);
+  });
+
+  await step("a new password replaces the container: the new one is accepted, the old one refused, the rules stay", async () => {
+    const port = Number(s.settings.hostPort);
+    const old = s.password;
+    const rotated = `${old}-rotated`;
+    s.stack.setConfig({ apiPassword: rotated }, ["apiPassword"], "sdwebui");
+    s.password = rotated;
+    const id = container().id;
+    s.up();
+    assert.notEqual(container().id, id);
+    await waitFor200(`http://127.0.0.1:${port}/internal/ping`, undefined, 20_000);
+    const url = `http://127.0.0.1:${port}/sdapi/v1/sd-models`;
+    assert.equal((await httpGet(url, { username: s.username, password: rotated })).status, 200);
+    assert.equal((await httpGet(url, { username: s.username, password: old })).status, 401);
+    assert.ok(taggedRules(s.tag()).length > 0);
+    assert.ok(!s.printed.some((p) => p.includes(rotated) || p.includes(old)));
+    proofs.push(proven());
+  });
+
+  await step("a new container name on the same port replaces it under that name", () => {
+    s.set({ containerName: `renamed-${s.name}` });
+    s.up();
+    assert.deepEqual(stackContainers(s.name), [`renamed-${s.name}`]);
+    s.unset(["containerName"]);
+    s.up();
+    assert.deepEqual(stackContainers(s.name), [`sdwebui-${s.name}`]);
+    proofs.push(proven());
+  });
+
   await step("refresh after the container was removed by hand: it leaves the state, and up recreates and proves it", () => {
     spawnSync("docker", ["rm", "-f", `sdwebui-${s.name}`], { timeout: 60_000 });
     s.stack.refresh();
