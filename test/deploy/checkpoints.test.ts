@@ -15,7 +15,7 @@ import { ensureSmokeBuilt } from "../helpers/host-state.js";
 import { filesContaining, requireEngine } from "../helpers/pulumi-cli.js";
 import { requireRemoteHost, startRemoteHost, type RemoteHost } from "../helpers/remote-host.js";
 import { startAgent, type SshAgent } from "../helpers/ssh-agent.js";
-import { ensureStandinImage, STANDIN_IMAGE } from "../helpers/standin.js";
+import { ensureStandinImage, freePort, STANDIN_IMAGE } from "../helpers/standin.js";
 import { REPO_ROOT } from "../../toolchain/layout.js";
 import { programStack } from "./fixture.js";
 
@@ -66,7 +66,8 @@ for (const where of ["ssh", "local"] as const) {
     const token = `tok_${randomBytes(16).toString("hex")}`;
     const { url, log } = await serve(where === "ssh" ? host!.peerAddr : "127.0.0.1", withToken ? tokenHeader(token) : undefined);
     const source = { source: `${url}/${where}.safetensors`, sha256, ...(withToken ? { useToken: true } : {}) };
-    const s = programStack({ hostPort: 7860 + (withToken ? 10 : 0), ...(where === "ssh" ? { remote: { host: host!, agentSock: agent!.sock } } : {}), settings: { checkpoints: [source] } });
+    // The remote host has its ports to itself; on this machine's engine take a free one.
+    const s = programStack({ hostPort: where === "ssh" ? 7860 : await freePort(), ...(where === "ssh" ? { remote: { host: host!, agentSock: agent!.sock } } : {}), settings: { checkpoints: [source] } });
     t.after(() => s.cleanUp());
     if (withToken) s.stack.setConfig({ checkpointToken: token }, ["checkpointToken"], "sdwebui");
 

@@ -63,25 +63,16 @@ function realPluginDir(name: StandinName, env: NodeJS.ProcessEnv): string | unde
   return existsSync(dir) ? dir : undefined;
 }
 
-/**
- * A PULUMI_HOME's plugins/: the Kubernetes plugin the toolchain built (linked), and the docker and command
- * plugins: the stand-ins installed from their files, or the real ones linked from the user's home.
- */
-export function preparePluginHome(home: string, env: NodeJS.ProcessEnv = process.env): void {
+/** This process's own PULUMI_HOME holding the stand-ins, installed once by `pulumi plugin install --file`. */
+let standinHome: string | undefined;
+
+function installStandins(cli: string, env: NodeJS.ProcessEnv): string {
+  if (standinHome) return standinHome;
   const layout = toolchainLayout();
-  const plugins = join(home, "plugins");
-  mkdirSync(plugins, { recursive: true });
-  const built = join(layout.pluginHome, "plugins");
-  if (existsSync(built)) for (const entry of readdirSync(built)) symlinkSync(join(built, entry), join(plugins, entry));
-  const cli = join(layout.binDir, "pulumi");
-  if (!existsSync(cli)) return;
+  const home = mkdtempSync(join(tmpdir(), "sdwebui-standin-plugins-"));
+  process.once("exit", () => rmSync(home, { recursive: true, force: true }));
   for (const name of STANDIN_NAMES) {
     const version = layout.versions.plugins[name];
-    if (pluginMode(env) === "real") {
-      const dir = realPluginDir(name, env);
-      if (dir) symlinkSync(dir, join(plugins, `resource-${name}-v${version}`));
-      continue;
-    }
     const binary = standinBinary(layout, name);
     if (!existsSync(binary)) continue;
     const r = spawnSync(cli, ["plugin", "install", "resource", name, version, "--file", binary], {
@@ -90,6 +81,39 @@ export function preparePluginHome(home: string, env: NodeJS.ProcessEnv = process
       timeout: 60_000,
     });
     if (r.status !== 0) throw new Error(`pulumi plugin install resource ${name} ${version} --file ${binary}: ${r.stderr || r.error?.message}`);
+  }
+  return (standinHome = home);
+}
+
+/**
+ * A PULUMI_HOME's plugins/: the Kubernetes plugin the toolchain built, and the docker and command plugins:
+ * the stand-ins as `pulumi plugin install --file` installed them (once per test process, into a home of the
+ * tests' own), or the real ones from the user's home. Hard-linked, so a test's home costs no copy.
+ */
+export function preparePluginHome(home: string, env: NodeJS.ProcessEnv = process.env): void {
+  const layout = toolchainLayout();
+  const plugins = join(home, "plugins");
+  mkdirSync(plugins, { recursive: true });
+  // The CLI does not follow a symlinked plugin entry: each entry is a real folder of hard links (a copy
+  // where the two homes are on different file systems).
+  const link = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir)) {
+      const r = spawnSync("cp", ["-al", join(dir, entry), join(plugins, entry)], { encoding: "utf8" });
+      if (r.status !== 0) cpSync(join(dir, entry), join(plugins, entry), { recursive: true });
+    }
+  };
+  link(join(layout.pluginHome, "plugins"));
+  const cli = join(layout.binDir, "pulumi");
+  if (!existsSync(cli)) return;
+  if (pluginMode(env) === "standins") return link(join(installStandins(cli, env), "plugins"));
+  for (const name of STANDIN_NAMES) {
+    const dir = realPluginDir(name, env);
+    if (!dir) continue;
+    const entry = `resource-${name}-v${layout.versions.plugins[name]}`;
+    const r = spawnSync("cp", ["-al", dir, join(plugins, entry)], { encoding: "utf8" });
+    if (r.status !== 0) cpSync(dir, join(plugins, entry), { recursive: true });
+    writeFileSync(join(plugins, `${entry}.lock`), "");
   }
 }
 
