@@ -134,6 +134,10 @@ test("a Docker-host stack through the real engine: deploy, prove, no-op, change,
         assert.ok(r.replaces.includes("deviceRequests"), JSON.stringify(r));
       }],
       ["smoke", { smokeSteps: "3" }, (c) => assert.deepEqual(ops(c), ["update sdwebui-smoke"])],
+      ["checkpoints", { checkpoints: [{ source: "/srv/models/any.safetensors", sha256: "a".repeat(64) }] }, (c) => {
+        assert.ok(ops(c).includes("create sdwebui-checkpoints"), "the placement step");
+        assert.ok(ops(c).includes("replace sdwebui-container"), "restarted with --ckpt");
+      }],
     ];
     for (const [kind, over, check] of kinds) {
       const c = table(over);

@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { chownSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseDocument } from "yaml";
 import { REPO_ROOT } from "../../toolchain/layout.js";
 import { EngineStack, output } from "../helpers/engine-stack.js";
 import { purgeTaggedRules, removeStackContainers } from "../helpers/host-state.js";
@@ -27,6 +28,17 @@ function checkoutBase(): void {
   symlinkSync("..", join(worktree, "dist", "infra", "dist"));
 }
 
+/**
+ * That commit refused every `hosts` stack under the real CLI: Pulumi.yaml's declared defaults of dockerHost
+ * and gpus reach the program as if set. A user who deployed one had taken those two declarations out of
+ * Pulumi.yaml, and so does this script for the scale-out stack.
+ */
+function withoutHostDefaults(file: string): void {
+  const doc = parseDocument(readFileSync(file, "utf8"));
+  for (const key of ["dockerHost", "gpus"]) doc.deleteIn(["config", key]);
+  writeFileSync(file, doc.toString());
+}
+
 function main(): void {
   ensureStandinImage();
   checkoutBase();
@@ -39,6 +51,7 @@ function main(): void {
     mkdirSync(join(UPGRADE_ROOT, name, "source"), { recursive: true });
     writeFileSync(join(UPGRADE_ROOT, name, "source", "fixture.safetensors"), CHECKPOINT_BYTES);
     const project = engineProject(`upgrade-${name}`, {}, process.env, worktree);
+    if (settings.hosts !== undefined) withoutHostDefaults(join(project.dir, "Pulumi.yaml"));
     try {
       const stack = EngineStack.init(project, name);
       stack.setConfig(settings, [], "sdwebui");
