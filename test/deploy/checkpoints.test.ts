@@ -48,7 +48,10 @@ async function serve(address: string, requireHeader: string | undefined): Promis
     const timer = setTimeout(() => reject(new Error("the file server did not start in 20 s")), 20_000);
     server!.stdout!.on("data", (d: Buffer) => {
       const m = /listening (\S+)/.exec(d.toString());
-      if (m) (clearTimeout(timer), resolve(m[1]!));
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
     });
   });
   return { url, log };

@@ -181,7 +181,7 @@ describe("secrets and outputs", () => {
 describe("firewall and smoke wiring", () => {
   const cmds = () => engine.byType("command:local:Command");
   it("the firewall is in place before the container, re-applies when the container's spec changes, deletes its rules on destroy", async () => {
-    const { container } = await evaluate({ firewallAllowlist: ["10.20.0.0/16"] });
+    await evaluate({ firewallAllowlist: ["10.20.0.0/16"] });
     const fw = cmds().find((r) => r.name.includes("-firewall-"))!;
     const i = inputsOf(fw);
     assert.match(String(i.create), /DOCKER-USER/);
