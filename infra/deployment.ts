@@ -38,12 +38,15 @@ export interface HostPlan {
   sharedModels: boolean;
 }
 
-type PlanSettings = Pick<PublicSettings, "hosts" | "dockerHost" | "gpus" | "hostPort" | "outputsDir" | "containerName" | "apiHost" | "bindAddress">;
+type PlanSettings = Pick<PublicSettings, "hosts" | "dockerHost" | "gpus" | "hostPort" | "outputsDir" | "containerName" | "apiHost" | "bindAddress"> &
+  Partial<Pick<PublicSettings, "tls" | "tlsDomain">>;
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "host";
 
 function defaultApiHost(s: PlanSettings, host: DockerHost): string {
   if (s.apiHost) return s.apiHost;
+  // An ACME certificate names the domain: clients, and the smoke, connect by that name.
+  if (s.tls === "acme" && s.tlsDomain) return s.tlsDomain;
   if (host.kind === "ssh") return host.host;
   return ["0.0.0.0", "::"].includes(s.bindAddress) ? "127.0.0.1" : s.bindAddress;
 }

@@ -13,6 +13,8 @@ export interface StackConfig {
     sshPrivateKey?: pulumi.Output<string>;
     checkpointToken?: pulumi.Output<string>;
     kubeconfig?: pulumi.Output<string>;
+    tlsCertificate?: pulumi.Output<string>;
+    tlsKey?: pulumi.Output<string>;
   };
 }
 
@@ -36,7 +38,7 @@ export function loadStackConfig(): StackConfig {
   for (const k of SECRET_KEYS) delete raw[k];
   return {
     settings,
-    secrets: { apiPassword: pulumi.secret(secrets.apiPassword), uiPassword: wrap(secrets.uiPassword), sshPrivateKey: wrap(secrets.sshPrivateKey), checkpointToken: wrap(secrets.checkpointToken), kubeconfig: wrap(secrets.kubeconfig) },
+    secrets: { apiPassword: pulumi.secret(secrets.apiPassword), uiPassword: wrap(secrets.uiPassword), sshPrivateKey: wrap(secrets.sshPrivateKey), checkpointToken: wrap(secrets.checkpointToken), kubeconfig: wrap(secrets.kubeconfig), tlsCertificate: wrap(secrets.tlsCertificate), tlsKey: wrap(secrets.tlsKey) },
   };
 }
 

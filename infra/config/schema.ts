@@ -11,6 +11,7 @@ import { extraArg } from "./extra-args.js";
 import { checkpointEntry, checkpointListProblems, checkpointToken, CHECKPOINTS_SUBDIR } from "./checkpoints.js";
 import { DEFAULTS as SMOKE_DEFAULTS } from "../../smoke/cli-flags.js";
 import { KUBERNETES_SETTINGS } from "./kubernetes.js";
+import { TLS_SECRET_KEYS, TLS_SETTINGS } from "./tls.js";
 
 /** The Pulumi project name, and so the config namespace (`sdwebui:apiPassword`). */
 export const PROJECT = "sdwebui";
@@ -90,6 +91,7 @@ export const SettingsSchema = z
     smokeSteps: integer(1, 150, "sampling steps").default(4).describe("Sampling steps of the proof image"),
     smokeWidth: integer(64, 2048, "pixels").refine((n) => n % 8 === 0, "must be a multiple of 8").default(256).describe("Width of the proof image"),
     smokeHeight: integer(64, 2048, "pixels").refine((n) => n % 8 === 0, "must be a multiple of 8").default(256).describe("Height of the proof image"),
+    ...TLS_SETTINGS,
     ...KUBERNETES_SETTINGS,
   })
   .strict();
@@ -99,7 +101,7 @@ export type Settings = z.infer<typeof SettingsSchema>;
 export type RawSettings = Record<string, unknown>;
 
 /** Keys whose values are never shown, not even in error messages. */
-export const SECRET_KEYS = ["apiPassword", "uiPassword", "sshPrivateKey", "checkpointToken", "kubeconfig"] as const;
+export const SECRET_KEYS = ["apiPassword", "uiPassword", "sshPrivateKey", "checkpointToken", "kubeconfig", ...TLS_SECRET_KEYS] as const;
 export const SETTING_KEYS = Object.keys(SettingsSchema.shape) as (keyof Settings)[];
 /** A setting's default, from the schema (the one place defaults are written). */
 export function settingDefault<K extends keyof Settings>(key: K): Settings[K] {

@@ -8,6 +8,8 @@ import { commandHostKey, knownHostsFor } from "../remote.js";
 import { parseGpus } from "./gpus.js";
 import { CUSTOM_REQUIRED } from "../profiles.js";
 import { targetProblems } from "./kubernetes.js";
+import { parseHostEntry } from "./hosts.js";
+import { tlsProblems } from "./tls.js";
 import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, settingDefault, SettingsSchema } from "./schema.js";
 import type { PublicSettings, SecretKey, SecretSettings } from "./schema.js";
 
@@ -63,7 +65,7 @@ function setFix(key: string): string {
 
 /** Checks that involve more than one key; they see the raw values, so they run even when other keys are bad. */
 function crossProblems(raw: RawSettings): Problem[] {
-  return [...profileProblems(raw), ...folderProblems(raw), ...flagProblems(raw), ...checkpointProblems(raw), ...hostProblems(raw), ...exposureProblems(raw), ...targetProblems(raw, (k) => isDefaultValue(raw, k))];
+  return [...profileProblems(raw), ...folderProblems(raw), ...flagProblems(raw), ...checkpointProblems(raw), ...hostProblems(raw), ...exposureProblems(raw), ...targetProblems(raw, (k) => isDefaultValue(raw, k)), ...tlsProblems(raw, (k) => isDefaultValue(raw, k), rawDockerHosts)];
 }
 
 /** Whether a raw value is the setting's default, read by the setting's own schema (so "7860" is 7860). */
@@ -174,6 +176,14 @@ const exposureProblems = (raw: RawSettings) => collect((add) => {
       if (raw[k] !== undefined) add(k, "is not used with exposure: api-only (there is no UI)", `pulumi config rm <ns>:${k}`);
 });
 
+/** The stack's Docker hosts as far as the raw values tell: each hosts entry, else dockerHost (the ssh host, if any, of each). */
+function rawDockerHosts(raw: RawSettings): { sshHost?: string }[] {
+  const entries = z.array(z.string()).safeParse(parseJsonText(raw.hosts ?? [])).data ?? [];
+  const hosts = entries.length > 0 ? entries.map((e) => { const r = parseHostEntry(e); return typeof r === "string" ? undefined : r.host; })
+    : [typeof raw.dockerHost === "string" ? parseDockerHost(raw.dockerHost) : undefined];
+  return hosts.map((h) => (typeof h === "object" && h?.kind === "ssh" ? { sshHost: h.host } : {}));
+}
+
 /** A list setting's entries as far as they are readable (for rules across keys; the schema reports the rest). */
 function jsonList(v: unknown): unknown[] {
   const list = parseJsonText(v ?? []);
@@ -239,6 +249,6 @@ export function validateSettings(raw: RawSettings, isStoredSecret: (key: string)
   });
   if (unique.length > 0) throw new ConfigError(unique, PROJECT, raw, isStoredSecret);
   const all = SettingsSchema.parse(raw);
-  const { apiPassword, uiPassword, sshPrivateKey, checkpointToken, kubeconfig, ...settings } = all;
-  return { settings, secrets: { apiPassword, uiPassword, sshPrivateKey, checkpointToken, kubeconfig } };
+  const { apiPassword, uiPassword, sshPrivateKey, checkpointToken, kubeconfig, tlsCertificate, tlsKey, ...settings } = all;
+  return { settings, secrets: { apiPassword, uiPassword, sshPrivateKey, checkpointToken, kubeconfig, tlsCertificate, tlsKey } };
 }
