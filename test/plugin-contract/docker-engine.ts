@@ -21,7 +21,9 @@ export const LOCAL_ENGINE = "unix:///var/run/docker.sock";
  * The program: config "provider" is the docker.Provider's args; "images" and "containers" map resource
  * names to args, with `opts` (resource options as JSON: ignoreChanges, replaceOnChanges,
  * deleteBeforeReplace, customTimeouts) and, for a container, `imageFrom` (the name of an image whose
- * imageId is its image). "networks" declares docker.Network resources (a type the stand-in refuses).
+ * imageId is its image, and `networkFrom` (the name of a network whose name is its networkMode). "networks"
+ * declares docker.Network resources (args and `opts`); "volumes" docker.Volume resources (a type the
+ * stand-in refuses).
  */
 export const DOCKER_PROGRAM = `"use strict";
 const pulumi = require("@pulumi/pulumi");
@@ -33,14 +35,21 @@ for (const [name, spec] of Object.entries(cfg.getObject("images") ?? {})) {
   const { opts, ...args } = spec;
   images[name] = new docker.RemoteImage(name, args, { provider, ...(opts ?? {}) });
 }
+const networks = {};
+for (const [name, spec] of Object.entries(cfg.getObject("networks") ?? {})) {
+  const { opts, ...args } = spec;
+  networks[name] = new docker.Network(name, args, { provider, ...(opts ?? {}) });
+}
 const containers = {};
 for (const [name, spec] of Object.entries(cfg.getObject("containers") ?? {})) {
-  const { opts, imageFrom, ...args } = spec;
+  const { opts, imageFrom, networkFrom, ...args } = spec;
   const image = imageFrom ? images[imageFrom].imageId : args.image;
-  containers[name] = new docker.Container(name, { ...args, image }, { provider, ...(opts ?? {}) });
+  const network = networkFrom ? { networkMode: networks[networkFrom].name } : {};
+  containers[name] = new docker.Container(name, { ...args, ...network, image }, { provider, ...(opts ?? {}) });
 }
-for (const [name, args] of Object.entries(cfg.getObject("networks") ?? {})) new docker.Network(name, args, { provider });
+for (const [name, args] of Object.entries(cfg.getObject("volumes") ?? {})) new docker.Volume(name, args, { provider });
 exports.containers = Object.fromEntries(Object.entries(containers).map(([n, c]) => [n, { id: c.id, name: c.name }]));
+exports.networks = Object.fromEntries(Object.entries(networks).map(([n, w]) => [n, { id: w.id, name: w.name }]));
 exports.images = Object.fromEntries(Object.entries(images).map(([n, i]) => [n, { imageId: i.imageId, repoDigest: i.repoDigest }]));
 `;
 

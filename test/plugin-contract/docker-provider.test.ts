@@ -100,8 +100,8 @@ describe("what the docker stand-in refuses (the real plugin has these)", () => {
 
   it("a resource type it does not serve fails the preview, naming the token", (t) => {
     if (!standinOnly(t)) return;
-    const stack = dockerStack(t, "dk-refuse-type", { config: { provider: { host: LOCAL_ENGINE }, networks: { n: { name: "sdw-dk-never" } } } });
+    const stack = dockerStack(t, "dk-refuse-type", { config: { provider: { host: LOCAL_ENGINE }, volumes: { v: { name: "sdw-dk-never" } } } });
     if (!stack) return;
-    assert.match(output(stack.fails(["preview"])), /docker:index\/network:Network/);
+    assert.match(output(stack.fails(["preview"])), /docker:index\/volume:Volume/);
   });
 });

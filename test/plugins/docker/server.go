@@ -39,6 +39,7 @@ func newServer(host *provider.HostClient) (pulumirpc.ResourceProviderServer, err
 	s.resources = map[string]resourceImpl{
 		containerToken:   &containerResource{docker: s.docker},
 		remoteImageToken: &imageResource{docker: s.docker},
+		networkToken:     &networkResource{docker: s.docker},
 	}
 	return s, nil
 }
