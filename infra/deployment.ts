@@ -36,6 +36,8 @@ export interface HostPlan {
   instances: InstancePlan[];
   /** Several containers share the models folder: mount it read-only where the profile allows. */
   sharedModels: boolean;
+  /** The stack's own Docker network on this host (with tls, the WebUI is reachable on it only). */
+  networkName: string;
 }
 
 type PlanSettings = Pick<PublicSettings, "hosts" | "dockerHost" | "gpus" | "hostPort" | "outputsDir" | "containerName" | "apiHost" | "bindAddress"> &
@@ -56,7 +58,7 @@ export function deploymentPlan(s: PlanSettings, stack: string): HostPlan[] {
   if (s.hosts.length === 0) {
     const host = dockerHostOf(s.dockerHost);
     const instance = { slot: "", gpus: gpuRequest(s.gpus), hostPort: s.hostPort, outputsDir: s.outputsDir, containerName: baseName, firewallTag: firewallTag(stack, s.hostPort) };
-    return [{ key: "", host, apiHost: defaultApiHost(s, host), instances: [instance], sharedModels: false }];
+    return [{ key: "", host, apiHost: defaultApiHost(s, host), instances: [instance], sharedModels: false, networkName: `${baseName}-net` }];
   }
   const used = new Set<string>();
   return s.hosts.map((entry) => {
@@ -76,6 +78,6 @@ export function deploymentPlan(s: PlanSettings, stack: string): HostPlan[] {
         firewallTag: firewallTag(stack, hostPort),
       };
     });
-    return { key, host, apiHost: defaultApiHost(s, host), instances, sharedModels: instances.length > 1 };
+    return { key, host, apiHost: defaultApiHost(s, host), instances, sharedModels: instances.length > 1, networkName: `${baseName}-net` };
   });
 }

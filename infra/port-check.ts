@@ -43,8 +43,8 @@ exit 1
 `;
 }
 
-/** The preflight command's script: the port check, then (for the host's first container) the image pull; each in its own subshell. */
-export function preflightScript(portCheck: string, imagePull?: string): string {
-  const parts = [portCheck, ...(imagePull === undefined ? [] : [imagePull])];
+/** The preflight command's script: the port checks, then (for the host's first container) the image pull; each in its own subshell. */
+export function preflightScript(portChecks: string[], imagePull?: string): string {
+  const parts = [...portChecks, ...(imagePull === undefined ? [] : [imagePull])];
   return parts.map((p) => `(\n${p.trimEnd()}\n) || exit $?\n`).join("");
 }

@@ -18,7 +18,7 @@ export function deployStack() {
   );
   const endpoints = components.flatMap((c) => c.endpoints);
   const first = endpoints[0]!;
-  const warnings = components.flatMap((c) => c.warnings);
+  const warnings = [...new Set(components.flatMap((c) => c.warnings))];
   return {
     // The first (for a single-container stack, the only) endpoint, under the conventional names.
     apiUrl: first.apiUrl,
@@ -27,6 +27,7 @@ export function deployStack() {
     containerName: first.containerName,
     smokeFile: first.smokeFile,
     firewall: first.firewall,
+    ...(first.tlsRootCertificate ? { tlsRootCertificate: first.tlsRootCertificate } : {}),
     endpoints: pulumi.output(endpoints.map((e) => ({ ...e }))),
     ...(warnings.length > 0 ? { warnings } : {}),
   };

@@ -14,6 +14,8 @@ import { declareFirewall } from "./firewall/resource.js";
 import { launchSpec, webuiFlags } from "./flags.js";
 import type { Profile } from "./profiles.js";
 import { declareSmoke, proofSettings, provenFile } from "../smoke/resource.js";
+import type { HostTarget } from "./host-command.js";
+import { declareProxy, declareRootCertificate, pinnedRoots, type TlsHost, type TlsOn } from "./tls/proxy.js";
 
 /** What a deployed container offers; one per container in the stack outputs. */
 export interface Endpoint {
@@ -26,6 +28,8 @@ export interface Endpoint {
   smokeFile: pulumi.Output<string>;
   /** What the firewall does for this port, in words (empty allowlists say "deny every remote client"). */
   firewall: string;
+  /** tls: internal: the root certificate (PEM) clients pin. */
+  tlsRootCertificate?: pulumi.Output<string>;
 }
 
 export interface WebUiContainerArgs {
@@ -54,6 +58,10 @@ export interface WebUiContainerArgs {
   hostReady: pulumi.Resource[];
   /** The name prefix and parent these resources had before this component existed. */
   legacy?: { prefix: string; parent: pulumi.Resource };
+  /** The host this container runs on, for the commands run there. */
+  target: HostTarget;
+  /** With tls on: the host's network, proxy image and proxy files; the container then publishes nothing itself. */
+  tls?: TlsHost;
 }
 
 type Launch = pulumi.Output<{ command?: string[]; envs: string[] }>;
@@ -99,16 +107,27 @@ export class WebUiContainer extends pulumi.ComponentResource {
     this.warnings = firewall.warnings;
     const firewallDeps = firewall.command ? [firewall.command] : [];
     this.container = this.declareContainer(`${name}-container`, plan, launch, [...args.hostReady, args.preflight, ...firewallDeps]);
+    // With tls, the proxy publishes the port (once the firewall holds) and the WebUI is reachable on the stack's network only.
+    const proxy = args.tls ? declareProxy(`${name}-proxy`, {
+      settings: s as TlsOn, instance, target: args.target, host: args.tls, provider: args.provider, hostIdentity: args.hostIdentity,
+      plan, dependsOn: [...firewallDeps, this.container],
+    }, this) : undefined;
+    const rootPem = proxy && s.tls === "internal" ? declareRootCertificate(`${name}-tls-root`, args.target, s.tlsDir, proxy.container, this) : undefined;
 
-    const base = `http://${hostPlan.apiHost.includes(":") ? `[${hostPlan.apiHost}]` : hostPlan.apiHost}:${instance.hostPort}`;
+    const scheme = proxy ? "https" : "http";
+    const base = `${scheme}://${hostPlan.apiHost.includes(":") ? `[${hostPlan.apiHost}]` : hostPlan.apiHost}:${instance.hostPort}`;
+    const pins = args.secrets.tlsCertificate ? args.secrets.tlsCertificate.apply((chain) => pinnedRoots(s, chain)) : pulumi.output(pinnedRoots(s, undefined));
+    const tlsProof = proxy ? { ca: rootPem ?? pins, plainPort: args.profile.internalPort, ...(s.tls === "acme" ? { httpPort: s.tlsHttpPort } : {}) } : undefined;
+    const smokeDeps = [...firewallDeps, ...(proxy ? [proxy.container, proxy.reload] : [])];
     this.endpoint = {
       host: hostPlan.host.kind === "ssh" ? hostPlan.host.host : "localhost",
       apiUrl: pulumi.output(base),
       docsUrl: pulumi.output(`${base}/docs`),
       containerName: this.container.name,
       outputsDir: instance.outputsDir,
-      smokeFile: s.smokeEnabled ? provenFile(this.declareSmoke(`${name}-smoke`, base, firewallDeps)) : pulumi.output(""),
+      smokeFile: s.smokeEnabled ? provenFile(this.declareSmoke(`${name}-smoke`, base, smokeDeps, tlsProof, proxy?.container)) : pulumi.output(""),
       firewall: firewall.preview,
+      ...(rootPem ? { tlsRootCertificate: rootPem } : {}),
     };
     this.registerOutputs({ endpoint: this.endpoint, warnings: this.warnings });
   }
@@ -140,7 +159,8 @@ export class WebUiContainer extends pulumi.ComponentResource {
         envs: launch.apply((l) => l.envs),
         user: plan.user,
         workingDir: plan.workingDir,
-        ports: plan.ports,
+        // With tls the proxy publishes the port; the WebUI joins the stack's network and publishes nothing.
+        ...(this.args.tls ? { networkMode: this.args.tls.network.name } : { ports: plan.ports }),
         mounts: plan.mounts,
         deviceRequests: plan.deviceRequests,
         healthcheck: plan.healthcheck,
@@ -174,7 +194,7 @@ export class WebUiContainer extends pulumi.ComponentResource {
   }
 
   /** The post-deploy proof; it re-runs whenever the container or the image is replaced. */
-  private declareSmoke(name: string, url: string, firewallDeps: pulumi.Resource[]): command.local.Command {
+  private declareSmoke(name: string, url: string, deps: pulumi.Resource[], tls: { ca: pulumi.Input<string | undefined>; plainPort: number; httpPort?: number } | undefined, proxy: docker.Container | undefined): command.local.Command {
     const { settings: s, secrets, hostPlan, instance, profile, ui } = this.args;
     const h = hostPlan.host;
     return declareSmoke(
@@ -190,10 +210,11 @@ export class WebUiContainer extends pulumi.ComponentResource {
         ...proofSettings(s, profile),
         ...(h.kind === "ssh" ? { ssh: { user: h.user, host: h.host, port: h.port, privateKey: secrets.sshPrivateKey, knownHosts: this.args.knownHosts } } : {}),
         ...checkpointProof(s.checkpoints),
+        ...(tls ? { tls: { ...tls, ca: pulumi.output(tls.ca).apply((c) => c ?? "") } } : {}),
         container: this.container.name,
-        triggers: [this.container.id, this.args.image.imageId],
+        triggers: [this.container.id, this.args.image.imageId, ...(proxy ? [proxy.id] : [])],
       },
-      { parent: this, dependsOn: [this.container, ...firewallDeps], aliases: this.aliases("smoke") },
+      { parent: this, dependsOn: [this.container, ...deps], aliases: this.aliases("smoke") },
     );
   }
 }

@@ -1,7 +1,7 @@
 // The WebUI on one Docker host as a Pulumi component: the Docker provider for the host, the image,
 // the port checks, the host folders, the checkpoints, and per container (one, or one per GPU when
 // scaled out) a WebUiContainer component with the container, its firewall rules and its smoke proof.
-import * as command from "@pulumi/command";
+import type * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config/load.js";
@@ -13,8 +13,11 @@ import { engineIdentity } from "./config/docker-host.js";
 import { imagePullScript } from "./image-pull.js";
 import { portCheckScript, preflightScript } from "./port-check.js";
 import { Profile, resolveProfile } from "./profiles.js";
-import { knownHostsFor, remoteConnection, remoteWrap, sshOpts } from "./remote.js";
+import { knownHostsFor, remoteConnection, sshOpts } from "./remote.js";
+import { hostCommand, type HostCommand } from "./host-command.js";
 import { type Endpoint, WebUiContainer } from "./webui-container.js";
+import { declareTlsHost, type TlsHost, type TlsOn } from "./tls/proxy.js";
+import { transportWarnings } from "./config/tls.js";
 
 export type { Endpoint } from "./webui-container.js";
 
@@ -27,8 +30,6 @@ export interface WebUiArgs {
   stack: string;
   project: string;
 }
-
-type HostCommand = command.local.Command | command.remote.Command;
 
 export class WebUi extends pulumi.ComponentResource {
   readonly endpoints: Endpoint[] = [];
@@ -97,12 +98,14 @@ export class WebUi extends pulumi.ComponentResource {
     this.checkpoints = this.placeCheckpoints(name);
 
     const hostReady = [this.folders, ...(this.checkpoints ? [this.checkpoints] : [])];
+    const target = { host, connection: this.connection };
+    const tls = s.tls === "off" ? undefined : this.tlsHost(name, s as TlsOn, hostIdentity, preflights);
     args.plan.instances.forEach((instance, i) => {
       const c = new WebUiContainer(
         ids[i]!,
         {
           settings: s, secrets: args.secrets, hostPlan: args.plan, instance, profile: this.profile, stack: args.stack, project: args.project,
-          image: this.image, provider: this.provider, hostIdentity, connection: this.connection, knownHosts: this.knownHosts, ui: this.ui,
+          image: this.image, provider: this.provider, hostIdentity, connection: this.connection, knownHosts: this.knownHosts, ui: this.ui, target, tls,
           preflight: preflights[i]!, hostReady, legacy: { prefix: legacyIds[i]!, parent: this },
         },
         { parent: this },
@@ -112,21 +115,30 @@ export class WebUi extends pulumi.ComponentResource {
       this.endpoints.push(c.endpoint);
       this.warnings.push(...c.warnings);
     });
+    for (const w of transportWarnings(s)) {
+      pulumi.log.warn(w, this);
+      this.warnings.push(w);
+    }
     this.registerOutputs({ endpoints: this.endpoints, warnings: this.warnings });
   }
 
-  /**
-   * A script of the program run on the Docker host: a local command for a local engine, else over ssh
-   * (always sh; `sudo -n` for a non-root login when the script needs root).
-   */
+  /** With tls on: the stack's network on this host, the proxy image, and the proxies' folders and files. */
+  private tlsHost(name: string, settings: TlsOn, hostIdentity: string, preflights: HostCommand[]): TlsHost {
+    const { plan, stack, project, secrets } = this.args;
+    return declareTlsHost(
+      name,
+      {
+        settings, hostPlan: plan, profile: this.profile, target: { host: plan.host, connection: this.connection }, networkName: plan.networkName,
+        labels: [{ label: "sdwebui.project", value: project }, { label: "sdwebui.stack", value: stack }],
+        certificate: secrets.tlsCertificate, key: secrets.tlsKey, hostIdentity, provider: this.provider, dependsOn: preflights,
+      },
+      this,
+    );
+  }
+
+  /** A script of the program run on this Docker host (hostCommand: local, or over ssh). */
   private hostCommand(name: string, script: string, o: { sudo: boolean; stdin?: pulumi.Output<string> }, opts: pulumi.CustomResourceOptions): HostCommand {
-    const host = this.args.plan.host;
-    const stdin = o.stdin ? { stdin: o.stdin } : {};
-    // The previous run's output is not needed; over ssh it would go out by Setenv, refused with a warning.
-    const common = { ...stdin, addPreviousOutputInEnv: false };
-    return this.connection && host.kind === "ssh"
-      ? new command.remote.Command(name, { connection: this.connection, create: remoteWrap(script, o.sudo && host.user !== "root"), ...common }, opts)
-      : new command.local.Command(name, { create: script, interpreter: ["/bin/sh", "-c"], ...common }, opts);
+    return hostCommand(name, { host: this.args.plan.host, connection: this.connection }, { create: script, ...o }, opts);
   }
 
   /**
@@ -156,8 +168,11 @@ export class WebUi extends pulumi.ComponentResource {
       stackLabel: { project: this.args.project, stack: this.args.stack },
       setting: "sdwebui:hostPort",
     });
-    const pull = pullImage === undefined ? undefined : imagePullScript({ image: pullImage, limitSeconds: this.args.settings.imagePullTimeoutSeconds, setting: "sdwebui:imagePullTimeoutSeconds" });
+    const s = this.args.settings;
+    const pull = pullImage === undefined ? undefined : imagePullScript({ image: pullImage, limitSeconds: s.imagePullTimeoutSeconds, setting: "sdwebui:imagePullTimeoutSeconds" });
+    // The ACME challenge port is published too: it must be free as well.
+    const challenge = s.tls === "acme" ? portCheckScript({ port: s.tlsHttpPort, containerName: instance.containerName, stackLabel: { project: this.args.project, stack: this.args.stack }, setting: "sdwebui:tlsHttpPort" }) : undefined;
     const aliases = legacyId === id ? [] : [{ name: `${legacyId}-preflight` }];
-    return this.hostCommand(`${id}-preflight`, preflightScript(check, pull), { sudo: false }, { parent: this, aliases });
+    return this.hostCommand(`${id}-preflight`, preflightScript([check, ...(challenge ? [challenge] : [])], pull), { sudo: false }, { parent: this, aliases });
   }
 }

@@ -36,6 +36,8 @@ export interface ClientOptions {
   username?: string;
   password?: string;
   connectTimeoutMs: number;
+  /** HTTPS: the root certificate(s) to trust, PEM (default: the system's). */
+  ca?: string;
 }
 
 export interface RawResponse {
@@ -74,7 +76,7 @@ export class ApiClient {
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
     // headers/body timeouts off: the whole-request AbortSignal bounds a call instead.
-    this.agent = new Agent({ connect: { timeout: opts.connectTimeoutMs }, headersTimeout: 0, bodyTimeout: 0 });
+    this.agent = new Agent({ connect: { timeout: opts.connectTimeoutMs, ...(opts.ca ? { ca: opts.ca } : {}) }, headersTimeout: 0, bodyTimeout: 0 });
     this.authHeader =
       opts.username !== undefined && opts.password !== undefined
         ? "Basic " + Buffer.from(`${opts.username}:${opts.password}`).toString("base64")

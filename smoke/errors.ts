@@ -25,6 +25,8 @@ export const FAILURES = {
   "rollout-timeout": { exit: 29, title: "the rollout did not finish in time", meaning: "Kubernetes: not every replica became available within `--rollout-timeout` (counts shown)" },
   "host-access": { exit: 25, title: "cannot access the Docker host", meaning: "SSH to the Docker host failed (user, key, port, known_hosts)" },
   "surface-open": { exit: 30, title: "a surface is open without credentials", meaning: "a surface answers without credentials (`/sdapi`, `/file=`, `/`, `/config`): the missing flag is named" },
+  "tls-untrusted": { exit: 32, title: "the HTTPS certificate is refused", meaning: "the proxy's certificate does not chain to the pinned root(s) (or the system's), names another host, or has expired; or the proxy never got one (its log named)" },
+  "plain-bypass": { exit: 33, title: "the WebUI is reachable around the TLS proxy", meaning: "plain HTTP reaches the API: on the published port, on the WebUI's own port, or on the ACME port beyond its redirect" },
   "file-serve": { exit: 31, title: "/file= does not serve the proven file", meaning: "the UI login failed, or `/file=` does not serve the proven file byte-identically" },
 } as const;
 

@@ -28,6 +28,7 @@ export const ENV = {
   uiPassword: "SD_SMOKE_UI_PASSWORD",
   sshKey: "SD_SMOKE_SSH_KEY",
   knownHosts: "SD_SMOKE_SSH_KNOWN_HOSTS",
+  tlsCa: "SD_SMOKE_TLS_CA",
 } as const;
 
 export interface SmokeSsh {
@@ -62,6 +63,11 @@ export interface SmokeArgs {
   loadedCheckpoint?: string;
   /** Kubernetes: the Deployment whose rollout the smoke first waits for, from inside the cluster. */
   kubernetesRollout?: { namespace: string; deployment: string; gpuResource: string; timeoutSeconds: number };
+  /**
+   * HTTPS through the TLS proxy: the root certificate(s) to pin (PEM; empty: the system's roots), the WebUI's
+   * own port and the ACME HTTP port, which must offer no way around the proxy.
+   */
+  tls?: { ca: pulumi.Input<string>; plainPort: number; httpPort?: number };
   /** Container name or id: lets the smoke diagnose failures through the host's docker CLI. */
   container?: pulumi.Input<string>;
   triggers: pulumi.Input<unknown>[];
@@ -118,6 +124,10 @@ export function smokeCliArgs(a: Omit<SmokeArgs, "url" | "username" | "password" 
   if (n.container !== undefined) argv.push("--container", n.container);
   for (const c of a.checkpoints ?? []) argv.push(`--checkpoint=${c.name}=${c.sha256}`);
   if (a.loadedCheckpoint !== undefined) argv.push(`--loaded-checkpoint=${a.loadedCheckpoint}`);
+  if (a.tls) {
+    argv.push("--tls-ca-env", ENV.tlsCa, "--plain-port", String(a.tls.plainPort));
+    if (a.tls.httpPort !== undefined) argv.push("--http-port", String(a.tls.httpPort));
+  }
   if (a.kubernetesRollout) {
     const k = a.kubernetesRollout;
     argv.push("--kubernetes-rollout", `${k.namespace}/${k.deployment}`, "--gpu-resource", k.gpuResource, "--rollout-timeout", String(k.timeoutSeconds));
@@ -149,6 +159,7 @@ export function declareSmoke(name: string, args: SmokeArgs, opts: pulumi.CustomR
   if (args.uiPassword !== undefined) environment[ENV.uiPassword] = pulumi.secret(args.uiPassword);
   if (args.ssh?.privateKey !== undefined) environment[ENV.sshKey] = pulumi.secret(args.ssh.privateKey);
   if (args.ssh?.knownHosts !== undefined) environment[ENV.knownHosts] = args.ssh.knownHosts;
+  if (args.tls) environment[ENV.tlsCa] = args.tls.ca;
   return new command.local.Command(
     name,
     {

@@ -22,12 +22,15 @@ import type { ProofResult } from "./proof.js";
 import { NotReachedError, waitForApi, waitForModel } from "./readiness.js";
 import type { Clock } from "./readiness.js";
 import { OptionsSchema, SchemaError, SdModelsSchema } from "./schemas.js";
+import { proveCertificate, proveNoBypass, type TlsReport } from "./tls.js";
 import type { Options } from "./schemas.js";
 
 export interface SmokeInput {
   flags: CliFlags;
   apiPassword: string;
   uiPassword: string;
+  /** HTTPS: the root certificate(s) to pin, PEM (default: the system's roots). */
+  tlsCa?: string;
   host: HostAccess;
   hostUp: () => Promise<boolean>;
   log: (line: string) => void;
@@ -57,6 +60,8 @@ export interface SmokeReport {
   lock: LockReport;
   /** The declared checkpoints as the WebUI serves them (when --checkpoint was given). */
   checkpoints?: CheckpointsReport;
+  /** HTTPS: the certificate served and the ways around the proxy found closed. */
+  tls?: TlsReport;
   timings: Timings;
 }
 
@@ -71,7 +76,8 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
   const f = i.flags;
   const start = Date.now();
   const c: Clock = { start, deadline: start + f.timeout * 1000, log: i.log };
-  const client = new ApiClient({ baseUrl: f.url, username: f.username, password: i.apiPassword, connectTimeoutMs: f["connect-timeout"] * 1000 });
+  const client = new ApiClient({ baseUrl: f.url, username: f.username, password: i.apiPassword, connectTimeoutMs: f["connect-timeout"] * 1000, ca: i.tlsCa });
+  const url = new URL(f.url);
   const mode = f.img2img ? "img2img" : "txt2img";
   const ctx = { expectedUid: f["expected-uid"], hostOutputsDir: f["outputs-dir"], modelsHint: f["models-dir"] ?? `the host folder mounted at ${f["container-data-root"]}/models` };
   try {
@@ -82,7 +88,8 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
       await waitForRollout(i.kubernetesApi ?? inClusterApi(), { namespace, deployment, gpuResource: f["gpu-resource"] }, Date.now() + f["rollout-timeout"] * 1000, i.log);
       c.deadline = Date.now() + f.timeout * 1000;
     }
-    // 1. readiness
+    // 1. readiness: over HTTPS, first the certificate the proxy serves
+    const certificate = url.protocol === "https:" ? await proveCertificate(url, i.tlsCa, c) : undefined;
     await waitUntilReady(client, c, i, ctx);
     state.timings.readyMs = Date.now() - start;
 
@@ -122,6 +129,7 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
     }).catch((e: unknown) => {
       throw e instanceof NetError ? new SmokeError("unreachable", `the connection broke during the lock proof (${e.kind}: ${e.code})`) : e;
     });
+    const tls = certificate ? { ...certificate, bypass: await proveNoBypass({ url, plainPort: f["plain-port"], httpPort: f["http-port"], timeoutMs: f["connect-timeout"] * 1000 }) } : undefined;
     state.timings.lockMs = Date.now() - k0;
     state.timings.totalMs = Date.now() - start;
     return {
@@ -137,6 +145,7 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
       searched: describeSearch(found.searched),
       lock,
       ...(checkpoints ? { checkpoints } : {}),
+      ...(tls ? { tls } : {}),
       timings: state.timings as Timings,
     };
   } finally {

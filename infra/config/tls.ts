@@ -160,3 +160,13 @@ export function tlsProblems(raw: Record<string, unknown>, isDefault: (key: strin
   }
   return out;
 }
+
+/** What a preview says about the transport: plain HTTP beyond loopback, or the port the ACME challenge opens. */
+export function transportWarnings(s: { tls: TlsMode; bindAddress: string; hostPort: number; tlsHttpPort: number; tlsDomain?: string }): string[] {
+  const loopback = /^127\.|^::1$/.test(s.bindAddress);
+  if (s.tls === "off" && !loopback)
+    return [`tls: the API on port ${s.hostPort} is plain HTTP: its password crosses the network in clear to every allow-listed client; set tls (internal, acme or files) to put HTTPS in front`];
+  if (s.tls === "acme")
+    return [`tls: port ${s.tlsHttpPort} is published to every address for the ACME HTTP challenge (the CA's validation servers have no fixed addresses); it serves only the challenge and a redirect to https://${s.tlsDomain ?? "<tlsDomain>"}:${s.hostPort}`];
+  return [];
+}

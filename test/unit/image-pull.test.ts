@@ -42,7 +42,7 @@ describe("image pull before anything changes", () => {
     assert.throws(() => imagePullScript({ image: "x;y", limitSeconds: 60, setting }), /not an image reference/);
     if (!requireShellcheck(t)) return;
     const f = join(dir, "pull.sh");
-    writeFileSync(f, preflightScript("set -u\necho port ok\n", imagePullScript({ image: "registry.example:5000/sd/webui:full", limitSeconds: 60, setting })));
+    writeFileSync(f, preflightScript(["set -u\necho port ok\n"], imagePullScript({ image: "registry.example:5000/sd/webui:full", limitSeconds: 60, setting })));
     execFileSync("shellcheck", ["-s", "sh", f]);
   });
 
