@@ -7,7 +7,7 @@
 # following one, so a planted link can never make this step print another file.
 set -eu
 tls=$1 limit=$2
-fail() { echo "sdwebui tls: $*" >&2; exit 1; }
+fail() { echo "sdwebui tls: $*" >&2; exit 2; }
 # enter NAME: step into the folder NAME of the current one, refusing a link or anything swapped meanwhile.
 enter() {
   [ -L "$1" ] && fail "$(pwd -P)/$1 is a symbolic link, not the proxies' folder: move it away"
@@ -18,10 +18,16 @@ enter() {
 }
 t0=$(date +%s)
 last=$t0
+# found: 0 when the file is there, 1 while it is not yet; a link anywhere on the way ends the step at once.
+found() {
+  cd -P -- "$tls/data" && enter caddy && enter pki && enter authorities && enter local || return 1
+  [ -L root.crt ] && fail "$(pwd -P)/root.crt is a symbolic link, not the proxies' root certificate: move it away"
+  [ -f root.crt ]
+}
 while :; do
-  if (cd -P -- "$tls/data" && enter caddy && enter pki && enter authorities && enter local && [ -f root.crt ] && [ ! -L root.crt ]) 2>/dev/null; then
-    break
-  fi
+  rc=0; (found) || rc=$?
+  [ "$rc" -eq 0 ] && break
+  [ "$rc" -eq 1 ] || exit "$rc"
   now=$(date +%s)
   [ $((now - t0)) -lt "$limit" ] || fail "the proxy made no root certificate in $tls/data/caddy/pki/authorities/local within ${limit}s; see its log (docker logs <container>-tls)"
   if [ $((now - last)) -ge 10 ]; then echo "tls: waiting for the proxy's CA in $tls/data: $((now - t0))s elapsed (limit ${limit}s)" >&2; last=$now; fi

@@ -97,12 +97,14 @@ export function inspectContainer(name: string, h: HostView = {}): ContainerInspe
 export function ensureSmokeBuilt(): string {
   const cli = path.join(REPO_ROOT, "dist/smoke/cli.js");
   const newest = (dir: string): number => Math.max(0, ...fs.readdirSync(dir, { withFileTypes: true }).map((e) =>
-    e.isDirectory() ? newest(path.join(dir, e.name)) : e.name.endsWith(".ts") ? fs.statSync(path.join(dir, e.name)).mtimeMs : 0));
+    e.isDirectory() ? newest(path.join(dir, e.name)) : /\.(ts|sh)$/.test(e.name) ? fs.statSync(path.join(dir, e.name)).mtimeMs : 0));
   const src = Math.max(newest(path.join(REPO_ROOT, "smoke")), newest(path.join(REPO_ROOT, "infra")));
   if (fs.existsSync(cli) && fs.statSync(cli).mtimeMs >= src) return "dist/smoke/cli.js is up to date";
   const t0 = Date.now();
   // tsc emits even when a file elsewhere in the tree has a type error; only the CLI's presence matters here.
   const r = spawnSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 180_000 });
+  // The host scripts the compiled modules read, as npm run build copies them.
+  spawnSync(process.execPath, ["tools/copy-host-scripts.mjs"], { cwd: REPO_ROOT, timeout: 60_000 });
   if (!fs.existsSync(cli)) throw new Error(`npm run build did not produce dist/smoke/cli.js:\n${r.stdout}${r.stderr}`);
   return `compiled dist/ in ${Date.now() - t0} ms${r.status === 0 ? "" : " (tsc reported errors elsewhere; the smoke CLI was emitted)"}`;
 }
