@@ -6,8 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
-import { createHash } from "node:crypto";
-import { REPO_ROOT, readManifest, STANDIN_NAMES, standinBinary, standinSource, toolchainLayout } from "./layout.js";
+import { REPO_ROOT, readManifest, STANDIN_NAMES, standinBinary, standinSource, standinSourceHash, toolchainLayout } from "./layout.js";
 import type { Manifest, PieceRecord, StandinName } from "./layout.js";
 
 const layout = toolchainLayout();
@@ -212,20 +211,6 @@ async function buildKubernetesPlugin(cli: string): Promise<PieceRecord> {
   };
 }
 
-/** A digest of a stand-in's Go module (go.mod, go.sum, every .go file): a change rebuilds it. */
-function sourceHash(dir: string): string {
-  const hash = createHash("sha256");
-  const walk = (d: string) => {
-    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const path = join(d, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (/\.go$|^go\.(mod|sum)$/.test(entry.name)) hash.update(`${path.slice(dir.length)}\0`).update(readFileSync(path)).update("\0");
-    }
-  };
-  walk(dir);
-  return hash.digest("hex").slice(0, 16);
-}
-
 /**
  * A stand-in plugin for the tests (test/plugins/<name>): the docker and command plugins the proxy refuses.
  * Built into the cache only; the tests install it into their own PULUMI_HOME, never a user's.
@@ -236,7 +221,7 @@ async function buildStandin(name: StandinName): Promise<PieceRecord> {
   const binary = standinBinary(layout, name);
   const record: PieceRecord = { module: `test/plugins/${name}`, version };
   if (!existsSync(join(dir, "go.mod"))) return { ...record, blocked: { command: `ls ${dir}/go.mod`, error: "the stand-in's Go module is missing from the checkout" } };
-  const hash = sourceHash(dir);
+  const hash = standinSourceHash(name);
   const cached = previous?.pieces[`standin-${name}`];
   if (existsSync(binary) && cached?.binary && cached.sourceHash === hash && cached.version === version) return cached;
   const t0 = Date.now();

@@ -1,7 +1,8 @@
 // Where the Pulumi toolchain built from Go modules lives, and at which versions: the one home of these
 // facts for the builder (build.ts) and for the tests that run the real engine. Versions come from
 // package-lock.json only: the CLI and language host follow @pulumi/pulumi, each plugin its SDK package.
-import { existsSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -103,8 +104,26 @@ export function missingPlugins(m: Manifest): PluginName[] {
   return PLUGIN_NAMES.filter((n) => !m.pieces[`pulumi-resource-${n}`]?.binary);
 }
 
-/** A stand-in's binary in the cache (whether or not it is built yet). */
-export const standinBinary = (layout: ToolchainLayout, name: StandinName) => join(layout.standinsDir, name, `pulumi-resource-${name}`);
+/** A digest of a stand-in's Go module in this checkout (go.mod, go.sum, every .go file). */
+export function standinSourceHash(name: StandinName): string {
+  const dir = standinSource(name);
+  const hash = createHash("sha256");
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/\.go$|^go\.(mod|sum)$/.test(entry.name)) hash.update(`${path.slice(dir.length)}\0`).update(readFileSync(path)).update("\0");
+    }
+  };
+  walk(dir);
+  return hash.digest("hex").slice(0, 16);
+}
+
+/**
+ * The binary of this checkout's stand-in in the cache (whether or not it is built yet), keyed by its sources:
+ * checkouts with other sources (another branch, an older commit) keep binaries of their own beside it.
+ */
+export const standinBinary = (layout: ToolchainLayout, name: StandinName) => join(layout.standinsDir, name, standinSourceHash(name), `pulumi-resource-${name}`);
 
 export function readManifest(layout = toolchainLayout()): Manifest | undefined {
   return existsSync(layout.manifest) ? (JSON.parse(readFileSync(layout.manifest, "utf8")) as Manifest) : undefined;

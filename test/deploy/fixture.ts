@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { firewallTag } from "../../infra/deployment.js";
 import { EngineStack, output } from "../helpers/engine-stack.js";
-import { type HostView, purgeTaggedRules, removeStackContainers } from "../helpers/host-state.js";
+import { type HostView, purgeTaggedRules, removeStackContainers, removeStackNetworks } from "../helpers/host-state.js";
 import { engineProject, type CliResult, type EngineProject } from "../helpers/pulumi-cli.js";
 import type { RemoteHost } from "../helpers/remote-host.js";
 import { makeModelsDir, STANDIN_IMAGE } from "../helpers/standin.js";
@@ -91,6 +91,8 @@ export function programStack(opts: ProgramStackOptions): ProgramStack {
           firewallAllowlist: [`${r.host.peerAddr}/32`],
         }
       : { bindAddress: "127.0.0.1", firewallAllowlist: ["192.0.2.0/24"] }),
+    // The proxy's folders, with the stack's other folders (only read with tls on).
+    ...(opts.settings?.tls !== undefined && opts.settings.tls !== "off" ? { tlsDir: join(root, "tls") } : {}),
     ...opts.settings,
   };
   const stack = EngineStack.init(project, name);
@@ -120,6 +122,7 @@ export function programStack(opts: ProgramStackOptions): ProgramStack {
       const left = stack.resources().filter((x) => x.type !== "pulumi:pulumi:Stack");
       if (left.length) printed.push(output(stack.run(["destroy", "--yes", "--skip-preview"])));
       removeStackContainers(name, view);
+      removeStackNetworks(name, view);
       for (let p = Number(settings.hostPort) - 2; p <= Number(settings.hostPort) + 4; p++) purgeTaggedRules(firewallTag(name, p), view);
       project.cleanUp();
       rmSync(root, { recursive: true, force: true });

@@ -68,6 +68,13 @@ export function removeStackContainers(stack: string, h: HostView = {}): string[]
   return ids;
 }
 
+/** Remove every network labelled sdwebui.stack=<stack> (after its containers); returns their names. */
+export function removeStackNetworks(stack: string, h: HostView = {}): string[] {
+  const names = execFileSync("docker", dockerArgs(h, ["network", "ls", "-q", "--filter", `label=sdwebui.stack=${stack}`]), { encoding: "utf8", timeout: 15_000 }).split("\n").filter(Boolean);
+  if (names.length) spawnSync("docker", dockerArgs(h, ["network", "rm", ...names]), { timeout: 60_000 });
+  return names;
+}
+
 export function stackContainers(stack: string, h: HostView = {}): string[] {
   return execFileSync("docker", dockerArgs(h, ["ps", "-a", "--format", "{{.Names}}", "--filter", `label=sdwebui.stack=${stack}`]), { encoding: "utf8", timeout: 15_000 }).split("\n").filter(Boolean);
 }
@@ -84,6 +91,7 @@ export interface ContainerInspect {
     DeviceRequests: { Driver: string; Count: number; DeviceIDs: string[] | null }[] | null;
     LogConfig: { Type: string; Config: Record<string, string> };
     RestartPolicy: { Name: string };
+    NetworkMode: string;
   };
   Mounts: { Source: string; Destination: string; RW: boolean }[];
 }
