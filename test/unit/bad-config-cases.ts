@@ -1,6 +1,8 @@
 // Bad stack configurations with the key and message each must produce; shared by the pure
 // validation test and the program test (which checks that none of them registers a resource).
 // [settings, key, message pattern]
+import { TLS_BAD } from "./bad-config-tls.js";
+
 const HASH_A = "a".repeat(64);
 const HASH_B = "b".repeat(64);
 export const BAD: [Record<string, unknown>, string, RegExp][] = [
@@ -136,4 +138,5 @@ export const BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ hosts: ["ssh://ops@gpu-1#0", "ssh://ops@gpu-2#0"], sshKnownHosts: "gpu-1 ssh-ed25519 AAAA\ngpu-2 ssh-rsa AAAAB3NzaC1yc2E" }, "sshKnownHosts", /only an ssh-rsa key for gpu-2/],
   [{ dockerHost: "ssh://ops@[2001:db8::5]:2222", sshKnownHosts: "[2001:db8::5]:2222 ssh-rsa AAAAB3NzaC1yc2E" }, "sshKnownHosts", /only an ssh-rsa key for 2001:db8::5/],
   [{ imagePullTimeoutSeconds: "10" }, "imagePullTimeoutSeconds", /at least 60/],
+  ...TLS_BAD,
 ];
