@@ -63,14 +63,15 @@ function globalOptions(s: ProxySite): string[] {
 export function caddyfile(s: ProxySite): string {
   const host = token(s.host, "host");
   const tls =
-    s.mode === "internal" ? "\ttls internal"
-    : s.mode === "files" ? `\ttls ${siteFile(SITE_FILES.cert)} ${siteFile(SITE_FILES.key)}`
-    : undefined;
+    s.mode === "internal" ? ["\ttls internal"]
+    : s.mode === "files" ? [`\ttls ${siteFile(SITE_FILES.cert)} ${siteFile(SITE_FILES.key)}`]
+    // The HTTP challenge only: TLS-ALPN would be validated on port 443 of the host, which is not the proxy's.
+    : ["\ttls {", "\t\tissuer acme {", "\t\t\tdisable_tlsalpn_challenge", "\t\t}", "\t}"];
   const lines = [
     ...globalOptions(s),
     "",
     `https://${host.includes(":") ? `[${host}]` : host} {`,
-    ...(tls ? [tls] : []),
+    ...tls,
     "\treverse_proxy " + `${token(s.upstream.host, "upstream")}:${s.upstream.port}` + " {",
     // Streams (progress, the UI's event stream) reach the client as they are written.
     "\t\tflush_interval -1",
