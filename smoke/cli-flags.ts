@@ -63,6 +63,7 @@ const SMOKE_CLI = cliTable({
     "gpu-resource": flag(z.string().min(1).default(DEFAULTS.gpuResource), { arg: "R", help: "the GPU resource the pods request (names the gpus-short failure)" }),
     "rollout-timeout": flag(int(1, 86_400).default(DEFAULTS.rolloutTimeoutS), { arg: "S", help: "limit for the rollout wait, in seconds" }),
     "tls-ca-env": flag(ENV_NAME.optional(), { arg: "VAR", help: "https: the variable holding the root certificate(s) to pin, PEM (unset or empty: the system's roots)" }),
+    "tls-servername": flag(z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a DNS name").optional(), { arg: "NAME", help: "https: the name the certificate must cover when the URL's host is an address it does not name (sent as SNI)" }),
     "plain-port": flag(int(1, 65535).optional(), { arg: "N", help: "https: the WebUI's own port, which must not answer on the API host (no way around the proxy)" }),
     "http-port": flag(int(1, 65535).optional(), { arg: "N", help: "https: the ACME challenge port, which may only redirect to HTTPS" }),
     json: flag(z.boolean().default(false), { help: "print one JSON object on stdout" }),

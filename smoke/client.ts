@@ -38,6 +38,8 @@ export interface ClientOptions {
   connectTimeoutMs: number;
   /** HTTPS: the root certificate(s) to trust, PEM (default: the system's). */
   ca?: string;
+  /** HTTPS: the name to send and check the certificate against (default: the URL's host). */
+  servername?: string;
 }
 
 export interface RawResponse {
@@ -76,7 +78,7 @@ export class ApiClient {
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
     // headers/body timeouts off: the whole-request AbortSignal bounds a call instead.
-    this.agent = new Agent({ connect: { timeout: opts.connectTimeoutMs, ...(opts.ca ? { ca: opts.ca } : {}) }, headersTimeout: 0, bodyTimeout: 0 });
+    this.agent = new Agent({ connect: { timeout: opts.connectTimeoutMs, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.servername ? { servername: opts.servername } : {}) }, headersTimeout: 0, bodyTimeout: 0 });
     this.authHeader =
       opts.username !== undefined && opts.password !== undefined
         ? "Basic " + Buffer.from(`${opts.username}:${opts.password}`).toString("base64")

@@ -67,7 +67,7 @@ export interface SmokeArgs {
    * HTTPS through the TLS proxy: the root certificate(s) to pin (PEM; empty: the system's roots), the WebUI's
    * own port and the ACME HTTP port, which must offer no way around the proxy.
    */
-  tls?: { ca: pulumi.Input<string>; plainPort: number; httpPort?: number };
+  tls?: { ca: pulumi.Input<string>; plainPort: number; httpPort?: number; servername?: string };
   /** Container name or id: lets the smoke diagnose failures through the host's docker CLI. */
   container?: pulumi.Input<string>;
   triggers: pulumi.Input<unknown>[];
@@ -127,6 +127,7 @@ export function smokeCliArgs(a: Omit<SmokeArgs, "url" | "username" | "password" 
   if (a.tls) {
     argv.push("--tls-ca-env", ENV.tlsCa, "--plain-port", String(a.tls.plainPort));
     if (a.tls.httpPort !== undefined) argv.push("--http-port", String(a.tls.httpPort));
+    if (a.tls.servername !== undefined) argv.push("--tls-servername", a.tls.servername);
   }
   if (a.kubernetesRollout) {
     const k = a.kubernetesRollout;

@@ -26,25 +26,48 @@ interface PodList {
 
 export type ApiGet = <T>(path: string) => Promise<T>;
 
-/** GET against the API server from inside a pod: its address from the environment, the token and CA mounted. */
-export function inClusterApi(env: NodeJS.ProcessEnv = process.env, dir = SERVICE_ACCOUNT_DIR): ApiGet {
+export type ApiRequest = (method: "GET" | "POST", path: string, body?: unknown) => Promise<{ status: number; json: unknown }>;
+
+/** A request to the API server from inside a pod: its address from the environment, the token and CA mounted. */
+export function inClusterRequest(env: NodeJS.ProcessEnv = process.env, dir = SERVICE_ACCOUNT_DIR): ApiRequest {
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT ?? "443";
-  if (!host) throw new SmokeError("usage", "--kubernetes-rollout needs to run in a pod: KUBERNETES_SERVICE_HOST is not set");
+  if (!host) throw new SmokeError("usage", "this step must run in a pod: KUBERNETES_SERVICE_HOST is not set");
   let token: string;
   let ca: string;
   try {
     token = readFileSync(`${dir}/token`, "utf8").trim();
     ca = readFileSync(`${dir}/ca.crt`, "utf8");
   } catch {
-    throw new SmokeError("usage", `--kubernetes-rollout needs the pod's service account token in ${dir} (automountServiceAccountToken)`);
+    throw new SmokeError("usage", `this step needs the pod's service account token in ${dir} (automountServiceAccountToken)`);
   }
   const dispatcher = new Agent({ connect: { ca } });
   const base = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return async (method, path, body) => {
+    const r = await request(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      dispatcher,
+    });
+    const text = await r.body.text();
+    let json: unknown = text;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // not JSON: kept as text for the message
+    }
+    return { status: r.statusCode, json };
+  };
+}
+
+/** GET against the API server from inside a pod; anything but 200 is an error naming the path. */
+export function inClusterApi(env: NodeJS.ProcessEnv = process.env, dir = SERVICE_ACCOUNT_DIR): ApiGet {
+  const call = inClusterRequest(env, dir);
   return async <T>(path: string): Promise<T> => {
-    const r = await request(`${base}${path}`, { headers: { authorization: `Bearer ${token}` }, dispatcher });
-    if (r.statusCode !== 200) throw new SmokeError("unreachable", `the Kubernetes API answered ${r.statusCode} to GET ${path}: ${(await r.body.text()).slice(0, 300)}`);
-    return (await r.body.json()) as T;
+    const r = await call("GET", path);
+    if (r.status !== 200) throw new SmokeError("unreachable", `the Kubernetes API answered ${r.status} to GET ${path}: ${JSON.stringify(r.json).slice(0, 300)}`);
+    return r.json as T;
   };
 }
 

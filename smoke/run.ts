@@ -76,7 +76,7 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
   const f = i.flags;
   const start = Date.now();
   const c: Clock = { start, deadline: start + f.timeout * 1000, log: i.log };
-  const client = new ApiClient({ baseUrl: f.url, username: f.username, password: i.apiPassword, connectTimeoutMs: f["connect-timeout"] * 1000, ca: i.tlsCa });
+  const client = new ApiClient({ baseUrl: f.url, username: f.username, password: i.apiPassword, connectTimeoutMs: f["connect-timeout"] * 1000, ca: i.tlsCa, servername: f["tls-servername"] });
   const url = new URL(f.url);
   const mode = f.img2img ? "img2img" : "txt2img";
   const ctx = { expectedUid: f["expected-uid"], hostOutputsDir: f["outputs-dir"], modelsHint: f["models-dir"] ?? `the host folder mounted at ${f["container-data-root"]}/models` };
@@ -89,7 +89,7 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
       c.deadline = Date.now() + f.timeout * 1000;
     }
     // 1. readiness: over HTTPS, first the certificate the proxy serves
-    const certificate = url.protocol === "https:" ? await proveCertificate(url, i.tlsCa, c) : undefined;
+    const certificate = url.protocol === "https:" ? await proveCertificate(url, i.tlsCa, f["tls-servername"], c) : undefined;
     await waitUntilReady(client, c, i, ctx);
     state.timings.readyMs = Date.now() - start;
 

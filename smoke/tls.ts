@@ -29,10 +29,11 @@ const UNTRUSTED = new Set([
 const hostOf = (url: URL) => url.hostname.replace(/^\[|\]$/g, "");
 
 /** One TLS handshake with full verification; the peer certificate, or the error's code. */
-function handshake(url: URL, ca: string | undefined, timeoutMs: number): Promise<PeerCertificate | { code: string; message: string }> {
+function handshake(url: URL, ca: string | undefined, servername: string | undefined, timeoutMs: number): Promise<PeerCertificate | { code: string; message: string }> {
   const host = hostOf(url);
+  const name = servername ?? (isIP(host) ? undefined : host);
   return new Promise((resolve) => {
-    const socket = connect({ host, port: Number(url.port || 443), ...(isIP(host) ? {} : { servername: host }), ...(ca ? { ca } : {}), timeout: timeoutMs }, () => {
+    const socket = connect({ host, port: Number(url.port || 443), ...(name ? { servername: name } : {}), ...(ca ? { ca } : {}), timeout: timeoutMs }, () => {
       const cert = socket.getPeerCertificate();
       socket.end();
       resolve(cert);
@@ -50,16 +51,16 @@ function handshake(url: URL, ca: string | undefined, timeoutMs: number): Promise
  * certificate (ACME) refuses handshakes, so those are retried until the deadline; a certificate that a client
  * would refuse fails at once, with the reason and the fix.
  */
-export async function proveCertificate(url: URL, ca: string | undefined, c: Clock): Promise<Omit<TlsReport, "bypass">> {
+export async function proveCertificate(url: URL, ca: string | undefined, servername: string | undefined, c: Clock): Promise<Omit<TlsReport, "bypass">> {
   let last = "";
   let told = Date.now();
   for (;;) {
-    const r = await handshake(url, ca, 10_000);
+    const r = await handshake(url, ca, servername, 10_000);
     if (!("code" in r)) return { names: r.subjectaltname ?? "", issuer: String(r.issuer?.CN ?? ""), validTo: r.valid_to, fingerprint256: r.fingerprint256, pinned: ca !== undefined };
     if (UNTRUSTED.has(r.code))
       throw new SmokeError(
         "tls-untrusted",
-        `the certificate served at ${url.host} is refused: ${r.message} (${r.code}); ` +
+        `the certificate served at ${url.host}${servername ? ` for ${servername}` : ""} is refused: ${r.message} (${r.code}); ` +
           (ca ? "it must chain to the pinned root(s) and name the host clients use (apiHost)" : "it must chain to a root this machine trusts and name the host clients use (apiHost); for a private CA set tlsCaRoots"),
       );
     last = `${r.code}: ${r.message}`;

@@ -90,7 +90,7 @@ export const KUBERNETES_SETTINGS = {
 
 /** Settings that only one target reads; the other target refuses them instead of ignoring them. */
 export const TARGET_ONLY: Record<Target, readonly string[]> = {
-  docker: ["dockerHost", "hosts", "gpus", "hostPort", "bindAddress", "apiHost", "containerName", "outputsDir", "modelsDir", "checkpoints", "checkpointToken", "firewallBackend", "sshPrivateKey", "sshKnownHosts", "imagePullTimeoutSeconds", "tlsDomain", "tlsEmail", "tlsAcmeDirectory", "tlsHttpPort", "tlsDir"],
+  docker: ["dockerHost", "hosts", "gpus", "hostPort", "bindAddress", "apiHost", "containerName", "outputsDir", "modelsDir", "checkpoints", "checkpointToken", "firewallBackend", "sshPrivateKey", "sshKnownHosts", "imagePullTimeoutSeconds", "tlsEmail", "tlsAcmeDirectory", "tlsHttpPort", "tlsDir"],
   kubernetes: Object.keys(KUBERNETES_SETTINGS).filter((k) => k !== "target"),
 };
 

@@ -6,6 +6,9 @@ import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
 import { hostPath, imageRef, integer } from "./fields.js";
+import { PROXY_PORTS } from "../tls/caddyfile.js";
+
+const PROXY_HTTPS_PORT = PROXY_PORTS.https;
 
 export const TLS_MODES = ["off", "internal", "acme", "files"] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
@@ -96,7 +99,7 @@ const httpsUrl = z.string().refine((u) => URL.canParse(u) && new URL(u).protocol
 export const TLS_SETTINGS = {
   tls: z.enum(TLS_MODES, { error: `must be one of ${TLS_MODES.join(", ")}` }).default("off")
     .describe("HTTPS in front of the API: off, internal (the proxy's own CA), acme (an ACME CA) or files (your certificate)"),
-  tlsDomain: domainName.optional().describe("acme: the domain of the certificate, which clients use (apiHost defaults to it)"),
+  tlsDomain: domainName.optional().describe("acme: the certificate's domain, which clients use (apiHost defaults to it); kubernetes: the name clients use besides the Service's"),
   tlsEmail: z.email({ error: "must be an e-mail address, e.g. ops@example.com" }).optional().describe("acme: contact address of the ACME account"),
   tlsAcmeDirectory: httpsUrl.default(LETS_ENCRYPT_DIRECTORY).describe("acme: the ACME directory URL; default Let's Encrypt"),
   tlsCaRoots: pemCertificates.optional()
@@ -115,7 +118,7 @@ export const TLS_SECRET_KEYS = ["tlsCertificate", "tlsKey"] as const;
 type Problem = { key: string; message: string; fix: string };
 /** Settings only one tls mode reads (the others refuse them instead of ignoring them). */
 const MODE_ONLY: Record<string, readonly TlsMode[]> = {
-  tlsDomain: ["acme"], tlsEmail: ["acme"], tlsAcmeDirectory: ["acme"], tlsHttpPort: ["acme"],
+  tlsEmail: ["acme"], tlsAcmeDirectory: ["acme"], tlsHttpPort: ["acme"],
   tlsCertificate: ["files"], tlsKey: ["files"], tlsCaRoots: ["acme", "files"],
   tlsDir: ["internal", "acme", "files"], tlsProxyImage: ["internal", "acme", "files"],
 };
@@ -140,6 +143,10 @@ export function tlsProblems(raw: Record<string, unknown>, isDefault: (key: strin
   for (const [k, modes] of Object.entries(MODE_ONLY))
     if (set(k) && !modes.includes(mode)) add(k, `is only used with tls: ${modes.join(" or ")} (this stack has tls: ${mode})`, `pulumi config rm <ns>:${k}, or pulumi config set <ns>:tls ${modes[0]}`);
   const kubernetes = raw.target === "kubernetes";
+  // tlsDomain: the ACME certificate's domain on Docker hosts; on Kubernetes, the name clients use besides the Service's.
+  const domainModes: readonly TlsMode[] = kubernetes ? ["internal", "files"] : ["acme"];
+  if (set("tlsDomain") && !domainModes.includes(mode))
+    add("tlsDomain", `is only used with tls: ${domainModes.join(" or ")} on target ${kubernetes ? "kubernetes" : "docker"} (this stack has tls: ${mode})`, "pulumi config rm <ns>:tlsDomain");
   if (mode === "acme") {
     if (kubernetes) add("tls", "acme is not offered on kubernetes: in a cluster, certificates from an ACME CA are cert-manager's work, with an Ingress in front of the Service", "install cert-manager and an Ingress for the Service, or pulumi config set <ns>:tls internal (or files)");
     for (const k of ["tlsDomain", "tlsEmail"] as const) if (raw[k] === undefined) add(k, "is required with tls: acme", `pulumi config set <ns>:${k} <value>`);
@@ -150,10 +157,15 @@ export function tlsProblems(raw: Record<string, unknown>, isDefault: (key: strin
     const port = String(raw.hostPort ?? "7860");
     if (String(raw.tlsHttpPort ?? "80") === port) add("tlsHttpPort", `is hostPort (${port}): the challenge port and the HTTPS port must differ`, "pulumi config set <ns>:tlsHttpPort 80");
   }
+  if (kubernetes && mode !== "off" && String(raw.profilePort) === String(PROXY_HTTPS_PORT))
+    add("profilePort", `is ${PROXY_HTTPS_PORT}, the port the TLS proxy listens on in each pod (the two share the pod's network)`, "pulumi config set <ns>:profilePort <another port>");
   if (mode === "files") {
     for (const k of TLS_SECRET_KEYS) if (raw[k] === undefined) add(k, "is required with tls: files", `pulumi config set --secret <ns>:${k} < ${k === "tlsKey" ? "key.pem" : "fullchain.pem"}`);
+    // In a cluster the smoke reaches the Service by its cluster IP, which no certificate of yours names: it checks tlsDomain.
+    if (kubernetes && raw.tlsDomain === undefined)
+      add("tlsDomain", "is required with tls: files on kubernetes: the name clients use, which the certificate covers (the smoke checks the certificate against it)", "pulumi config set <ns>:tlsDomain <the certificate's name, e.g. sd.example.com>");
     if (typeof raw.tlsCertificate === "string" && typeof raw.tlsKey === "string") {
-      const hosts = kubernetes ? [] : clientHosts(raw, parseHosts);
+      const hosts = kubernetes ? (typeof raw.tlsDomain === "string" ? [raw.tlsDomain] : []) : clientHosts(raw, parseHosts);
       for (const p of certificateProblems(raw.tlsCertificate, raw.tlsKey, hosts))
         add(p.key, p.message, p.key === "tlsKey" ? "pulumi config set --secret <ns>:tlsKey < key.pem" : "pulumi config set --secret <ns>:tlsCertificate < fullchain.pem");
     }

@@ -8,7 +8,10 @@ import type { StackConfig } from "../config/load.js";
 import { resolveProfile } from "../profiles.js";
 import type { Profile } from "../profiles.js";
 import { claimSpec, deploymentSpec, fleetLabels, fleetNames, networkPolicySpec, CREDENTIAL_KEYS, serviceSpec, smokeJobSpec, smokeRoleRules } from "./manifests.js";
-import type { FleetNames } from "./manifests.js";
+import type { FleetNames, FleetTlsObjects } from "./manifests.js";
+import { CA_CADDYFILE, caJobSpec, caRoleRules, podCaddyfile, serviceNames, tlsObjectNames } from "./tls.js";
+import { pinnedRoots } from "../tls/proxy.js";
+import { SITE_FILES } from "../tls/caddyfile.js";
 
 export interface KubernetesFleetArgs extends StackConfig {
   stack: string;
@@ -24,6 +27,8 @@ export interface FleetEndpoint {
   modelsClaim: string;
   /** The smoke Job that proved this rollout ("" when the smoke is off). */
   smokeJob: pulumi.Output<string>;
+  /** tls internal: the Secret holding the stack's CA (its root.crt is what clients pin). */
+  tlsRootSecret?: string;
 }
 
 /** `sdwebui:index:KubernetesFleet`: the WebUI on a cluster, one pod per gpusPerPod GPUs. */
@@ -53,18 +58,21 @@ export class KubernetesFleet extends pulumi.ComponentResource {
         spec: claimSpec(s, which),
       }, { ...child(), retainOnDelete: true }));
 
-    const spec = secret.metadata.name.apply((secretName) => deploymentSpec(s, profile, image, args.stack, secretName));
+    // The Service first: with tls its cluster IP is one of the names the proxies' certificates cover.
+    const service = new k8s.core.v1.Service(`${name}-service`, { metadata: meta(names.base), spec: serviceSpec(s, profile, args.stack) }, child());
+    const tls = s.tls === "off" ? undefined : this.tlsObjects(name, args, profile, names, service, child);
+    const spec = pulumi.all([secret.metadata.name, tls?.objects]).apply(([secretName, objects]) => deploymentSpec(s, profile, image, args.stack, secretName, objects));
     // With the smoke on, its Job waits for the rollout and names an unschedulable pod's reason at once (the
     // provider's own wait says nothing of it on a scale-up); without it, the provider waits.
     const awaitBy: Record<string, string> = s.smokeEnabled ? { "pulumi.com/skipAwait": "true" } : { "pulumi.com/timeoutSeconds": String(s.rolloutTimeoutSeconds) };
-    const deployment = new k8s.apps.v1.Deployment(`${name}-webui`, { metadata: meta(names.base, "webui", awaitBy), spec }, child([secret, ...claims]));
-    const service = new k8s.core.v1.Service(`${name}-service`, { metadata: meta(names.base), spec: serviceSpec(s, profile, args.stack) }, child());
+    const deployment = new k8s.apps.v1.Deployment(`${name}-webui`, { metadata: meta(names.base, "webui", awaitBy), spec }, child([secret, ...claims, ...(tls?.ready ?? [])]));
     if (s.networkPolicy)
       new k8s.networking.v1.NetworkPolicy(`${name}-ingress`, { metadata: meta(`${names.base}-ingress`), spec: networkPolicySpec(s, profile, args.stack) }, child());
 
-    const serviceUrl = service.spec.clusterIP.apply((ip) => `http://${ip.includes(":") ? `[${ip}]` : ip}:${s.servicePort}`);
-    const smokeJob = s.smokeEnabled ? this.smokeJob(name, args, profile, names, serviceUrl, { deployment, spec }, secret, child) : pulumi.output("");
-    const apiUrl = this.apiUrl(service, serviceUrl);
+    const scheme = s.tls === "off" ? "http" : "https";
+    const serviceUrl = service.spec.clusterIP.apply((ip) => `${scheme}://${ip.includes(":") ? `[${ip}]` : ip}:${s.servicePort}`);
+    const smokeJob = s.smokeEnabled ? this.smokeJob(name, args, profile, names, serviceUrl, { deployment, spec }, secret, tls?.objects, child) : pulumi.output("");
+    const apiUrl = this.apiUrl(service, serviceUrl, scheme);
     this.endpoint = {
       apiUrl,
       docsUrl: apiUrl.apply((u) => `${u}/docs`),
@@ -74,6 +82,7 @@ export class KubernetesFleet extends pulumi.ComponentResource {
       outputsClaim: names.outputsClaim,
       modelsClaim: names.modelsClaim,
       smokeJob,
+      ...(s.tls === "internal" ? { tlsRootSecret: tlsObjectNames(names.base).caSecret } : {}),
     };
     this.registerOutputs({ endpoint: this.endpoint });
   }
@@ -97,14 +106,14 @@ export class KubernetesFleet extends pulumi.ComponentResource {
   private smokeJob(
     name: string, args: KubernetesFleetArgs, profile: Profile, names: FleetNames, serviceUrl: pulumi.Output<string>,
     rollout: { deployment: k8s.apps.v1.Deployment; spec: pulumi.Output<unknown> },
-    secret: k8s.core.v1.Secret, child: (deps?: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+    secret: k8s.core.v1.Secret, tls: pulumi.Output<FleetTlsObjects> | undefined, child: (deps?: pulumi.Resource[]) => pulumi.CustomResourceOptions,
   ): pulumi.Output<string> {
     const s = args.settings;
     // A Job runs once: a new rollout or scale (the Deployment's spec, which names the Secret) gives a new Job name,
     // so the proof runs again.
     const revision = pulumi.all([rollout.spec, serviceUrl]).apply(([t, url]) =>
       createHash("sha256").update(JSON.stringify(t)).update(url).update(s.smokeImage).digest("hex").slice(0, 10));
-    const spec = pulumi.all([serviceUrl, secret.metadata.name]).apply(([url, secretName]) => smokeJobSpec(s, profile, args.stack, url, secretName));
+    const spec = pulumi.all([serviceUrl, secret.metadata.name, tls]).apply(([url, secretName, objects]) => smokeJobSpec(s, profile, args.stack, url, secretName, objects));
     const account = this.smokeAccount(name, args, names, child);
     const job = new k8s.batch.v1.Job(`${name}-smoke`, {
       metadata: { name: pulumi.interpolate`${names.base}-smoke-${revision}`, namespace: s.namespace, labels: fleetLabels(args.stack, "smoke"),
@@ -127,12 +136,48 @@ export class KubernetesFleet extends pulumi.ComponentResource {
     return [account, role, binding];
   }
 
+  /**
+   * With tls: the proxies' Caddyfile (a ConfigMap, auto-named: a change rolls the pods), the certificate and key
+   * (files: a Secret, likewise), or the Job that keeps the stack's CA in a Secret of its own (internal).
+   */
+  private tlsObjects(
+    name: string, args: KubernetesFleetArgs, profile: Profile, names: FleetNames, service: k8s.core.v1.Service,
+    child: (deps?: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+  ): { objects: pulumi.Output<FleetTlsObjects>; ready: pulumi.Resource[] } {
+    const s = args.settings;
+    const n = tlsObjectNames(names.base);
+    const metadata = { namespace: s.namespace, labels: fleetLabels(args.stack, "webui") };
+    const mode = s.tls as "internal" | "files";
+    const caddyfile = service.spec.clusterIP.apply((ip) => podCaddyfile({ ...s, tls: mode }, profile, serviceNames(names.base, s.namespace, ip, s.tlsDomain), s.servicePort));
+    const site = new k8s.core.v1.ConfigMap(`${name}-tls-site`, { metadata, immutable: true, data: { [SITE_FILES.caddyfile]: caddyfile, "ca.Caddyfile": CA_CADDYFILE } }, child());
+    if (mode === "files") {
+      const { tlsCertificate, tlsKey } = args.secrets;
+      const stringData = pulumi.secret(pulumi.all([tlsCertificate!, tlsKey!]).apply(([c, k]) => ({ [SITE_FILES.cert]: c, [SITE_FILES.key]: k })));
+      const files = new k8s.core.v1.Secret(`${name}-tls-files`, { metadata, type: "Opaque", immutable: true, stringData }, child());
+      const pins = tlsCertificate!.apply((chain) => pinnedRoots(s, chain) ?? "");
+      return { objects: pulumi.all([site.metadata.name, files.metadata.name, pins]).apply(([configMap, filesSecret, pinned]) => ({ configMap, filesSecret, pinnedRoots: pinned })), ready: [site, files] };
+    }
+    const jobMeta = { name: n.caJob, namespace: s.namespace, labels: fleetLabels(args.stack, "tls-ca") };
+    const account = new k8s.core.v1.ServiceAccount(`${name}-tls-ca-account`, { metadata: jobMeta, automountServiceAccountToken: false }, child());
+    const role = new k8s.rbac.v1.Role(`${name}-tls-ca-role`, { metadata: jobMeta, rules: caRoleRules(n) }, child());
+    const binding = new k8s.rbac.v1.RoleBinding(`${name}-tls-ca-binding`, {
+      metadata: jobMeta,
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: n.caJob },
+      subjects: [{ kind: "ServiceAccount", name: n.caJob, namespace: s.namespace }],
+    }, child([account, role]));
+    const job = new k8s.batch.v1.Job(`${name}-tls-ca`, {
+      metadata: { ...jobMeta, annotations: { "pulumi.com/timeoutSeconds": "300" } },
+      spec: site.metadata.name.apply((configMap) => caJobSpec(s, n, configMap, fleetLabels(args.stack, "tls-ca"))),
+    }, child([binding, site]));
+    return { objects: site.metadata.name.apply((configMap) => ({ configMap })), ready: [site, job] };
+  }
+
   /** What a client outside the cluster calls: the load balancer's address, else the cluster IP (in-cluster only). */
-  private apiUrl(service: k8s.core.v1.Service, clusterUrl: pulumi.Output<string>): pulumi.Output<string> {
+  private apiUrl(service: k8s.core.v1.Service, clusterUrl: pulumi.Output<string>, scheme: string): pulumi.Output<string> {
     return pulumi.all([service.status, service.spec, clusterUrl]).apply(([status, spec, url]) => {
       const ingress = status?.loadBalancer?.ingress?.[0];
       const host = ingress?.ip ?? ingress?.hostname;
-      return host ? `http://${host.includes(":") ? `[${host}]` : host}:${spec.ports[0]!.port}` : url;
+      return host ? `${scheme}://${host.includes(":") ? `[${host}]` : host}:${spec.ports[0]!.port}` : url;
     });
   }
 }

@@ -7,6 +7,8 @@ import type { PublicSettings } from "../config/schema.js";
 import { webuiFlags, launchSpec, healthPath } from "../flags.js";
 import type { Profile } from "../profiles.js";
 import { ENV as SMOKE_ENV, proofSettings, smokeCliArgs } from "../../smoke/resource.js";
+import { PROXY_PORTS, SITE_FILES } from "../tls/caddyfile.js";
+import { proxyContainer, proxyVolumes, tlsObjectNames } from "./tls.js";
 
 /** The credentials Secret's data keys: the WebUI's two auth flag values, and the passwords alone for the smoke Job. */
 export const CREDENTIAL_KEYS = { apiAuth: "api-auth", uiAuth: "ui-auth", apiPassword: "api-password", uiPassword: "ui-password" } as const;
@@ -20,8 +22,17 @@ export type FleetSettings = Pick<
   | "namespace" | "replicas" | "gpuResource" | "gpusPerPod" | "runtimeClassName" | "nodeSelector" | "tolerations" | "outputsClaim" | "modelsClaim"
   | "storageClass" | "storageAccessMode" | "outputsStorageSize" | "modelsStorageSize" | "serviceType" | "servicePort" | "firewallAllowlist" | "exposure" | "extraArgs"
   | "shmSizeMb" | "apiUsername" | "uiUsername" | "smokeImage" | "smokeTimeoutSeconds" | "smokePrompt" | "smokeSteps" | "smokeWidth" | "smokeHeight"
-  | "rolloutTimeoutSeconds"
+  | "rolloutTimeoutSeconds" | "tls" | "tlsDomain" | "tlsProxyImage"
 >;
+
+/** With tls on: the objects the proxies read, by their (auto-made) names. */
+export interface FleetTlsObjects {
+  configMap: string;
+  /** tls files: the Secret of the certificate and key. */
+  filesSecret?: string;
+  /** tls files: the root(s) the smoke pins ("" for the system's). */
+  pinnedRoots?: string;
+}
 
 export interface FleetNames {
   base: string;
@@ -50,7 +61,7 @@ export function fleetNames(stack: string, s: Pick<FleetSettings, "outputsClaim" 
   };
 }
 
-export function fleetLabels(stack: string, component: "webui" | "smoke"): Record<string, string> {
+export function fleetLabels(stack: string, component: "webui" | "smoke" | "tls-ca"): Record<string, string> {
   return { "app.kubernetes.io/name": "sdwebui", "app.kubernetes.io/instance": fleetNames(stack, {}).base, "app.kubernetes.io/component": component };
 }
 
@@ -71,12 +82,40 @@ export function webuiLaunch(s: FleetSettings, profile: Profile): { command?: str
 
 const secretEnv = (name: string, secret: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
 
-/** `secret`: the credentials Secret's name (auto-named: new credentials are a new Secret, so the pods roll). */
-export function webuiPodTemplate(s: FleetSettings, profile: Profile, image: string, stack: string, secret: string) {
-  const names = fleetNames(stack, s);
+/** The WebUI container of a pod: its flags with the credentials as $(VAR) from the Secret, its probes and folders. */
+export function webuiContainerSpec(s: FleetSettings, profile: Profile, image: string, secret: string) {
   const launch = webuiLaunch(s, profile);
   const probe = { httpGet: { path: healthPath(s.exposure), port: profile.internalPort } };
   const gpuLimits = s.gpusPerPod > 0 ? { [s.gpuResource]: String(s.gpusPerPod) } : {};
+  return {
+    name: "webui",
+    image,
+    ...(launch.args ? { args: launch.args } : {}),
+    workingDir: profile.dataRoot,
+    // The auth variables come first: the flag variables below may reference them.
+    env: [
+      secretEnv(AUTH_ENV.api, secret, CREDENTIAL_KEYS.apiAuth),
+      ...(s.exposure === "api-and-ui" ? [secretEnv(AUTH_ENV.ui, secret, CREDENTIAL_KEYS.uiAuth)] : []),
+      ...launch.env,
+    ],
+    ports: [{ name: "http", containerPort: profile.internalPort, protocol: "TCP" }],
+    resources: { limits: gpuLimits, requests: gpuLimits },
+    startupProbe: { ...probe, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: Math.ceil(s.rolloutTimeoutSeconds / 10) },
+    readinessProbe: { ...probe, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 },
+    livenessProbe: { ...probe, periodSeconds: 30, timeoutSeconds: 15, failureThreshold: 3 },
+    securityContext: { allowPrivilegeEscalation: false },
+    volumeMounts: [
+      { name: "outputs", mountPath: profile.outputsPath },
+      { name: "models", mountPath: profile.modelsPath, readOnly: s.replicas > 1 && profile.sharedModelsReadOnly },
+      { name: "shm", mountPath: "/dev/shm" },
+    ],
+  };
+}
+export type WebUiContainerSpec = ReturnType<typeof webuiContainerSpec>;
+
+/** `secret`: the credentials Secret's name (auto-named: new credentials are a new Secret, so the pods roll). */
+export function webuiPodTemplate(s: FleetSettings, profile: Profile, image: string, stack: string, secret: string, tls?: FleetTlsObjects) {
+  const names = fleetNames(stack, s);
   const modelsReadOnly = s.replicas > 1 && profile.sharedModelsReadOnly;
   return {
     metadata: { labels: fleetLabels(stack, "webui") },
@@ -88,48 +127,26 @@ export function webuiPodTemplate(s: FleetSettings, profile: Profile, image: stri
       enableServiceLinks: false,
       // OnRootMismatch: re-own a claim only when its root is not the image's group, not every file at every start.
       securityContext: { runAsUser: profile.uid, runAsGroup: profile.gid, fsGroup: profile.gid, fsGroupChangePolicy: "OnRootMismatch", ...(profile.uid !== 0 ? { runAsNonRoot: true } : {}) },
-      containers: [
-        {
-          name: "webui",
-          image,
-          ...(launch.args ? { args: launch.args } : {}),
-          workingDir: profile.dataRoot,
-          // The auth variables come first: the flag variables below may reference them.
-          env: [
-            secretEnv(AUTH_ENV.api, secret, CREDENTIAL_KEYS.apiAuth),
-            ...(s.exposure === "api-and-ui" ? [secretEnv(AUTH_ENV.ui, secret, CREDENTIAL_KEYS.uiAuth)] : []),
-            ...launch.env,
-          ],
-          ports: [{ name: "http", containerPort: profile.internalPort, protocol: "TCP" }],
-          resources: { limits: gpuLimits, requests: gpuLimits },
-          startupProbe: { ...probe, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: Math.ceil(s.rolloutTimeoutSeconds / 10) },
-          readinessProbe: { ...probe, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 },
-          livenessProbe: { ...probe, periodSeconds: 30, timeoutSeconds: 15, failureThreshold: 3 },
-          securityContext: { allowPrivilegeEscalation: false },
-          volumeMounts: [
-            { name: "outputs", mountPath: profile.outputsPath },
-            { name: "models", mountPath: profile.modelsPath, readOnly: modelsReadOnly },
-            { name: "shm", mountPath: "/dev/shm" },
-          ],
-        },
-      ],
+      // With tls the pod's HTTPS port is the proxy's; it reaches the WebUI on the pod's loopback.
+      containers: [webuiContainerSpec(s, profile, image, secret), ...(tls ? [proxyContainer(s)] : [])],
       volumes: [
         { name: "outputs", persistentVolumeClaim: { claimName: names.outputsClaim } },
         { name: "models", persistentVolumeClaim: { claimName: names.modelsClaim, readOnly: modelsReadOnly } },
         { name: "shm", emptyDir: { medium: "Memory", sizeLimit: `${s.shmSizeMb}Mi` } },
+        ...(tls ? proxyVolumes(s, tlsObjectNames(names.base), tls.configMap, tls.filesSecret) : []),
       ],
     },
   };
 }
 
-export function deploymentSpec(s: FleetSettings, profile: Profile, image: string, stack: string, secret: string) {
+export function deploymentSpec(s: FleetSettings, profile: Profile, image: string, stack: string, secret: string, tls?: FleetTlsObjects) {
   return {
     replicas: s.replicas,
     selector: { matchLabels: fleetLabels(stack, "webui") },
     // A new pod needs a free GPU: replace one pod at a time instead of surging past the GPUs there are.
     strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
     progressDeadlineSeconds: s.rolloutTimeoutSeconds,
-    template: webuiPodTemplate(s, profile, image, stack, secret),
+    template: webuiPodTemplate(s, profile, image, stack, secret, tls),
   };
 }
 
@@ -147,7 +164,8 @@ export function serviceSpec(s: FleetSettings, profile: Profile, stack: string) {
   return {
     type: s.serviceType,
     selector: fleetLabels(stack, "webui"),
-    ports: [{ name: "http", port: s.servicePort, targetPort: profile.internalPort, protocol: "TCP" }],
+    // With tls only the proxy's port is in the Service; the WebUI's own port is not.
+    ports: [s.tls === "off" ? { name: "http", port: s.servicePort, targetPort: profile.internalPort, protocol: "TCP" } : { name: "https", port: s.servicePort, targetPort: "https", protocol: "TCP" }],
     // A UI login lives in one pod's memory: keep each client on its pod, or its next request gets 401.
     sessionAffinity: "ClientIP",
     // Keep the client's address, so the NetworkPolicy's ipBlocks see who is calling.
@@ -164,14 +182,14 @@ export function networkPolicySpec(s: FleetSettings, profile: Profile, stack: str
     ingress: [
       {
         from: [{ podSelector: { matchLabels: fleetLabels(stack, "smoke") } }, ...s.firewallAllowlist.map((cidr) => ({ ipBlock: { cidr } }))],
-        ports: [{ protocol: "TCP", port: profile.internalPort }],
+        ports: [{ protocol: "TCP", port: s.tls === "off" ? profile.internalPort : PROXY_PORTS.https }],
       },
     ],
   };
 }
 
 /** The smoke Job: the smoke CLI against the Service, with the claims mounted read-only where it looks for the PNG. */
-export function smokeJobSpec(s: FleetSettings, profile: Profile, stack: string, serviceUrl: string, secret: string) {
+export function smokeJobSpec(s: FleetSettings, profile: Profile, stack: string, serviceUrl: string, secret: string, tls?: FleetTlsObjects) {
   const names = fleetNames(stack, s);
   const args = smokeCliArgs(
     {
@@ -180,6 +198,8 @@ export function smokeJobSpec(s: FleetSettings, profile: Profile, stack: string, 
       hostModelsDir: proofMount(names.modelsClaim),
       ...proofSettings(s, profile),
       kubernetesRollout: { namespace: s.namespace, deployment: names.base, gpuResource: s.gpuResource, timeoutSeconds: s.rolloutTimeoutSeconds },
+      // The WebUI's own port must not answer on the Service; a files certificate names tlsDomain, not the cluster IP.
+      ...(tls ? { tls: { ca: "", plainPort: profile.internalPort, ...(s.tls === "files" && s.tlsDomain ? { servername: s.tlsDomain } : {}) } } : {}),
     },
     { url: serviceUrl, username: s.apiUsername, ...(s.exposure === "api-and-ui" ? { uiUsername: s.uiUsername ?? s.apiUsername } : {}) },
     s.exposure === "api-and-ui",
@@ -200,7 +220,7 @@ export function smokeJobSpec(s: FleetSettings, profile: Profile, stack: string, 
         ...(s.tolerations ? { tolerations: s.tolerations } : {}),
         enableServiceLinks: false,
         securityContext: { runAsUser: profile.uid, runAsGroup: profile.gid, ...(profile.uid !== 0 ? { runAsNonRoot: true } : {}) },
-        containers: [smokeContainer(s, names, args, secret)],
+        containers: [smokeContainer(s, names, args, secret, tls)],
         volumes: [
           { name: "outputs", persistentVolumeClaim: { claimName: names.outputsClaim, readOnly: true } },
           { name: "models", persistentVolumeClaim: { claimName: names.modelsClaim, readOnly: true } },
@@ -212,7 +232,7 @@ export function smokeJobSpec(s: FleetSettings, profile: Profile, stack: string, 
 }
 
 /** The smoke container: the CLI with the passwords from the Secret, the claims read-only under their names. */
-function smokeContainer(s: FleetSettings, names: FleetNames, args: string[], secret: string) {
+function smokeContainer(s: FleetSettings, names: FleetNames, args: string[], secret: string, tls?: FleetTlsObjects) {
   return {
     name: "smoke",
     image: s.smokeImage,
@@ -220,6 +240,8 @@ function smokeContainer(s: FleetSettings, names: FleetNames, args: string[], sec
     env: [
       secretEnv(SMOKE_ENV.apiPassword, secret, CREDENTIAL_KEYS.apiPassword),
       ...(s.exposure === "api-and-ui" ? [secretEnv(SMOKE_ENV.uiPassword, secret, CREDENTIAL_KEYS.uiPassword)] : []),
+      // The root to pin: the stack's CA (internal) from its Secret, or the roots the settings give (files).
+      ...(tls ? [s.tls === "internal" ? secretEnv(SMOKE_ENV.tlsCa, tlsObjectNames(names.base).caSecret, SITE_FILES.caRoot) : { name: SMOKE_ENV.tlsCa, value: tls.pinnedRoots ?? "" }] : []),
     ],
     // The smoke's last lines (its failure class and fix) become the pod's termination message.
     terminationMessagePolicy: "FallbackToLogsOnError",

@@ -3,8 +3,8 @@
 // network: long generations, large img2img bodies and the UI's websockets and event streams included.
 import type { TlsMode } from "../config/tls.js";
 
-/** Where the proxy listens inside its container (it runs as root there, as the official image does). */
-export const PROXY_PORTS = { https: 443, http: 80 } as const;
+/** Where the proxy listens inside its container: unprivileged ports, apart from the WebUI's own (a pod shares them). */
+export const PROXY_PORTS = { https: 8443, http: 8880 } as const;
 /** Paths inside the proxy container: its own storage (CA, ACME account, certificates) and this site's files. */
 export const PROXY_PATHS = { data: "/data", site: "/etc/caddy", caddyfile: "/etc/caddy/Caddyfile" } as const;
 /** File names in the site folder. */
@@ -14,6 +14,8 @@ export interface ProxySite {
   mode: Exclude<TlsMode, "off">;
   /** The name or address clients use: the certificate names it, and clients without SNI (an IP) get it. */
   host: string;
+  /** Further names the certificate(s) cover (a Service's DNS names in a cluster). */
+  alsoNames?: string[];
   /** The port clients dial on the host (a redirect from the HTTP port points there). */
   publicPort: number;
   /** The WebUI as the proxy reaches it: its container name on the stack network (or localhost in a pod) and port. */
@@ -70,7 +72,7 @@ export function caddyfile(s: ProxySite): string {
   const lines = [
     ...globalOptions(s),
     "",
-    `https://${host.includes(":") ? `[${host}]` : host} {`,
+    `${[host, ...(s.alsoNames ?? []).map((n) => token(n, "name"))].map((h) => `https://${h.includes(":") ? `[${h}]` : h}`).join(", ")} {`,
     ...tls,
     "\treverse_proxy " + `${token(s.upstream.host, "upstream")}:${s.upstream.port}` + " {",
     // Streams (progress, the UI's event stream) reach the client as they are written.

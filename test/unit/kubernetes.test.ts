@@ -8,7 +8,7 @@ import { settingDefault, SettingsSchema } from "../../infra/config/schema.js";
 import { projectConfigBlock } from "../../infra/config/project-file.js";
 import { validateSettings } from "../../infra/config/validate.js";
 import { deploymentSpec, fleetNames, networkPolicySpec, serviceSpec, smokeJobSpec, webuiLaunch } from "../../infra/kubernetes/manifests.js";
-import type { FleetSettings } from "../../infra/kubernetes/manifests.js";
+import type { FleetSettings, WebUiContainerSpec } from "../../infra/kubernetes/manifests.js";
 import { PRESETS } from "../../infra/profiles.js";
 import { REPO_ROOT } from "../../toolchain/layout.js";
 import { installMocks, MockEngine, resolveOutputs, setStackConfig, unwrapSecrets } from "../helpers/pulumi-mocks.js";
@@ -28,7 +28,7 @@ describe("Kubernetes manifests (pure)", () => {
 
   it("an env-flags image gets the flags variable after the auth variables it references", () => {
     const spec = deploymentSpec(settings({ imageProfile: "sd-auto" }), PRESETS["sd-auto"], "img:1", "dev", "creds-x");
-    const env = spec.template.spec.containers[0]!.env as { name: string; value?: string }[];
+    const env = (spec.template.spec.containers[0] as WebUiContainerSpec).env as { name: string; value?: string }[];
     const names = env.map((e) => e.name);
     const flagsVar = env.find((e) => e.value?.includes("--api-auth"))!;
     assert.match(flagsVar.value!, /--api-auth \$\(SDWEBUI_API_AUTH\)/);
@@ -37,17 +37,17 @@ describe("Kubernetes manifests (pure)", () => {
 
   it("GPUs as the extended resource; gpusPerPod 0 is CPU mode with no GPU limit", () => {
     const gpu = deploymentSpec(settings({ gpusPerPod: "2", gpuResource: "amd.com/gpu" }), PRESETS.universonic, "i:1", "dev", "s");
-    assert.deepEqual(gpu.template.spec.containers[0]!.resources.limits, { "amd.com/gpu": "2" });
+    assert.deepEqual((gpu.template.spec.containers[0] as WebUiContainerSpec).resources.limits, { "amd.com/gpu": "2" });
     const cpu = deploymentSpec(settings({ gpusPerPod: "0" }), PRESETS.universonic, "i:1", "dev", "s");
-    assert.deepEqual(cpu.template.spec.containers[0]!.resources.limits, {});
-    assert.ok(cpu.template.spec.containers[0]!.args!.includes("--use-cpu"));
+    assert.deepEqual((cpu.template.spec.containers[0] as WebUiContainerSpec).resources.limits, {});
+    assert.ok((cpu.template.spec.containers[0] as WebUiContainerSpec).args!.includes("--use-cpu"));
   });
 
   it("rolls one pod at a time without surging past the GPUs, and shares models read-only across replicas", () => {
     const spec = deploymentSpec(settings({ replicas: "3" }), PRESETS.universonic, "i:1", "dev", "s");
     assert.deepEqual(spec.strategy.rollingUpdate, { maxSurge: 0, maxUnavailable: 1 });
-    const models = spec.template.spec.volumes.find((v) => v.name === "models")!;
-    assert.equal(models.persistentVolumeClaim!.readOnly, true);
+    const models = spec.template.spec.volumes.find((v) => v.name === "models") as { persistentVolumeClaim: { readOnly: boolean } };
+    assert.equal(models.persistentVolumeClaim.readOnly, true);
   });
 
   it("runtime class, node selector and tolerations reach the pod", () => {
@@ -74,7 +74,7 @@ describe("Kubernetes manifests (pure)", () => {
     const c = job.template.spec.containers[0]!;
     assert.ok(c.volumeMounts.every((m) => m.name === "tmp" || m.readOnly));
     assert.equal(c.args[c.args.indexOf("--outputs-dir") + 1], "/claims/sdwebui-dev-outputs", "named after the claim, for the smoke's hints");
-    assert.ok(c.env.every((e) => e.valueFrom.secretKeyRef.name === "creds-x"));
+    assert.ok(c.env.every((e) => "valueFrom" in e && e.valueFrom.secretKeyRef.name === "creds-x"));
     assert.equal(job.backoffLimit, 0);
     assert.ok(job.template.spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution, "beside a WebUI pod when it can, never waiting for one");
   });
