@@ -17,6 +17,7 @@ import { requireOrSkip } from "../helpers/requirements.js";
 import { ensureStandinImage, freePort } from "../helpers/standin.js";
 import { ensureCaddyImage } from "../helpers/tls-builds.js";
 import { makeCa, makeLeaf } from "../helpers/certs.js";
+import { PROXY_PORTS } from "../../infra/tls/caddyfile.js";
 import { programStack, type ProgramStack } from "./fixture.js";
 
 interface HttpsAnswer { status: number; fingerprint: string }
@@ -95,7 +96,7 @@ test("tls internal: the proxy's CA pinned by the smoke and by clients, the WebUI
     assert.deepEqual(Object.keys(webui.HostConfig.PortBindings ?? {}), [], "no published port on the WebUI");
     assert.match(webui.HostConfig.NetworkMode, /-net$/);
     const proxy = inspectContainer(proxyOf(s));
-    assert.equal(proxy.HostConfig.PortBindings["443/tcp"]?.[0]?.HostPort, String(s.settings.hostPort));
+    assert.equal(proxy.HostConfig.PortBindings[`${PROXY_PORTS.https}/tcp`]?.[0]?.HostPort, String(s.settings.hostPort));
     assert.equal(proxy.HostConfig.NetworkMode, webui.HostConfig.NetworkMode);
   });
 
