@@ -28,7 +28,7 @@ export function serviceNames(base: string, namespace: string, clusterIp: string,
 
 /** Every pod's Caddyfile: the WebUI on the pod's loopback, clients without SNI (the cluster IP) served its certificate. */
 export function podCaddyfile(s: FleetTls & { tls: "internal" | "files" }, profile: Profile, names: string[], servicePort: number): string {
-  return caddyfile({ mode: s.tls, host: names[0]!, alsoNames: names.slice(1), publicPort: servicePort, upstream: { host: "127.0.0.1", port: profile.internalPort }, sharedCaRoot: s.tls === "internal" });
+  return caddyfile({ mode: s.tls, host: names[0]!, alsoNames: names.slice(1), publicPort: servicePort, upstream: { host: "127.0.0.1", port: profile.internalPort }, sharedCaRoot: s.tls === "internal", noAdmin: true });
 }
 
 /** The Job's Caddyfile: a CA and one internal site, just enough for `caddy validate` to make the root. */

@@ -23,6 +23,11 @@ export interface ProxySite {
   acme?: { email: string; directory: string; hasCaRoots: boolean };
   /** A CA root the proxy must issue from (several proxies sharing one CA, in a Kubernetes pod), in the site folder. */
   sharedCaRoot?: boolean;
+  /**
+   * No admin endpoint: in a pod the WebUI shares the proxy's loopback and could reconfigure it through one;
+   * there a change rolls the pods instead of reloading the proxy.
+   */
+  noAdmin?: boolean;
 }
 
 /** A Caddyfile token from a validated value: nothing that would end the token or open a block or placeholder. */
@@ -37,7 +42,9 @@ function globalOptions(s: ProxySite): string[] {
   const lines = [
     "{",
     // The admin endpoint stays inside the container: `caddy reload` reaches it there, nobody else can.
-    "\tadmin localhost:2019",
+    s.noAdmin ? "\tadmin off" : "\tadmin localhost:2019",
+    // The configuration is the Caddyfile, nothing else: no copy kept in the container.
+    "\tpersist_config off",
     // The container has no trust store worth changing, and clients pin the root themselves.
     "\tskip_install_trust",
     // Clients that connect by IP address send no server name: give them the certificate of the host.
@@ -57,8 +64,9 @@ function globalOptions(s: ProxySite): string[] {
     lines.push("\t\t}", "\t}");
   }
   // A generation can take minutes before the first byte of its answer: no read or write deadline on a
-  // request once its headers are in; idle keep-alive connections still end.
-  lines.push("\tservers {", "\t\ttimeouts {", "\t\t\tread_header 30s", "\t\t\tidle 5m", "\t\t}", "\t}", "}");
+  // request once its headers are in; idle keep-alive connections still end. No HTTP/3: its UDP port inside
+  // the container is not published, so advertising it would only send clients to a dead end.
+  lines.push("\tservers {", "\t\tprotocols h1 h2", "\t\ttimeouts {", "\t\t\tread_header 30s", "\t\t\tidle 5m", "\t\t}", "\t}", "}");
   return lines;
 }
 
@@ -77,7 +85,20 @@ export function caddyfile(s: ProxySite): string {
     "\treverse_proxy " + `${token(s.upstream.host, "upstream")}:${s.upstream.port}` + " {",
     // Streams (progress, the UI's event stream) reach the client as they are written.
     "\t\tflush_interval -1",
+    // A reload (a new certificate) leaves open websockets and streams their time instead of cutting them.
+    "\t\tstream_close_delay 10m",
+    "\t\ttransport http {",
+    // Many clients at once: keep enough upstream connections open to reuse them.
+    "\t\t\tkeepalive_idle_conns_per_host 64",
+    "\t\t}",
     "\t}",
+    "}",
+    "",
+    // Any other Host would get an empty 200 from Caddy: answer what it is instead.
+    "https:// {",
+    // It names no host to get a certificate for: internal and files name their certificate; acme's is the site's.
+    ...(s.mode === "acme" ? [] : tls),
+    `\trespond "misdirected request: this server answers as ${host}" 421`,
     "}",
   ];
   if (s.mode === "acme")
