@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { TestContext } from "node:test";
 import type { EngineProject } from "../helpers/pulumi-cli.js";
@@ -214,6 +214,11 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     assert.equal(again.status, 0, `${again.stdout}\n${again.stderr}`);
     const now = pngs(outputsDir);
     assert.equal(now.length, before.length + 1);
-    assert.ok(now.at(-1)!.seq > before.at(-1)!.seq, `numbering continues: ${before.at(-1)!.seq} then ${now.at(-1)!.seq}`);
+    // The WebUI numbers images per dated folder: the new one continues its folder's count (a run that
+    // crosses midnight UTC starts a new folder at 00000).
+    const added = now.find((f) => !before.some((b) => b.path === f.path))!;
+    const sameFolder = before.filter((b) => dirname(b.path) === dirname(added.path));
+    if (sameFolder.length > 0) assert.ok(added.seq > Math.max(...sameFolder.map((b) => b.seq)), `numbering continues: ${sameFolder.at(-1)!.seq} then ${added.seq}`);
+    else assert.equal(added.seq, 0, "a new dated folder starts at 00000");
   });
 });

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { missingPlugins, REPO_ROOT } from "../../toolchain/layout.js";
+import { REPO_ROOT } from "../../toolchain/layout.js";
 import type { EngineProject } from "../helpers/pulumi-cli.js";
 import { engineProject, filesContaining, requireToolchain } from "../helpers/pulumi-cli.js";
 
@@ -133,8 +133,8 @@ describe("the local rehearsal stack (Pulumi.local.yaml) under the real engine", 
       const preview = p.pulumi(["preview"]);
       const text = `${preview.stdout}\n${preview.stderr}`;
       assert.doesNotMatch(text, /stack configuration has|validating stack config/, text);
-      if (missingPlugins(manifest).length > 0) assert.match(text, /no resource plugin 'pulumi-resource-(docker|command)'/);
-      else assert.equal(preview.status, 0, text);
+      // The test's PULUMI_HOME has the docker and command plugins (the stand-ins here): the preview plans every resource.
+      assert.equal(preview.status, 0, text);
     } finally {
       p.cleanUp();
     }

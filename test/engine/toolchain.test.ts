@@ -1,12 +1,14 @@
 // The toolchain npm run toolchain built: the versions package-lock.json pins, a language host beside the
 // CLI that honours Pulumi.yaml's runtime options, and a recorded reason for every piece it could not build.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { lockedVersions, toolchainLayout } from "../../toolchain/layout.js";
+import { lockedVersions, STANDIN_NAMES, standinBinary, toolchainLayout } from "../../toolchain/layout.js";
 import type { EngineProject } from "../helpers/pulumi-cli.js";
-import { engineProject, requireToolchain } from "../helpers/pulumi-cli.js";
+import { engineProject, pluginMode, requireToolchain } from "../helpers/pulumi-cli.js";
+import { requireOrSkip } from "../helpers/requirements.js";
 
 describe("the Pulumi toolchain built from Go modules", () => {
   let project: EngineProject | undefined;
@@ -23,19 +25,36 @@ describe("the Pulumi toolchain built from Go modules", () => {
     assert.equal(manifest.pieces["pulumi-language-nodejs"]?.binary, join(layout.binDir, "pulumi-language-nodejs"), "beside the CLI, where it looks first");
   });
 
-  it("every plugin is installed at the SDK's version or recorded with the proxy's answer", (t) => {
+  it("every plugin is installed at the SDK's version or recorded with the proxy's answer; a refused one is never half-installed", (t) => {
     const manifest = requireToolchain(t);
     if (!manifest) return;
-    project ??= engineProject("toolchain");
-    const installed = JSON.parse(project.pulumi(["plugin", "ls", "--json"]).stdout || "[]") as { name: string; kind: string; version: string }[];
+    const layout = toolchainLayout();
+    // The toolchain's own PULUMI_HOME: what `npm run toolchain` installed for a deploy.
+    const home = { ...process.env, PULUMI_HOME: layout.pluginHome, PULUMI_SKIP_UPDATE_CHECK: "true" };
+    const ls = spawnSync(join(layout.binDir, "pulumi"), ["plugin", "ls", "--json"], { env: home, encoding: "utf8", timeout: 60_000 });
+    assert.equal(ls.status, 0, ls.stderr);
+    const installed = JSON.parse(ls.stdout || "[]") as { name: string; kind: string; version: string }[];
     for (const [name, version] of Object.entries(manifest.versions.plugins)) {
       const piece = manifest.pieces[`pulumi-resource-${name}` as "pulumi-resource-docker"];
       assert.ok(piece, `toolchain.json records the ${name} plugin`);
       if (piece.binary) assert.ok(installed.some((p) => p.name === name && p.kind === "resource" && p.version === version), `${name} ${version} is installed`);
       else {
         assert.ok(piece.blocked?.command && piece.blocked.error.length > 0, `${name}: the command run and the answer are recorded`);
-        assert.ok(!installed.some((p) => p.name === name), `${name} is not half-installed`);
+        assert.ok(!installed.some((p) => p.name === name), `${name} is not half-installed in the toolchain's home`);
       }
+    }
+  });
+
+  it("a test's PULUMI_HOME holds the stand-in of each refused plugin, byte for byte, under the real plugin's name and version", (t) => {
+    const manifest = requireToolchain(t);
+    if (!manifest) return;
+    if (!requireOrSkip(t, pluginMode() === "real" ? "the real plugins are in use (SDWEBUI_TEST_PLUGINS=real)" : "")) return;
+    project ??= engineProject("toolchain");
+    const layout = toolchainLayout();
+    for (const name of STANDIN_NAMES) {
+      const entry = join(project.home, "plugins", `resource-${name}-v${manifest.versions.plugins[name]}`, `pulumi-resource-${name}`);
+      assert.ok(existsSync(entry), `${entry} is installed`);
+      assert.ok(readFileSync(entry).equals(readFileSync(standinBinary(layout, name))), `${name}: the stand-in built from this checkout's sources`);
     }
   });
 
