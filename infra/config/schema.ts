@@ -64,7 +64,7 @@ export const SettingsSchema = z
     checkpointToken: checkpointToken.optional()
       .describe("Token for checkpoint sources with useToken: true (secret): a bearer token, or a header line 'Name: value'"),
     extraArgs: list(extraArg).default([]).describe("Extra WebUI flags, e.g. [--xformers, --medvram]"),
-    allowInsecureFlags: boolean().default(false).describe("Allow --share, --enable-insecure-extension-access, --allow-code, --ngrok in extraArgs"),
+    allowInsecureFlags: boolean().default(false).describe("Allow extraArgs flags that widen what is reachable or what runs (--share, --gradio-allowed-path, --cors-allow-origins, --disable-safe-unpickle, …: README \"Security model\")"),
 
     dockerHost: dockerHost.default("unix:///var/run/docker.sock").describe("Docker host: unix:///path or ssh://user@host[:port]"),
     hosts: list(hostEntry).default([])

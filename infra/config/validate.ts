@@ -2,10 +2,10 @@
 // ONE error that names each key, shows its value (never a secret's) and says how to fix it.
 import { z } from "zod";
 import { extraArgProblems, redactCredentialArgs } from "./extra-args.js";
+import { containerGpus } from "./container-gpus.js";
 import { isTrue, parseJsonText } from "./fields.js";
 import { type DockerHost, engineIdentity, parseDockerHost } from "./docker-host.js";
 import { commandHostKey, knownHostsFor } from "../remote.js";
-import { parseGpus } from "./gpus.js";
 import { CUSTOM_REQUIRED } from "../profiles.js";
 import { targetProblems } from "./kubernetes.js";
 import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, settingDefault, SettingsSchema } from "./schema.js";
@@ -105,13 +105,10 @@ const folderProblems = (raw: RawSettings) => collect((add) => {
 
 /** extraArgs against the settings they depend on, and passwords a flags-variable image would expand. */
 const flagProblems = (raw: RawSettings) => collect((add) => {
-  const gpus = typeof raw.gpus === "string" ? parseGpus(raw.gpus) : undefined;
   const extra = z.array(z.string()).safeParse(parseJsonText(raw.extraArgs ?? []));
   if (extra.success) {
-    const allow = isTrue(raw.allowInsecureFlags);
-    const cpuMode = typeof gpus === "object" && gpus.kind === "none";
-    const checkpointsDeclared = jsonList(raw.checkpoints).length > 0;
-    for (const m of extraArgProblems(extra.data, { allowInsecureFlags: allow, cpuMode, checkpointsDeclared })) add("extraArgs", m, setFix("extraArgs"));
+    const ctx = { allowInsecureFlags: isTrue(raw.allowInsecureFlags), checkpointsDeclared: jsonList(raw.checkpoints).length > 0, ...containerGpus(raw) };
+    for (const m of extraArgProblems(extra.data, ctx)) add("extraArgs", m, setFix("extraArgs"));
   }
   // sd-auto style images put the flags in an env var that a shell word-splits and glob-expands.
   const envMode = raw.imageProfile === "sd-auto" || (raw.imageProfile === "custom" && raw.profileFlagsVia === "env");
