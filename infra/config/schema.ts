@@ -85,7 +85,7 @@ export const SettingsSchema = z
     smokeEnabled: boolean().default(true).describe("Run the post-deploy proof that an image is saved on the host"),
     smokeTimeoutSeconds: integer(10, 7200, "seconds").default(900).describe("Bound on the smoke step, model loading included"),
     // eslint-disable-next-line no-control-regex -- refuse control characters in the prompt
-    smokePrompt: z.string().min(1).max(500).regex(/^[^\x00-\x1f]*$/, "must be one line of text").default(SMOKE_DEFAULTS.prompt)
+    smokePrompt: z.string().min(1).max(500).regex(/^[^\x00-\x1f\x7f-\x9f]*$/, "must be one line of text, without control characters").default(SMOKE_DEFAULTS.prompt)
       .describe("Prompt of the proof image (a unique run id is appended)"),
     smokeSteps: integer(1, 150, "sampling steps").default(4).describe("Sampling steps of the proof image"),
     smokeWidth: integer(64, 2048, "pixels").refine((n) => n % 8 === 0, "must be a multiple of 8").default(256).describe("Width of the proof image"),

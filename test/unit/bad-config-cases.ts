@@ -82,7 +82,7 @@ export const BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ extraArgs: ["--nowe"] }, "extraArgs", /reads as --nowebui\) is set by the program/],
   [{ gpus: "none", extraArgs: ["--use-c", "all"] }, "extraArgs", /reads as --use-cpu\) is already set by gpus: none/],
   // checkpoints: bad entries, unsafe names, duplicates, the token's rules
-  [{ checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: "abc" }] }, "checkpoints", /64 hexadecimal digits \(item 0\.sha256\)/],
+  [{ checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: "abc" }] }, "checkpoints[0].sha256", /64 hexadecimal digits/],
   [{ checkpoints: [{ source: "https://hf.example/m.safetensors" }] }, "checkpoints", /sha256.*required|is required/],
   [{ checkpoints: [{ source: "ftp://hf.example/m.safetensors", sha256: HASH_A }] }, "checkpoints", /only https:\/\/ and http:\/\//],
   [{ checkpoints: [{ source: "models/m.safetensors", sha256: HASH_A }] }, "checkpoints", /URL or an absolute path/],
@@ -92,7 +92,7 @@ export const BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: HASH_A, fileName: "m.bin" }] }, "checkpoints", /must end in .safetensors or .ckpt/],
   [{ checkpoints: [{ source: "https://hf.example/m.vae.safetensors", sha256: HASH_A }] }, "checkpoints", /VAE file name/],
   [{ checkpoints: [{ source: "https://u:p@hf.example/m.safetensors", sha256: HASH_A }] }, "checkpoints", /must not carry credentials/],
-  [{ checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: HASH_A, size: 3 }] }, "checkpoints", /item 0 has no field size/],
+  [{ checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: HASH_A, size: 3 }] }, "checkpoints[0]", /has no field size/],
   [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A }, { source: "/srv/models/M.safetensors", sha256: HASH_B, fileName: "M.safetensors" }] }, "checkpoints", /names the file M.safetensors twice/],
   [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A }, { source: "https://a.example/n.safetensors", sha256: HASH_A }] }, "checkpoints", /same sha256 for m.safetensors and n.safetensors/],
   [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A, loadFirst: true }, { source: "https://a.example/n.safetensors", sha256: HASH_B, loadFirst: "true" }] }, "checkpoints", /marks 2 entries loadFirst/],
@@ -164,6 +164,11 @@ export const BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ extraArgs: [`--styles-file=/x/${"a".repeat(130 * 1024)}`] }, "extraArgs", /bytes together: Linux refuses to start a process with one argument or variable over 128 KiB/],
   [{ extraArgs: Array.from({ length: 9000 }, (_, i) => `--styles-file=/styles/${i}.csv`) }, "extraArgs", /bytes together/],
   [{ target: "kubernetes", gpusPerPod: "0", extraArgs: ["--no-half"] }, "extraArgs", /already set by gpusPerPod: 0/],
+  // Error text: the item and field at fault, values as written (control characters escaped, credentials masked).
+  [{ firewallAllowlist: ["10.0.0.0/8", "192.168.1.0/33"] }, "firewallAllowlist[1]", /prefix length must be 0-32/],
+  [{ firewallAllowlist: ["10.0.0.0/8\u009b31m"] }, "firewallAllowlist[0]", /\\u009b31m/],
+  [{ hosts: [{ host: "ssh://ops@gpu-1", gpus: [0] }] }, "hosts[0]", /expected string|must be/],
+  [{ checkpoints: [{ source: "https://hf.example/%1b%5b2J%1b%5b31mevil.safetensors", sha256: HASH_A }] }, "checkpoints[0].fileName", /taken from the source: "\\u001b\[2J\\u001b\[31mevil\.safetensors"/],
   // Values the engine or the provider reads back in another form: each would replace the container on every run.
   [{ bindAddress: "0:0::0" }, "bindAddress", /written as Docker reports it: ::/],
   [{ bindAddress: "2001:DB8::1" }, "bindAddress", /written as Docker reports it: 2001:db8::1/],
