@@ -57,8 +57,8 @@ function setFix(key: string, path: ValuePath = []): string {
 
 
 /** Checks that involve more than one key; they see the raw values, so they run even when other keys are bad. */
-function crossProblems(raw: RawSettings): Problem[] {
-  return [...profileProblems(raw), ...folderProblems(raw), ...flagProblems(raw), ...checkpointProblems(raw), ...hostProblems(raw), ...exposureProblems(raw), ...targetProblems(raw, (k) => isDefaultValue(raw, k))];
+function crossProblems(raw: RawSettings, stack: string | undefined): Problem[] {
+  return [...profileProblems(raw), ...folderProblems(raw), ...flagProblems(raw), ...checkpointProblems(raw), ...hostProblems(raw), ...exposureProblems(raw), ...targetProblems(raw, (k) => isDefaultValue(raw, k), stack)];
 }
 
 /** Whether a raw value is the setting's default, read by the setting's own schema (so "7860" is 7860). */
@@ -215,10 +215,11 @@ function schemaProblems(raw: RawSettings): Problem[] {
 
 /**
  * Validates raw settings. `isStoredSecret(key)` says whether Pulumi holds the key encrypted: a
- * password stored in plain text in the stack file is refused.
+ * password stored in plain text in the stack file is refused. `stack`: the stack's name, when known
+ * (the names of the objects the program would make derive from it).
  */
-export function validateSettings(raw: RawSettings, isStoredSecret: (key: string) => boolean): { settings: PublicSettings; secrets: SecretSettings } {
-  const problems = [...schemaProblems(raw), ...crossProblems(raw)];
+export function validateSettings(raw: RawSettings, isStoredSecret: (key: string) => boolean, stack?: string): { settings: PublicSettings; secrets: SecretSettings } {
+  const problems = [...schemaProblems(raw), ...crossProblems(raw, stack)];
   for (const k of SECRET_KEYS)
     if (raw[k] !== undefined && !isStoredSecret(k))
       problems.push({ key: k, message: "is stored in plain text in the stack file", fix: `pulumi config set --secret <ns>:${k} <value> (it is encrypted then)` });

@@ -135,9 +135,9 @@ describe("error text: values as written, masked, escaped; the item and field at 
     const e = problemsOf({ ...base, extraArgs: [{ flag: "--medvram" }, "--xformers"] });
     assert.match(e.message, /sdwebui:extraArgs\[0\] = \{"flag":"--medvram"\}: /);
     assert.doesNotMatch(e.message, /object Object/);
-    const t = problemsOf({ ...base, target: "kubernetes", tolerations: [{ key: "gpu", operator: "Exists", value: "x" }] });
-    assert.match(t.message, /sdwebui:tolerations\[0\] = \{"key":"gpu","operator":"Exists","value":"x"\}: operator Exists takes no value/);
-    assert.match(t.message, /fix: pulumi config set --path 'sdwebui:tolerations\[0\]' <value>/);
+    const t = problemsOf({ ...base, target: "kubernetes", tolerations: [{ key: "gpu", operator: "Exists", tolerationSeconds: 30 }] });
+    assert.match(t.message, /sdwebui:tolerations\[0\]\.effect = \(not set\): must be NoExecute/);
+    assert.match(t.message, /fix: pulumi config set --path 'sdwebui:tolerations\[0\]\.effect' <value>/);
   });
 
   it("masks passwords, tokens and signatures in URLs it shows, keeps ssh user names", () => {
@@ -157,6 +157,11 @@ describe("error text: values as written, masked, escaped; the item and field at 
     assert.match(e.message, /sdwebui:host\\u001b\[2JPort = "1": is not a setting/);
     assert.match(e.message, /sdwebui:smokePrompt = "a\\u009b31mb": must be one line of text, without control characters/);
     assert.equal(escapeControl("ok\u202eevil\u0007"), "ok\\u202eevil\\u0007");
+  });
+
+  it("with the stack's name, a claim named as the program names the other claim is the same claim", () => {
+    assert.throws(() => validateSettings({ ...base, target: "kubernetes", modelsClaim: "sdwebui-prod-outputs" }, secretKeysOnly, "prod"), /sdwebui:modelsClaim = "sdwebui-prod-outputs": is the claim outputs go to as well/);
+    assert.doesNotThrow(() => validateSettings({ ...base, target: "kubernetes", modelsClaim: "sdwebui-prod-outputs" }, secretKeysOnly, "dev"));
   });
 });
 
