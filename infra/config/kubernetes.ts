@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { boolean, imageRef, integer, list, parseJsonText } from "./fields.js";
 import { kubeconfig, kubeconfigProblems } from "./kubeconfig.js";
+import { serviceExposure } from "../kubernetes/exposure.js";
 import { fleetNames } from "../kubernetes/names.js";
 
 interface Problem { key: string; message: string; fix: string }
@@ -105,7 +106,7 @@ export const KUBERNETES_SETTINGS = {
   serviceType: z.enum(SERVICE_TYPES, { error: "must be ClusterIP, NodePort or LoadBalancer" }).default("ClusterIP")
     .describe("kubernetes: the Service type; LoadBalancer gets loadBalancerSourceRanges from firewallAllowlist"),
   servicePort: integer(1, 65535, "a TCP port").default(7860).describe("kubernetes: the Service's port"),
-  networkPolicy: boolean().default(true).describe("kubernetes: declare a NetworkPolicy admitting only firewallAllowlist and the smoke Job"),
+  networkPolicy: boolean().default(true).describe("kubernetes: declare a NetworkPolicy admitting only firewallAllowlist and the smoke Job (false: nothing restricts the pods, so firewallAllowlist must hold 0.0.0.0/0 or ::/0)"),
   // The package's version (npm run smoke:image tags it so; a unit test holds the two together).
   smokeImage: imageRef.default("sdwebui-smoke:0.1.0")
     .describe("kubernetes: the smoke Job's image (npm run smoke:image builds it)"),
@@ -148,9 +149,7 @@ export function targetProblems(raw: Record<string, unknown>, isDefault: (key: st
   if (typeof raw.kubeconfig === "string") out.push(...kubeconfigProblems(raw.kubeconfig, typeof raw.kubeContext === "string" ? raw.kubeContext : undefined));
   if (String(raw.gpusPerPod) === "0" && raw.runtimeClassName !== undefined)
     out.push({ key: "runtimeClassName", message: "is set with gpusPerPod 0 (CPU mode); a GPU runtime class is for GPU pods", fix: "pulumi config rm <ns>:runtimeClassName, or set gpusPerPod" });
-  out.push(...claimProblems(raw, stack));
-  if (raw.serviceType !== "LoadBalancer" && !isDefault("firewallAllowlist") && String(raw.networkPolicy) === "false")
-    out.push({ key: "firewallAllowlist", message: `is enforced by nothing: serviceType ${typeof raw.serviceType === "string" ? raw.serviceType : "ClusterIP"} takes no source ranges and networkPolicy is false`, fix: "pulumi config set <ns>:networkPolicy true, or pulumi config rm <ns>:firewallAllowlist" });
+  out.push(...claimProblems(raw, stack), ...allowlistProblems(raw));
   return out;
 }
 
@@ -164,6 +163,24 @@ function claimProblems(raw: Record<string, unknown>, stack: string | undefined):
     key: raw.modelsClaim !== undefined ? "modelsClaim" : "outputsClaim",
     message: `is the claim outputs go to as well (${names.modelsClaim}): the smoke Job would mount it twice on one path, which the API server refuses after the WebUI has rolled out, and the models would share a volume root with the images (on Docker hosts modelsDir and outputsDir must be apart too)`,
     fix: `pulumi config set <ns>:${raw.modelsClaim !== undefined ? "modelsClaim" : "outputsClaim"} <another claim>, or pulumi config rm it (the program then makes a claim of its own)`,
+  }];
+}
+
+/** The allowlist on Kubernetes means what it means on Docker hosts: a way in that nothing restricts needs 0.0.0.0/0 or ::/0, said on purpose. */
+function allowlistProblems(raw: Record<string, unknown>): Problem[] {
+  const serviceType = KUBERNETES_SETTINGS.serviceType.safeParse(raw.serviceType).data;
+  const networkPolicy = KUBERNETES_SETTINGS.networkPolicy.safeParse(raw.networkPolicy).data;
+  const parsed = parseJsonText(raw.firewallAllowlist ?? []);
+  if (serviceType === undefined || networkPolicy === undefined || !Array.isArray(parsed) || !parsed.every((c) => typeof c === "string")) return [];
+  const allowlist = parsed as string[];
+  const e = serviceExposure({ serviceType, networkPolicy, firewallAllowlist: allowlist });
+  if (e.unguarded.length === 0 || e.anyAddress.length > 0) return [];
+  const meaning = allowlist.length === 0 ? "is empty, which means no remote client" : `admits ${allowlist.join(", ")} only`;
+  const why = allowlist.length === 0 ? "" : serviceType === "LoadBalancer" ? ", and loadBalancerSourceRanges cover the load balancer's address only" : `, and serviceType ${serviceType} takes no source ranges`;
+  return [{
+    key: "firewallAllowlist",
+    message: `${meaning}, but nothing enforces that on ${e.unguarded.join(" and ")}: networkPolicy is false${why}`,
+    fix: "pulumi config set <ns>:networkPolicy true (its default); or, to admit any address on purpose, pulumi config set --path '<ns>:firewallAllowlist[0]' 0.0.0.0/0 (and [1] ::/0)",
   }];
 }
 

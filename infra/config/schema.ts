@@ -78,7 +78,7 @@ export const SettingsSchema = z
       }
     }).optional().describe("ssh hosts (required): known_hosts line(s) pinning each host key, from ssh-keyscan"),
 
-    firewallAllowlist: list(cidr).default([]).describe("Networks allowed to reach the API port (IPv4/IPv6 CIDRs); empty = no remote client"),
+    firewallAllowlist: list(cidr).default([]).describe("Networks allowed to reach the API port (IPv4/IPv6 CIDRs); empty = no remote client, 0.0.0.0/0 and ::/0 = any address (on every target)"),
     firewallBackend: z.enum(FIREWALL_BACKENDS, { error: "must be iptables, nftables or none" }).default("iptables")
       .describe("Firewall backend: iptables (DOCKER-USER), nftables (own table) or none"),
 

@@ -120,10 +120,15 @@ export const BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ target: "kubernetes", tolerations: [{ key: "gpu", operator: "Exists", value: "x" }] }, "tolerations", /operator Exists takes no value/],
   [{ target: "kubernetes", nodeSelector: { "gpu type": "a100" } }, "nodeSelector", /qualified name|map of node label/],
   [{ target: "kubernetes", gpusPerPod: "0", runtimeClassName: "nvidia" }, "runtimeClassName", /CPU mode/],
-  [{ target: "kubernetes", firewallAllowlist: ["10.0.0.0/8"], networkPolicy: "false" }, "firewallAllowlist", /enforced by nothing/],
+  [{ target: "kubernetes", firewallAllowlist: ["10.0.0.0/8"], networkPolicy: "false" }, "firewallAllowlist", /admits 10\.0\.0\.0\/8 only, but nothing enforces that on the Service's cluster IP/],
   [{ target: "swarm" }, "target", /docker or kubernetes/],
   [{ target: "kubernetes", serviceType: "NodePort", firewallAllowlist: ["10.0.0.0/8"], networkPolicy: "false" }, "firewallAllowlist", /serviceType NodePort takes no source ranges/],
   [{ target: "kubernetes", storageAccessMode: "ReadOnlyMany" }, "storageAccessMode", /ReadWriteOnce or ReadWriteMany/],
+  // An empty allowlist means no remote client on Kubernetes too: a way in that nothing restricts is refused unless 0.0.0.0/0 or ::/0 says "any".
+  [{ target: "kubernetes", serviceType: "LoadBalancer", networkPolicy: "false" }, "firewallAllowlist", /is empty, which means no remote client, but nothing enforces that on .*the load balancer's address/],
+  [{ target: "kubernetes", serviceType: "NodePort", networkPolicy: "false" }, "firewallAllowlist", /is empty, .*nothing enforces that on .*its node ports \(every address that reaches a node\)/],
+  [{ target: "kubernetes", networkPolicy: "false" }, "firewallAllowlist", /is empty, .*nothing enforces that on the Service's cluster IP \(every pod of the cluster\)/],
+  [{ target: "kubernetes", serviceType: "LoadBalancer", networkPolicy: "false", firewallAllowlist: ["10.0.0.0/8"] }, "firewallAllowlist", /node ports .*loadBalancerSourceRanges cover the load balancer's address only/],
   // WebUI flags that widen what is reachable or what runs need allowInsecureFlags, each with its reason.
   [{ extraArgs: ["--gradio-allowed-path=/"] }, "extraArgs", /--gradio-allowed-path lets \/file= serve that folder .*whole filesystem.*allowInsecureFlags: true/],
   [{ extraArgs: ["--cors-allow-origins-regex=.+"] }, "extraArgs", /--cors-allow-origins-regex .*any web page.*browser credentials.*allowInsecureFlags/],
