@@ -135,3 +135,21 @@ export function extraArgProblems(args: readonly string[], ctx: ExtraArgContext):
     problems.push(`are ${bytes} bytes together: Linux refuses to start a process with one argument or variable over ${MAX_ARG_BYTES / 1024} KiB, and images that take their flags in one variable hold all of them in it; keep extraArgs to at most ${MAX_EXTRA_ARGS_BYTES} bytes (the program's own flags need the rest)`);
   return problems;
 }
+
+/** README "Security model": every WebUI flag extraArgs refuses or gates, and why (npm run docs:tables). */
+export function flagRulesTable(): string {
+  const row = (flag: string | readonly string[], rule: string, why: string) =>
+    `| ${[flag].flat().map((f) => `\`${f}\``).join(", ")} | ${rule} | ${why.replaceAll("|", "\\|")} |`;
+  return [
+    "| flag | in extraArgs | why |",
+    "|---|---|---|",
+    row(OWNED_FLAGS, "refused", "set by the program (hostPort, exposure, the credentials, the profile)"),
+    ...Object.entries(INSECURE_FLAGS).map(([f, why]) => row(f, "only with `allowInsecureFlags: true`", why)),
+    ...Object.entries(STOPPING_FLAGS).map(([f, why]) => row(f, "refused", why)),
+    row(EXIT_TOKEN, "refused", "makes launch.py exit after preparing the environment"),
+    ...Object.entries(TLS_FLAGS).map(([f, why]) => row(f, "refused", why)),
+    row(CHECKPOINT_FLAGS, "refused with `checkpoints`", "the program passes --ckpt for the loadFirst entry; the smoke checks the hashes the WebUI reports"),
+    row(CPU_FLAGS, "refused in CPU mode", "already set by gpus: none, gpusPerPod: 0 or a hosts entry with #cpu:<n>"),
+    row("--device-id", "refused beyond the container's GPUs", "CUDA numbers the GPUs a container sees from 0; another index fails when the model loads"),
+  ].join("\n");
+}
