@@ -6,6 +6,7 @@ import { settingDeclarations, type ConfigDeclaration } from "../config/project-f
 import { PROJECT, SECRET_KEYS, SETTING_KEYS, type RawSettings } from "../config/schema.js";
 import type { PublicSettings } from "../config/schema.js";
 import { ConfigError, validateSettings, type Problem } from "../config/validate.js";
+import { shownValue } from "../config/display.js";
 import { TOOLCHAIN_DIR_ENV } from "../../toolchain/layout.js";
 
 export const ENV_PREFIX = "SDWEBUI_";
@@ -143,12 +144,8 @@ export function envFix(fix: string): string {
     .replace(/<ns>:(\w+)/g, (_m, k: string) => v(k));
 }
 
-function shown(key: string, raw: RawSettings): string {
-  if (!(key in raw)) return "(not set)";
-  if (SECRETS.has(key)) return "[secret]";
-  const text = JSON.stringify(raw[key]) ?? String(raw[key]);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
+/** As the program's config error shows a value: secrets, credential flags and URL credentials masked, controls escaped. */
+const shown = (key: string, raw: RawSettings): string => shownValue(raw, key, SECRETS.has(key));
 
 export class EnvConfigError extends Error {
   constructor(readonly problems: Problem[], raw: RawSettings) {

@@ -135,6 +135,11 @@ describe("validation with the program's rules", () => {
     assert.throws(() => envConfig({}), (e: Error) => /SDWEBUI_API_PASSWORD \(sdwebui:apiPassword\) = \(not set\): is required/.test(e.message) && /set SDWEBUI_API_PASSWORD from a CI secret/.test(e.message));
   });
 
+  it("a credential flag's value in SDWEBUI_EXTRA_ARGS is shown as the program's error shows it: masked, escapes included", () => {
+    assert.throws(() => envConfig({ ...base, SDWEBUI_EXTRA_ARGS: "--gradio-auth=u:Flag-Secret-61 --share" }), (e: Error) =>
+      /SDWEBUI_EXTRA_ARGS \(sdwebui:extraArgs\) = \["--gradio-auth=\[secret\]","--share"\]/.test(e.message) && !e.message.includes("Flag-Secret-61"));
+  });
+
   it("cross-setting rules of the program apply (custom profile needs its keys)", () => {
     assert.throws(() => envConfig({ ...base, SDWEBUI_IMAGE_PROFILE: "custom" }), (e: Error) => /SDWEBUI_PROFILE_DATA_ROOT/.test(e.message) && /SDWEBUI_IMAGE \(sdwebui:image\)/.test(e.message));
   });
