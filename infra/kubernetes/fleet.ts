@@ -9,6 +9,7 @@ import { resolveProfile } from "../profiles.js";
 import type { Profile } from "../profiles.js";
 import { claimSpec, deploymentSpec, fleetLabels, fleetNames, networkPolicySpec, CREDENTIAL_KEYS, serviceSpec, smokeJobSpec, smokeRoleRules } from "./manifests.js";
 import type { FleetNames } from "./manifests.js";
+import { exposureWarnings } from "./exposure.js";
 
 export interface KubernetesFleetArgs extends StackConfig {
   stack: string;
@@ -29,6 +30,8 @@ export interface FleetEndpoint {
 /** `sdwebui:index:KubernetesFleet`: the WebUI on a cluster, one pod per gpusPerPod GPUs. */
 export class KubernetesFleet extends pulumi.ComponentResource {
   readonly endpoint: FleetEndpoint;
+  /** What the preview says of the Service's exposure (also logged as the engine's warnings). */
+  readonly warnings: string[];
 
   constructor(name: string, args: KubernetesFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdwebui:index:KubernetesFleet", name, {}, opts);
@@ -37,6 +40,8 @@ export class KubernetesFleet extends pulumi.ComponentResource {
     const image = s.image ?? profile.defaultImage;
     const names = fleetNames(args.stack, s);
     const ns = s.namespace;
+    this.warnings = exposureWarnings(s);
+    for (const w of this.warnings) pulumi.log.warn(w, this);
     const provider = new k8s.Provider(`${name}-provider`, {
       ...(args.secrets.kubeconfig ? { kubeconfig: args.secrets.kubeconfig } : {}),
       ...(s.kubeContext ? { context: s.kubeContext } : {}),
@@ -75,7 +80,7 @@ export class KubernetesFleet extends pulumi.ComponentResource {
       modelsClaim: names.modelsClaim,
       smokeJob,
     };
-    this.registerOutputs({ endpoint: this.endpoint });
+    this.registerOutputs({ endpoint: this.endpoint, warnings: this.warnings });
   }
 
   /**

@@ -239,7 +239,7 @@ describe("bad config", () => {
     for (const [raw, key] of BAD) {
       engine.reset();
       setStackConfig({ apiPassword: PASSWORD, ...raw });
-      assert.throws(() => deployStack(), new RegExp(`sdwebui:${key} = `));
+      assert.throws(() => deployStack(), new RegExp(`sdwebui:${key.replace(/[.[\]]/g, "\\$&")}(\\[|\\.| = )`));
     }
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(engine.resources.length, 0);
