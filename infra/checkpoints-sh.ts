@@ -104,7 +104,7 @@ resolve() {
 # hash_at REL: the sha256 of the regular file REL under the models folder, entered without links and opened
 # without following one (a FIFO or device planted there is refused, not waited on).
 hash_at() (
-  enter_dir "$models" "\${1%/*}" refuse
+  case $1 in */*) enter_dir "$models" "\${1%/*}" refuse ;; *) enter_dir "$models" "" refuse ;; esac
   b=\${1##*/}
   { [ ! -L "$b" ] && [ -f "$b" ]; } || fail "$here/$b exists but is not a file (or a link to one); this step never touches it: move it away"
   out=$( { dd if="./$b" iflag=nofollow,nonblock bs=4M status=none 2>&3 | sha256sum; } 3>&1 )
@@ -117,7 +117,10 @@ hash_at() (
 # else (another file, a link the container could not follow) fails with the fix.
 in_place() {
   rc=0; resolve "$ckpt/$1" || rc=$?
-  [ "$rc" -ne 1 ] || return 1
+  if [ "$rc" -eq 1 ]; then
+    [ "$hops" -eq 0 ] || fail "$models/$ckpt/$1 is a link to $t, which does not exist; this step never replaces a link: move it away (or make it point at the declared file) and run pulumi up again"
+    return 1
+  fi
   [ "$rc" -ne 3 ] || fail "$models/$ckpt/$1 changed while this step checked it: $changing"
   [ "$rc" -eq 0 ] || fail "$models/$ckpt/$1 $why. This step does not follow it as root, and the WebUI would not find the file: move the link away and copy the file into $models/$ckpt instead, make it a relative link to a file inside the models folder (ln -sr), or declare the file's host path as this entry's source"
   via=""; [ "$resolved" = "$ckpt/$1" ] || via=" (a link to $models/$resolved)"

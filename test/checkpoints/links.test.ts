@@ -25,6 +25,28 @@ describe("placement: links at a declared name", () => {
     });
   });
 
+  it("a relative link to the right file at the top of the models folder is in place too", async () => {
+    await withServer({}, async (s) => {
+      const models = modelsDir();
+      writeFileSync(join(models, A), files[A]!);
+      symlinkSync(`../${A}`, join(models, "Stable-diffusion", A));
+      const r = await run(models, [entry(s, A)]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(s.requests.length, 0);
+    });
+  });
+
+  it("a dangling link at the name is named as such and left alone", async () => {
+    await withServer({}, async (s) => {
+      const models = modelsDir();
+      symlinkSync("../shared/missing.safetensors", join(models, "Stable-diffusion", A));
+      const r = await run(models, [entry(s, A)]);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /Stable-diffusion\/a\.safetensors is a link to \.\.\/shared\/missing\.safetensors, which does not exist; this step never replaces a link: move it away/);
+      assert.equal(s.requests.length, 0);
+    });
+  });
+
   it("a relative link to another file inside the models folder is named with its target and not overwritten", async () => {
     await withServer({}, async (s) => {
       const models = modelsDir();
