@@ -60,7 +60,7 @@ export const SettingsSchema = z
     checkpoints: list(checkpointEntry).superRefine((entries, ctx) => {
       for (const message of checkpointListProblems(entries)) ctx.addIssue({ code: "custom", message });
     }).default([])
-      .describe(`Checkpoints placed in <modelsDir>/${CHECKPOINTS_SUBDIR} before the WebUI starts: [{source: <https URL or host path>, sha256, fileName?, loadFirst?, useToken?}]`),
+      .describe(`Checkpoints placed in <modelsDir>/${CHECKPOINTS_SUBDIR} before the WebUI starts: [{source: <https URL or host path>, sha256, fileName?, loadFirst?, useToken?, sizeBytes?}]`),
     checkpointToken: checkpointToken.optional()
       .describe("Token for checkpoint sources with useToken: true (secret): a bearer token, or a header line 'Name: value'"),
     extraArgs: list(extraArg).default([]).describe("Extra WebUI flags, e.g. [--xformers, --medvram]"),

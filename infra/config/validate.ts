@@ -8,6 +8,7 @@ import { isTrue, parseJsonText } from "./fields.js";
 import { type DockerHost, engineIdentity, parseDockerHost } from "./docker-host.js";
 import { commandHostKey, knownHostsFor } from "../remote.js";
 import { CUSTOM_REQUIRED } from "../profiles.js";
+import { sourceFolderProblems } from "./checkpoints.js";
 import { targetProblems } from "./kubernetes.js";
 import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, settingDefault, SettingsSchema } from "./schema.js";
 import type { PublicSettings, SecretKey, SecretSettings } from "./schema.js";
@@ -172,10 +173,15 @@ function jsonList(v: unknown): unknown[] {
   return Array.isArray(list) ? list : [];
 }
 
-/** The token and the entries that use it must come together; the list itself is not a secret. */
+/**
+ * The token and the entries that use it must come together; the list itself is not a secret; a host-path
+ * source must lie outside the folders the containers write.
+ */
 function checkpointProblems(raw: RawSettings): Problem[] {
   const out: Problem[] = [];
   const entries = jsonList(raw.checkpoints);
+  const written = (["modelsDir", "outputsDir"] as const).map((key) => ({ key, path: typeof raw[key] === "string" ? (raw[key] as string) : settingDefault(key) }));
+  for (const message of sourceFolderProblems(entries, written)) out.push({ key: "checkpoints", message, fix: setFix("checkpoints") });
   const usesToken = entries.some((e) => typeof e === "object" && e !== null && isTrue((e as Record<string, unknown>).useToken));
   if (usesToken && raw.checkpointToken === undefined)
     out.push({ key: "checkpointToken", message: "is required: a checkpoints entry has useToken: true", fix: setFix("checkpointToken") });

@@ -93,6 +93,27 @@ export const BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ checkpoints: [{ source: "https://hf.example/m.vae.safetensors", sha256: HASH_A }] }, "checkpoints", /VAE file name/],
   [{ checkpoints: [{ source: "https://u:p@hf.example/m.safetensors", sha256: HASH_A }] }, "checkpoints", /must not carry credentials/],
   [{ checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: HASH_A, size: 3 }] }, "checkpoints[0]", /has no field size/],
+  // credentials in the URL's query: stored in plain text like user:pw@, so refused the same way (the value never shown)
+  [{ checkpoints: [{ source: "https://civitai.example/api/download/models/1?type=Model&token=c1v1t4i-secret-value", sha256: HASH_A, fileName: "m.safetensors" }] }, "checkpoints", /must not carry a credential in its query \("token"\).*checkpointToken secret and set useToken: true/],
+  [{ checkpoints: [{ source: "https://hf.example/m.safetensors?access_token=oauth-secret-value", sha256: HASH_A }] }, "checkpoints", /credential in its query \("access_token"\)/],
+  [{ checkpoints: [{ source: "https://bucket.s3.example/m.safetensors?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20250101&X-Amz-Signature=5ec12e7", sha256: HASH_A }] }, "checkpoints", /\("X-Amz-Credential", "X-Amz-Signature"\).*presigned or signed URL, download the file to the Docker host and give its path as the source/],
+  [{ checkpoints: [{ source: "https://storage.example/b/m.safetensors?X-Goog-Signature=abc123secret", sha256: HASH_A }] }, "checkpoints", /\("X-Goog-Signature"\)/],
+  [{ checkpoints: [{ source: "https://acct.blob.example/c/m.safetensors?sv=2022-11-02&se=2030-01-01&sig=azure-sas-secret", sha256: HASH_A }] }, "checkpoints", /\("sig"\)/],
+  [{ checkpoints: [{ source: "https://api.example/m.safetensors?apiKey=k3y-secret-value", sha256: HASH_A }] }, "checkpoints", /\("apiKey"\)/],
+  [{ checkpoints: [{ source: "https://api.example/m.safetensors?%74oken=encoded-name-secret", sha256: HASH_A }] }, "checkpoints", /\("token"\)/],
+  [{ checkpoints: [{ source: "https://api.example/m.safetensors?download=1;auth=semicolon-secret", sha256: HASH_A }] }, "checkpoints", /\("auth"\)/],
+  // a name that is a file and, for another entry, a folder
+  [{ checkpoints: [{ source: "https://a.example/a.safetensors", sha256: HASH_A }, { source: "https://a.example/b.safetensors", sha256: HASH_B, fileName: "a.safetensors/b.safetensors" }] }, "checkpoints", /names a\.safetensors as a file \(entry 0\) and as a folder of a\.safetensors\/b\.safetensors \(entry 1\); one path cannot be both: rename one of them \(fileName\)/],
+  [{ checkpoints: [{ source: "https://a.example/x.ckpt", sha256: HASH_A, fileName: "A.safetensors" }, { source: "https://a.example/b.safetensors", sha256: HASH_B, fileName: "a.safetensors/deep/b.safetensors" }] }, "checkpoints", /names A\.safetensors as a file/],
+  [{ checkpoints: [{ source: "https://a.example/b.safetensors", sha256: HASH_B, fileName: "sd/x.ckpt/b.safetensors" }, { source: "https://a.example/x.ckpt", sha256: HASH_A, fileName: "sd/x.ckpt" }] }, "checkpoints", /names sd\/x\.ckpt as a file \(entry 1\) and as a folder of sd\/x\.ckpt\/b\.safetensors \(entry 0\)/],
+  // sizeBytes: a whole number of bytes
+  [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A, sizeBytes: 0 }] }, "checkpoints[0].sizeBytes", /must be at least 1 \(the file's exact size in bytes\)/],
+  [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A, sizeBytes: "7 GB" }] }, "checkpoints[0].sizeBytes", /must be a whole number \(the file's exact size in bytes\)/],
+  [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A, sizeBytes: 2 ** 51 }] }, "checkpoints[0].sizeBytes", /must be at most 1125899906842624/],
+  // a host-path source in a folder the containers write: it could become a link to a host file root then reads
+  [{ checkpoints: [{ source: "/srv/sd-webui/models/incoming/m.safetensors", sha256: HASH_A }] }, "checkpoints", /item 0: the source \/srv\/sd-webui\/models\/incoming\/m\.safetensors lies in modelsDir \(\/srv\/sd-webui\/models\), a folder the containers write.*keep the file outside the outputs and models folders/],
+  [{ checkpoints: [{ source: "/srv/sd-webui/outputs/m.safetensors", sha256: HASH_A }] }, "checkpoints", /lies in outputsDir \(\/srv\/sd-webui\/outputs\)/],
+  [{ modelsDir: "/data/models", checkpoints: [{ source: "/data/models/Stable-diffusion/m.safetensors", sha256: HASH_A, fileName: "n.safetensors" }] }, "checkpoints", /lies in modelsDir \(\/data\/models\)/],
   [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A }, { source: "/srv/models/M.safetensors", sha256: HASH_B, fileName: "M.safetensors" }] }, "checkpoints", /names the file M.safetensors twice/],
   [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A }, { source: "https://a.example/n.safetensors", sha256: HASH_A }] }, "checkpoints", /same sha256 for m.safetensors and n.safetensors/],
   [{ checkpoints: [{ source: "https://a.example/m.safetensors", sha256: HASH_A, loadFirst: true }, { source: "https://a.example/n.safetensors", sha256: HASH_B, loadFirst: "true" }] }, "checkpoints", /marks 2 entries loadFirst/],

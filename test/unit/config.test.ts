@@ -82,6 +82,24 @@ describe("checkpoints and secrets", () => {
 });
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+describe("checkpoint sources: credentials, sizes", () => {
+  it("never shows a credential carried in a source URL's query, whatever the list's display", () => {
+    for (const [raw] of BAD.filter(([r]) => JSON.stringify(r.checkpoints ?? "").includes("secret"))) {
+      const values = JSON.stringify(raw.checkpoints).match(/[\w-]*secret[\w-]*/g)!;
+      const e = problemsOf({ ...base, ...raw, checkpoints: JSON.stringify(raw.checkpoints) });
+      for (const v of values) assert.ok(!e.message.includes(v), `${v} is not in:\n${e.message}`);
+    }
+  });
+
+  it("accepts ordinary query parameters, and a declared size as a number or Pulumi's string", () => {
+    const entries = [
+      { source: "https://hf.example/resolve/main/m.safetensors?download=true", sha256: "a".repeat(64), sizeBytes: "2132625894" },
+      { source: "https://cdn.example/n.safetensors?expires=1700000000&keyword=sd&tokenizer=clip", sha256: "b".repeat(64), sizeBytes: 7 },
+    ];
+    const { settings } = validateSettings({ ...base, checkpoints: JSON.stringify(entries) }, secretKeysOnly);
+    assert.deepEqual(settings.checkpoints.map((c) => c.sizeBytes), [2132625894, 7]);
+  });
+});
 
 describe("bad config: one error per stack, every key named", () => {
   for (const [raw, key, pattern] of BAD) {
