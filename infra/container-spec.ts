@@ -1,6 +1,7 @@
 // The container a stack runs, as plain data in the docker provider's input names. Secrets (the
 // flags carry the credentials) and the image id are added by the component; everything here is
 // derived from settings alone, so two evaluations of the same config give identical inputs.
+import { CHECKPOINTS_SUBDIR } from "./config/checkpoints.js";
 import type { GpuRequest } from "./config/gpus.js";
 import type { PublicSettings } from "./config/schema.js";
 import { healthPath } from "./flags.js";
@@ -81,6 +82,10 @@ export function containerPlan(
     mounts: [
       { type: "bind", source: s.outputsDir, target: profile.outputsPath, readOnly: false },
       { type: "bind", source: s.modelsDir, target: profile.modelsPath, readOnly: modelsReadOnly },
+      // The checkpoints stay read-only over a writable models mount: no container (of any stack sharing the
+      // folder) can delete, replace or plant links among them, nor rename the mount point. The WebUI is told
+      // not to download a default model there (webuiFlags' noModelDownload).
+      ...(modelsReadOnly ? [] : [{ type: "bind" as const, source: `${s.modelsDir}/${CHECKPOINTS_SUBDIR}`, target: `${profile.modelsPath}/${CHECKPOINTS_SUBDIR}`, readOnly: true }]),
     ],
     deviceRequests: deviceRequests(gpus),
     // python3 is in every WebUI image (the WebUI is Python); curl and wget are not.

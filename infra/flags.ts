@@ -19,12 +19,15 @@ export function webuiFlags(
   profile: Profile,
   gpus: GpuRequest,
   creds: Credentials,
+  /** The checkpoints folder is read-only in the container: a WebUI that finds no model must not download one there. */
+  o: { noModelDownload?: boolean } = {},
 ): string[] {
   const flags = ["--api", "--api-auth", `${creds.api.username}:${creds.api.password}`, "--listen", "--port", String(profile.internalPort)];
   if (s.exposure === "api-only") flags.push("--nowebui");
   else flags.push("--gradio-auth", `${creds.ui.username}:${creds.ui.password}`);
   if (profile.passDataDir) flags.push("--data-dir", profile.dataRoot);
   if (gpus.kind === "none") flags.push(...CPU_MODE_FLAGS);
+  if (o.noModelDownload) flags.push("--no-download-sd-model");
   // --ckpt registers the file and makes it sd_model_checkpoint at start, over whatever config.json says.
   const first = firstCheckpoint(resolveCheckpoints(s.checkpoints ?? []));
   if (first) flags.push("--ckpt", `${profile.modelsPath}/${CHECKPOINTS_SUBDIR}/${first.fileName}`);

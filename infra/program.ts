@@ -35,12 +35,13 @@ export function deployStack() {
 
 /** The Kubernetes target's outputs: the Service's URL under the same names, the claims instead of host folders. */
 function kubernetesOutputs(config: StackConfig, stack: string) {
-  const { endpoint } = new KubernetesFleet("sdwebui", { ...config, stack });
+  const { endpoint, warnings } = new KubernetesFleet("sdwebui", { ...config, stack });
   return {
     apiUrl: endpoint.apiUrl,
     docsUrl: endpoint.docsUrl,
     outputsClaim: endpoint.outputsClaim,
     smokeJob: endpoint.smokeJob,
     endpoints: pulumi.output([endpoint]),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }

@@ -143,7 +143,8 @@ export class WebUiContainer extends pulumi.ComponentResource {
     const { settings: s, profile, ui, instance } = this.args;
     return pulumi.all([this.args.secrets.apiPassword, ui.password]).apply(([apiPassword, uiPassword]) => {
       const creds = { api: { username: s.apiUsername, password: apiPassword }, ui: { username: ui.username, password: uiPassword } };
-      return launchSpec(profile, webuiFlags(s, profile, instance.gpus, creds));
+      // containerPlan mounts the checkpoints folder read-only (or the whole models folder).
+      return launchSpec(profile, webuiFlags(s, profile, instance.gpus, creds, { noModelDownload: true }));
     });
   }
 

@@ -150,7 +150,9 @@ export class WebUi extends pulumi.ComponentResource {
   private placeCheckpoints(name: string): HostCommand | undefined {
     const list = resolveCheckpoints(this.args.settings.checkpoints);
     if (list.length === 0) return undefined;
-    const script = placementScript({ modelsDir: this.args.settings.modelsDir, checkpoints: list });
+    const s = this.args.settings;
+    const outputs = this.args.plan.instances.map((i) => i.outputsDir);
+    const script = placementScript({ modelsDir: s.modelsDir, checkpoints: list, writtenDirs: [s.modelsDir, s.outputsDir, ...outputs.filter((d) => d !== s.outputsDir)] });
     const token = this.args.secrets.checkpointToken;
     const stdin = needsToken(list) && token ? pulumi.secret(token.apply((t) => `${tokenHeader(t)}\n`)) : undefined;
     return this.hostCommand(`${name}-checkpoints`, script, { sudo: true, stdin }, { parent: this, dependsOn: [this.folders] });

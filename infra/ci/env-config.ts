@@ -6,6 +6,7 @@ import { settingDeclarations, type ConfigDeclaration } from "../config/project-f
 import { PROJECT, SECRET_KEYS, SETTING_KEYS, type RawSettings } from "../config/schema.js";
 import type { PublicSettings } from "../config/schema.js";
 import { ConfigError, validateSettings, type Problem } from "../config/validate.js";
+import { pathText, shownValue } from "../config/display.js";
 import { TOOLCHAIN_DIR_ENV } from "../../toolchain/layout.js";
 
 export const ENV_PREFIX = "SDWEBUI_";
@@ -136,6 +137,9 @@ export function envFix(fix: string): string {
   const v = (key: string) => envVarFor(key);
   return fix
     .replace(/edit the (\w+) list in Pulumi\.<stack>\.yaml, or /g, "")
+    // An item's field: checkpoints[0].sha256 is corrected inside the variable's JSON.
+    .replace(/pulumi config (set|rm) --path '<ns>:(\w+)((?:\[\d+\]|\.\w+|\["[^"]*"\])+)'(?: <value>)?(?:; [^,]*)?, or (?:edit|remove) [^;]* in Pulumi\.<stack>\.yaml/g,
+      (_m, op: string, k: string, path: string) => `${op === "rm" ? "remove" : "correct"} ${k}${path} in ${v(k)}`)
     .replace(/pulumi config rm <ns>:(\w+)/g, (_m, k: string) => `unset ${v(k)}`)
     .replace(/pulumi config set --secret <ns>:(\w+) <value>( \(it is encrypted then\))?/g, (_m, k: string) => `set ${v(k)} from a CI secret`)
     .replace(/pulumi config set --path '<ns>:(\w+)\[0\]' (\S+)/g, (_m, k: string, x: string) => `set ${v(k)} to a list, e.g. ${v(k)}='["${x === "<value>" ? "..." : x}"]'`)
@@ -143,18 +147,14 @@ export function envFix(fix: string): string {
     .replace(/<ns>:(\w+)/g, (_m, k: string) => v(k));
 }
 
-function shown(key: string, raw: RawSettings): string {
-  if (!(key in raw)) return "(not set)";
-  if (SECRETS.has(key)) return "[secret]";
-  const text = JSON.stringify(raw[key]) ?? String(raw[key]);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
+/** As the program's config error shows a value: secrets, credential flags and URL credentials masked, controls escaped. */
+const shown = (key: string, raw: RawSettings): string => shownValue(raw, key, SECRETS.has(key));
 
 export class EnvConfigError extends Error {
   constructor(readonly problems: Problem[], raw: RawSettings) {
     const lines = [`${PROJECT}: the CI environment has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was deployed or changed.`];
     for (const p of problems) {
-      const where = p.key.startsWith("env:") ? p.key.slice(4) : `${envVarFor(p.key)} (${PROJECT}:${p.key}) = ${shown(p.key, raw)}`;
+      const where = p.key.startsWith("env:") ? p.key.slice(4) : `${envVarFor(p.key)} (${PROJECT}:${p.key}${pathText(p.path ?? [])}) = ${shownValue(raw, p.key, SECRETS.has(p.key), p.path)}`;
       lines.push(`  - ${where}: ${p.message}`);
       lines.push(`      fix: ${envFix(p.fix)}`);
     }

@@ -3,7 +3,7 @@
 // entry schema, the list-wide rules, and the names the placement step, the flags and the smoke share.
 import { isIP } from "node:net";
 import { z } from "zod";
-import { boolean } from "./fields.js";
+import { boolean, integer } from "./fields.js";
 import { SAFE_PATH_CHARS } from "../shell.js";
 
 /** The folder under the models folder where the WebUI looks for checkpoints (every preset image). */
@@ -12,6 +12,8 @@ export const CHECKPOINTS_SUBDIR = "Stable-diffusion";
 /** What the WebUI lists as a checkpoint (sd_models.list_models), VAE files excepted. */
 const CHECKPOINT_FILE = /\.(safetensors|ckpt)$/i;
 const VAE_FILE = /\.vae\.(safetensors|ckpt)$/i;
+/** The largest sizeBytes accepted (1 PiB): far above any checkpoint, and exact in a shell's 64-bit arithmetic. */
+const MAX_SIZE_BYTES = 2 ** 50;
 /** A path component: no leading dot or dash, no characters a shell or the WebUI's title would act on. */
 const NAME_COMPONENT = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
 
@@ -29,6 +31,39 @@ export function fileNameProblem(name: string): string {
 
 export type SourceKind = { kind: "url"; url: URL } | { kind: "path"; path: string };
 
+/**
+ * Words that mark a query parameter as a credential: bearer and API tokens (OAuth 2.0's access_token,
+ * GitLab's private_token, Civitai's token, Google's key), passwords, and the signatures of presigned and
+ * signed URLs (AWS SigV2/SigV4 Signature, X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token; Google
+ * Cloud Storage X-Goog-Signature, X-Goog-Credential; Azure SAS sig; CloudFront Signature; Alibaba OSS
+ * Signature and security-token; Tencent COS q-signature; Akamai hdnts/hdnea). A parameter name matches when
+ * one of its words (split at - _ . and camelCase), or two neighbouring words joined, is in this list.
+ */
+const CREDENTIAL_WORDS = new Set([
+  "token", "tokens", "accesstoken", "authtoken", "signature", "sig", "secret", "password", "passwd", "pwd", "pass",
+  "credential", "credentials", "auth", "authorization", "apikey", "accesskey", "privatekey", "secretkey", "jwt", "hdnts", "hdnea",
+]);
+/** Whole parameter names that carry a credential although none of their words does. */
+const CREDENTIAL_NAMES = new Set(["key", "awsaccesskeyid", "googleaccessid", "ossaccesskeyid", "q-ak", "key-pair-id"]);
+
+/** The query parameters of a URL whose names say they carry a credential (names only, never values). */
+export function credentialQueryParams(url: URL): string[] {
+  const names = url.search.slice(1).split(/[&;]/).filter((p) => p !== "").map((p) => {
+    const raw = p.split("=")[0]!.replace(/\+/g, " ");
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return raw;
+    }
+  });
+  return [...new Set(names.filter((name) => {
+    const lower = name.toLowerCase();
+    if (CREDENTIAL_NAMES.has(lower)) return true;
+    const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== "");
+    return words.some((w, i) => CREDENTIAL_WORDS.has(w) || (i > 0 && CREDENTIAL_WORDS.has(`${words[i - 1]}${w}`)));
+  }))];
+}
+
 /** A source as the placement step reads it: an http(s) URL or an absolute, normalised path on the Docker host. */
 export function parseSource(s: string): SourceKind | string {
   if (s.startsWith("/")) {
@@ -40,6 +75,9 @@ export function parseSource(s: string): SourceKind | string {
   const url = new URL(s);
   if (url.protocol !== "https:" && url.protocol !== "http:") return `uses ${url.protocol}; only https:// and http:// URLs (or a host path) are fetched`;
   if (url.username || url.password) return "must not carry credentials (user:password@): put the token in checkpointToken and set useToken: true";
+  const secretParams = credentialQueryParams(url);
+  if (secretParams.length > 0)
+    return `must not carry a credential in its query (${secretParams.map((n) => JSON.stringify(n.slice(0, 40))).join(", ")}): the checkpoints list is stored in plain text (the state, the step's output, errors). For a token, put it in the checkpointToken secret and set useToken: true on the entry (curl sends it as a header); for a presigned or signed URL, download the file to the Docker host and give its path as the source`;
   if (url.hash) return "must not have a #fragment";
   // The URL reaches curl inside single quotes; the parser has already percent-encoded spaces and quotes.
   if (!/^[\x21-\x7e]+$/.test(url.href) || url.href.includes("'")) return "must be a URL of printable ASCII characters";
@@ -77,6 +115,8 @@ export const checkpointEntry = z
     fileName: z.string().optional(),
     loadFirst: boolean().default(false),
     useToken: boolean().default(false),
+    /** The file's exact size: the download is stopped as soon as it passes it, and free space is checked first. */
+    sizeBytes: integer(1, MAX_SIZE_BYTES, "the file's exact size in bytes").optional(),
   }, { error: "must be an object such as {source: https://…/model.safetensors, sha256: <64 hex digits>}" })
   .strict()
   .superRefine((e, ctx) => {
@@ -100,13 +140,15 @@ export interface Checkpoint {
   fileName: string;
   useToken: boolean;
   loadFirst: boolean;
+  /** The declared exact size in bytes, when given. */
+  sizeBytes?: number;
 }
 
 export function resolveCheckpoints(entries: readonly CheckpointEntry[]): Checkpoint[] {
   return entries.map((e) => {
     const source = parseSource(e.source);
     if (typeof source === "string") throw new Error(`checkpoints: ${e.source} ${source}`);
-    return { source, sha256: e.sha256, fileName: e.fileName ?? defaultFileName(source), useToken: e.useToken, loadFirst: e.loadFirst };
+    return { source, sha256: e.sha256, fileName: e.fileName ?? defaultFileName(source), useToken: e.useToken, loadFirst: e.loadFirst, ...(e.sizeBytes === undefined ? {} : { sizeBytes: e.sizeBytes }) };
   });
 }
 
@@ -125,12 +167,35 @@ export function checkpointListProblems(entries: readonly CheckpointEntry[]): str
   const names = all.map((c) => c.fileName.toLowerCase());
   const n = again(names);
   if (n >= 0) out.push(`names the file ${all[n]!.fileName} twice (entries ${names.indexOf(names[n]!)} and ${n}); give each file once`);
+  // One name cannot be a file and, for another entry, a folder (a.safetensors and a.safetensors/b.safetensors).
+  const folderOf = names.findIndex((f) => names.some((g) => g.startsWith(`${f}/`)));
+  if (folderOf >= 0) {
+    const inner = names.findIndex((g) => g.startsWith(`${names[folderOf]}/`));
+    out.push(`names ${all[folderOf]!.fileName} as a file (entry ${folderOf}) and as a folder of ${all[inner]!.fileName} (entry ${inner}); one path cannot be both: rename one of them (fileName)`);
+  }
   const hashes = all.map((c) => c.sha256);
   const h = again(hashes);
   if (h >= 0) out.push(`declares the same sha256 for ${all[hashes.indexOf(hashes[h]!)]!.fileName} and ${all[h]!.fileName}: one file under two names; keep one entry`);
   const marked = entries.filter((e) => e.loadFirst).length;
   if (marked > 1) out.push(`marks ${marked} entries loadFirst; the WebUI loads one checkpoint first: mark one (or none: then the first entry)`);
   return out;
+}
+
+/** Why a host path may not be a source: the containers write there, so the file could become a link. */
+export const SOURCE_IN_WRITTEN_FOLDER =
+  "a folder the containers write: one of them could replace the file with a link to a host file that the placement step, which runs as root, would then read";
+
+/**
+ * Host-path sources inside the folders the containers write (the models and outputs folders), as messages.
+ * Entries whose source is not a readable path are left to their own messages.
+ */
+export function sourceFolderProblems(entries: readonly unknown[], written: { key: string; path: string }[]): string[] {
+  return entries.flatMap((e, i) => {
+    const source = typeof e === "object" && e !== null ? (e as { source?: unknown }).source : undefined;
+    if (typeof source !== "string" || typeof parseSource(source) === "string" || !source.startsWith("/")) return [];
+    const inside = written.find((w) => source === w.path || source.startsWith(`${w.path}/`));
+    return inside ? [`item ${i}: the source ${source} lies in ${inside.key} (${inside.path}), ${SOURCE_IN_WRITTEN_FOLDER}; keep the file outside the outputs and models folders (e.g. /srv/shared/models) and give that path as the source`] : [];
+  });
 }
 
 /** checkpointToken: a bearer token, or a whole header `Name: value`; it reaches curl as a quoted config line. */

@@ -33,7 +33,7 @@ export function loadStackConfig(): StackConfig {
   const project = pulumi.getProject();
   if (project !== PROJECT) throw new Error(`this program belongs to the Pulumi project "${PROJECT}" (found "${project}"); keep name: ${PROJECT} in Pulumi.yaml`);
   const raw = readRawSettings(project);
-  const { settings, secrets } = asRunError(() => validateSettings(raw, (k) => runtime.isConfigSecret?.(`${project}:${k}`) ?? false));
+  const { settings, secrets } = asRunError(() => validateSettings(raw, (k) => runtime.isConfigSecret?.(`${project}:${k}`) ?? false, pulumi.getStack()));
   const wrap = (v: string | undefined) => (v === undefined ? undefined : pulumi.secret(v));
   for (const k of SECRET_KEYS) delete raw[k];
   return {

@@ -61,11 +61,11 @@ export const SettingsSchema = z
     checkpoints: list(checkpointEntry).superRefine((entries, ctx) => {
       for (const message of checkpointListProblems(entries)) ctx.addIssue({ code: "custom", message });
     }).default([])
-      .describe(`Checkpoints placed in <modelsDir>/${CHECKPOINTS_SUBDIR} before the WebUI starts: [{source: <https URL or host path>, sha256, fileName?, loadFirst?, useToken?}]`),
+      .describe(`Checkpoints placed in <modelsDir>/${CHECKPOINTS_SUBDIR} before the WebUI starts: [{source: <https URL or host path>, sha256, fileName?, loadFirst?, useToken?, sizeBytes?}]`),
     checkpointToken: checkpointToken.optional()
       .describe("Token for checkpoint sources with useToken: true (secret): a bearer token, or a header line 'Name: value'"),
     extraArgs: list(extraArg).default([]).describe("Extra WebUI flags, e.g. [--xformers, --medvram]"),
-    allowInsecureFlags: boolean().default(false).describe("Allow --share, --enable-insecure-extension-access, --allow-code, --ngrok in extraArgs"),
+    allowInsecureFlags: boolean().default(false).describe("Allow extraArgs flags that widen what is reachable or what runs (--share, --gradio-allowed-path, --cors-allow-origins, --disable-safe-unpickle, …: README \"Security model\")"),
 
     dockerHost: dockerHost.default("unix:///var/run/docker.sock").describe("Docker host: unix:///path or ssh://user@host[:port]"),
     hosts: list(hostEntry).default([])
@@ -79,14 +79,14 @@ export const SettingsSchema = z
       }
     }).optional().describe("ssh hosts (required): known_hosts line(s) pinning each host key, from ssh-keyscan"),
 
-    firewallAllowlist: list(cidr).default([]).describe("Networks allowed to reach the API port (IPv4/IPv6 CIDRs); empty = no remote client"),
+    firewallAllowlist: list(cidr).default([]).describe("Networks allowed to reach the API port (IPv4/IPv6 CIDRs); empty = no remote client, 0.0.0.0/0 and ::/0 = any address (on every target)"),
     firewallBackend: z.enum(FIREWALL_BACKENDS, { error: "must be iptables, nftables or none" }).default("iptables")
       .describe("Firewall backend: iptables (DOCKER-USER), nftables (own table) or none"),
 
     smokeEnabled: boolean().default(true).describe("Run the post-deploy proof that an image is saved on the host"),
     smokeTimeoutSeconds: integer(10, 7200, "seconds").default(900).describe("Bound on the smoke step, model loading included"),
     // eslint-disable-next-line no-control-regex -- refuse control characters in the prompt
-    smokePrompt: z.string().min(1).max(500).regex(/^[^\x00-\x1f]*$/, "must be one line of text").default(SMOKE_DEFAULTS.prompt)
+    smokePrompt: z.string().min(1).max(500).regex(/^[^\x00-\x1f\x7f-\x9f]*$/, "must be one line of text, without control characters").default(SMOKE_DEFAULTS.prompt)
       .describe("Prompt of the proof image (a unique run id is appended)"),
     smokeSteps: integer(1, 150, "sampling steps").default(4).describe("Sampling steps of the proof image"),
     smokeWidth: integer(64, 2048, "pixels").refine((n) => n % 8 === 0, "must be a multiple of 8").default(256).describe("Width of the proof image"),

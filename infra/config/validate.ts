@@ -1,12 +1,14 @@
 // Validation of the whole stack configuration at once: every problem is collected, then reported in
 // ONE error that names each key, shows its value (never a secret's) and says how to fix it.
 import { z } from "zod";
-import { extraArgProblems, redactCredentialArgs } from "./extra-args.js";
+import { extraArgProblems } from "./extra-args.js";
+import { containerGpus } from "./container-gpus.js";
+import { escapeControl, pathText, shownValue, type ValuePath } from "./display.js";
 import { isTrue, parseJsonText } from "./fields.js";
 import { type DockerHost, engineIdentity, parseDockerHost } from "./docker-host.js";
 import { commandHostKey, knownHostsFor } from "../remote.js";
-import { parseGpus } from "./gpus.js";
 import { CUSTOM_REQUIRED } from "../profiles.js";
+import { sourceFolderProblems } from "./checkpoints.js";
 import { targetProblems } from "./kubernetes.js";
 import { parseHostEntry } from "./hosts.js";
 import { tlsProblems } from "./tls.js";
@@ -16,56 +18,50 @@ import type { PublicSettings, SecretKey, SecretSettings } from "./schema.js";
 
 export interface Problem {
   key: string;
+  /** Where in the key's value the problem is (a list item, a field); absent: the whole value. */
+  path?: ValuePath;
   message: string;
   fix: string;
 }
 
 export class ConfigError extends Error {
-  constructor(
-    readonly problems: Problem[],
-    namespace: string,
-    raw: RawSettings,
-    isStoredSecret: (key: string) => boolean = () => false,
-  ) {
+  readonly problems: Problem[];
+  constructor(problems: Problem[], namespace: string, raw: RawSettings, isStoredSecret: (key: string) => boolean = () => false) {
     super(formatProblems(problems, namespace, raw, isStoredSecret));
+    // Keys and messages may carry what the user wrote (an unknown key, a decoded file name): never raw to a terminal.
+    this.problems = problems.map((p) => ({ ...p, key: escapeControl(p.key), message: escapeControl(p.message), fix: escapeControl(p.fix) }));
     this.name = "ConfigError";
   }
 }
 
 const isSecretKey = (key: string): key is SecretKey => (SECRET_KEYS as readonly string[]).includes(key);
 
-/** A value as the error shows it: never a secret's (by name, or stored encrypted under any key), never a credential flag's. */
-function shown(key: string, raw: RawSettings, isStoredSecret: (key: string) => boolean): string {
-  if (!(key in raw) || raw[key] === undefined) return "(not set)";
-  if (isSecretKey(key) || isStoredSecret(key)) return "[secret]";
-  const list = parseJsonText(raw[key]);
-  const masked = Array.isArray(list) ? redactCredentialArgs(list.map(String)) : raw[key];
-  const text = JSON.stringify(masked) ?? String(masked);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
 export function formatProblems(problems: Problem[], ns: string, raw: RawSettings, isStoredSecret: (key: string) => boolean = () => false): string {
   const lines = [
     `${ns}: the stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was deployed or changed.`,
   ];
   for (const p of problems) {
-    lines.push(`  - ${ns}:${p.key} = ${shown(p.key, raw, isStoredSecret)}: ${p.message}`);
-    lines.push(`      fix: ${p.fix.replaceAll("<ns>", ns)}`);
+    // Never a secret's value (by name, or stored encrypted under any key).
+    const value = shownValue(raw, p.key, isSecretKey(p.key) || isStoredSecret(p.key), p.path);
+    lines.push(`  - ${ns}:${escapeControl(p.key + pathText(p.path ?? []))} = ${value}: ${escapeControl(p.message)}`);
+    lines.push(`      fix: ${escapeControl(p.fix.replaceAll("<ns>", ns))}`);
   }
   return lines.join("\n");
 }
 
 const LIST_KEYS = ["extraArgs", "firewallAllowlist", "profileCommandPrefix", "hosts", "checkpoints", "tolerations"];
 
-function setFix(key: string): string {
+/** The command that sets the value (or the item field at `path`) again. */
+function setFix(key: string, path: ValuePath = []): string {
+  if (path.length > 0) return `pulumi config set --path '<ns>:${key}${pathText(path)}' <value>, or edit ${key}${pathText(path)} in Pulumi.<stack>.yaml`;
   if (LIST_KEYS.includes(key)) return `edit the ${key} list in Pulumi.<stack>.yaml, or pulumi config set --path '<ns>:${key}[0]' <value>`;
   return isSecretKey(key) ? `pulumi config set --secret <ns>:${key} <value>` : `pulumi config set <ns>:${key} <value>`;
 }
 
 
 /** Checks that involve more than one key; they see the raw values, so they run even when other keys are bad. */
-function crossProblems(raw: RawSettings): Problem[] {
-  return [...profileProblems(raw), ...folderProblems(raw), ...flagProblems(raw), ...checkpointProblems(raw), ...hostProblems(raw), ...exposureProblems(raw), ...targetProblems(raw, (k) => isDefaultValue(raw, k)), ...tlsProblems(raw, (k) => isDefaultValue(raw, k), rawDockerHosts)];
+function crossProblems(raw: RawSettings, stack: string | undefined): Problem[] {
+  return [...profileProblems(raw), ...folderProblems(raw), ...flagProblems(raw), ...checkpointProblems(raw), ...hostProblems(raw), ...exposureProblems(raw), ...targetProblems(raw, (k) => isDefaultValue(raw, k), stack), ...tlsProblems(raw, (k) => isDefaultValue(raw, k), rawDockerHosts)];
 }
 
 /** Whether a raw value is the setting's default, read by the setting's own schema (so "7860" is 7860). */
@@ -107,13 +103,10 @@ const folderProblems = (raw: RawSettings) => collect((add) => {
 
 /** extraArgs against the settings they depend on, and passwords a flags-variable image would expand. */
 const flagProblems = (raw: RawSettings) => collect((add) => {
-  const gpus = typeof raw.gpus === "string" ? parseGpus(raw.gpus) : undefined;
   const extra = z.array(z.string()).safeParse(parseJsonText(raw.extraArgs ?? []));
   if (extra.success) {
-    const allow = isTrue(raw.allowInsecureFlags);
-    const cpuMode = typeof gpus === "object" && gpus.kind === "none";
-    const checkpointsDeclared = jsonList(raw.checkpoints).length > 0;
-    for (const m of extraArgProblems(extra.data, { allowInsecureFlags: allow, cpuMode, checkpointsDeclared })) add("extraArgs", m, setFix("extraArgs"));
+    const ctx = { allowInsecureFlags: isTrue(raw.allowInsecureFlags), checkpointsDeclared: jsonList(raw.checkpoints).length > 0, ...containerGpus(raw) };
+    for (const m of extraArgProblems(extra.data, ctx)) add("extraArgs", m, setFix("extraArgs"));
   }
   // sd-auto style images put the flags in an env var that a shell word-splits and glob-expands.
   const envMode = raw.imageProfile === "sd-auto" || (raw.imageProfile === "custom" && raw.profileFlagsVia === "env");
@@ -190,10 +183,15 @@ function jsonList(v: unknown): unknown[] {
   return Array.isArray(list) ? list : [];
 }
 
-/** The token and the entries that use it must come together; the list itself is not a secret. */
+/**
+ * The token and the entries that use it must come together; the list itself is not a secret; a host-path
+ * source must lie outside the folders the containers write.
+ */
 function checkpointProblems(raw: RawSettings): Problem[] {
   const out: Problem[] = [];
   const entries = jsonList(raw.checkpoints);
+  const written = (["modelsDir", "outputsDir"] as const).map((key) => ({ key, path: typeof raw[key] === "string" ? (raw[key] as string) : settingDefault(key) }));
+  for (const message of sourceFolderProblems(entries, written)) out.push({ key: "checkpoints", message, fix: setFix("checkpoints") });
   const usesToken = entries.some((e) => typeof e === "object" && e !== null && isTrue((e as Record<string, unknown>).useToken));
   if (usesToken && raw.checkpointToken === undefined)
     out.push({ key: "checkpointToken", message: "is required: a checkpoints entry has useToken: true", fix: setFix("checkpointToken") });
@@ -208,9 +206,11 @@ function schemaProblems(raw: RawSettings): Problem[] {
   const out: Problem[] = [];
   for (const issue of r.error.issues) {
     if (issue.code === "unrecognized_keys" && issue.path.length > 0) {
-      // A field inside a list entry (checkpoints[0].size): the setting is the list.
+      // A field inside a list entry (checkpoints[0].size): the setting is the list, the item is where.
       const key = String(issue.path[0]);
-      out.push({ key, message: `item ${issue.path.slice(1).join(".")} has no field ${issue.keys.join(", ")}`, fix: setFix(key) });
+      const path = issue.path.slice(1) as ValuePath;
+      const fields = issue.keys.join(", ");
+      out.push({ key, path, message: `has no field ${fields}`, fix: issue.keys.map((f) => `pulumi config rm --path '<ns>:${key}${pathText([...path, f])}'`).join("; ") + `, or remove ${fields} from ${key}${pathText(path)} in Pulumi.<stack>.yaml` });
       continue;
     }
     if (issue.code === "unrecognized_keys") {
@@ -222,20 +222,20 @@ function schemaProblems(raw: RawSettings): Problem[] {
       continue;
     }
     const key = String(issue.path[0] ?? "");
-    const sub = issue.path.length > 1 ? ` (item ${issue.path.slice(1).join(".")})` : "";
-    const missing = raw[key] === undefined;
-    const message = missing ? "is required" : `${issue.message}${sub}`;
-    out.push({ key, message, fix: setFix(key) });
+    const path = issue.path.slice(1) as ValuePath;
+    const message = raw[key] === undefined ? "is required" : issue.message;
+    out.push({ key, ...(path.length > 0 ? { path } : {}), message, fix: setFix(key, path) });
   }
   return out;
 }
 
 /**
  * Validates raw settings. `isStoredSecret(key)` says whether Pulumi holds the key encrypted: a
- * password stored in plain text in the stack file is refused.
+ * password stored in plain text in the stack file is refused. `stack`: the stack's name, when known
+ * (the names of the objects the program would make derive from it).
  */
-export function validateSettings(raw: RawSettings, isStoredSecret: (key: string) => boolean): { settings: PublicSettings; secrets: SecretSettings } {
-  const problems = [...schemaProblems(raw), ...crossProblems(raw)];
+export function validateSettings(raw: RawSettings, isStoredSecret: (key: string) => boolean, stack?: string): { settings: PublicSettings; secrets: SecretSettings } {
+  const problems = [...schemaProblems(raw), ...crossProblems(raw, stack)];
   for (const k of SECRET_KEYS)
     if (raw[k] !== undefined && !isStoredSecret(k))
       problems.push({ key: k, message: "is stored in plain text in the stack file", fix: `pulumi config set --secret <ns>:${k} <value> (it is encrypted then)` });
@@ -244,7 +244,7 @@ export function validateSettings(raw: RawSettings, isStoredSecret: (key: string)
     problems.push({ key: "checkpoints", message: "holds a value stored with --secret; the list is not secret (its sources and hashes are stored in plain text)", fix: "set the entries without --secret; put a token in checkpointToken (pulumi config set --secret <ns>:checkpointToken <token>) and set useToken: true on the entry" });
   const seen = new Set<string>();
   const unique = problems.filter((p) => {
-    const id = `${p.key}\n${p.message}`;
+    const id = `${p.key}${pathText(p.path ?? [])}\n${p.message}`;
     return seen.has(id) ? false : (seen.add(id), true);
   });
   if (unique.length > 0) throw new ConfigError(unique, PROJECT, raw, isStoredSecret);

@@ -3,9 +3,11 @@
 import { exitCodeTable as ciStackExitCodes } from "../ci/run.js";
 import { exitCodeTable as smokeExitCodes } from "../../smoke/errors.js";
 import { USAGE as smokeUsage } from "../../smoke/cli-flags.js";
+import { flagRulesTable } from "../config/extra-args.js";
 
 export const GENERATED_TABLES = [
   { file: "smoke/README.md", name: "smoke-exit-codes", render: smokeExitCodes },
   { file: "smoke/README.md", name: "smoke-usage", render: () => `\`\`\`text\n${smokeUsage}\n\`\`\`` },
   { file: "infra/ci/README.md", name: "ci-stack-exit-codes", render: ciStackExitCodes },
+  { file: "README.md", name: "webui-flag-rules", render: flagRulesTable },
 ] as const;

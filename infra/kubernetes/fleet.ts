@@ -12,6 +12,7 @@ import type { FleetNames, FleetTlsObjects } from "./manifests.js";
 import { CA_CADDYFILE, caJobSpec, caRoleRules, podCaddyfile, serviceNames, tlsObjectNames } from "./tls.js";
 import { pinnedRoots } from "../tls/proxy.js";
 import { SITE_FILES } from "../tls/caddyfile.js";
+import { exposureWarnings } from "./exposure.js";
 
 export interface KubernetesFleetArgs extends StackConfig {
   stack: string;
@@ -34,6 +35,8 @@ export interface FleetEndpoint {
 /** `sdwebui:index:KubernetesFleet`: the WebUI on a cluster, one pod per gpusPerPod GPUs. */
 export class KubernetesFleet extends pulumi.ComponentResource {
   readonly endpoint: FleetEndpoint;
+  /** What the preview says of the Service's exposure (also logged as the engine's warnings). */
+  readonly warnings: string[];
 
   constructor(name: string, args: KubernetesFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdwebui:index:KubernetesFleet", name, {}, opts);
@@ -42,6 +45,8 @@ export class KubernetesFleet extends pulumi.ComponentResource {
     const image = s.image ?? profile.defaultImage;
     const names = fleetNames(args.stack, s);
     const ns = s.namespace;
+    this.warnings = exposureWarnings(s);
+    for (const w of this.warnings) pulumi.log.warn(w, this);
     const provider = new k8s.Provider(`${name}-provider`, {
       ...(args.secrets.kubeconfig ? { kubeconfig: args.secrets.kubeconfig } : {}),
       ...(s.kubeContext ? { context: s.kubeContext } : {}),
@@ -84,7 +89,7 @@ export class KubernetesFleet extends pulumi.ComponentResource {
       smokeJob,
       ...(s.tls === "internal" ? { tlsRootSecret: tlsObjectNames(names.base).caSecret } : {}),
     };
-    this.registerOutputs({ endpoint: this.endpoint });
+    this.registerOutputs({ endpoint: this.endpoint, warnings: this.warnings });
   }
 
   /**

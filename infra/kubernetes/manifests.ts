@@ -2,8 +2,8 @@
 // WebUI's pod template, the Service, the NetworkPolicy and the smoke Job. Pure: derived from settings
 // and the profile alone, so it is tested without an engine and two evaluations give identical specs.
 // Credentials never appear here: the pod spec names the Secret's keys, and Kubernetes expands $(VAR).
-import { createHash } from "node:crypto";
 import type { PublicSettings } from "../config/schema.js";
+import { fleetNames, type FleetNames } from "./names.js";
 import { webuiFlags, launchSpec, healthPath } from "../flags.js";
 import type { Profile } from "../profiles.js";
 import { ENV as SMOKE_ENV, proofSettings, smokeCliArgs } from "../../smoke/resource.js";
@@ -13,6 +13,8 @@ import { proxyContainer, proxyVolumes, tlsObjectNames } from "./tls.js";
 /** The credentials Secret's data keys: the WebUI's two auth flag values, and the passwords alone for the smoke Job. */
 export const CREDENTIAL_KEYS = { apiAuth: "api-auth", uiAuth: "ui-auth", apiPassword: "api-password", uiPassword: "ui-password" } as const;
 /** Environment variables the WebUI container gets from the Secret; its flags reference them as $(VAR). */
+export { fleetNames, type FleetNames };
+
 const AUTH_ENV = { api: "SDWEBUI_API_AUTH", ui: "SDWEBUI_UI_AUTH" } as const;
 /** Where the smoke Job mounts a claim, read-only: named after it, so the smoke's hints name the claim. */
 export const proofMount = (claim: string) => `/claims/${claim}`;
@@ -32,33 +34,6 @@ export interface FleetTlsObjects {
   filesSecret?: string;
   /** tls files: the root(s) the smoke pins ("" for the system's). */
   pinnedRoots?: string;
-}
-
-export interface FleetNames {
-  base: string;
-  /** The smoke Job's service account (and its Role and RoleBinding). */
-  smokeAccount: string;
-  outputsClaim: string;
-  modelsClaim: string;
-  /** Claims the program creates (the others are the user's). */
-  ownClaims: ("outputs" | "models")[];
-}
-
-/**
- * Object names from the stack: DNS labels, short enough for the suffixes Kubernetes adds to pod names. A
- * stack name that had to be folded or cut gets a short hash of itself, so dev_1 and dev-1 never share objects.
- */
-export function fleetNames(stack: string, s: Pick<FleetSettings, "outputsClaim" | "modelsClaim">): FleetNames {
-  const slug = stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "stack";
-  const folded = slug !== stack || slug.length > 32;
-  const base = folded ? `sdwebui-${slug.slice(0, 25).replace(/-+$/, "")}-${createHash("sha256").update(stack).digest("hex").slice(0, 6)}` : `sdwebui-${slug}`;
-  return {
-    base,
-    smokeAccount: `${base}-smoke`,
-    outputsClaim: s.outputsClaim ?? `${base}-outputs`,
-    modelsClaim: s.modelsClaim ?? `${base}-models`,
-    ownClaims: [...(s.outputsClaim ? [] : ["outputs" as const]), ...(s.modelsClaim ? [] : ["models" as const])],
-  };
 }
 
 export function fleetLabels(stack: string, component: "webui" | "smoke" | "tls-ca"): Record<string, string> {

@@ -2,68 +2,16 @@
 // server on loopback: fresh download, re-deploy with no download, resume after a dropped connection, a
 // server that ignores Range, wrong hash, 404, a file already there, a host-path source, a token.
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { placementScript, partName } from "../../infra/checkpoints.js";
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { describe, it } from "node:test";
+import { placementScript } from "../../infra/checkpoints.js";
+import { stagedPartPath } from "../../infra/checkpoints-sh.js";
 import { resolveCheckpoints, tokenHeader } from "../../infra/config/checkpoints.js";
-import type { CheckpointEntry } from "../../infra/config/checkpoints.js";
 import { requireShellcheck } from "../helpers/requirements.js";
-import { startFileServer } from "../helpers/file-server.js";
-import type { FileServer, FileServerOptions } from "../helpers/file-server.js";
-
-const root = mkdtempSync(join(tmpdir(), "sdwebui-ckpt-"));
-const served = join(root, "served");
-after(() => rmSync(root, { recursive: true, force: true }));
-
-/** Checkpoint-shaped files of a few MB (random bytes: a resumed download that goes wrong shows in the hash). */
-const files: Record<string, Buffer> = { "a.safetensors": randomBytes(3 * 1024 * 1024), "b.safetensors": randomBytes(2 * 1024 * 1024 + 17) };
-const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
-
-before(() => {
-  mkdirSync(served, { recursive: true });
-  for (const [n, b] of Object.entries(files)) writeFileSync(join(served, n), b);
-});
-
-let n = 0;
-function modelsDir(): string {
-  const d = join(root, `models-${++n}`);
-  mkdirSync(join(d, "Stable-diffusion"), { recursive: true });
-  return d;
-}
-
-/** Run the script as the command resource does (async: the file server answers in this same process). */
-function run(models: string, entries: CheckpointEntry[], o: { stdin?: string; stall?: number; progress?: number } = {}) {
-  const script = placementScript({ modelsDir: models, checkpoints: resolveCheckpoints(entries), stallSeconds: o.stall ?? 10, attempts: 4, progressSeconds: o.progress ?? 5 });
-  return new Promise<{ status: number | null; stdout: string; stderr: string; script: string }>((resolve) => {
-    const child = spawn("/bin/sh", ["-c", script], { stdio: ["pipe", "pipe", "pipe"], timeout: 120_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.stdin.on("error", () => {});
-    child.stdin.end(o.stdin ?? "");
-    child.on("close", (status) => resolve({ status, stdout, stderr, script }));
-  });
-}
-
-const entry = (server: FileServer, file: string, extra: Partial<CheckpointEntry> = {}): CheckpointEntry =>
-  ({ source: `${server.url}/${file}`, sha256: sha(files[file]!), loadFirst: false, useToken: false, ...extra });
-
-/** Everything in the checkpoints folder: nothing may be left besides what a case expects. */
-const listing = (models: string) => readdirSync(join(models, "Stable-diffusion")).sort();
-
-async function withServer(o: Omit<FileServerOptions, "dir">, fn: (s: FileServer) => Promise<void> | void) {
-  const s = await startFileServer({ dir: served, ...o });
-  try {
-    await fn(s);
-  } finally {
-    await s.close();
-  }
-}
+import { entry, files, listing, modelsDir, root, run, served, sha, withServer } from "./harness.js";
 
 describe("checkpoint placement script", () => {
   it("passes shellcheck, with and without a token entry", (t) => {
@@ -116,7 +64,8 @@ describe("checkpoint placement script", () => {
 
   it("resumes a partial download an earlier run left behind, and starts again when the server ignores Range", async () => {
     const models = modelsDir();
-    const part = join(models, "Stable-diffusion", partName("a.safetensors", sha(files["a.safetensors"]!)));
+    const part = join(models, "Stable-diffusion", stagedPartPath("a.safetensors", sha(files["a.safetensors"]!)));
+    mkdirSync(dirname(part), { mode: 0o700 });
     await withServer({}, async (s) => {
       writeFileSync(part, files["a.safetensors"]!.subarray(0, 1000));
       const r = await run(models, [entry(s, "a.safetensors")]);
@@ -126,7 +75,8 @@ describe("checkpoint placement script", () => {
     });
     await withServer({ ignoreRange: true }, async (s) => {
       const other = modelsDir();
-      const p = join(other, "Stable-diffusion", partName("a.safetensors", sha(files["a.safetensors"]!)));
+      const p = join(other, "Stable-diffusion", stagedPartPath("a.safetensors", sha(files["a.safetensors"]!)));
+      mkdirSync(dirname(p), { mode: 0o700 });
       writeFileSync(p, files["a.safetensors"]!.subarray(0, 1000));
       const r = await run(other, [entry(s, "a.safetensors")]);
       assert.equal(r.status, 0, r.stderr);
@@ -149,7 +99,7 @@ describe("checkpoint placement script", () => {
 
       const missing = await run(models, [{ ...entry(s, "a.safetensors"), source: `${s.url}/gone.safetensors` }]);
       assert.notEqual(missing.status, 0);
-      assert.match(missing.stderr, /gone\.safetensors answered with an HTTP error \(curl: \(22\).*404/);
+      assert.match(missing.stderr, /gone\.safetensors answered HTTP 404 \(not found\): check the URL; nothing was fetched/);
       assert.deepEqual(listing(models), []);
     });
   });
@@ -203,7 +153,7 @@ describe("checkpoint placement script", () => {
 
       const without = await run(modelsDir(), [entry(s, "b.safetensors")], { stdin: `${tokenHeader(token)}\n` });
       assert.notEqual(without.status, 0, "an entry without useToken does not get the header");
-      assert.match(without.stderr, /401/);
+      assert.match(without.stderr, /answered HTTP 401: it wants credentials\. If the file is gated, set the token \(pulumi config set --secret sdwebui:checkpointToken <token>\) and useToken: true on this entry; nothing was fetched/);
       assert.ok(!without.stderr.includes(token));
       assert.equal(JSON.stringify(s.requests[1]!.headers).includes(token), false);
     });

@@ -135,6 +135,16 @@ describe("validation with the program's rules", () => {
     assert.throws(() => envConfig({}), (e: Error) => /SDWEBUI_API_PASSWORD \(sdwebui:apiPassword\) = \(not set\): is required/.test(e.message) && /set SDWEBUI_API_PASSWORD from a CI secret/.test(e.message));
   });
 
+  it("a list item's field is named with its path, and the fix says to correct it inside the variable", () => {
+    assert.throws(() => envConfig({ ...base, SDWEBUI_CHECKPOINTS: '[{"source":"https://h.example/m.safetensors","sha256":"abc"}]' }), (e: Error) =>
+      /SDWEBUI_CHECKPOINTS \(sdwebui:checkpoints\[0\]\.sha256\) = "abc": must be the file's sha256/.test(e.message) && /fix: correct checkpoints\[0\]\.sha256 in SDWEBUI_CHECKPOINTS$/m.test(e.message));
+  });
+
+  it("a credential flag's value in SDWEBUI_EXTRA_ARGS is shown as the program's error shows it: masked, escapes included", () => {
+    assert.throws(() => envConfig({ ...base, SDWEBUI_EXTRA_ARGS: "--gradio-auth=u:Flag-Secret-61 --share" }), (e: Error) =>
+      /SDWEBUI_EXTRA_ARGS \(sdwebui:extraArgs\) = \["--gradio-auth=\[secret\]","--share"\]/.test(e.message) && !e.message.includes("Flag-Secret-61"));
+  });
+
   it("cross-setting rules of the program apply (custom profile needs its keys)", () => {
     assert.throws(() => envConfig({ ...base, SDWEBUI_IMAGE_PROFILE: "custom" }), (e: Error) => /SDWEBUI_PROFILE_DATA_ROOT/.test(e.message) && /SDWEBUI_IMAGE \(sdwebui:image\)/.test(e.message));
   });
@@ -158,6 +168,8 @@ describe("validation with the program's rules", () => {
     assert.equal(envFix("pulumi config set --secret <ns>:apiPassword <value> (it is encrypted then)"), "set SDWEBUI_API_PASSWORD from a CI secret");
     assert.equal(envFix("edit the hosts list in Pulumi.<stack>.yaml, or pulumi config set --path '<ns>:hosts[0]' <value>"), `set SDWEBUI_HOSTS to a list, e.g. SDWEBUI_HOSTS='["..."]'`);
     assert.equal(envFix("pulumi config rm <ns>:profileUid, or pulumi config set <ns>:imageProfile custom"), "unset SDWEBUI_PROFILE_UID, or set SDWEBUI_IMAGE_PROFILE=custom");
+    assert.equal(envFix("pulumi config set --path '<ns>:firewallAllowlist[1]' <value>, or edit firewallAllowlist[1] in Pulumi.<stack>.yaml"), "correct firewallAllowlist[1] in SDWEBUI_FIREWALL_ALLOWLIST");
+    assert.equal(envFix("pulumi config rm --path '<ns>:checkpoints[0].size', or remove size from checkpoints[0] in Pulumi.<stack>.yaml"), "remove checkpoints[0].size in SDWEBUI_CHECKPOINTS");
   });
 
   it("redact scrubs secrets, longest first, also in JSON-escaped form", () => {

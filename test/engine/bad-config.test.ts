@@ -110,7 +110,8 @@ describe("checkpoints through the real CLI's structured config", () => {
     assert.equal(p.pulumi(["config", "set", "--secret", "sdwebui:checkpointToken", token]).status, 0);
     const bad = p.pulumi(["preview"]);
     assert.notEqual(bad.status, 0);
-    assert.match(out(bad), /sdwebui:checkpoints = .*must be the file's sha256: 64 hexadecimal digits \(item 0\.sha256\)/);
+    assert.match(out(bad), /sdwebui:checkpoints\[0\]\.sha256 = "abc": must be the file's sha256: 64 hexadecimal digits/);
+    assert.match(out(bad), /fix: pulumi config set --path 'sdwebui:checkpoints\[0\]\.sha256' <value>/);
     assert.ok(!out(bad).includes(token), "the token is in no output");
 
     assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].sha256", "ab".repeat(32)]).status, 0);
@@ -118,6 +119,35 @@ describe("checkpoints through the real CLI's structured config", () => {
     assert.doesNotMatch(out(good), /stack configuration has|validating stack config/, out(good));
     assert.ok(!out(good).includes(token));
     for (const f of filesContaining(p.dir, token)) assert.fail(`the token is in ${f} in plain text`);
+  });
+});
+
+describe("values echoed by the config error through the real CLI", () => {
+  const out = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;
+
+  it("no control character of a value reaches the terminal, and no URL password", (t) => {
+    if (!requireToolchain(t)) return;
+    const p = engineProject("escaped-config");
+    try {
+      assert.equal(p.pulumi(["stack", "init", "esc"]).status, 0);
+      assert.equal(p.pulumi(["config", "set", "--secret", "sdwebui:apiPassword", "correct-horse-battery-9"]).status, 0);
+      assert.equal(p.pulumi(["config", "set", "sdwebui:smokePrompt", "a\u001b[2J\u009b31mb"]).status, 0);
+      assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].source", "https://alice:Url-Secret-71@hf.example/m.safetensors"]).status, 0);
+      assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].sha256", "ab".repeat(32)]).status, 0);
+      assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[1].source", "https://hf.example/x%1b%5d0;t%07.safetensors"]).status, 0);
+      assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[1].sha256", "cd".repeat(32)]).status, 0);
+      const preview = p.pulumi(["preview", "--color", "never"]);
+      assert.notEqual(preview.status, 0);
+      const text = out(preview);
+      assert.match(text, /sdwebui:smokePrompt = "a\\u001b\[2J\\u009b31mb": must be one line of text, without control characters/);
+      assert.match(text, /sdwebui:checkpoints\[0\]\.source = "https:\/\/alice:\[secret\]@hf\.example\/m\.safetensors": must not carry credentials/);
+      assert.match(text, /sdwebui:checkpoints\[1\]\.fileName = \(not set\): \(taken from the source: "x\\u001b\]0;t\\u0007\.safetensors"\)/);
+      // eslint-disable-next-line no-control-regex -- what must not reach the terminal
+      assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+      assert.ok(!text.includes("Url-Secret-71"));
+    } finally {
+      p.cleanUp();
+    }
   });
 });
 

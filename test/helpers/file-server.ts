@@ -19,10 +19,16 @@ export interface FileServerOptions {
   /** The first `dropTimes` responses stop after this many body bytes and destroy the socket. */
   dropAfterBytes?: number;
   dropTimes?: number;
-  /** Send the body at about this rate (for progress lines); unlimited when unset. */
+  /** Send the body at about this rate (for progress lines; with noContentLength, one copy at a time); unlimited when unset. */
   bytesPerSecond?: number;
   /** A header line (`Name: value`) every request must carry, else 401. */
   requireHeader?: string;
+  /** Answer every request with this status and no body (e.g. 403). */
+  answerStatus?: number;
+  /** Send the body without Content-Length (chunked) and ignore Range, as a dynamic download endpoint does. */
+  noContentLength?: boolean;
+  /** Send the file this many times over (a server that streams more than the file; with noContentLength). */
+  repeat?: number;
   /** Append one JSON line per request here (for a server in another process). */
   logFile?: string;
 }
@@ -52,6 +58,7 @@ function handler(o: FileServerOptions, log: (r: RequestLog) => void) {
     const authorised = wantName === undefined || req.headers[wantName] === wantValue;
     const done = (status: number) => log({ method: req.method ?? "", path, range, authorised, status, headers: req.headers });
     if (!authorised) return (res.writeHead(401).end("token required\n"), done(401));
+    if (o.answerStatus) return (res.writeHead(o.answerStatus).end(), done(o.answerStatus));
     const file = join(o.dir, path);
     let size: number;
     try {
@@ -59,6 +66,21 @@ function handler(o: FileServerOptions, log: (r: RequestLog) => void) {
       size = statSync(file).size;
     } catch {
       return (res.writeHead(404).end("not found\n"), done(404));
+    }
+    if (o.noContentLength) {
+      res.writeHead(200, {});
+      done(200);
+      const body = readFileSync(file);
+      let left = o.repeat ?? 1;
+      // Each copy waits for the socket to drain, so a client that stops reading stops the stream.
+      const next = (): void => {
+        if (left-- <= 0 || res.destroyed) return void res.end();
+        const wait = o.bytesPerSecond ? (body.length / o.bytesPerSecond) * 1000 : 0;
+        if (res.write(body)) setTimeout(next, wait);
+        else res.once("drain", () => setTimeout(next, wait));
+      };
+      res.on("close", () => (left = 0));
+      return next();
     }
     let start = 0;
     const m = range && !o.ignoreRange ? /^bytes=(\d+)-$/.exec(range) : null;

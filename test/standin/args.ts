@@ -12,7 +12,8 @@ const I = (flag: string, def: number | null = null): Spec => ({ flag, kind: "int
 // Order as in cmd_args.py (it shapes the usage text). Defaults that depend on paths are filled in parse().
 export const SPECS: Spec[] = [
   B("-f"), B("--update-all-extensions"), B("--skip-python-version-check"), B("--skip-torch-cuda-test"),
-  B("--reinstall-xformers"), B("--reinstall-torch"), B("--update-check"), S("--tests"), B("--no-tests"),
+  B("--reinstall-xformers"), B("--reinstall-torch"), B("--update-check"), B("--test-server"), B("--log-startup"),
+  B("--skip-prepare-environment"),
   B("--skip-install"), B("--dump-sysinfo"), S("--loglevel"), B("--do-not-download-clip"), S("--data-dir"),
   S("--models-dir"), S("--config"), S("--ckpt"), S("--ckpt-dir"), S("--vae-dir"), S("--gfpgan-dir"),
   S("--gfpgan-model"), B("--no-half"), B("--no-half-vae"), B("--no-progressbar-hiding"),
@@ -30,7 +31,8 @@ export const SPECS: Spec[] = [
   B("--opt-sdp-no-mem-attention"), B("--disable-opt-split-attention"), B("--disable-nan-check"),
   { flag: "--use-cpu", kind: "list", def: [], lower: true }, B("--use-ipex"),
   B("--disable-model-loading-ram-optimization"), B("--listen"), I("--port"), B("--show-negative-prompt"),
-  S("--ui-config-file"), B("--hide-ui-dir-config"), B("--freeze-settings"), S("--ui-settings-file"),
+  S("--ui-config-file"), B("--hide-ui-dir-config"), B("--freeze-settings"), S("--freeze-settings-in-sections"),
+  S("--freeze-specific-settings"), S("--ui-settings-file"),
   B("--gradio-debug"), S("--gradio-auth"), S("--gradio-auth-path"), S("--gradio-img2img-tool"),
   S("--gradio-inpaint-tool"), { flag: "--gradio-allowed-path", kind: "append", def: [] },
   B("--opt-channelslast"), { flag: "--styles-file", kind: "append", def: [] }, B("--autolaunch"), S("--theme"),

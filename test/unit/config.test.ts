@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { projectConfigBlock } from "../../infra/config/project-file.js";
 import { SECRET_KEYS } from "../../infra/config/schema.js";
+import { escapeControl, pathText } from "../../infra/config/display.js";
 import { ConfigError, validateSettings } from "../../infra/config/validate.js";
 import { BAD } from "./bad-config-cases.js";
 
@@ -80,18 +81,43 @@ describe("checkpoints and secrets", () => {
   });
 });
 
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+describe("checkpoint sources: credentials, sizes", () => {
+  it("never shows a credential carried in a source URL's query, whatever the list's display", () => {
+    for (const [raw] of BAD.filter(([r]) => JSON.stringify(r.checkpoints ?? "").includes("secret"))) {
+      const values = JSON.stringify(raw.checkpoints).match(/[\w-]*secret[\w-]*/g)!;
+      const e = problemsOf({ ...base, ...raw, checkpoints: JSON.stringify(raw.checkpoints) });
+      for (const v of values) assert.ok(!e.message.includes(v), `${v} is not in:\n${e.message}`);
+    }
+  });
+
+  it("accepts ordinary query parameters, and a declared size as a number or Pulumi's string", () => {
+    const entries = [
+      { source: "https://hf.example/resolve/main/m.safetensors?download=true", sha256: "a".repeat(64), sizeBytes: "2132625894" },
+      { source: "https://cdn.example/n.safetensors?expires=1700000000&keyword=sd&tokenizer=clip", sha256: "b".repeat(64), sizeBytes: 7 },
+    ];
+    const { settings } = validateSettings({ ...base, checkpoints: JSON.stringify(entries) }, secretKeysOnly);
+    assert.deepEqual(settings.checkpoints.map((c) => c.sizeBytes), [2132625894, 7]);
+  });
+});
+
 describe("bad config: one error per stack, every key named", () => {
   for (const [raw, key, pattern] of BAD) {
-    it(`${key} = ${JSON.stringify(raw[key] ?? "(unset)")}`, () => {
+    // A case's key is the setting, or the setting and the item field at fault (checkpoints[0].sha256).
+    const setting = key.split(/[[.]/)[0]!;
+    it(`${key} = ${JSON.stringify(raw[setting] ?? "(unset)")}`, () => {
       const e = problemsOf({ ...base, ...raw });
-      const mine = e.problems.filter((p) => p.key === key);
+      const mine = e.problems.filter((p) => (key === setting ? p.key === key : p.key + pathText(p.path ?? []) === key));
       assert.ok(mine.length > 0, `a problem for ${key} in:\n${e.message}`);
       assert.ok(mine.some((p) => pattern.test(p.message)), `message for ${key} matches ${pattern}:\n${e.message}`);
-      assert.match(e.message, new RegExp(`sdwebui:${key} = `));
+      assert.match(e.message, new RegExp(`sdwebui:${escapeRe(key)}(\\[|\\.| = )`));
+      if (key !== setting) assert.match(e.message, new RegExp(`fix: pulumi config (set|rm) --path 'sdwebui:${escapeRe(key)}`), "the fix names the field");
       assert.match(e.message, /fix: (pulumi config (set|rm)|edit the \w+ list)/);
       assert.match(e.message, /nothing was deployed or changed/);
       const pw = (raw.apiPassword as string | undefined) ?? PASSWORD;
       assert.ok(!e.message.includes(pw), "no password in the message");
+      // eslint-disable-next-line no-control-regex -- no character a terminal acts on, whatever the value held
+      assert.doesNotMatch(e.message, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]/, "control characters are escaped");
     });
   }
 
@@ -119,6 +145,41 @@ describe("bad config: one error per stack, every key named", () => {
     assert.match(e.message, /sdwebui:apiPassword = \[secret\]: is stored in plain text/);
     assert.match(e.message, /pulumi config set --secret sdwebui:apiPassword/);
     assert.ok(!e.message.includes(PASSWORD));
+  });
+});
+
+describe("error text: values as written, masked, escaped; the item and field at fault", () => {
+  it("shows a list of objects as the user wrote it, not as [object Object]", () => {
+    const e = problemsOf({ ...base, extraArgs: [{ flag: "--medvram" }, "--xformers"] });
+    assert.match(e.message, /sdwebui:extraArgs\[0\] = \{"flag":"--medvram"\}: /);
+    assert.doesNotMatch(e.message, /object Object/);
+    const t = problemsOf({ ...base, target: "kubernetes", tolerations: [{ key: "gpu", operator: "Exists", tolerationSeconds: 30 }] });
+    assert.match(t.message, /sdwebui:tolerations\[0\]\.effect = \(not set\): must be NoExecute/);
+    assert.match(t.message, /fix: pulumi config set --path 'sdwebui:tolerations\[0\]\.effect' <value>/);
+  });
+
+  it("masks passwords, tokens and signatures in URLs it shows, keeps ssh user names", () => {
+    const source = "https://alice:Url-Secret-51@hf.example/m.safetensors?token=Query-Secret-52&X-Amz-Signature=Sig-Secret-53#Frag-Secret-54";
+    const e = problemsOf({ ...base, checkpoints: [{ source, sha256: "abc" }], hosts: ["ssh://ops@gpu-1"] });
+    for (const s of ["Url-Secret-51", "Query-Secret-52", "Sig-Secret-53", "Frag-Secret-54"]) assert.ok(!e.message.includes(s), `${s} is not shown`);
+    assert.match(e.message, /alice:\[secret\]@hf\.example\/m\.safetensors\?token=\[secret\]&X-Amz-Signature=\[secret\]#\[secret\]/);
+    assert.match(e.message, /sdwebui:hosts\[0\] = "ssh:\/\/ops@gpu-1"/);
+  });
+
+  it("escapes control characters in keys, values and messages: the problems too, for other printers", () => {
+    const e = problemsOf({ ...base, "host\u001b[2JPort": "1", smokePrompt: "a\u009b31mb", checkpoints: [{ source: "https://hf.example/a%07%1b%5d0;x%07.safetensors", sha256: "a".repeat(64) }] });
+    // eslint-disable-next-line no-control-regex
+    const raw = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
+    assert.doesNotMatch(e.message, raw);
+    for (const p of e.problems) for (const text of [p.key, p.message, p.fix]) assert.doesNotMatch(text, raw);
+    assert.match(e.message, /sdwebui:host\\u001b\[2JPort = "1": is not a setting/);
+    assert.match(e.message, /sdwebui:smokePrompt = "a\\u009b31mb": must be one line of text, without control characters/);
+    assert.equal(escapeControl("ok\u202eevil\u0007"), "ok\\u202eevil\\u0007");
+  });
+
+  it("with the stack's name, a claim named as the program names the other claim is the same claim", () => {
+    assert.throws(() => validateSettings({ ...base, target: "kubernetes", modelsClaim: "sdwebui-prod-outputs" }, secretKeysOnly, "prod"), /sdwebui:modelsClaim = "sdwebui-prod-outputs": is the claim outputs go to as well/);
+    assert.doesNotThrow(() => validateSettings({ ...base, target: "kubernetes", modelsClaim: "sdwebui-prod-outputs" }, secretKeysOnly, "dev"));
   });
 });
 

@@ -70,6 +70,22 @@ describe("host folders script", () => {
     assert.match(r.stderr, /txt2img-images is owned by 0:0/);
   });
 
+  it("the checkpoints folder needs only read access (it is mounted read-only); one the uid cannot read is refused", (t) => {
+    if (!requireOrSkip(t, isRoot ? "" : "needs root (chown)")) return;
+    const m = join(root, "e/models");
+    mkdirSync(join(m, "Stable-diffusion"), { recursive: true });
+    chownSync(m, 1000, 1000);
+    chownSync(join(m, "Stable-diffusion"), 0, 0);
+    chmodSync(join(m, "Stable-diffusion"), 0o755);
+    const script = foldersScript({ outputsDir: join(root, "e/outputs"), modelsDir: m, uid: 1000, gid: 1000, profile: "universonic" });
+    let r = run(script);
+    assert.equal(r.status, 0, r.stderr);
+    chmodSync(join(m, "Stable-diffusion"), 0o700);
+    r = run(script);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /Stable-diffusion is owned by 0:0 mode 700, so the WebUI \(profile universonic, uid 1000\) cannot read there/);
+  });
+
   it("accepts a folder writable through its group or by everyone", (t) => {
     if (!requireOrSkip(t, isRoot ? "" : "needs root (chown)")) return;
     const o = join(root, "d/outputs");

@@ -8,6 +8,7 @@ import { settingDefault, SettingsSchema } from "../../infra/config/schema.js";
 import { projectConfigBlock } from "../../infra/config/project-file.js";
 import { validateSettings } from "../../infra/config/validate.js";
 import { deploymentSpec, fleetNames, networkPolicySpec, serviceSpec, smokeJobSpec, webuiLaunch } from "../../infra/kubernetes/manifests.js";
+import { exposureWarnings, serviceExposure } from "../../infra/kubernetes/exposure.js";
 import type { FleetSettings, WebUiContainerSpec } from "../../infra/kubernetes/manifests.js";
 import { PRESETS } from "../../infra/profiles.js";
 import { REPO_ROOT } from "../../toolchain/layout.js";
@@ -93,6 +94,54 @@ describe("Kubernetes manifests (pure)", () => {
   });
 });
 
+describe("the allowlist on Kubernetes: empty means no remote client, as on Docker hosts", () => {
+  const ways = (serviceType: "ClusterIP" | "NodePort" | "LoadBalancer", networkPolicy: boolean, firewallAllowlist: string[]) => {
+    const e = serviceExposure({ serviceType, networkPolicy, firewallAllowlist });
+    const short = (l: string[]) => l.map((w) => (w.includes("cluster IP") ? "clusterIp" : w.includes("node ports") ? "nodePorts" : "loadBalancer"));
+    return { unguarded: short(e.unguarded), policyOnly: short(e.policyOnly), any: e.anyAddress };
+  };
+
+  it("names the ways in that nothing restricts, and those from outside that only the NetworkPolicy restricts", () => {
+    assert.deepEqual(ways("ClusterIP", true, []), { unguarded: [], policyOnly: [], any: [] });
+    assert.deepEqual(ways("ClusterIP", false, []), { unguarded: ["clusterIp"], policyOnly: [], any: [] });
+    assert.deepEqual(ways("NodePort", true, ["10.0.0.0/8"]), { unguarded: [], policyOnly: ["nodePorts"], any: [] });
+    assert.deepEqual(ways("NodePort", false, ["10.0.0.0/8"]), { unguarded: ["clusterIp", "nodePorts"], policyOnly: [], any: [] });
+    assert.deepEqual(ways("LoadBalancer", true, []), { unguarded: [], policyOnly: ["nodePorts", "loadBalancer"], any: [] });
+    // Source ranges guard the load balancer's address, never the node ports behind it.
+    assert.deepEqual(ways("LoadBalancer", true, ["10.0.0.0/8"]), { unguarded: [], policyOnly: ["nodePorts"], any: [] });
+    assert.deepEqual(ways("LoadBalancer", false, ["10.0.0.0/8"]), { unguarded: ["clusterIp", "nodePorts"], policyOnly: [], any: [] });
+    assert.deepEqual(ways("LoadBalancer", false, []), { unguarded: ["clusterIp", "nodePorts", "loadBalancer"], policyOnly: [], any: [] });
+    assert.deepEqual(ways("LoadBalancer", false, ["0.0.0.0/0", "::/0"]).any, ["0.0.0.0/0", "::/0"]);
+  });
+
+  it("refuses what nothing enforces, unless 0.0.0.0/0 or ::/0 says any address; warns of what only the network plugin enforces", () => {
+    const refused = (extra: Record<string, unknown>) => {
+      try {
+        validateSettings({ apiPassword: PASSWORD, target: "kubernetes", ...extra }, (k) => k === "apiPassword");
+        return "";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    for (const serviceType of ["ClusterIP", "NodePort", "LoadBalancer"]) {
+      assert.match(refused({ serviceType, networkPolicy: "false" }), /sdwebui:firewallAllowlist = \(not set\): is empty, which means no remote client, but nothing enforces that/, serviceType);
+      assert.equal(refused({ serviceType, networkPolicy: "false", firewallAllowlist: ["0.0.0.0/0"] }), "", `${serviceType}: any address, said on purpose`);
+      assert.equal(refused({ serviceType }), "", `${serviceType}: the NetworkPolicy restricts`);
+    }
+    const lb = { serviceType: "LoadBalancer" as const, networkPolicy: true, firewallAllowlist: [] };
+    assert.match(exposureWarnings(lb).join("\n"), /only the NetworkPolicy stands between its node ports \(every address that reaches a node\) and the load balancer's address and the WebUI pods/);
+    assert.match(exposureWarnings({ ...lb, firewallAllowlist: ["10.0.0.0/8"] }).join("\n"), /its node ports .*loadBalancerSourceRanges cover the load balancer's address only/);
+    assert.match(exposureWarnings({ ...lb, networkPolicy: false, firewallAllowlist: ["0.0.0.0/0"] }).join("\n"), /holds 0\.0\.0\.0\/0, which admits every address/);
+    assert.deepEqual(exposureWarnings({ serviceType: "ClusterIP", networkPolicy: true, firewallAllowlist: [] }), [], "inside the cluster only: no warning");
+  });
+
+  it("any address reaches the Service and the NetworkPolicy as written", () => {
+    const s = settings({ serviceType: "LoadBalancer", firewallAllowlist: ["0.0.0.0/0", "::/0"] });
+    assert.deepEqual(serviceSpec(s, PRESETS.universonic, "dev").loadBalancerSourceRanges, ["0.0.0.0/0", "::/0"]);
+    assert.deepEqual(networkPolicySpec(s, PRESETS.universonic, "dev").ingress[0]!.from.flatMap((f) => ("ipBlock" in f ? [f.ipBlock.cidr] : [])), ["0.0.0.0/0", "::/0"]);
+  });
+});
+
 describe("target: kubernetes settings", () => {
   it("the defaults Pulumi.yaml declares reach the program as values, and are not taken for Docker settings set by the user", () => {
     // The engine passes every declared default; Pulumi gives them as strings (lists as JSON text).
@@ -136,5 +185,23 @@ describe("target: kubernetes under mocks", () => {
     const deployment = engine.one("kubernetes:apps/v1:Deployment");
     assert.ok(!JSON.stringify(unwrapSecrets(deployment.inputs)).includes(PASSWORD), "no password in the Deployment's inputs");
     assert.ok("endpoints" in outputs && "smokeJob" in outputs);
+    assert.ok(!("warnings" in outputs), "ClusterIP behind the NetworkPolicy: nothing to warn of");
+  });
+
+  it("warns at preview, in the stack outputs and the engine's log, when only the NetworkPolicy guards a way in from outside", async () => {
+    engine.reset();
+    const logged: string[] = [];
+    const warn = console.warn;
+    // Under mocks the SDK has no engine to send pulumi.log.warn to, and writes it with console.warn.
+    console.warn = (m: unknown) => void logged.push(String(m));
+    try {
+      setStackConfig({ apiPassword: PASSWORD, target: "kubernetes", serviceType: "NodePort" });
+      const outputs = await resolveOutputs(deployStack());
+      assert.match(JSON.stringify(outputs.warnings), /only the NetworkPolicy stands between its node ports/);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.ok(logged.some((l) => /warning: .*only the NetworkPolicy stands between its node ports/.test(l)), logged.join("\n"));
+    } finally {
+      console.warn = warn;
+    }
   });
 });

@@ -51,7 +51,7 @@ describe("scale-out under mocks", () => {
     assert.deepEqual(containers.map((c) => (c.mounts as { source: string; readOnly: boolean }[]).map((m) => `${m.source}:${m.readOnly}`)), [
       ["/srv/sd-webui/outputs/gpu0:false", "/srv/sd-webui/models:true"],
       ["/srv/sd-webui/outputs/gpu1:false", "/srv/sd-webui/models:true"],
-      ["/srv/sd-webui/outputs/gpu3:false", "/srv/sd-webui/models:false"],
+      ["/srv/sd-webui/outputs/gpu3:false", "/srv/sd-webui/models:false", "/srv/sd-webui/models/Stable-diffusion:true"],
     ]);
     const remote = engine.byType("command:remote:Command");
     assert.equal(remote.filter((r) => r.name.includes("-firewall-")).length, 3, "firewall rules per port, on the host itself");

@@ -60,6 +60,10 @@ describe("flags", () => {
     const f = webuiFlags({ exposure: "api-only", extraArgs: [] }, PRESETS.siutin, { kind: "none" }, creds);
     assert.deepEqual(f, ["--api", "--api-auth", "u:p4ssword-long", "--listen", "--port", "7860", "--nowebui", "--use-cpu", "all", "--skip-torch-cuda-test", "--no-half"]);
   });
+  it("with a read-only checkpoints folder the WebUI is told not to download a default model there", () => {
+    const f = webuiFlags({ exposure: "api-only", extraArgs: ["--medvram"] }, PRESETS.universonic, { kind: "all" }, creds, { noModelDownload: true });
+    assert.deepEqual(f.slice(-2), ["--no-download-sd-model", "--medvram"]);
+  });
   it("launch: args, command prefix, or one env var", () => {
     assert.deepEqual(launchSpec(PRESETS.universonic, ["--api"]), { command: ["--api"], envs: [] });
     assert.deepEqual(launchSpec(PRESETS.siutin, ["--api"]), { command: ["bash", "webui.sh", "--api"], envs: [] });
@@ -75,6 +79,15 @@ describe("container plan", () => {
     assert.deepEqual(a, b);
     assert.equal(a.workingDir, "/app/stable-diffusion-webui");
     assert.match(a.healthcheck.tests[3]!, /http:\/\/127\.0\.0\.1:8080\/internal\/ping/);
+  });
+  it("mounts the checkpoints read-only over a writable models folder, and adds nothing when the whole folder is read-only", () => {
+    const rw = containerPlan(s, PRESETS.universonic, { kind: "all" }, { project: "sdwebui", stack: "dev" });
+    assert.deepEqual(rw.mounts.slice(1), [
+      { type: "bind", source: "/m", target: "/app/stable-diffusion-webui/models", readOnly: false },
+      { type: "bind", source: "/m/Stable-diffusion", target: "/app/stable-diffusion-webui/models/Stable-diffusion", readOnly: true },
+    ]);
+    const ro = containerPlan(s, PRESETS.universonic, { kind: "all" }, { project: "sdwebui", stack: "dev" }, true);
+    assert.deepEqual(ro.mounts.slice(1), [{ type: "bind", source: "/m", target: "/app/stable-diffusion-webui/models", readOnly: true }]);
   });
   it("default names are valid container names", () => {
     assert.equal(defaultContainerName("dev"), "sdwebui-dev");
