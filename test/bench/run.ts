@@ -1,4 +1,4 @@
-// `npm run bench [-- --runs N] [--only a,b,c,d,e] [--out DIR]`: the speed and size benchmarks, written to
+// `npm run bench [-- --runs N] [--only a,c,d,e,f,g] [--out DIR]`: the speed and size benchmarks, written to
 // test/bench/results/latest.json and latest.md. Not part of `npm test`. Sections that need Docker or
 // root are skipped with the reason when those are missing; the others still run.
 import { spawnSync } from "node:child_process";
@@ -13,6 +13,7 @@ import { machine } from "./machine.js";
 import { renderMarkdown } from "./report.js";
 import { standinSections } from "./standin-bench.js";
 import { Skip } from "./stats.js";
+import { tlsProxySection } from "./tls-bench.js";
 import type { Section } from "./stats.js";
 
 const PARTS = {
@@ -21,6 +22,7 @@ const PARTS = {
   d: { ids: ["eval"], title: "(d) program evaluation under mocks" },
   e: { ids: ["firewall"], title: "(e) firewall apply/delete" },
   f: { ids: ["toolchain", "engine-up"], title: "(f) the Pulumi toolchain and engine" },
+  g: { ids: ["tls-proxy"], title: "(g) HTTPS through Caddy vs straight to the stand-in" },
 } as const;
 const TITLES: Record<string, string> = {
   "smoke-overhead": "(a) Smoke overhead over the bare generation request",
@@ -30,6 +32,7 @@ const TITLES: Record<string, string> = {
   firewall: "(e) Firewall apply and delete time for 1 and 50 CIDRs",
   toolchain: "(f) Pulumi toolchain built from Go modules: cold build, warm run, cache size",
   "engine-up": "(f) pulumi up of this program vs one docker.Container (the engine's floor)",
+  "tls-proxy": "(g) HTTPS through Caddy vs plain HTTP straight to the stand-in: latency and throughput",
 };
 type Part = keyof typeof PARTS;
 
@@ -50,10 +53,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write("bench: --runs must be a whole number 1-101 (default 7)\n");
     return 2;
   }
-  const only = (values.only ?? "a,c,d,e,f").split(",").map((s) => s.trim()) as Part[];
+  const only = (values.only ?? "a,c,d,e,f,g").split(",").map((s) => s.trim()) as Part[];
   const bad = only.filter((p) => !(p in PARTS));
   if (bad.length) {
-    process.stderr.write(`bench: --only takes a,c,d,e,f (a includes b); unknown: ${bad.join(",")}\n`);
+    process.stderr.write(`bench: --only takes a,c,d,e,f,g (a includes b); unknown: ${bad.join(",")}\n`);
     return 2;
   }
   const outDir = resolve(values.out ?? join(__dirname, "results"));
@@ -81,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
   await run("d", () => [evalSection(runs, log)]);
   await run("e", () => [firewallSection(runs, log)]);
   await run("f", () => engineSections(runs, log));
+  await run("g", async () => [await tlsProxySection(runs, log)]);
 
   const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", cwd: __dirname, timeout: 10_000 });
   const commit = git.status === 0 ? git.stdout.trim() : null;
