@@ -12,6 +12,13 @@ import { docker, dockerStatus } from "../helpers/docker.js";
 import { startStandinContainer } from "../helpers/standin.js";
 import { ensureCaddyImage } from "../helpers/tls-builds.js";
 import { median, percentile, round, Skip } from "./stats.js";
+import { caddyfile } from "../../infra/tls/caddyfile.js";
+import { PROXY_PORTS } from "../../infra/tls/caddyfile.js";
+import { parseCli } from "../../smoke/cli-flags.js";
+import { LocalHost } from "../../smoke/host.js";
+import { runSmoke } from "../../smoke/run.js";
+import { makeModelsDir } from "../helpers/standin.js";
+import { chownSync } from "node:fs";
 import type { Section } from "./stats.js";
 
 const API_USER = "bench";
@@ -23,33 +30,11 @@ const CONCURRENCY = 50;
 const CONCURRENT_TOTAL = 2000;
 const FRESH = 50;
 const WARMUP = 20;
-/** Caddy's HTTPS port inside its container; published on a random loopback port. */
-const HTTPS_PORT = 8443;
+/** Caddy's HTTPS port inside its container (the program's); published on a random loopback port. */
+const HTTPS_PORT = PROXY_PORTS.https;
+const UI_USER = "viewer";
+const UI_PW = "bench-tls-ui-pw-5d1e";
 const ROOT_CRT = "caddy/pki/authorities/local/root.crt";
-
-/**
- * The proxy's Caddyfile: the internal CA; a client connecting by IP sends no SNI, so default_sni picks the
- * certificate; no HTTP listener and no HTTP/3 (only the TCP port is published); as many idle upstream
- * connections kept as requests in flight (the default 32 closes and reopens the rest at 50 concurrent).
- */
-const caddyfile = (upstream: string) => `{
-	skip_install_trust
-	auto_https disable_redirects
-	https_port ${HTTPS_PORT}
-	default_sni 127.0.0.1
-	servers {
-		protocols h1 h2
-	}
-}
-https://127.0.0.1 {
-	tls internal
-	reverse_proxy ${upstream} {
-		transport http {
-			keepalive_idle_conns_per_host ${CONCURRENCY}
-		}
-	}
-}
-`;
 
 async function get(url: string, dispatcher: Agent): Promise<void> {
   const r = await request(url, { dispatcher, headers: { authorization: AUTH } });
@@ -148,11 +133,16 @@ export async function tlsProxySection(runs: number, log: (l: string) => void): P
   const caddyLogs = () => { const r = spawnSync("docker", ["logs", caddyName], { encoding: "utf8", timeout: 15_000 }); return `${r.stdout ?? ""}${r.stderr ?? ""}`; };
   try {
     docker(["network", "create", network]);
-    const webui = await startStandinContainer({ name: webuiName, args: ["--api", "--api-auth", `${API_USER}:${API_PW}`], timeoutMs: 30_000 });
+    const outputs = join(dir, "outputs");
+    mkdirSync(outputs);
+    if (process.getuid?.() === 0) chownSync(outputs, 1000, 1000);
+    const models = makeModelsDir(join(dir, "models"));
+    const webui = await startStandinContainer({ name: webuiName, args: ["--api", "--api-auth", `${API_USER}:${API_PW}`, "--gradio-auth", `${UI_USER}:${UI_PW}`], outputsHostDir: outputs, modelsHostDir: models, timeoutMs: 30_000 });
     stopStandin = webui.stop;
     docker(["network", "connect", network, webuiName]);
     mkdirSync(join(dir, "data"));
-    writeFileSync(join(dir, "Caddyfile"), caddyfile(`${webuiName}:8080`));
+    // The program's own proxy configuration (tls internal), reaching the stand-in by its container name.
+    writeFileSync(join(dir, "Caddyfile"), caddyfile({ mode: "internal", host: "127.0.0.1", publicPort: HTTPS_PORT, upstream: { host: webuiName, port: 8080 } }));
     docker(["run", "-d", "--name", caddyName, "--network", network, "-p", `127.0.0.1::${HTTPS_PORT}`,
       "-v", `${join(dir, "Caddyfile")}:/etc/caddy/Caddyfile:ro`, "-v", `${join(dir, "data")}:/data`, image]);
     const mapped = docker(["port", caddyName, `${HTTPS_PORT}/tcp`]).trim().split("\n")[0] ?? "";
@@ -160,12 +150,22 @@ export async function tlsProxySection(runs: number, log: (l: string) => void): P
     const directUrl = `${webui.url}${PATH}`;
     const rootFile = join(dir, "data", ROOT_CRT);
     await waitFor("Caddy's internal root certificate", 30_000, () => existsSync(rootFile), caddyLogs);
-    const tlsAgent: Agent.Options = { connect: { ca: readFileSync(rootFile, "utf8") } };
+    const rootPem = readFileSync(rootFile, "utf8");
+    const tlsAgent: Agent.Options = { connect: { ca: rootPem } };
     await waitFor(`Caddy answering ${proxyUrl}`, 30_000, async () => {
       const a = new Agent(tlsAgent);
       try { await get(proxyUrl, a); return true; } catch { return false; } finally { await a.close(); }
     }, caddyLogs);
 
+    const smoke = { direct: [] as number[], proxy: [] as number[] };
+    const smokeOnce = async (url: string, ca: string | undefined): Promise<number> => {
+      const flags = parseCli(["--url", url, "--username", API_USER, "--password-env", "UNUSED", "--ui-username", UI_USER, "--ui-password-env", "UNUSED",
+        "--outputs-dir", outputs, "--models-dir", models, "--timeout", "60", ...(ca ? ["--tls-ca-env", "UNUSED"] : [])]);
+      if (flags === "help") throw new Error("unexpected help");
+      const t0 = Date.now();
+      await runSmoke({ flags, apiPassword: API_PW, uiPassword: UI_PW, tlsCa: ca, host: new LocalHost(), hostUp: async () => true, log: () => {} });
+      return Date.now() - t0;
+    };
     const lat = { direct: [] as number[], proxy: [] as number[] };
     const hs = { direct: [] as number[], proxy: [] as number[] };
     const load = { direct: [] as Load[], proxy: [] as Load[] };
@@ -179,6 +179,8 @@ export async function tlsProxySection(runs: number, log: (l: string) => void): P
       hs.proxy.push(...(await fresh(proxyUrl, tlsAgent, FRESH)));
       load.direct.push(await throughput(directUrl, {}, CONCURRENT_TOTAL, pids));
       load.proxy.push(await throughput(proxyUrl, tlsAgent, CONCURRENT_TOTAL, pids));
+      smoke.direct.push(await smokeOnce(webui.url, undefined));
+      smoke.proxy.push(await smokeOnce(proxyUrl.replace(PATH, ""), rootPem));
     }
     const p = (xs: number[], q: number) => round(percentile(xs, q), 2);
     const overheadP50 = percentile(lat.proxy, 50) - percentile(lat.direct, 50);
@@ -201,6 +203,7 @@ export async function tlsProxySection(runs: number, log: (l: string) => void): P
         p50OverheadMs: round(overheadP50, 2),
         p99Ratio: round(percentile(lat.proxy, 99) / percentile(lat.direct, 99), 2),
         throughputRatio: round(ratio, 2),
+        smokeMs: { direct: median(smoke.direct), proxy: median(smoke.proxy) },
         cpuMicrosecondsPerRequest: {
           direct: { client: cpu("direct", "client"), standin: cpu("direct", "standin") },
           proxy: { client: cpu("proxy", "client"), standin: cpu("proxy", "standin"), caddy: cpu("proxy", "caddy") },
@@ -212,10 +215,12 @@ export async function tlsProxySection(runs: number, log: (l: string) => void): P
         row("through Caddy (HTTPS, internal CA)", "proxy"),
         ["proxy − direct / proxy ÷ direct", `+${round(overheadP50, 2)}`, `×${round(percentile(lat.proxy, 99) / percentile(lat.direct, 99), 2)}`,
           `+${round(percentile(hs.proxy, 50) - percentile(hs.direct, 50), 2)}`, "", `×${round(ratio, 2)}`],
+        ["the whole smoke (ms, median)", `direct ${median(smoke.direct)}`, `through Caddy ${median(smoke.proxy)}`, `+${median(smoke.proxy) - median(smoke.direct)}`, "", ""],
       ],
       notes: [
         `GET ${PATH} with Basic auth (a small JSON answer), the stand-in's port published on 127.0.0.1 vs Caddy (${image}) published on 127.0.0.1 and proxying to the stand-in's container name over a user-defined Docker network; both through Docker's port publishing.`,
         `Per run: ${SEQUENTIAL} sequential requests on one kept-alive connection after ${WARMUP} warm-up ones, ${FRESH} requests on a new connection each, and ${CONCURRENT_TOTAL} requests with ${CONCURRENCY} in flight on ${CONCURRENCY} connections. Percentiles over all runs' samples; requests per second the median of the runs.`,
+        "The whole smoke: runSmoke end to end, plain against the published port, and over HTTPS through Caddy pinning its root (which adds the certificate check and the probes for a way around the proxy).",
         "Client, stand-in and Caddy share the machine's cores, so the throughput ratio includes Caddy's CPU taken from the other two. " +
           `CPU per request at ${CONCURRENCY} concurrent (µs, median of runs): direct: client ${cpu("direct", "client")}, stand-in ${cpu("direct", "standin")}; ` +
           `through Caddy: client ${cpu("proxy", "client")}, stand-in ${cpu("proxy", "standin")}, Caddy ${cpu("proxy", "caddy")} (Docker's port proxy, in both paths, not counted).`,
