@@ -7,7 +7,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ensureSmokeBuilt, httpGet, inspectContainer, stackContainers, taggedRules } from "../helpers/host-state.js";
+import { execFileSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
+import { ensureSmokeBuilt, httpGet, httpsGet, inspectContainer, stackContainers, taggedRules } from "../helpers/host-state.js";
+import { makeCa, makeLeaf } from "../helpers/certs.js";
+import { ensureCaddyImage } from "../helpers/tls-builds.js";
 import { filesContaining, requireEngine } from "../helpers/pulumi-cli.js";
 import { startRegistry, type TestRegistry } from "../helpers/registry.js";
 import { requireRemoteHost, startRemoteHost, SUDO_USER, type RemoteHost } from "../helpers/remote-host.js";
@@ -15,7 +19,7 @@ import { startAgent, type SshAgent } from "../helpers/ssh-agent.js";
 import { ensureStandinImage, STANDIN_IMAGE } from "../helpers/standin.js";
 import { programStack, type ProgramStack } from "./fixture.js";
 
-const ports = { a: 7860, b: 7960, sudo: 8060 };
+const ports = { a: 7860, b: 7960, sudo: 8060, tls: 8160 };
 /** What the command provider prints when a remote step sends environment by Setenv and sshd refuses it. */
 const SETENV_REFUSED = /Unable to set '|setenv failed/;
 
@@ -128,6 +132,39 @@ describe("ssh:// hosts with a stock sshd", { timeout: 900_000 }, () => {
       assert.deepEqual(stackContainers(u.name, u.view), []);
       assert.deepEqual(taggedRules(u.tag(), u.view), []);
       assert.ok(readFileSync(join(file)).length > 0, "the proof is kept");
+    } finally {
+      await u.cleanUp();
+    }
+  });
+
+  it(`tls over ssh as ${SUDO_USER}: internal (the CA's root read through sudo), then files (the proxy reloaded by the login's docker CLI)`, async (t) => {
+    if (!requireEngine(t) || !requireRemoteHost(t, { sudoUser: true })) return;
+    assert.ok(ready, "the hosts started");
+    const caddy = ensureCaddyImage();
+    a!.docker(["load"], execFileSync("docker", ["save", caddy], { maxBuffer: 512 * 2 ** 20, timeout: 120_000 }));
+    const u = programStack({ hostPort: ports.tls, remote: { host: a!, user: SUDO_USER, agentSock: agent!.sock }, settings: { image, tls: "internal", tlsProxyImage: caddy } });
+    try {
+      const up = u.up();
+      assert.doesNotMatch(`${up.stdout}\n${up.stderr}`, SETENV_REFUSED);
+      const api = String(u.stack.outputs().apiUrl);
+      assert.equal(api, `https://${a!.addr}:${ports.tls}`);
+      const root = String(u.stack.outputs().tlsRootCertificate);
+      const auth = { username: u.username, password: u.password };
+      assert.equal((await httpsGet(`${api}/sdapi/v1/sd-models`, root, auth)).status, 200, "a client pinning the root reaches the remote API");
+      const webui = () => inspectContainer(`sdwebui-${u.name}`, u.view);
+      const started = webui().State.StartedAt;
+
+      const ca = makeCa();
+      const leaf = makeLeaf(ca, [a!.addr]);
+      u.set({ tls: "files", tlsCaRoots: ca.cert });
+      u.stack.setConfig({ tlsCertificate: leaf.cert, tlsKey: leaf.key }, ["tlsCertificate", "tlsKey"], "sdwebui");
+      u.up();
+      const served = await httpsGet(`${api}/sdapi/v1/sd-models`, ca.cert, auth);
+      assert.equal(served.fingerprint, new X509Certificate(leaf.cert).fingerprint256, "the given certificate, after a reload on the remote host");
+      assert.equal(webui().State.StartedAt, started, "the WebUI kept running");
+      u.up(["--expect-no-changes"]);
+      u.stack.destroy();
+      assert.deepEqual(stackContainers(u.name, u.view), []);
     } finally {
       await u.cleanUp();
     }

@@ -6,11 +6,10 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { existsSync } from "node:fs";
-import { request } from "node:https";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { ofType } from "../helpers/engine-stack.js";
-import { ensureSmokeBuilt, inspectContainer } from "../helpers/host-state.js";
+import { ensureSmokeBuilt, httpsGet, inspectContainer } from "../helpers/host-state.js";
 import { requireEngine } from "../helpers/pulumi-cli.js";
 import { requireDocker } from "../helpers/docker.js";
 import { requireOrSkip } from "../helpers/requirements.js";
@@ -19,23 +18,6 @@ import { ensureCaddyImage } from "../helpers/tls-builds.js";
 import { makeCa, makeLeaf } from "../helpers/certs.js";
 import { PROXY_PORTS } from "../../infra/tls/caddyfile.js";
 import { programStack, type ProgramStack } from "./fixture.js";
-
-interface HttpsAnswer { status: number; fingerprint: string }
-
-/** GET over HTTPS trusting only `ca`; the status and the served certificate's fingerprint, or the TLS error. */
-function httpsGet(url: string, ca: string | undefined, auth?: { username: string; password: string }): Promise<HttpsAnswer> {
-  return new Promise((resolve, reject) => {
-    const headers = auth ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` } : undefined;
-    const req = request(url, { ...(ca ? { ca } : {}), headers, timeout: 15_000, agent: false }, (res) => {
-      const fingerprint = (res.socket as import("node:tls").TLSSocket).getPeerCertificate().fingerprint256;
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, fingerprint }));
-    });
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 function steps(t: TestContext) {
   let failed: string | undefined;

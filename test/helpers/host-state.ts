@@ -5,6 +5,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { request } from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { TLSSocket } from "node:tls";
 import * as path from "node:path";
 import { REPO_ROOT } from "../../toolchain/layout.js";
 
@@ -127,6 +129,23 @@ export function httpGet(url: string, auth?: { username: string; password: string
       let body = "";
       res.on("data", (d: Buffer) => { body += d.toString(); });
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+export interface HttpsAnswer { status: number; fingerprint: string }
+
+/** One bounded GET over HTTPS trusting only `ca` (the system's roots when undefined); the status and the served certificate's fingerprint. */
+export function httpsGet(url: string, ca: string | undefined, auth?: { username: string; password: string }, timeoutMs = 15_000): Promise<HttpsAnswer> {
+  const headers: Record<string, string> = auth ? { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString("base64")}` } : {};
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ...(ca ? { ca } : {}), headers, timeout: timeoutMs, agent: false }, (res) => {
+      const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, fingerprint }));
     });
     req.on("timeout", () => req.destroy(new Error(`GET ${url}: no answer within ${timeoutMs} ms`)));
     req.on("error", reject);
