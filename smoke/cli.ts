@@ -23,7 +23,9 @@ interface HostSetup {
 
 /** Local filesystem, or SSH with key / known_hosts material written to a private temp dir. */
 export function makeHost(f: CliFlags, env: NodeJS.ProcessEnv = process.env): HostSetup {
-  if (f["ssh-host"] === undefined) return { host: new LocalHost(), hostUp: async () => true, cleanup: () => {} };
+  // The outputs folder is the container's to write: nothing below it is followed through a link.
+  const confine = [f["outputs-dir"]];
+  if (f["ssh-host"] === undefined) return { host: new LocalHost(confine), hostUp: async () => true, cleanup: () => {} };
   let dir: string | undefined;
   const tmpFile = (name: string, content: string) => {
     dir ??= mkdtempSync(join(tmpdir(), "sd-smoke-ssh-"));
@@ -41,7 +43,7 @@ export function makeHost(f: CliFlags, env: NodeJS.ProcessEnv = process.env): Hos
     knownHostsFile,
     strictHostKeyChecking: f["ssh-strict-host-key-checking"],
     connectTimeoutS: f["connect-timeout"],
-  });
+  }, undefined, confine);
   return { host, hostUp: () => host.ping(), cleanup: () => dir && rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -1,9 +1,9 @@
 // Access to the Docker host's filesystem (and its docker CLI): the local implementation here, the SSH
 // one in ssh-host.ts. The locator only lists the few dated folders it needs, through this interface.
 import { execFile } from "node:child_process";
-import { promises as fs } from "node:fs";
+import { constants as fsConstants, promises as fs } from "node:fs";
 
-export type ListResult = { kind: "ok"; names: string[] } | { kind: "missing" } | { kind: "denied" };
+export type ListResult = { kind: "ok"; names: string[] } | { kind: "missing" } | { kind: "denied" } | { kind: "link"; link: string };
 
 export interface HostStat {
   size: number;
@@ -42,6 +42,24 @@ export class HostDeniedError extends Error {
   }
 }
 
+/** A symbolic link below a folder a container writes: host access never follows one there. */
+export class HostLinkError extends Error {
+  readonly path: string;
+  constructor(path: string) {
+    super(`${path} is a symbolic link in a folder a container writes; the smoke never follows one there (remove it)`);
+    this.name = "HostLinkError";
+    this.path = path;
+  }
+}
+
+/**
+ * The folder among `roots` (folders a container writes: the outputs folder) that holds `path`, or undefined.
+ * Below it every step is a container's to make, so nothing there is followed through a link.
+ */
+export function confiningRoot(roots: readonly string[], path: string): string | undefined {
+  return roots.find((r) => path === r || path.startsWith(`${r}/`));
+}
+
 export class HostMissingError extends Error {
   readonly path: string;
   constructor(path: string) {
@@ -58,7 +76,26 @@ function errCode(e: unknown): string {
 export class LocalHost implements HostAccess {
   readonly description = "local filesystem";
 
+  /** `confine`: folders a container writes; below them no link is followed (the smoke may run as root). */
+  constructor(private readonly confine: readonly string[] = []) {}
+
+  /** The first link on the way from the confining folder down to `path`, if any. */
+  private async linkOnTheWay(path: string): Promise<string | undefined> {
+    const root = confiningRoot(this.confine, path);
+    if (root === undefined) return undefined;
+    let at = root;
+    for (const part of path.slice(root.length).split("/").filter((p) => p !== "")) {
+      at = `${at}/${part}`;
+      const st = await fs.lstat(at).catch(() => undefined);
+      if (!st) return undefined;
+      if (st.isSymbolicLink()) return at;
+    }
+    return undefined;
+  }
+
   async listDir(path: string): Promise<ListResult> {
+    const link = await this.linkOnTheWay(path);
+    if (link !== undefined) return { kind: "link", link };
     try {
       return { kind: "ok", names: await fs.readdir(path) };
     } catch (e) {
@@ -70,6 +107,8 @@ export class LocalHost implements HostAccess {
   }
 
   async stat(path: string): Promise<HostStat | null> {
+    const link = await this.linkOnTheWay(path);
+    if (link !== undefined) throw new HostLinkError(link);
     try {
       const s = await fs.stat(path);
       return { size: s.size, uid: s.uid, gid: s.gid, perm: s.mode & 0o7777, isDir: s.isDirectory() };
@@ -82,10 +121,20 @@ export class LocalHost implements HostAccess {
   }
 
   async readFile(path: string): Promise<Buffer> {
+    const link = await this.linkOnTheWay(path);
+    if (link !== undefined) throw new HostLinkError(link);
     try {
-      return await fs.readFile(path);
+      // Not through a link at the name either, and never waiting on a FIFO planted there.
+      const handle = await fs.open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+      try {
+        if (!(await handle.stat()).isFile()) throw new HostMissingError(path);
+        return await handle.readFile();
+      } finally {
+        await handle.close();
+      }
     } catch (e) {
       const c = errCode(e);
+      if (c === "ELOOP") throw new HostLinkError(path);
       if (c === "ENOENT" || c === "ENOTDIR") throw new HostMissingError(path);
       if (c === "EACCES" || c === "EPERM") throw new HostDeniedError(path);
       throw e;

@@ -6,7 +6,9 @@ import type { SaveLayout } from "./paths.js";
 
 export interface SearchedFolder {
   path: string;
-  state: "ok" | "missing" | "denied";
+  state: "ok" | "missing" | "denied" | "link";
+  /** state link: the link found on the way (the smoke never follows one in the outputs folder). */
+  link?: string;
   count: number;
   /** Up to 10 names, newest-looking (highest sorted) last. */
   sample: string[];
@@ -23,7 +25,7 @@ export async function locateOnce(host: HostAccess, hostOutdir: string, layout: S
     const dir = folder === "" ? hostOutdir : posix.join(hostOutdir, folder);
     const r = await host.listDir(dir);
     if (r.kind !== "ok") {
-      searched.push({ path: dir, state: r.kind, count: 0, sample: [] });
+      searched.push({ path: dir, state: r.kind, ...(r.kind === "link" ? { link: r.link } : {}), count: 0, sample: [] });
       continue;
     }
     const hits = r.names.filter((n) => !n.endsWith(".tmp") && layout.matches(n)).sort();
@@ -49,6 +51,7 @@ export function describeSearch(searched: SearchedFolder[]): string[] {
   return searched.map((f) => {
     if (f.state === "missing") return `${f.path}: does not exist`;
     if (f.state === "denied") return `${f.path}: permission denied`;
+    if (f.state === "link") return `${f.path}: not searched: ${f.link} is a symbolic link in the outputs folder, which a container writes; the smoke never follows one there (remove it)`;
     if (f.count === 0) return `${f.path}: empty`;
     return `${f.path}: ${f.count} entries, e.g. ${f.sample.join(", ")}`;
   });

@@ -9,7 +9,7 @@ import { diagnoseNotFound, diagnoseNotReached } from "./diagnose.js";
 import { inClusterApi, waitForRollout } from "./rollout.js";
 import type { ApiGet } from "./rollout.js";
 import { SmokeError } from "./errors.js";
-import { HostDeniedError } from "./host.js";
+import { HostDeniedError, HostLinkError } from "./host.js";
 import type { HostAccess } from "./host.js";
 import { describeSearch, locate } from "./locate.js";
 import { proveLock } from "./lock.js";
@@ -234,6 +234,7 @@ async function readHostFile(host: HostAccess, file: string, uid: number): Promis
   } catch (e) {
     if (e instanceof HostDeniedError)
       throw new SmokeError("permission-denied", `the smoke cannot read ${file} on the host (${host.description}); the image writes as uid ${uid}: give this user read access`);
+    if (e instanceof HostLinkError) throw new SmokeError("saved-nowhere", `the proof image's name ${file} is not a file the WebUI saved: ${e.message}`);
     throw e;
   }
 }

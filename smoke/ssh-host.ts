@@ -3,7 +3,7 @@
 // with the values passed as positional parameters, each shell-quoted: no value is ever spliced into
 // script text, and the remote login shell only has to parse single-quoted words.
 import { shellJoin } from "../infra/shell.js";
-import { HostDeniedError, HostMissingError, runProgram, runProgramRaw } from "./host.js";
+import { confiningRoot, HostDeniedError, HostLinkError, HostMissingError, runProgram, runProgramRaw } from "./host.js";
 import type { HostAccess, HostStat, ListResult, RunResult } from "./host.js";
 import { SmokeError } from "./errors.js";
 
@@ -51,15 +51,18 @@ export function sshArgv(s: SshSettings, remoteCommand: string): string[] {
   return argv;
 }
 
-// Remote scripts: constants; $1 is the path. Exit 44 = missing, 45 = permission denied. A path behind a
-// folder the login may not search tests as absent too: `why` finds the nearest ancestor that exists and
-// says denied when that one is a folder the login cannot search (a non-root login, a 0700 parent).
+// Remote scripts: constants; $1 is the path, $2 the folder above it that a container writes ("" for none).
+// Exit 44 = missing, 45 = permission denied, 46 = a link below $2 (printed on stdout), which is never
+// followed. A path behind a folder the login may not search tests as absent too: `why` finds the nearest
+// ancestor that exists and says denied when that one is a folder the login cannot search (a 0700 parent).
 const WHY = `why() { a=$1; while [ "$a" != / ] && ! [ -e "$a" ]; do a=$(dirname -- "$a"); done; if [ -d "$a" ] && ! [ -x "$a" ]; then exit 45; fi; exit 44; }; `;
+const NO_LINK = `nolink() { [ -n "$2" ] || return 0; a=$2; set -f; IFS=/; for c in \${1#"$2"}; do [ -n "$c" ] || continue; a=$a/$c; if [ -L "$a" ]; then printf '%s' "$a"; exit 46; fi; [ -e "$a" ] || break; done; set +f; unset IFS; }; nolink "$1" "$2"; `;
 export const LIST_SCRIPT =
-  `${WHY}[ -d "$1" ] || why "$1"; cd -- "$1" 2>/dev/null || exit 45; [ -r . ] || exit 45; ` +
+  `${WHY}${NO_LINK}[ -d "$1" ] || why "$1"; cd -- "$1" 2>/dev/null || exit 45; [ -r . ] || exit 45; ` +
   `for f in * .[!.]* ..?*; do if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\\0' "$f"; fi; done`;
-export const STAT_SCRIPT = `${WHY}[ -e "$1" ] || why "$1"; stat -L -c '%s %u %g %f' -- "$1" || exit 45`;
-export const READ_SCRIPT = `${WHY}[ -e "$1" ] || why "$1"; [ -r "$1" ] || exit 45; exec cat -- "$1"`;
+export const STAT_SCRIPT = `${WHY}${NO_LINK}[ -e "$1" ] || why "$1"; stat -L -c '%s %u %g %f' -- "$1" || exit 45`;
+// Not through a link at the name either (nofollow), and never waiting on a FIFO planted there (nonblock).
+export const READ_SCRIPT = `${WHY}${NO_LINK}[ -L "$1" ] && { printf '%s' "$1"; exit 46; }; [ -e "$1" ] || why "$1"; [ -r "$1" ] || exit 45; [ -f "$1" ] || exit 44; exec dd if="$1" iflag=nofollow,nonblock bs=1048576 status=none`;
 
 /** The remote command string for a script with positional parameters. */
 export function remoteScript(script: string, ...params: string[]): string {
@@ -71,7 +74,8 @@ export class SshHost implements HostAccess {
   private readonly s: SshSettings;
   private readonly timeoutMs: number;
 
-  constructor(s: SshSettings, timeoutMs = 60_000) {
+  /** `confine`: folders a container writes; below them no link is followed. */
+  constructor(s: SshSettings, timeoutMs = 60_000, private readonly confine: readonly string[] = []) {
     validateSsh(s);
     this.s = s;
     this.timeoutMs = timeoutMs;
@@ -90,8 +94,14 @@ export class SshHost implements HostAccess {
     return r;
   }
 
+  /** A remote script on `path`, with the folder a container writes above it. */
+  private script(script: string, path: string) {
+    return this.exec(remoteScript(script, path, confiningRoot(this.confine, path) ?? ""));
+  }
+
   async listDir(path: string): Promise<ListResult> {
-    const r = await this.exec(remoteScript(LIST_SCRIPT, path));
+    const r = await this.script(LIST_SCRIPT, path);
+    if (r.code === 46) return { kind: "link", link: r.stdout.toString("utf8") };
     if (r.code === 44) return { kind: "missing" };
     if (r.code === 45) return { kind: "denied" };
     if (r.code !== 0) throw new Error(`listing ${path} over SSH failed (exit ${r.code}): ${r.stderr.trim()}`);
@@ -99,7 +109,8 @@ export class SshHost implements HostAccess {
   }
 
   async stat(path: string): Promise<HostStat | null> {
-    const r = await this.exec(remoteScript(STAT_SCRIPT, path));
+    const r = await this.script(STAT_SCRIPT, path);
+    if (r.code === 46) throw new HostLinkError(r.stdout.toString("utf8"));
     if (r.code === 44) return null;
     if (r.code === 45) throw new HostDeniedError(path);
     if (r.code !== 0) throw new Error(`stat ${path} over SSH failed (exit ${r.code}): ${r.stderr.trim()}`);
@@ -107,7 +118,8 @@ export class SshHost implements HostAccess {
   }
 
   async readFile(path: string): Promise<Buffer> {
-    const r = await this.exec(remoteScript(READ_SCRIPT, path));
+    const r = await this.script(READ_SCRIPT, path);
+    if (r.code === 46) throw new HostLinkError(r.stdout.toString("utf8"));
     if (r.code === 44) throw new HostMissingError(path);
     if (r.code === 45) throw new HostDeniedError(path);
     if (r.code !== 0) throw new Error(`reading ${path} over SSH failed (exit ${r.code}): ${r.stderr.trim()}`);

@@ -1,7 +1,13 @@
 // Test harness for the smoke's integration tests: host folders for a stand-in container, a container
 // started with the docker CLI (published on 127.0.0.1 only), and the smoke CLI run as a real process.
 import { execFileSync, spawn } from "node:child_process";
-import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import type { TestContext } from "node:test";
+import { SshHost } from "../../smoke/ssh-host.js";
+import type { SshSettings } from "../../smoke/ssh-host.js";
+import { requireOrSkip } from "../helpers/requirements.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { docker } from "../helpers/docker.js";
@@ -129,4 +135,55 @@ export function imagePresent(): boolean {
   } catch {
     return false;
   }
+}
+
+const SSHD = "/usr/sbin/sshd";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
+    });
+  });
+}
+
+export interface Sshd {
+  settings: SshSettings;
+  key: string;
+  knownHosts: string;
+}
+
+export async function startSshd(t: TestContext): Promise<Sshd | undefined> {
+  // Through the one skip rule: skipped locally with the reason, a failure under CI=true.
+  if (!requireOrSkip(t, existsSync(SSHD) && process.getuid?.() === 0 ? "" : "needs root and openssh-server")) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), "smoke-sshd-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  if (!existsSync("/run/sshd")) {
+    mkdirSync("/run/sshd", { mode: 0o755 });
+    t.after(() => rmSync("/run/sshd", { recursive: true, force: true }));
+  }
+  const kg = (f: string) => execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, f)], { timeout: 20_000 });
+  kg("host");
+  kg("client");
+  writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "client.pub")), { mode: 0o600 });
+  const port = await freePort();
+  writeFileSync(
+    join(dir, "sshd_config"),
+    [
+      `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${join(dir, "host")}`, `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+      "PermitRootLogin prohibit-password", "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
+      "StrictModes no", `PidFile ${join(dir, "sshd.pid")}`, "",
+    ].join("\n"),
+  );
+  const proc: ChildProcess = spawn(SSHD, ["-D", "-e", "-f", join(dir, "sshd_config")], { stdio: "ignore" });
+  t.after(() => {
+    proc.kill("SIGTERM");
+  });
+  const knownHosts = join(dir, "known_hosts");
+  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${readFileSync(join(dir, "host.pub"), "utf8")}`);
+  const settings: SshSettings = { user: "root", host: "127.0.0.1", port, identityFile: join(dir, "client"), knownHostsFile: knownHosts, strictHostKeyChecking: "yes", connectTimeoutS: 5 };
+  const h = new SshHost(settings);
+  for (let i = 0; i < 50 && !(await h.ping()); i++) await new Promise((r) => setTimeout(r, 100));
+  return { settings, key: readFileSync(join(dir, "client"), "utf8"), knownHosts: readFileSync(knownHosts, "utf8") };
 }
