@@ -16,6 +16,7 @@ import { FAKE_GPUS, kubeconfigText, requireCluster, stopCluster, STORAGE_CLASS }
 import type { TestCluster } from "../helpers/cluster.js";
 import { makeModelsDir } from "../helpers/standin.js";
 import { ensureCaddyImage } from "../helpers/tls-builds.js";
+import { makeCa, makeLeaf } from "../helpers/certs.js";
 import { PROXY_PORTS } from "../../infra/tls/caddyfile.js";
 
 const NS = "sdwebui-tls";
@@ -24,12 +25,12 @@ const BASE = `sdwebui-${STACK}`;
 const hostRoot = join(tmpdir(), "sdwebui-tls-volumes");
 
 /** GET over HTTPS to `host:port` trusting only `ca`, naming `servername`: the status and the leaf's issuer, or the error. */
-function get(host: string, port: number, ca: string, servername?: string): Promise<{ status: number; issuerCa: string }> {
+function get(host: string, port: number, ca: string, servername?: string): Promise<{ status: number; issuerCa: string; fingerprint: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host, port, path: "/sdapi/v1/options", ca, ...(servername ? { servername, headers: { host: servername } } : {}), agent: false, timeout: 15_000 }, (res) => {
       const cert = (res.socket as import("node:tls").TLSSocket).getPeerCertificate(true);
       res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, issuerCa: String(cert.issuerCertificate?.subject?.CN ?? "") }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, issuerCa: String(cert.issuerCertificate?.subject?.CN ?? ""), fingerprint: cert.fingerprint256 }));
     });
     req.on("timeout", () => req.destroy(new Error("timed out")));
     req.on("error", reject);
@@ -126,5 +127,21 @@ describe("tls internal on a real cluster, through the real engine", { concurrenc
     assert.equal(again.status, 0, `${again.stdout}\n${again.stderr}`);
     assert.equal(caRoot(), root, "the same CA");
     assert.equal((await get(clusterIp(), 7860, root)).status, 401);
+  });
+
+  it("tls files: the pods serve the given certificate for tlsDomain, and the smoke Job checks it against that name", async (t) => {
+    if (!need(t)) return;
+    const ca = makeCa();
+    const leaf = makeLeaf(ca, ["sd.cluster.test"]);
+    set("tls", "files");
+    set("tlsDomain", "sd.cluster.test");
+    set("tlsCaRoots", ca.cert);
+    set("tlsCertificate", leaf.cert, "--secret");
+    set("tlsKey", leaf.key, "--secret");
+    const r = up();
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    const served = await get(clusterIp(), 7860, ca.cert, "sd.cluster.test");
+    assert.equal(served.fingerprint, new X509Certificate(leaf.cert).fingerprint256, "the given certificate, from every pod behind the Service");
+    assert.ok(!`${r.stdout}${r.stderr}`.includes(leaf.key.split("\n")[1]!), "the key in no output");
   });
 });

@@ -122,10 +122,13 @@ export class EngineStack {
     return (JSON.parse(r.stdout) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? [];
   }
 
-  /** The same with secrets decrypted (test use only: never print the result). */
+  /**
+   * The same with secrets decrypted to their values (test use only: never print the result). The export
+   * shows a secret as {<secret signature>, plaintext: <its JSON>}; here it is the value itself.
+   */
   resourcesWithSecrets(): StateResource[] {
     const r = this.ok(["stack", "export", "--show-secrets"]);
-    return (JSON.parse(r.stdout) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? [];
+    return revealed((JSON.parse(r.stdout) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? []) as StateResource[];
   }
 
   /** The stack outputs (secrets shown as "[secret]" unless showSecrets). */
@@ -133,6 +136,17 @@ export class EngineStack {
     const r = this.ok(["stack", "output", "--json", ...(showSecrets ? ["--show-secrets"] : [])]);
     return JSON.parse(r.stdout) as Record<string, unknown>;
   }
+}
+
+const SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d";
+
+/** A state value with every decrypted secret replaced by the value it holds. */
+function revealed(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(revealed);
+  if (v === null || typeof v !== "object") return v;
+  const o = v as Record<string, unknown>;
+  if (SECRET_SIGNATURE in o && typeof o.plaintext === "string") return revealed(JSON.parse(o.plaintext));
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, revealed(x)]));
 }
 
 /** The state resources of one type (by its token). */
