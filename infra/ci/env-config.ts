@@ -6,6 +6,7 @@ import { settingDeclarations, type ConfigDeclaration } from "../config/project-f
 import { PROJECT, SECRET_KEYS, SETTING_KEYS, type RawSettings } from "../config/schema.js";
 import type { PublicSettings } from "../config/schema.js";
 import { ConfigError, validateSettings, type Problem } from "../config/validate.js";
+import { settingShape } from "../config/fix-commands.js";
 import { TOOLCHAIN_DIR_ENV } from "../../toolchain/layout.js";
 
 export const ENV_PREFIX = "SDWEBUI_";
@@ -131,14 +132,26 @@ export function readEnvSettings(env: Env): { raw: RawSettings; problems: Problem
   return { raw, problems };
 }
 
+/** What to write in a list or map variable, e.g. SDWEBUI_HOSTS='["..."]'; `path` is the --path after the key. */
+function envExample(key: string, path: string, item: string): string {
+  const v = envVarFor(key);
+  const x = item === "<value>" ? "..." : item;
+  const shape = settingShape(key);
+  if (shape === "map") return `a JSON object, e.g. ${v}='{"<label>":"${x}"}'`;
+  const field = /\.(\w+|<field>)$/.exec(path)?.[1] ?? "<field>";
+  if (shape === "objectList") return `a JSON list of objects, e.g. ${v}='[{"${field}":"${x}"}]'`;
+  return `a list, e.g. ${v}='["${x}"]'`;
+}
+
 /** Rewrites the program's `pulumi config` fixes into what to do with the variables. */
 export function envFix(fix: string): string {
   const v = (key: string) => envVarFor(key);
   return fix
-    .replace(/edit the (\w+) list in Pulumi\.<stack>\.yaml, or /g, "")
+    .replace(/edit the (\w+) (list|map) in Pulumi\.<stack>\.yaml, or /g, "")
+    .replace(/(?:pulumi config rm <ns>:\w+, then )?pulumi config set --path --type string '<ns>:(\w+)([^']*)' (\S+)(?: \(one command per [^)]*\))?/g, (_m, k: string, at: string, x: string) => `set ${v(k)} to ${envExample(k, at, x)}`)
+    .replace(/pulumi config rm --path '<ns>:(\w+)([^']*)'/g, (_m, k: string, at: string) => `remove ${at} from ${v(k)}`)
     .replace(/pulumi config rm <ns>:(\w+)/g, (_m, k: string) => `unset ${v(k)}`)
     .replace(/pulumi config set --secret <ns>:(\w+) <value>( \(it is encrypted then\))?/g, (_m, k: string) => `set ${v(k)} from a CI secret`)
-    .replace(/pulumi config set --path '<ns>:(\w+)\[0\]' (\S+)/g, (_m, k: string, x: string) => `set ${v(k)} to a list, e.g. ${v(k)}='["${x === "<value>" ? "..." : x}"]'`)
     .replace(/pulumi config set <ns>:(\w+) (\S+)/g, (_m, k: string, x: string) => `set ${v(k)}=${x}`)
     .replace(/<ns>:(\w+)/g, (_m, k: string) => v(k));
 }

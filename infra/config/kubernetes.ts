@@ -57,7 +57,7 @@ export function kubeconfigContexts(text: string): string[] | undefined {
   }
 }
 
-const nodeSelector = z.preprocess(parseJsonText, z.record(qualifiedName, labelValue, { error: "must be a map of node label to value (pulumi config set --path 'nodeSelector.<label>' <value>)" }));
+const nodeSelector = z.preprocess(parseJsonText, z.record(qualifiedName, labelValue, { error: 'must be a map of node label to value, e.g. {nvidia.com/gpu.present: "true"}' }));
 
 export const KUBERNETES_SETTINGS = {
   target: z.enum(TARGETS, { error: "must be docker or kubernetes" }).default("docker")
@@ -127,7 +127,7 @@ export function targetProblems(raw: Record<string, unknown>, isDefault: (key: st
       out.push({ key: "kubeContext", message: `is not a context of the kubeconfig setting (it has ${names.join(", ")})`, fix: "pulumi config set <ns>:kubeContext <one of those>" });
   }
   if (String(raw.gpusPerPod) === "0" && raw.runtimeClassName !== undefined)
-    out.push({ key: "runtimeClassName", message: "is set with gpusPerPod 0 (CPU mode); a GPU runtime class is for GPU pods", fix: "pulumi config rm <ns>:runtimeClassName, or set gpusPerPod" });
+    out.push({ key: "runtimeClassName", message: "is set with gpusPerPod 0 (CPU mode); a GPU runtime class is for GPU pods", fix: "pulumi config rm <ns>:runtimeClassName, or pulumi config set <ns>:gpusPerPod <value>" });
   if (raw.serviceType !== "LoadBalancer" && !isDefault("firewallAllowlist") && String(raw.networkPolicy) === "false")
     out.push({ key: "firewallAllowlist", message: `is enforced by nothing: serviceType ${typeof raw.serviceType === "string" ? raw.serviceType : "ClusterIP"} takes no source ranges and networkPolicy is false`, fix: "pulumi config set <ns>:networkPolicy true, or pulumi config rm <ns>:firewallAllowlist" });
   return out;

@@ -9,6 +9,7 @@ import { parseGpus } from "./gpus.js";
 import { CUSTOM_REQUIRED } from "../profiles.js";
 import { targetProblems } from "./kubernetes.js";
 import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, settingDefault, SettingsSchema } from "./schema.js";
+import { rmPathCommand, setCommand, setFix, setPathCommand } from "./fix-commands.js";
 import type { PublicSettings, SecretKey, SecretSettings } from "./schema.js";
 
 
@@ -53,13 +54,6 @@ export function formatProblems(problems: Problem[], ns: string, raw: RawSettings
   return lines.join("\n");
 }
 
-const LIST_KEYS = ["extraArgs", "firewallAllowlist", "profileCommandPrefix", "hosts", "checkpoints", "tolerations"];
-
-function setFix(key: string): string {
-  if (LIST_KEYS.includes(key)) return `edit the ${key} list in Pulumi.<stack>.yaml, or pulumi config set --path '<ns>:${key}[0]' <value>`;
-  return isSecretKey(key) ? `pulumi config set --secret <ns>:${key} <value>` : `pulumi config set <ns>:${key} <value>`;
-}
-
 
 /** Checks that involve more than one key; they see the raw values, so they run even when other keys are bad. */
 function crossProblems(raw: RawSettings): Problem[] {
@@ -93,7 +87,7 @@ const profileProblems = (raw: RawSettings) => collect((add) => {
   if (raw.profileFlagsVia === "env" && raw.profileFlagsEnvVar === undefined)
     add("profileFlagsEnvVar", "is required when profileFlagsVia is env (e.g. CLI_ARGS)", setFix("profileFlagsEnvVar"));
   if (raw.profileFlagsVia === "command" && raw.profileCommandPrefix === undefined)
-    add("profileCommandPrefix", "is required when profileFlagsVia is command (e.g. [bash, webui.sh])", "pulumi config set --path '<ns>:profileCommandPrefix[0]' bash");
+    add("profileCommandPrefix", "is required when profileFlagsVia is command (e.g. [bash, webui.sh])", setPathCommand("profileCommandPrefix", [0], "bash"));
 });
 
 const folderProblems = (raw: RawSettings) => collect((add) => {
@@ -188,7 +182,7 @@ function checkpointProblems(raw: RawSettings): Problem[] {
   if (usesToken && raw.checkpointToken === undefined)
     out.push({ key: "checkpointToken", message: "is required: a checkpoints entry has useToken: true", fix: setFix("checkpointToken") });
   if (!usesToken && raw.checkpointToken !== undefined)
-    out.push({ key: "checkpointToken", message: "is not used: no checkpoints entry has useToken: true", fix: "pulumi config rm <ns>:checkpointToken, or set useToken: true on the entries that need it" });
+    out.push({ key: "checkpointToken", message: "is not used: no checkpoints entry has useToken: true", fix: `pulumi config rm <ns>:checkpointToken, or ${setPathCommand("checkpoints", ["<i>", "useToken"], "true")} for each entry <i> that needs it` });
   return out;
 }
 
@@ -200,14 +194,14 @@ function schemaProblems(raw: RawSettings): Problem[] {
     if (issue.code === "unrecognized_keys" && issue.path.length > 0) {
       // A field inside a list entry (checkpoints[0].size): the setting is the list.
       const key = String(issue.path[0]);
-      out.push({ key, message: `item ${issue.path.slice(1).join(".")} has no field ${issue.keys.join(", ")}`, fix: setFix(key) });
+      out.push({ key, message: `item ${issue.path.slice(1).join(".")} has no field ${issue.keys.join(", ")}`, fix: issue.keys.map((f) => rmPathCommand(key, [...issue.path.slice(1), f])).join(", then ") });
       continue;
     }
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
         const near = SETTING_KEYS.find((k) => k.toLowerCase() === key.toLowerCase().replace(/[-_]/g, ""));
         const hint = near ? `; did you mean ${near}?` : ' (see README "Settings" for the names)';
-        out.push({ key, message: `is not a setting of this program${hint}`, fix: `pulumi config rm <ns>:${key}${near ? `, then pulumi config set <ns>:${near} <value>` : ""}` });
+        out.push({ key, message: `is not a setting of this program${hint}`, fix: `pulumi config rm <ns>:${key}${near ? `, then ${setCommand(near)}` : ""}` });
       }
       continue;
     }
@@ -215,7 +209,8 @@ function schemaProblems(raw: RawSettings): Problem[] {
     const sub = issue.path.length > 1 ? ` (item ${issue.path.slice(1).join(".")})` : "";
     const missing = raw[key] === undefined;
     const message = missing ? "is required" : `${issue.message}${sub}`;
-    out.push({ key, message, fix: setFix(key) });
+    // A bad map label is not fixed by setting its value: the fix then starts the map afresh.
+    out.push({ key, message, fix: setFix(key, issue.code === "invalid_key" ? [] : issue.path.slice(1)) });
   }
   return out;
 }

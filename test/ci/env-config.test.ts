@@ -5,6 +5,8 @@ import { describe, it } from "node:test";
 import { SECRET_KEYS, SETTING_KEYS } from "../../infra/config/schema.js";
 import { TOOLCHAIN_DIR_ENV } from "../../toolchain/layout.js";
 import { ENV_SETTINGS, EnvConfigError, TOOL_PREFIX, configEntries, envConfig, envFix, envVarFor, parseList, readEnvSettings, redact } from "../../infra/ci/env-config.js";
+import { ConfigError, validateSettings } from "../../infra/config/validate.js";
+import { BAD } from "../unit/bad-config-cases.js";
 
 const PASSWORD = "correct-horse-battery-9";
 const base = { SDWEBUI_API_PASSWORD: PASSWORD };
@@ -156,8 +158,22 @@ describe("validation with the program's rules", () => {
     assert.equal(envFix("pulumi config rm <ns>:gpus"), "unset SDWEBUI_GPUS");
     assert.equal(envFix("pulumi config set <ns>:hostPort <value>"), "set SDWEBUI_HOST_PORT=<value>");
     assert.equal(envFix("pulumi config set --secret <ns>:apiPassword <value> (it is encrypted then)"), "set SDWEBUI_API_PASSWORD from a CI secret");
-    assert.equal(envFix("edit the hosts list in Pulumi.<stack>.yaml, or pulumi config set --path '<ns>:hosts[0]' <value>"), `set SDWEBUI_HOSTS to a list, e.g. SDWEBUI_HOSTS='["..."]'`);
+    assert.equal(envFix("edit the hosts list in Pulumi.<stack>.yaml, or pulumi config set --path --type string '<ns>:hosts[0]' <value>"), `set SDWEBUI_HOSTS to a list, e.g. SDWEBUI_HOSTS='["..."]'`);
+    assert.equal(envFix("edit the nodeSelector map in Pulumi.<stack>.yaml, or pulumi config rm <ns>:nodeSelector, then pulumi config set --path --type string '<ns>:nodeSelector[\"<label>\"]' <value> (one command per label)"), `set SDWEBUI_NODE_SELECTOR to a JSON object, e.g. SDWEBUI_NODE_SELECTOR='{"<label>":"..."}'`);
+    assert.equal(envFix("edit the checkpoints list in Pulumi.<stack>.yaml, or pulumi config set --path --type string '<ns>:checkpoints[0].sha256' <value>"), `set SDWEBUI_CHECKPOINTS to a JSON list of objects, e.g. SDWEBUI_CHECKPOINTS='[{"sha256":"..."}]'`);
+    assert.equal(envFix("pulumi config rm --path '<ns>:checkpoints[0].size'"), "remove [0].size from SDWEBUI_CHECKPOINTS");
     assert.equal(envFix("pulumi config rm <ns>:profileUid, or pulumi config set <ns>:imageProfile custom"), "unset SDWEBUI_PROFILE_UID, or set SDWEBUI_IMAGE_PROFILE=custom");
+  });
+
+  it("every fix the program's validator prints reads in variable terms (no pulumi config, no <ns>)", () => {
+    for (const [raw] of BAD) {
+      try {
+        validateSettings({ apiPassword: PASSWORD, ...raw }, (k) => k === "apiPassword" || k === "uiPassword");
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        for (const p of e.problems) assert.doesNotMatch(envFix(p.fix), /pulumi config (set|rm)|<ns>/, `${p.key}: ${p.fix}`);
+      }
+    }
   });
 
   it("redact scrubs secrets, longest first, also in JSON-escaped form", () => {

@@ -88,7 +88,7 @@ describe("bad config: one error per stack, every key named", () => {
       assert.ok(mine.length > 0, `a problem for ${key} in:\n${e.message}`);
       assert.ok(mine.some((p) => pattern.test(p.message)), `message for ${key} matches ${pattern}:\n${e.message}`);
       assert.match(e.message, new RegExp(`sdwebui:${key} = `));
-      assert.match(e.message, /fix: (pulumi config (set|rm)|edit the \w+ list)/);
+      assert.match(e.message, /fix: (pulumi config (set|rm)|edit the \w+ (list|map))/);
       assert.match(e.message, /nothing was deployed or changed/);
       const pw = (raw.apiPassword as string | undefined) ?? PASSWORD;
       assert.ok(!e.message.includes(pw), "no password in the message");
