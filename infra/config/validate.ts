@@ -182,7 +182,7 @@ function checkpointProblems(raw: RawSettings): Problem[] {
   if (usesToken && raw.checkpointToken === undefined)
     out.push({ key: "checkpointToken", message: "is required: a checkpoints entry has useToken: true", fix: setFix("checkpointToken") });
   if (!usesToken && raw.checkpointToken !== undefined)
-    out.push({ key: "checkpointToken", message: "is not used: no checkpoints entry has useToken: true", fix: `pulumi config rm <ns>:checkpointToken, or ${setPathCommand("checkpoints", ["<i>", "useToken"], "true")} for each entry <i> that needs it` });
+    out.push({ key: "checkpointToken", message: "is not used: no checkpoints entry has useToken: true", fix: `pulumi config rm <ns>:checkpointToken${entries.length > 0 ? `, or ${setPathCommand("checkpoints", ["<i>", "useToken"], "true")} for each entry <i> that needs it` : ""}` });
   return out;
 }
 
