@@ -1,10 +1,10 @@
 // The real StackEngine: Pulumi's Automation API on this project directory. It drives the `pulumi` CLI,
 // which must be installed (with the docker and command plugins); without it every call fails with
 // PulumiCliMissingError, which says how to install it. Errors are scrubbed of secret values because
-// the CLI's error text echoes its arguments (`config set-all --secret key=value`).
+// the CLI's error text echoes its arguments (`config set-all --json {...}`).
 import { LocalWorkspace, PulumiCommand, StackNotFoundError } from "@pulumi/pulumi/automation";
 import type { Stack } from "@pulumi/pulumi/automation";
-import type { ConfigEntry } from "./env-config.js";
+import type { ConfigDocument } from "./env-config.js";
 import { redact } from "./env-config.js";
 import type { Log, StackEngine, StackOutput } from "./run.js";
 
@@ -38,8 +38,8 @@ export async function findPulumiCli(): Promise<PulumiCommand> {
 export interface AutomationOptions {
   workDir: string;
   stackName: string;
-  /** Config to set before `up` (none for the destroy-only command). */
-  entries?: ConfigEntry[];
+  /** The config to store before `up` (none for the destroy-only command). */
+  config?: ConfigDocument;
   /** Extra environment for the CLI (PULUMI_BACKEND_URL ...); the process environment is inherited. */
   envVars: Record<string, string>;
   secrets: string[];
@@ -88,10 +88,7 @@ export function automationEngine(o: AutomationOptions): StackEngine {
     up: (log, signal) =>
       guard(async () => {
         const s = (await open())!;
-        const plain = Object.fromEntries((o.entries ?? []).filter((e) => !e.path).map((e) => [e.key, { value: e.value, secret: e.secret }]));
-        const paths = Object.fromEntries((o.entries ?? []).filter((e) => e.path).map((e) => [e.key, { value: e.value, secret: e.secret }]));
-        if (Object.keys(plain).length > 0) await s.setAllConfig(plain);
-        if (Object.keys(paths).length > 0) await s.setAllConfig(paths, true);
+        if (o.config && Object.keys(o.config).length > 0) await s.setAllConfigJson(JSON.stringify(o.config));
         if (signal?.aborted) throw new Error("interrupted before pulumi up started");
         await s.up({ onOutput: out(log), color: "never", signal });
       }),

@@ -127,7 +127,7 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
   const envVars = { PULUMI_BACKEND_URL: pre.backend.url, PULUMI_SKIP_UPDATE_CHECK: "true" };
   const makeEngine =
     deps.engine ??
-    ((o) => automationEngine({ workDir: o.workDir, stackName: o.stack, entries: o.config?.entries, envVars: o.envVars, secrets, create: o.create }));
+    ((o) => automationEngine({ workDir: o.workDir, stackName: o.stack, config: o.config?.document, envVars: o.envVars, secrets, create: o.create }));
   const engine = makeEngine({ stack: name.name, config, envVars, create: mode === "up", workDir });
   const log = (l: string) => deps.log(redact(l, secrets));
   deps.log(`ci:stack: ${mode} stack ${name.name} (${name.source}), backend ${pre.backend.url}, result -> ${out}`);

@@ -42,17 +42,24 @@ export const ENV_SETTINGS: EnvSetting[] = SETTING_KEYS.map((key) => ({
 }));
 const BY_ENV = new Map(ENV_SETTINGS.map((s) => [s.env, s]));
 
-/** One `pulumi config set` to make: list items use --path keys (`sdwebui:extraArgs[0]`). */
-export interface ConfigEntry {
-  key: string;
+/**
+ * One setting as `pulumi config set-all --json` takes it (the form `pulumi config --json` prints): lists and
+ * maps as whole JSON values, so every item keeps the type it was validated with (a --path item "60" or
+ * "true" would be stored as a number or a boolean).
+ */
+export interface ConfigValue {
+  /** What the program reads: the text of a scalar, the JSON text of a list or map. */
   value: string;
+  objectValue?: unknown;
   secret: boolean;
-  path: boolean;
 }
+/** The stack's config, keyed `sdwebui:<setting>`. */
+export type ConfigDocument = Record<string, ConfigValue>;
 
 export interface EnvConfig {
   settings: PublicSettings;
-  entries: ConfigEntry[];
+  /** Exactly what is stored, and what the settings were validated from. */
+  document: ConfigDocument;
   /** The values of the secret settings, so callers can scrub them from any text they print. */
   secretValues: string[];
   /** Human summary, secrets shown as [secret]. */
@@ -176,44 +183,40 @@ export class EnvConfigError extends Error {
   }
 }
 
-/** Config entries for the Automation API; list items become --path entries. */
-export function configEntries(raw: RawSettings): ConfigEntry[] {
-  const out: ConfigEntry[] = [];
+/** The config to store: scalars as text, lists and maps as JSON values whose items keep their types. */
+export function configDocument(raw: RawSettings): ConfigDocument {
+  const doc: ConfigDocument = {};
   for (const s of ENV_SETTINGS) {
     const v = raw[s.key];
     if (v === undefined) continue;
-    const key = `${PROJECT}:${s.key}`;
-    // Objects in a list become one --path entry per field: sdwebui:checkpoints[0].sha256.
-    if (Array.isArray(v))
-      v.forEach((item, i) => {
-        if (typeof item === "object" && item !== null)
-          for (const [field, x] of Object.entries(item)) out.push({ key: `${key}[${i}].${field}`, value: String(x), secret: s.secret, path: true });
-        else out.push({ key: `${key}[${i}]`, value: String(item), secret: s.secret, path: true });
-      });
-    // A map's entries, quoted: label keys hold dots and slashes (sdwebui:nodeSelector["nvidia.com/gpu.present"]).
-    else if (typeof v === "object" && v !== null)
-      for (const [field, x] of Object.entries(v)) out.push({ key: `${key}[${JSON.stringify(field)}]`, value: String(x), secret: s.secret, path: true });
-    else out.push({ key, value: String(v), secret: s.secret, path: false });
+    doc[`${PROJECT}:${s.key}`] = typeof v === "object" && v !== null ? { value: JSON.stringify(v), objectValue: v, secret: s.secret } : { value: String(v), secret: s.secret };
   }
-  return out;
+  return doc;
+}
+
+/** The settings as the program reads a stored document (pulumi.runtime.allConfig: text, JSON text for lists and maps). */
+export function programView(doc: ConfigDocument): RawSettings {
+  const prefix = `${PROJECT}:`;
+  return Object.fromEntries(Object.entries(doc).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v.value]));
 }
 
 /** Read, validate (the program's rules) and map the environment; throws EnvConfigError listing everything. */
 export function envConfig(env: Env): EnvConfig {
   const { raw, problems } = readEnvSettings(env);
+  const document = configDocument(raw);
   let settings: PublicSettings | undefined;
   try {
-    // Every secret is set with --secret, so the "stored in plain text" check always passes.
-    settings = validateSettings(raw, (k) => SECRETS.has(k)).settings;
+    // Validated as the program will read the stored document. Every secret is stored with secret: true,
+    // so the "stored in plain text" check always passes.
+    settings = validateSettings(programView(document), (k) => SECRETS.has(k)).settings;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     problems.push(...e.problems);
   }
   if (problems.length > 0 || !settings) throw new EnvConfigError(problems, raw);
-  const entries = configEntries(raw);
   const secretValues = SECRET_KEYS.map((k) => raw[k]).filter((v): v is string => typeof v === "string" && v !== "");
   const summary = ENV_SETTINGS.filter((s) => s.key in raw).map((s) => `${PROJECT}:${s.key} = ${shown(s.key, raw)}   (from ${s.env})`);
-  return { settings, entries, secretValues, summary };
+  return { settings, document, secretValues, summary };
 }
 
 /** Replace every secret value in a text by [secret] (error messages of tools may echo arguments). */

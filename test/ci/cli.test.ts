@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { automationEngine, findPulumiCli, PulumiCliMissingError } from "../../infra/ci/automation.js";
 import { main } from "../../infra/ci/cli.js";
 import type { CliDeps } from "../../infra/ci/cli.js";
+import type { EnvConfig } from "../../infra/ci/env-config.js";
 import { backendOf, preflight } from "../../infra/ci/runner-check.js";
 import { EXIT } from "../../infra/ci/run.js";
 import type { CiResult, StackEngine } from "../../infra/ci/run.js";
@@ -47,7 +48,7 @@ describe("the Automation API adapter without the Pulumi CLI", () => {
   });
 
   it("every engine call fails with the same clear error, not a raw ENOENT", async () => {
-    const engine = automationEngine({ workDir: work, stackName: "ci-test", entries: [], envVars: {}, secrets: [PASSWORD], create: true });
+    const engine = automationEngine({ workDir: work, stackName: "ci-test", envVars: {}, secrets: [PASSWORD], create: true });
     await withoutPulumi(async () => {
       for (const call of [() => engine.up(() => {}), () => engine.outputs(), () => engine.destroy(() => {}), () => engine.removeStack()])
         await assert.rejects(call(), (e: Error) => e instanceof PulumiCliMissingError && CLI_MISSING.test(e.message) && !/spawn pulumi ENOENT\n/.test(e.message));
@@ -98,10 +99,10 @@ describe("ci:stack up", () => {
     const code = await main(["up", "--out", out, "--work-dir", work], d);
     assert.equal(code, 0);
     assert.deepEqual(calls, ["up", "outputs", "destroy", "removeStack"]);
-    const o = made[0] as { stack: string; config: { entries: { key: string; secret: boolean }[] }; envVars: Record<string, string>; create: boolean };
+    const o = made[0] as { stack: string; config: EnvConfig; envVars: Record<string, string>; create: boolean };
     assert.equal(o.stack, "ci-gh-77-2-e2e");
     assert.equal(o.create, true);
-    assert.deepEqual(o.config.entries.find((e) => e.key === "sdwebui:apiPassword")?.secret, true);
+    assert.equal(o.config.document["sdwebui:apiPassword"]?.secret, true);
     assert.equal(o.envVars.PULUMI_BACKEND_URL, `file://${work}/.pulumi-state`);
     assert.ok(existsSync(join(work, ".pulumi-state")), "the file backend folder is created");
     const r = readResult(out);

@@ -58,6 +58,8 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
       SDWEBUI_SMOKE_WIDTH: "128",
       SDWEBUI_SMOKE_HEIGHT: "128",
       SDWEBUI_SHM_SIZE_MB: "64",
+      // A numeric flag value: stored and passed as the string "60", not as a number.
+      SDWEBUI_EXTRA_ARGS: "--timeout-keep-alive 60",
     };
   }
   const cliArgs = (args: string[], out: string) => ["--import", "tsx", join(REPO_ROOT, "infra/ci/cli.ts"), ...args, "--work-dir", project!.dir, "--out", out];
@@ -96,7 +98,8 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     assert.deepEqual(stackNames(), ["ci-keep"]);
     const stackFile = readFileSync(join(project!.dir, "Pulumi.ci-keep.yaml"), "utf8");
     assert.match(stackFile, /sdwebui:apiPassword:\s*\n\s+secure: v1:/, "set with --secret, encrypted in the stack file");
-    assert.match(stackFile, /sdwebui:firewallAllowlist:\s*\n\s+- 192\.0\.2\.0\/24\s*\n\s+- 2001:db8::\/32/, "a list, set item by item");
+    assert.match(stackFile, /sdwebui:firewallAllowlist:\s*\n\s+- 192\.0\.2\.0\/24\s*\n\s+- 2001:db8::\/32/, "a list");
+    assert.match(stackFile, /sdwebui:extraArgs:\s*\n\s+- --timeout-keep-alive\s*\n\s+- "60"/, "a numeric item stays a string");
     assert.deepEqual(stackContainers("ci-keep"), ["sdwebui-ci-keep"], "kept running");
     noPassword(up.log, up.result);
     const down = ciStack(["destroy"], "ci-keep");
@@ -130,7 +133,7 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     const down = ciStack(["destroy"], "ci-locked");
     assert.equal(down.status, EXIT.destroy, down.log.slice(-3000));
     assert.match(down.result?.steps.destroy?.error ?? "", /locked/);
-    assert.equal(down.result?.steps.removeStack, undefined, "no stack rm after a failed destroy");
+    assert.match(down.result?.steps.removeStack?.skipped ?? "", /destroy failed: the stack is kept/, "no stack rm after a failed destroy");
     assert.deepEqual(stackNames(), ["ci-locked"]);
     rmSync(lock);
     const again = ciStack(["destroy"], "ci-locked");
