@@ -44,6 +44,10 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     const f = folders(stack, withCheckpoint);
     return {
       ...project!.env,
+      // A CI job's run variables: the run id on the stack's ci:stack tag, which destroy recomputes.
+      GITHUB_RUN_ID: "31337",
+      GITHUB_RUN_ATTEMPT: "1",
+      GITHUB_JOB: stack,
       SDWEBUI_CI_STACK: stack,
       SDWEBUI_API_PASSWORD: PASSWORD,
       SDWEBUI_IMAGE: STANDIN_IMAGE,
@@ -87,6 +91,7 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     assert.equal(run.result?.steps.destroy?.ok, true);
     assert.equal(run.result?.steps.removeStack?.ok, true);
     assert.deepEqual(stackNames(), []);
+    assert.equal(existsSync(join(project!.dir, "Pulumi.ci-good.yaml")), false, "the stack file it wrote went with it");
     assert.deepEqual(stackContainers("ci-good"), []);
     noPassword(run.log, run.result);
   });
@@ -100,6 +105,8 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     assert.match(stackFile, /sdwebui:apiPassword:\s*\n\s+secure: v1:/, "set with --secret, encrypted in the stack file");
     assert.match(stackFile, /sdwebui:firewallAllowlist:\s*\n\s+- 192\.0\.2\.0\/24\s*\n\s+- 2001:db8::\/32/, "a list");
     assert.match(stackFile, /sdwebui:extraArgs:\s*\n\s+- --timeout-keep-alive\s*\n\s+- "60"/, "a numeric item stays a string");
+    const tags = JSON.parse(project!.pulumi(["stack", "tag", "ls", "--json", "--stack", "ci-keep"]).stdout) as Record<string, string>;
+    assert.match(tags["sdwebui:ci-stack"] ?? "", /^gh-31337-1-ci-keep\/[0-9a-f]{12}$/, "tagged as this run's");
     assert.deepEqual(stackContainers("ci-keep"), ["sdwebui-ci-keep"], "kept running");
     noPassword(up.log, up.result);
     const down = ciStack(["destroy"], "ci-keep");
@@ -160,7 +167,7 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
       await new Promise<void>((resolve, reject) => {
         const seen = (d: Buffer) => {
           log += d.toString();
-          if (/creating|created/.test(log) && log.includes("ci-signal")) resolve();
+          if (/pulumi:pulumi:Stack \S*ci-signal creating/.test(log)) resolve();
         };
         child.stdout.on("data", seen);
         child.stderr.on("data", seen);
