@@ -7,6 +7,7 @@ import { PROJECT, SECRET_KEYS, SETTING_KEYS, type RawSettings } from "../config/
 import type { PublicSettings } from "../config/schema.js";
 import { ConfigError, validateSettings, type Problem } from "../config/validate.js";
 import { pathText, shownValue } from "../config/display.js";
+import { settingShape } from "../config/fix-commands.js";
 import { TOOLCHAIN_DIR_ENV } from "../../toolchain/layout.js";
 
 export const ENV_PREFIX = "SDWEBUI_";
@@ -42,17 +43,24 @@ export const ENV_SETTINGS: EnvSetting[] = SETTING_KEYS.map((key) => ({
 }));
 const BY_ENV = new Map(ENV_SETTINGS.map((s) => [s.env, s]));
 
-/** One `pulumi config set` to make: list items use --path keys (`sdwebui:extraArgs[0]`). */
-export interface ConfigEntry {
-  key: string;
+/**
+ * One setting as `pulumi config set-all --json` takes it (the form `pulumi config --json` prints): lists and
+ * maps as whole JSON values, so every item keeps the type it was validated with (a --path item "60" or
+ * "true" would be stored as a number or a boolean).
+ */
+export interface ConfigValue {
+  /** What the program reads: the text of a scalar, the JSON text of a list or map. */
   value: string;
+  objectValue?: unknown;
   secret: boolean;
-  path: boolean;
 }
+/** The stack's config, keyed `sdwebui:<setting>`. */
+export type ConfigDocument = Record<string, ConfigValue>;
 
 export interface EnvConfig {
   settings: PublicSettings;
-  entries: ConfigEntry[];
+  /** Exactly what is stored, and what the settings were validated from. */
+  document: ConfigDocument;
   /** The values of the secret settings, so callers can scrub them from any text they print. */
   secretValues: string[];
   /** Human summary, secrets shown as [secret]. */
@@ -132,17 +140,29 @@ export function readEnvSettings(env: Env): { raw: RawSettings; problems: Problem
   return { raw, problems };
 }
 
+/** What to write in a list or map variable, e.g. SDWEBUI_HOSTS='["..."]'; `path` is the --path after the key. */
+function envExample(key: string, path: string, item: string): string {
+  const v = envVarFor(key);
+  const x = item === "<value>" ? "..." : item;
+  const shape = settingShape(key);
+  if (shape === "map") return `a JSON object, e.g. ${v}='{"<label>":"${x}"}'`;
+  const field = /\.(\w+|<field>)$/.exec(path)?.[1] ?? "<field>";
+  if (shape === "objectList") return `a JSON list of objects, e.g. ${v}='[{"${field}":"${x}"}]'`;
+  return `a list, e.g. ${v}='["${x}"]'`;
+}
+
 /** Rewrites the program's `pulumi config` fixes into what to do with the variables. */
 export function envFix(fix: string): string {
   const v = (key: string) => envVarFor(key);
   return fix
-    .replace(/edit the (\w+) list in Pulumi\.<stack>\.yaml, or /g, "")
-    // An item's field: checkpoints[0].sha256 is corrected inside the variable's JSON.
-    .replace(/pulumi config (set|rm) --path '<ns>:(\w+)((?:\[\d+\]|\.\w+|\["[^"]*"\])+)'(?: <value>)?(?:; [^,]*)?, or (?:edit|remove) [^;]* in Pulumi\.<stack>\.yaml/g,
-      (_m, op: string, k: string, path: string) => `${op === "rm" ? "remove" : "correct"} ${k}${path} in ${v(k)}`)
+    .replace(/edit the (\w+) (list|map) in Pulumi\.<stack>\.yaml, or /g, "")
+    // The item the problem names: corrected inside the variable's JSON.
+    .replace(/^pulumi config set --path --type string '<ns>:(\w+)([^']+)' <value>$/g, (_m, k: string, at: string) => `correct ${k}${at} in ${v(k)}`)
+    // A value to write, or a list or map to start afresh: the variable, with an example of its JSON.
+    .replace(/(?:pulumi config rm <ns>:\w+, then )?pulumi config set --path --type string '<ns>:(\w+)([^']*)' (\S+)(?: \(one command per [^)]*\))?/g, (_m, k: string, at: string, x: string) => `set ${v(k)} to ${envExample(k, at, x)}`)
+    .replace(/pulumi config rm --path '<ns>:(\w+)([^']*)'/g, (_m, k: string, at: string) => `remove ${k}${at} from ${v(k)}`)
     .replace(/pulumi config rm <ns>:(\w+)/g, (_m, k: string) => `unset ${v(k)}`)
-    .replace(/pulumi config set --secret <ns>:(\w+) <value>( \(it is encrypted then\))?/g, (_m, k: string) => `set ${v(k)} from a CI secret`)
-    .replace(/pulumi config set --path '<ns>:(\w+)\[0\]' (\S+)/g, (_m, k: string, x: string) => `set ${v(k)} to a list, e.g. ${v(k)}='["${x === "<value>" ? "..." : x}"]'`)
+    .replace(/pulumi config set --secret <ns>:(\w+)(?: <value>| "[^"]*"| < \S+)?( \(it is encrypted then\))?/g, (_m, k: string) => `set ${v(k)} from a CI secret`)
     .replace(/pulumi config set <ns>:(\w+) (\S+)/g, (_m, k: string, x: string) => `set ${v(k)}=${x}`)
     .replace(/<ns>:(\w+)/g, (_m, k: string) => v(k));
 }
@@ -163,44 +183,40 @@ export class EnvConfigError extends Error {
   }
 }
 
-/** Config entries for the Automation API; list items become --path entries. */
-export function configEntries(raw: RawSettings): ConfigEntry[] {
-  const out: ConfigEntry[] = [];
+/** The config to store: scalars as text, lists and maps as JSON values whose items keep their types. */
+export function configDocument(raw: RawSettings): ConfigDocument {
+  const doc: ConfigDocument = {};
   for (const s of ENV_SETTINGS) {
     const v = raw[s.key];
     if (v === undefined) continue;
-    const key = `${PROJECT}:${s.key}`;
-    // Objects in a list become one --path entry per field: sdwebui:checkpoints[0].sha256.
-    if (Array.isArray(v))
-      v.forEach((item, i) => {
-        if (typeof item === "object" && item !== null)
-          for (const [field, x] of Object.entries(item)) out.push({ key: `${key}[${i}].${field}`, value: String(x), secret: s.secret, path: true });
-        else out.push({ key: `${key}[${i}]`, value: String(item), secret: s.secret, path: true });
-      });
-    // A map's entries, quoted: label keys hold dots and slashes (sdwebui:nodeSelector["nvidia.com/gpu.present"]).
-    else if (typeof v === "object" && v !== null)
-      for (const [field, x] of Object.entries(v)) out.push({ key: `${key}[${JSON.stringify(field)}]`, value: String(x), secret: s.secret, path: true });
-    else out.push({ key, value: String(v), secret: s.secret, path: false });
+    doc[`${PROJECT}:${s.key}`] = typeof v === "object" && v !== null ? { value: JSON.stringify(v), objectValue: v, secret: s.secret } : { value: String(v), secret: s.secret };
   }
-  return out;
+  return doc;
+}
+
+/** The settings as the program reads a stored document (pulumi.runtime.allConfig: text, JSON text for lists and maps). */
+export function programView(doc: ConfigDocument): RawSettings {
+  const prefix = `${PROJECT}:`;
+  return Object.fromEntries(Object.entries(doc).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v.value]));
 }
 
 /** Read, validate (the program's rules) and map the environment; throws EnvConfigError listing everything. */
 export function envConfig(env: Env): EnvConfig {
   const { raw, problems } = readEnvSettings(env);
+  const document = configDocument(raw);
   let settings: PublicSettings | undefined;
   try {
-    // Every secret is set with --secret, so the "stored in plain text" check always passes.
-    settings = validateSettings(raw, (k) => SECRETS.has(k)).settings;
+    // Validated as the program will read the stored document. Every secret is stored with secret: true,
+    // so the "stored in plain text" check always passes.
+    settings = validateSettings(programView(document), (k) => SECRETS.has(k)).settings;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     problems.push(...e.problems);
   }
   if (problems.length > 0 || !settings) throw new EnvConfigError(problems, raw);
-  const entries = configEntries(raw);
   const secretValues = SECRET_KEYS.map((k) => raw[k]).filter((v): v is string => typeof v === "string" && v !== "");
   const summary = ENV_SETTINGS.filter((s) => s.key in raw).map((s) => `${PROJECT}:${s.key} = ${shown(s.key, raw)}   (from ${s.env})`);
-  return { settings, entries, secretValues, summary };
+  return { settings, document, secretValues, summary };
 }
 
 /** Replace every secret value in a text by [secret] (error messages of tools may echo arguments). */

@@ -1,6 +1,13 @@
 // The short-lived CI stack: up (the smoke step runs inside it), read the outputs, then ALWAYS destroy and
 // remove the stack, and write a machine-readable result in every case. The engine calls sit behind
-// StackEngine so the ordering is tested with a fake; automation.ts is the real (Pulumi CLI) one.
+// StackEngine so the ordering is tested with a fake; automation.ts is the real (Pulumi CLI) one. A stack
+// that is not this run's (ownership.ts) is refused before it is touched, and then nothing is torn down.
+import { OwnershipError } from "./ownership.js";
+import { EXIT } from "./result.js";
+import type { CiResult, FailedStep, SmokeOutcome, Step, StepRecord } from "./result.js";
+
+export { EXIT, EXIT_CODES, earlyFailure, exitCodeTable } from "./result.js";
+export type { CiResult, FailedStep, SmokeOutcome, Step, StepRecord } from "./result.js";
 
 export type Log = (line: string) => void;
 
@@ -9,85 +16,28 @@ export interface StackOutput {
   secret: boolean;
 }
 
+/** Every call that touches an existing stack throws OwnershipError, untouched, when the stack is not this run's. */
 export interface StackEngine {
+  /** Create the stack and tag it as this process's; an existing stack is refused (OwnershipError). */
+  create(log: Log): Promise<void>;
   /**
-   * Create or select the stack, set its config and run `pulumi up` (which runs the smoke step). An
+   * Store the config in the stack this process created and run `pulumi up` (which runs the smoke step). An
    * aborted `signal` cancels the update (the CLI gets SIGINT and stops gracefully, releasing its lock).
    */
   up(log: Log, signal?: AbortSignal): Promise<void>;
   outputs(): Promise<Record<string, StackOutput>>;
+  /** Destroy the resources; a stack that does not exist is fine. */
   destroy(log: Log): Promise<void>;
-  /** `pulumi stack rm`: the stack, its config file and its history go. */
+  /** `pulumi stack rm`: the stack and its history go, and the stack file ci:stack wrote. */
   removeStack(): Promise<void>;
-}
-
-export type Step = "up" | "smoke" | "outputs" | "destroy" | "removeStack";
-export type FailedStep = Step | "config" | "preflight" | "internal" | "interrupted";
-
-/**
- * Exit codes of `ci:stack`: the FIRST failure decides. Apart from 0, 2 (usage) and 130 (a signal) they
- * are 40-69, so they never collide with the smoke CLI's own codes (2, 3, 10-39), which the result file
- * carries separately. infra/ci/README.md's table is written from this one (npm run docs:tables).
- */
-export const EXIT_CODES = {
-  ok: { exit: 0, meaning: "none: deployed, proven, destroyed, removed" },
-  usage: { exit: 2, meaning: "usage (nothing touched)" },
-  config: { exit: 2, meaning: "bad `SDWEBUI_*` settings (nothing touched)" },
-  preflight: { exit: 40, meaning: "preflight: passphrase, unbuilt program, Pulumi CLI missing (nothing touched)" },
-  internal: { exit: 41, meaning: "internal error of the tool" },
-  up: { exit: 50, meaning: "`pulumi up` failed (not the smoke step)" },
-  smoke: { exit: 51, meaning: "the smoke step failed (inside up, or no proven file in the outputs); the smoke's own exit code is in the result file" },
-  outputs: { exit: 52, meaning: "reading the stack outputs failed" },
-  destroy: { exit: 60, meaning: "destroy failed (stack kept, see `advice`)" },
-  removeStack: { exit: 61, meaning: "`stack rm` failed after a successful destroy" },
-  interrupted: { exit: 130, meaning: "interrupted (SIGINT/SIGTERM)" },
-} as const satisfies Record<FailedStep | "ok" | "usage", { exit: number; meaning: string }>;
-
-export const EXIT = Object.fromEntries(Object.entries(EXIT_CODES).map(([k, v]) => [k, v.exit])) as Record<keyof typeof EXIT_CODES, number>;
-
-/** infra/ci/README.md's exit-code table. */
-export function exitCodeTable(): string {
-  return ["| exit | first failure |", "|---|---|", ...Object.values(EXIT_CODES).map((c) => `| ${c.exit} | ${c.meaning} |`)].join("\n");
-}
-
-export interface StepRecord {
-  ok: boolean;
-  ms: number;
-  error?: string;
-  /** Why the step did not run. */
-  skipped?: string;
-}
-
-export type SmokeOutcome =
-  | { ok: true; files: string[] }
-  | { ok: false; failure?: string; exitCode?: number; message: string }
-  | { ok: null; reason: string };
-
-export interface CiResult {
-  ok: boolean;
-  exitCode: number;
-  failedStep: FailedStep | null;
-  command: "up" | "destroy";
-  stack: string;
-  stackSource: string;
-  kept: boolean;
-  startedAt: string;
-  finishedAt: string;
-  totalMs: number;
-  steps: Partial<Record<Step, StepRecord>>;
-  /** Stack outputs as read after up; secret outputs are "[secret]". */
-  outputs: Record<string, unknown>;
-  smoke: SmokeOutcome;
-  /** What to do by hand when teardown did not finish. */
-  advice: string[];
-  /** Why the run stopped before the engine was used (config, preflight). */
-  error?: string;
 }
 
 export interface RunOptions {
   engine: StackEngine;
   stack: string;
   stackSource: string;
+  /** The run id of the stack's ci:stack tag: named in the result and in every command the advice gives. */
+  runId: string;
   smokeEnabled: boolean;
   keep: boolean;
   log: Log;
@@ -97,28 +47,6 @@ export interface RunOptions {
   redact?: (text: string) => string;
   /** Aborted on SIGINT/SIGTERM: cancels `up`; teardown still runs (it is never cancelled). */
   signal?: AbortSignal;
-}
-
-/** A result for a run that stopped before the engine was used (bad config, missing CLI, ...). */
-export function earlyFailure(command: "up" | "destroy", stack: string, stackSource: string, step: "config" | "preflight" | "usage" | "interrupted", message: string): CiResult {
-  const now = new Date().toISOString();
-  return {
-    ok: false,
-    exitCode: EXIT[step],
-    failedStep: step === "usage" ? "config" : step,
-    command,
-    stack,
-    stackSource,
-    kept: false,
-    startedAt: now,
-    finishedAt: now,
-    totalMs: 0,
-    steps: {},
-    outputs: {},
-    smoke: { ok: null, reason: "not reached" },
-    advice: [],
-    error: message,
-  };
 }
 
 /** The smoke CLI prints one JSON object; on failure pulumi's error text carries it. */
@@ -162,7 +90,7 @@ class Recorder {
     this.log(`ci:stack: ${step} FAILED after ${ms} ms: ${error}`);
   }
 
-  async run<T>(step: Step, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+  async run<T>(step: Step, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: string; refused?: OwnershipError }> {
     const t0 = Date.now();
     this.log(`ci:stack: ${step} ...`);
     try {
@@ -173,7 +101,7 @@ class Recorder {
     } catch (e) {
       const error = this.redact((e as Error)?.message ?? String(e));
       this.fail(step, Date.now() - t0, error);
-      return { ok: false, error };
+      return { ok: false, error, refused: e instanceof OwnershipError ? e : undefined };
     }
   }
 
@@ -182,22 +110,34 @@ class Recorder {
   }
 }
 
+const destroyCommand = (o: { stack: string; runId: string }) => `npm run ci:stack -- destroy --stack ${o.stack} --run-id ${o.runId}`;
+
 /**
  * Teardown rule: destroy always runs (unless --keep); the stack is removed only after a successful
- * destroy, because `stack rm` would throw away the only record of resources that are still there.
+ * destroy, because `stack rm` would throw away the only record of resources that are still there. A stack
+ * that is not this run's is refused untouched: "owner" is returned then.
  */
-async function teardown(rec: Recorder, o: Pick<RunOptions, "engine" | "log" | "stack">, advice: string[]): Promise<void> {
+async function teardown(rec: Recorder, o: Pick<RunOptions, "engine" | "log" | "stack" | "runId">, advice: string[]): Promise<"owner" | undefined> {
   const d = await rec.run("destroy", () => o.engine.destroy(o.log));
   if (d.ok) {
     const r = await rec.run("removeStack", () => o.engine.removeStack());
-    if (!r.ok) advice.push(`the resources are gone but the stack record is not: npm run ci:stack -- destroy --stack ${o.stack}`);
-    return;
+    if (r.ok) return undefined;
+    if (r.refused) return advice.push(r.refused.fix), "owner";
+    advice.push(`the resources are gone but the stack record is not: ${destroyCommand(o)}`);
+    return undefined;
+  }
+  if (d.refused) {
+    rec.skip("removeStack", "the stack is not this run's: left untouched");
+    advice.push(d.refused.fix);
+    return "owner";
   }
   rec.skip("removeStack", "destroy failed: the stack is kept because its state is the only record of what is left");
-  advice.push(`resources of stack ${o.stack} may still exist: fix the cause above, then run npm run ci:stack -- destroy --stack ${o.stack}`);
+  advice.push(`resources of stack ${o.stack} may still exist: fix the cause above, then run ${destroyCommand(o)}`);
+  return undefined;
 }
 
-function finish(o: { command: "up" | "destroy"; stack: string; stackSource: string; keep: boolean }, rec: Recorder, t0: number, rest: Pick<CiResult, "outputs" | "smoke" | "advice">, failed: FailedStep | null): CiResult {
+type Finish = { command: "up" | "destroy"; stack: string; stackSource: string; runId: string; keep: boolean };
+function finish(o: Finish, rec: Recorder, t0: number, rest: Pick<CiResult, "outputs" | "smoke" | "advice">, failed: FailedStep | null): CiResult {
   return {
     ok: failed === null,
     exitCode: failed === null ? EXIT.ok : EXIT[failed],
@@ -205,6 +145,7 @@ function finish(o: { command: "up" | "destroy"; stack: string; stackSource: stri
     command: o.command,
     stack: o.stack,
     stackSource: o.stackSource,
+    runId: o.runId,
     kept: o.keep,
     startedAt: new Date(t0).toISOString(),
     finishedAt: new Date().toISOString(),
@@ -214,55 +155,63 @@ function finish(o: { command: "up" | "destroy"; stack: string; stackSource: stri
   };
 }
 
-/** up → outputs → smoke check, then (finally) destroy → removeStack. Never throws. */
+/** up's steps before the teardown: create, up, outputs, the smoke check; the first failure, or null. */
+async function deploy(o: RunOptions, rec: Recorder, found: { outputs: Record<string, unknown>; smoke: SmokeOutcome; advice: string[] }): Promise<FailedStep | null> {
+  const created = await rec.run("create", () => o.engine.create(o.log));
+  if (!created.ok) {
+    if (created.refused) found.advice.push(created.refused.fix);
+    return created.refused ? "owner" : "create";
+  }
+  const up = await rec.run("up", () => o.engine.up(o.log, o.signal));
+  if (o.signal?.aborted) return "interrupted";
+  if (!up.ok && up.refused) return found.advice.push(up.refused.fix), "owner";
+  if (!up.ok) {
+    const s = o.smokeEnabled ? smokeFailureIn(up.error) : undefined;
+    if (s) found.smoke = s;
+    return s ? "smoke" : "up";
+  }
+  const out = await rec.run("outputs", () => o.engine.outputs());
+  if (!out.ok) return "outputs";
+  found.outputs = visibleOutputs(out.value);
+  found.smoke = smokeFromOutputs(found.outputs, o.smokeEnabled);
+  if (found.smoke.ok !== false) return null;
+  rec.fail("smoke", 0, found.smoke.message);
+  return "smoke";
+}
+
+/** create → up → outputs → smoke check, then (finally) destroy → removeStack. Never throws. */
 export async function runCiStack(o: RunOptions): Promise<CiResult> {
   const t0 = Date.now();
   const redact = o.redact ?? ((t: string) => t);
   const rec = new Recorder(o.log, redact);
-  let outputs: Record<string, unknown> = {};
-  let smoke: SmokeOutcome = { ok: null, reason: "not reached" };
-  const advice: string[] = [];
+  const found = { outputs: {} as Record<string, unknown>, smoke: { ok: null, reason: "not reached" } as SmokeOutcome, advice: [] as string[] };
+  const meta: Finish = { command: "up", stack: o.stack, stackSource: o.stackSource, runId: o.runId, keep: o.keep };
   let failed: FailedStep | null = null;
   let result: CiResult | undefined;
   try {
     try {
-      const up = await rec.run("up", () => o.engine.up(o.log, o.signal));
-      if (o.signal?.aborted) failed = "interrupted";
-      else if (!up.ok) {
-        const s = o.smokeEnabled ? smokeFailureIn(up.error) : undefined;
-        if (s) {
-          smoke = s;
-          failed = "smoke";
-        } else failed = "up";
-      } else {
-        const out = await rec.run("outputs", () => o.engine.outputs());
-        if (!out.ok) failed = "outputs";
-        else {
-          outputs = visibleOutputs(out.value);
-          smoke = smokeFromOutputs(outputs, o.smokeEnabled);
-          if (smoke.ok === false) {
-            rec.fail("smoke", 0, smoke.message);
-            failed = "smoke";
-          }
-        }
-      }
+      failed = await deploy(o, rec, found);
     } catch (e) {
       failed = "internal";
       o.log(`ci:stack: internal error: ${redact((e as Error)?.stack ?? String(e))}`);
     } finally {
-      if (o.keep) {
+      if (failed === "owner") {
+        // Not this run's stack: nothing was created, so there is nothing of ours to tear down.
+        for (const step of ["destroy", "removeStack"] as const) rec.skip(step, "the stack is not this run's: left untouched");
+      } else if (o.keep) {
         rec.skip("destroy", "--keep");
         rec.skip("removeStack", "--keep");
-        advice.push(`--keep: stack ${o.stack} and its resources were left running; remove them with npm run ci:stack -- destroy --stack ${o.stack}`);
+        found.advice.push(`--keep: stack ${o.stack} and its resources were left running; remove them with ${destroyCommand(o)}`);
       } else {
-        await teardown(rec, o, advice).catch((e: unknown) => o.log(`ci:stack: teardown error: ${redact(String(e))}`));
+        const refused = await teardown(rec, o, found.advice).catch((e: unknown) => void o.log(`ci:stack: teardown error: ${redact(String(e))}`));
+        if (refused) failed ??= refused;
       }
     }
     failed ??= rec.first;
-    result = finish({ command: "up", stack: o.stack, stackSource: o.stackSource, keep: o.keep }, rec, t0, { outputs, smoke, advice }, failed);
+    result = finish(meta, rec, t0, found, failed);
     return result;
   } finally {
-    o.writeResult(result ?? finish({ command: "up", stack: o.stack, stackSource: o.stackSource, keep: o.keep }, rec, t0, { outputs, smoke, advice }, "internal"));
+    o.writeResult(result ?? finish(meta, rec, t0, found, "internal"));
   }
 }
 
@@ -271,12 +220,14 @@ export async function destroyCiStack(o: Omit<RunOptions, "smokeEnabled" | "keep"
   const t0 = Date.now();
   const rec = new Recorder(o.log, o.redact ?? ((t) => t));
   const advice: string[] = [];
+  const meta: Finish = { command: "destroy", stack: o.stack, stackSource: o.stackSource, runId: o.runId, keep: false };
+  const rest = { outputs: {}, smoke: { ok: null, reason: "destroy only" } as SmokeOutcome, advice };
   let result: CiResult | undefined;
   try {
-    await teardown(rec, o, advice);
-    result = finish({ command: "destroy", stack: o.stack, stackSource: o.stackSource, keep: false }, rec, t0, { outputs: {}, smoke: { ok: null, reason: "destroy only" }, advice }, rec.first);
+    const refused = await teardown(rec, o, advice);
+    result = finish(meta, rec, t0, rest, refused ?? rec.first);
     return result;
   } finally {
-    o.writeResult(result ?? finish({ command: "destroy", stack: o.stack, stackSource: o.stackSource, keep: false }, rec, t0, { outputs: {}, smoke: { ok: null, reason: "destroy only" }, advice }, "internal"));
+    o.writeResult(result ?? finish(meta, rec, t0, rest, "internal"));
   }
 }

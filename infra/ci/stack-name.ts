@@ -121,3 +121,34 @@ export function checkStackName(name: string): string {
     throw new StackNameError(`--stack "${name}" is not a Pulumi stack name: use 1-100 characters from A-Z a-z 0-9 _ . -`);
   return name;
 }
+
+/** The most a run id may have: the ci:stack tag's value holds it and a nonce, well under the tag limit (256). */
+export const MAX_RUN_ID = 100;
+
+export interface RunIdResult {
+  id: string;
+  /** True when a later step of the same job computes the same id (from the CI run variables). */
+  deterministic: boolean;
+}
+
+/**
+ * This run's identity, which ci:stack writes on every stack it creates: the CI system's run variables and
+ * the suffix in full (a name may be cut to 32 characters; the identity is not), or a random id outside CI.
+ * A cleanup step of the same job computes the same id, and so may remove what the job's `up` left.
+ */
+export function ciRunId(env: Env, opts: Pick<NameOptions, "random"> = {}): RunIdResult {
+  const suffix = sanitise(env[STACK_ENV.suffix] ?? "");
+  const ci = CI_SYSTEMS.find((s) => env[s.marker]?.trim());
+  if (ci) {
+    const parts = ci.parts(env).map((p) => sanitise(p ?? "")).filter((p) => p !== "");
+    return { id: fit([ci.id, ...parts, suffix].filter((p) => p !== "").join("-"), MAX_RUN_ID), deterministic: true };
+  }
+  return { id: `local-${sanitise(opts.random?.() ?? randomBytes(6).toString("hex"))}`, deterministic: false };
+}
+
+/** Check a run id given on the command line (`--run-id`). */
+export function checkRunId(id: string): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(id) || id.length > MAX_RUN_ID)
+    throw new StackNameError(`--run-id "${id}" is not a run id: use 1-${MAX_RUN_ID} characters from A-Z a-z 0-9 _ . - (the up's result file names it as runId)`);
+  return id;
+}

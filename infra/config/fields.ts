@@ -55,7 +55,7 @@ export function parseOrThrow<T extends object>(parse: Parser<T>, setting: string
 
 /** Pulumi config arrays arrive as JSON text; parse it here so a bad value becomes one issue, not a crash. */
 export function list<T extends z.ZodType>(item: T) {
-  return z.preprocess(parseJsonText, z.array(item, { error: "must be a list (set it in the stack file as a YAML list, or with pulumi config set --path 'key[0]' value)" }));
+  return z.preprocess(parseJsonText, z.array(item, { error: "must be a list (a YAML list in the stack file, or set item by item as the fix says)" }));
 }
 
 /**

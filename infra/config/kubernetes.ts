@@ -79,7 +79,7 @@ export const toleration = z.object({
     message: "must be NoExecute when tolerationSeconds is set (the API server refuses the pod otherwise): tolerationSeconds bounds how long a NoExecute taint is tolerated; set effect: NoExecute, or drop tolerationSeconds",
   });
 
-const nodeSelector = z.preprocess(parseJsonText, z.record(qualifiedName, labelValue, { error: "must be a map of node label to value (pulumi config set --path 'nodeSelector.<label>' <value>)" }));
+const nodeSelector = z.preprocess(parseJsonText, z.record(qualifiedName, labelValue, { error: 'must be a map of node label to value, e.g. {nvidia.com/gpu.present: "true"}' }));
 
 export const KUBERNETES_SETTINGS = {
   target: z.enum(TARGETS, { error: "must be docker or kubernetes" }).default("docker")
@@ -148,7 +148,7 @@ export function targetProblems(raw: Record<string, unknown>, isDefault: (key: st
   if (target !== "kubernetes") return out;
   if (typeof raw.kubeconfig === "string") out.push(...kubeconfigProblems(raw.kubeconfig, typeof raw.kubeContext === "string" ? raw.kubeContext : undefined));
   if (String(raw.gpusPerPod) === "0" && raw.runtimeClassName !== undefined)
-    out.push({ key: "runtimeClassName", message: "is set with gpusPerPod 0 (CPU mode); a GPU runtime class is for GPU pods", fix: "pulumi config rm <ns>:runtimeClassName, or set gpusPerPod" });
+    out.push({ key: "runtimeClassName", message: "is set with gpusPerPod 0 (CPU mode); a GPU runtime class is for GPU pods", fix: "pulumi config rm <ns>:runtimeClassName, or pulumi config set <ns>:gpusPerPod <value>" });
   out.push(...claimProblems(raw, stack), ...allowlistProblems(raw));
   return out;
 }
@@ -162,7 +162,7 @@ function claimProblems(raw: Record<string, unknown>, stack: string | undefined):
   return [{
     key: raw.modelsClaim !== undefined ? "modelsClaim" : "outputsClaim",
     message: `is the claim outputs go to as well (${names.modelsClaim}): the smoke Job would mount it twice on one path, which the API server refuses after the WebUI has rolled out, and the models would share a volume root with the images (on Docker hosts modelsDir and outputsDir must be apart too)`,
-    fix: `pulumi config set <ns>:${raw.modelsClaim !== undefined ? "modelsClaim" : "outputsClaim"} <another claim>, or pulumi config rm it (the program then makes a claim of its own)`,
+    fix: `pulumi config set <ns>:${raw.modelsClaim !== undefined ? "modelsClaim" : "outputsClaim"} <another claim>, or pulumi config rm <ns>:${raw.modelsClaim !== undefined ? "modelsClaim" : "outputsClaim"} (the program then makes a claim of its own)`,
   }];
 }
 
@@ -180,7 +180,7 @@ function allowlistProblems(raw: Record<string, unknown>): Problem[] {
   return [{
     key: "firewallAllowlist",
     message: `${meaning}, but nothing enforces that on ${e.unguarded.join(" and ")}: networkPolicy is false${why}`,
-    fix: "pulumi config set <ns>:networkPolicy true (its default); or, to admit any address on purpose, pulumi config set --path '<ns>:firewallAllowlist[0]' 0.0.0.0/0 (and [1] ::/0)",
+    fix: `pulumi config set <ns>:networkPolicy true (its default); or, to admit any address on purpose, pulumi config set --path --type string '<ns>:firewallAllowlist[0]' 0.0.0.0/0 (and [1] ::/0)`,
   }];
 }
 

@@ -13,6 +13,7 @@ import { targetProblems } from "./kubernetes.js";
 import { parseHostEntry } from "./hosts.js";
 import { tlsProblems } from "./tls.js";
 import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, settingDefault, SettingsSchema } from "./schema.js";
+import { rmPathCommand, setCommand, setFix, setPathCommand } from "./fix-commands.js";
 import type { PublicSettings, SecretKey, SecretSettings } from "./schema.js";
 
 
@@ -49,15 +50,6 @@ export function formatProblems(problems: Problem[], ns: string, raw: RawSettings
   return lines.join("\n");
 }
 
-const LIST_KEYS = ["extraArgs", "firewallAllowlist", "profileCommandPrefix", "hosts", "checkpoints", "tolerations"];
-
-/** The command that sets the value (or the item field at `path`) again. */
-function setFix(key: string, path: ValuePath = []): string {
-  if (path.length > 0) return `pulumi config set --path '<ns>:${key}${pathText(path)}' <value>, or edit ${key}${pathText(path)} in Pulumi.<stack>.yaml`;
-  if (LIST_KEYS.includes(key)) return `edit the ${key} list in Pulumi.<stack>.yaml, or pulumi config set --path '<ns>:${key}[0]' <value>`;
-  return isSecretKey(key) ? `pulumi config set --secret <ns>:${key} <value>` : `pulumi config set <ns>:${key} <value>`;
-}
-
 
 /** Checks that involve more than one key; they see the raw values, so they run even when other keys are bad. */
 function crossProblems(raw: RawSettings, stack: string | undefined): Problem[] {
@@ -91,7 +83,7 @@ const profileProblems = (raw: RawSettings) => collect((add) => {
   if (raw.profileFlagsVia === "env" && raw.profileFlagsEnvVar === undefined)
     add("profileFlagsEnvVar", "is required when profileFlagsVia is env (e.g. CLI_ARGS)", setFix("profileFlagsEnvVar"));
   if (raw.profileFlagsVia === "command" && raw.profileCommandPrefix === undefined)
-    add("profileCommandPrefix", "is required when profileFlagsVia is command (e.g. [bash, webui.sh])", "pulumi config set --path '<ns>:profileCommandPrefix[0]' bash");
+    add("profileCommandPrefix", "is required when profileFlagsVia is command (e.g. [bash, webui.sh])", setPathCommand("profileCommandPrefix", [0], "bash"));
 });
 
 const folderProblems = (raw: RawSettings) => collect((add) => {
@@ -196,7 +188,7 @@ function checkpointProblems(raw: RawSettings): Problem[] {
   if (usesToken && raw.checkpointToken === undefined)
     out.push({ key: "checkpointToken", message: "is required: a checkpoints entry has useToken: true", fix: setFix("checkpointToken") });
   if (!usesToken && raw.checkpointToken !== undefined)
-    out.push({ key: "checkpointToken", message: "is not used: no checkpoints entry has useToken: true", fix: "pulumi config rm <ns>:checkpointToken, or set useToken: true on the entries that need it" });
+    out.push({ key: "checkpointToken", message: "is not used: no checkpoints entry has useToken: true", fix: `pulumi config rm <ns>:checkpointToken${entries.length > 0 ? `, or ${setPathCommand("checkpoints", ["<i>", "useToken"], "true")} for each entry <i> that needs it` : ""}` });
   return out;
 }
 
@@ -210,21 +202,22 @@ function schemaProblems(raw: RawSettings): Problem[] {
       const key = String(issue.path[0]);
       const path = issue.path.slice(1) as ValuePath;
       const fields = issue.keys.join(", ");
-      out.push({ key, path, message: `has no field ${fields}`, fix: issue.keys.map((f) => `pulumi config rm --path '<ns>:${key}${pathText([...path, f])}'`).join("; ") + `, or remove ${fields} from ${key}${pathText(path)} in Pulumi.<stack>.yaml` });
+      out.push({ key, path, message: `has no field ${fields}`, fix: issue.keys.map((f) => rmPathCommand(key, [...path, f])).join(", then ") });
       continue;
     }
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
         const near = SETTING_KEYS.find((k) => k.toLowerCase() === key.toLowerCase().replace(/[-_]/g, ""));
         const hint = near ? `; did you mean ${near}?` : ' (see README "Settings" for the names)';
-        out.push({ key, message: `is not a setting of this program${hint}`, fix: `pulumi config rm <ns>:${key}${near ? `, then pulumi config set <ns>:${near} <value>` : ""}` });
+        out.push({ key, message: `is not a setting of this program${hint}`, fix: `pulumi config rm <ns>:${key}${near ? `, then ${setCommand(near)}` : ""}` });
       }
       continue;
     }
     const key = String(issue.path[0] ?? "");
     const path = issue.path.slice(1) as ValuePath;
     const message = raw[key] === undefined ? "is required" : issue.message;
-    out.push({ key, ...(path.length > 0 ? { path } : {}), message, fix: setFix(key, path) });
+    // A bad map label is not fixed by setting its value: the fix then starts the map afresh.
+    out.push({ key, ...(path.length > 0 ? { path } : {}), message, fix: setFix(key, issue.code === "invalid_key" ? [] : path) });
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // The ci:stack command line: the real Automation API adapter fails clearly without the Pulumi CLI (as on
 // this machine), checks run before Pulumi is touched, and the result file is written in every case.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +9,10 @@ import { after, before, describe, it } from "node:test";
 import { automationEngine, findPulumiCli, PulumiCliMissingError } from "../../infra/ci/automation.js";
 import { main } from "../../infra/ci/cli.js";
 import type { CliDeps } from "../../infra/ci/cli.js";
+import type { EnvConfig } from "../../infra/ci/env-config.js";
+import type { Claim } from "../../infra/ci/ownership.js";
 import { backendOf, preflight } from "../../infra/ci/runner-check.js";
+import { newOwner } from "../../infra/ci/ownership.js";
 import { EXIT } from "../../infra/ci/run.js";
 import type { CiResult, StackEngine } from "../../infra/ci/run.js";
 
@@ -47,9 +51,9 @@ describe("the Automation API adapter without the Pulumi CLI", () => {
   });
 
   it("every engine call fails with the same clear error, not a raw ENOENT", async () => {
-    const engine = automationEngine({ workDir: work, stackName: "ci-test", entries: [], envVars: {}, secrets: [PASSWORD], create: true });
+    const engine = automationEngine({ workDir: work, stackName: "ci-test", envVars: {}, secrets: [PASSWORD], claim: { kind: "process", owner: newOwner("gh-1-1-e2e") } });
     await withoutPulumi(async () => {
-      for (const call of [() => engine.up(() => {}), () => engine.outputs(), () => engine.destroy(() => {}), () => engine.removeStack()])
+      for (const call of [() => engine.create(() => {}), () => engine.up(() => {}), () => engine.outputs(), () => engine.destroy(() => {}), () => engine.removeStack()])
         await assert.rejects(call(), (e: Error) => e instanceof PulumiCliMissingError && CLI_MISSING.test(e.message) && !/spawn pulumi ENOENT\n/.test(e.message));
     });
   });
@@ -88,6 +92,7 @@ describe("ci:stack up", () => {
   it("a fake engine runs the whole flow: config entries passed, result written, exit 0", async () => {
     const calls: string[] = [];
     const engine: StackEngine = {
+      create: async () => void calls.push("create"),
       up: async () => void calls.push("up"),
       outputs: async () => (calls.push("outputs"), { smokeFile: { value: "/o/x-1.png", secret: false }, endpoints: { value: [{ smokeFile: "/o/x-1.png" }], secret: false } }),
       destroy: async () => void calls.push("destroy"),
@@ -97,15 +102,17 @@ describe("ci:stack up", () => {
     const { d, made, out: stdout } = deps(okEnv, engine);
     const code = await main(["up", "--out", out, "--work-dir", work], d);
     assert.equal(code, 0);
-    assert.deepEqual(calls, ["up", "outputs", "destroy", "removeStack"]);
-    const o = made[0] as { stack: string; config: { entries: { key: string; secret: boolean }[] }; envVars: Record<string, string>; create: boolean };
+    assert.deepEqual(calls, ["create", "up", "outputs", "destroy", "removeStack"]);
+    const o = made[0] as { stack: string; config: EnvConfig; envVars: Record<string, string>; claim: Claim };
     assert.equal(o.stack, "ci-gh-77-2-e2e");
-    assert.equal(o.create, true);
-    assert.deepEqual(o.config.entries.find((e) => e.key === "sdwebui:apiPassword")?.secret, true);
+    assert.equal(o.claim.kind === "process" && o.claim.owner.runId, "gh-77-2-e2e", "up claims the stack it creates, tagged with this run's id");
+    assert.match(o.claim.kind === "process" ? o.claim.owner.nonce : "", /^[0-9a-f]{12}$/);
+    assert.equal(o.config.document["sdwebui:apiPassword"]?.secret, true);
     assert.equal(o.envVars.PULUMI_BACKEND_URL, `file://${work}/.pulumi-state`);
     assert.ok(existsSync(join(work, ".pulumi-state")), "the file backend folder is created");
     const r = readResult(out);
     assert.equal(r.ok, true);
+    assert.equal(r.runId, "gh-77-2-e2e");
     assert.deepEqual(r.smoke, { ok: true, files: ["/o/x-1.png"] });
     assert.match(stdout.join(""), /ci:stack up ci-gh-77-2-e2e: OK, proven \/o\/x-1\.png/);
     assert.ok(!readFileSync(out, "utf8").includes(PASSWORD));
@@ -142,6 +149,7 @@ describe("ci:stack up", () => {
   it("--keep skips teardown; destroy uses no settings; name and check touch nothing", async () => {
     const calls: string[] = [];
     const engine: StackEngine = {
+      create: async () => void calls.push("create"),
       up: async () => void calls.push("up"),
       outputs: async () => ({ smokeFile: { value: "/o/a.png", secret: false } }),
       destroy: async () => void calls.push("destroy"),
@@ -149,11 +157,13 @@ describe("ci:stack up", () => {
     };
     const { d } = deps(okEnv, engine);
     assert.equal(await main(["up", "--keep", "--out", join(dir, "keep.json"), "--work-dir", work], d), 0);
-    assert.deepEqual(calls, ["up"]);
+    assert.deepEqual(calls, ["create", "up"]);
+    assert.match(readResult(join(dir, "keep.json")).advice.join("\n"), /npm run ci:stack -- destroy --stack ci-gh-77-2-e2e --run-id gh-77-2-e2e/);
     calls.length = 0;
-    const { d: d2 } = deps({ PULUMI_CONFIG_PASSPHRASE: "pp" }, engine);
-    assert.equal(await main(["destroy", "--stack", "ci-gh-77-2-e2e", "--out", join(dir, "destroy.json"), "--work-dir", work], d2), 0);
+    const { d: d2, made } = deps({ PULUMI_CONFIG_PASSPHRASE: "pp" }, engine);
+    assert.equal(await main(["destroy", "--stack", "ci-gh-77-2-e2e", "--run-id", "gh-77-2-e2e", "--out", join(dir, "destroy.json"), "--work-dir", work], d2), 0);
     assert.deepEqual(calls, ["destroy", "removeStack"]);
+    assert.deepEqual((made[0] as { claim: Claim }).claim, { kind: "run", runId: "gh-77-2-e2e" }, "destroy removes any stack of the named run");
     const n = deps(okEnv);
     assert.equal(await main(["name"], n.d), 0);
     assert.equal(n.out.join(""), "ci-gh-77-2-e2e\n");
@@ -163,14 +173,50 @@ describe("ci:stack up", () => {
     assert.ok(!c.out.join("").includes(PASSWORD));
   });
 
-  it("destroy outside CI without --stack is refused (a fallback name is random)", async () => {
+  it("destroy outside CI without --stack or --run-id is refused (a fallback name or run id is random)", async () => {
     const { d, logs } = deps({ PULUMI_CONFIG_PASSPHRASE: "pp" }, {} as StackEngine);
     assert.equal(await main(["destroy", "--out", join(dir, "d.json"), "--work-dir", work], d), EXIT.usage);
     assert.match(logs.join("\n"), /pass --stack <name>/);
+    const n = deps({ PULUMI_CONFIG_PASSPHRASE: "pp", SDWEBUI_CI_STACK: "mine" }, {} as StackEngine);
+    assert.equal(await main(["destroy", "--out", join(dir, "d.json"), "--work-dir", work], n.d), EXIT.usage);
+    assert.match(n.logs.join("\n"), /pass --run-id <id> \(the up's result file names it as runId\)/);
+    assert.equal(n.made.length, 0);
+  });
+
+  it("a stack file that exists (up) or that git tracks (up and destroy): exit 42 before any engine is made, the file kept", async () => {
+    const repo = mkdtempSync(join(dir, "repo-"));
+    for (const f of ["Pulumi.yaml", "dist/infra/index.js", "dist/smoke/cli.js"]) {
+      mkdirSync(join(repo, f, ".."), { recursive: true });
+      writeFileSync(join(repo, f), readFileSync(join(work, f)));
+    }
+    const git = (...a: string[]) => assert.equal(spawnSync("git", ["-C", repo, ...a], { encoding: "utf8" }).status, 0, a.join(" "));
+    git("init", "-q");
+    writeFileSync(join(repo, "Pulumi.dev.yaml"), "config:\n  sdwebui:hostPort: \"7861\"\n");
+    git("add", "Pulumi.dev.yaml");
+    writeFileSync(join(repo, "Pulumi.scratch.yml"), "config: {}\n");
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [["up"], { SDWEBUI_CI_STACK: "dev" }, /Pulumi\.dev\.yaml is tracked by git: ci:stack never uses a stack whose stack file is committed/],
+      [["destroy", "--run-id", "gh-77-2-e2e"], { SDWEBUI_CI_STACK: "dev" }, /Pulumi\.dev\.yaml is tracked by git/],
+      [["up"], { SDWEBUI_CI_STACK: "scratch" }, /Pulumi\.scratch\.yml already exists: ci:stack creates only new stacks/],
+      [["up", "--stack", "dev"], {}, /tracked by git/],
+    ];
+    for (const [argv, env, message] of cases) {
+      const { d, logs, made } = deps({ ...okEnv, ...env }, {} as StackEngine);
+      const out = join(dir, "file.json");
+      assert.equal(await main([...argv, "--out", out, "--work-dir", repo], d), EXIT.owner, argv.join(" "));
+      assert.equal(made.length, 0, "no engine: nothing touched");
+      assert.match(logs.join("\n"), message);
+      assert.match(logs.join("\n"), /fix: (set SDWEBUI_CI_STACK to a name no stack has|check that --stack)/);
+      assert.equal(readResult(out).failedStep, "owner");
+    }
+    assert.equal(readFileSync(join(repo, "Pulumi.dev.yaml"), "utf8"), "config:\n  sdwebui:hostPort: \"7861\"\n");
+    const c = deps({ ...okEnv, SDWEBUI_CI_STACK: "dev" });
+    assert.equal(await main(["check", "--work-dir", repo], c.d), EXIT.owner);
+    assert.match(c.out.join(""), /problem: .*tracked by git/);
   });
 
   it("usage errors exit 2", async () => {
-    for (const argv of [[], ["deploy"], ["up", "--bogus"], ["destroy", "--keep"], ["up", "extra"], ["up", "--stack", "bad name"]]) {
+    for (const argv of [[], ["deploy"], ["up", "--bogus"], ["destroy", "--keep"], ["up", "extra"], ["up", "--stack", "bad name"], ["destroy", "--run-id", "a/b"]]) {
       const { d } = deps(okEnv);
       assert.equal(await main([...argv, "--out", join(dir, "u.json")], d), EXIT.usage, argv.join(" "));
     }

@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SECRET_KEYS, SETTING_KEYS } from "../../infra/config/schema.js";
 import { TOOLCHAIN_DIR_ENV } from "../../toolchain/layout.js";
-import { ENV_SETTINGS, EnvConfigError, TOOL_PREFIX, configEntries, envConfig, envFix, envVarFor, parseList, readEnvSettings, redact } from "../../infra/ci/env-config.js";
+import { ENV_SETTINGS, EnvConfigError, TOOL_PREFIX, configDocument, envConfig, envFix, envVarFor, parseList, programView, readEnvSettings, redact } from "../../infra/ci/env-config.js";
+import { ConfigError, validateSettings } from "../../infra/config/validate.js";
+import { BAD } from "../unit/bad-config-cases.js";
 
 const PASSWORD = "correct-horse-battery-9";
 const base = { SDWEBUI_API_PASSWORD: PASSWORD };
@@ -36,48 +38,42 @@ describe("variables of the project's other tools", () => {
 });
 
 describe("reading values", () => {
-  it("every setting is reachable from its variable and becomes a config entry", () => {
+  it("every setting is reachable from its variable and becomes one value of the stored config", () => {
     const sample = { string: "x", integer: "7", boolean: "true", array: "a b", object: '{"a.b/c":"d"}' } as const;
     const objects = '[{"source":"a"},{"source":"b"}]';
     for (const s of ENV_SETTINGS) {
       const { raw, problems } = readEnvSettings({ [s.env]: s.key === "checkpoints" || s.key === "tolerations" ? objects : sample[s.kind] });
       assert.deepEqual(problems, [], s.env);
       assert.ok(s.key in raw, `${s.env} sets ${s.key}`);
-      const entries = configEntries(raw);
-      const keys = entries.map((e) => e.key);
-      if (s.key === "checkpoints" || s.key === "tolerations") assert.deepEqual(keys, [`sdwebui:${s.key}[0].source`, `sdwebui:${s.key}[1].source`]);
-      else if (s.kind === "object") assert.deepEqual(keys, [`sdwebui:${s.key}["a.b/c"]`]);
-      else if (s.kind === "array") assert.deepEqual(keys, [`sdwebui:${s.key}[0]`, `sdwebui:${s.key}[1]`]);
-      else assert.deepEqual(keys, [`sdwebui:${s.key}`]);
-      for (const e of entries) assert.equal(e.secret, s.secret, `${s.env} secret flag`);
+      const doc = configDocument(raw);
+      assert.deepEqual(Object.keys(doc), [`sdwebui:${s.key}`]);
+      const v = doc[`sdwebui:${s.key}`]!;
+      assert.equal(v.secret, s.secret, `${s.env} secret flag`);
+      if (s.key === "checkpoints" || s.key === "tolerations") assert.deepEqual(v.objectValue, [{ source: "a" }, { source: "b" }]);
+      else if (s.kind === "object") assert.deepEqual(v.objectValue, { "a.b/c": "d" });
+      else if (s.kind === "array") assert.deepEqual(v.objectValue, ["a", "b"]);
+      else assert.equal(v.objectValue, undefined);
+      assert.equal(v.value, v.objectValue === undefined ? sample[s.kind as "string"] : JSON.stringify(v.objectValue), "value is what the program reads");
     }
   });
 
-  it("lists: JSON arrays or white-space separated words; items become --path entries", () => {
+  it("lists: JSON arrays or white-space separated words; stored as whole lists of strings", () => {
     assert.deepEqual(parseList('["--xformers","--medvram"]'), ["--xformers", "--medvram"]);
     assert.deepEqual(parseList("10.0.0.0/8  192.168.0.0/16\n2001:db8::/32\n"), ["10.0.0.0/8", "192.168.0.0/16", "2001:db8::/32"]);
     assert.deepEqual(parseList('["ssh://ops@gpu-1#0,1"]'), ["ssh://ops@gpu-1#0,1"], "commas inside items survive");
     assert.ok("error" in (parseList('["a",') as object));
     assert.ok("error" in (parseList("[1,2]") as object));
     const c = envConfig({ ...base, SDWEBUI_GPUS: "none", SDWEBUI_EXTRA_ARGS: "--medvram --lowram", SDWEBUI_FIREWALL_ALLOWLIST: '["10.0.0.0/8"]' });
-    const lists = c.entries.filter((e) => e.path);
-    assert.deepEqual(lists, [
-      { key: "sdwebui:extraArgs[0]", value: "--medvram", secret: false, path: true },
-      { key: "sdwebui:extraArgs[1]", value: "--lowram", secret: false, path: true },
-      { key: "sdwebui:firewallAllowlist[0]", value: "10.0.0.0/8", secret: false, path: true },
-    ]);
+    assert.deepEqual(c.document["sdwebui:extraArgs"], { value: '["--medvram","--lowram"]', objectValue: ["--medvram", "--lowram"], secret: false });
+    assert.deepEqual(c.document["sdwebui:firewallAllowlist"], { value: '["10.0.0.0/8"]', objectValue: ["10.0.0.0/8"], secret: false });
     assert.deepEqual(c.settings.extraArgs, ["--medvram", "--lowram"]);
   });
 
-  it("checkpoints: a JSON list of objects, each field a --path entry; the token a secret; anything else refused", () => {
+  it("checkpoints: a JSON list of objects stored as written; the token a secret; anything else refused", () => {
     const sha = "c".repeat(64);
     const c = envConfig({ ...base, SDWEBUI_CHECKPOINTS: JSON.stringify([{ source: "https://hf.example/m.safetensors", sha256: sha, useToken: true }]), SDWEBUI_CHECKPOINT_TOKEN: "hf_env_token_123" });
-    assert.deepEqual(c.entries.filter((e) => e.key.startsWith("sdwebui:checkpoint")), [
-      { key: "sdwebui:checkpoints[0].source", value: "https://hf.example/m.safetensors", secret: false, path: true },
-      { key: "sdwebui:checkpoints[0].sha256", value: sha, secret: false, path: true },
-      { key: "sdwebui:checkpoints[0].useToken", value: "true", secret: false, path: true },
-      { key: "sdwebui:checkpointToken", value: "hf_env_token_123", secret: true, path: false },
-    ]);
+    assert.deepEqual(c.document["sdwebui:checkpoints"]?.objectValue, [{ source: "https://hf.example/m.safetensors", sha256: sha, useToken: true }]);
+    assert.deepEqual(c.document["sdwebui:checkpointToken"], { value: "hf_env_token_123", secret: true });
     assert.ok(c.secretValues.includes("hf_env_token_123"));
     assert.throws(() => envConfig({ ...base, SDWEBUI_CHECKPOINTS: "https://hf.example/m.safetensors" }), /SDWEBUI_CHECKPOINTS .*is not valid JSON/);
     assert.throws(() => envConfig({ ...base, SDWEBUI_CHECKPOINTS: '["https://hf.example/m.safetensors"]' }), /must be a JSON list of objects/);
@@ -89,7 +85,7 @@ describe("reading values", () => {
     assert.equal(c.settings.allowInsecureFlags, true);
     assert.equal(c.settings.hostPort, 7870);
     assert.equal(c.settings.gpus, "all", "an empty variable leaves the default");
-    const byKey = Object.fromEntries(c.entries.map((e) => [e.key, e.value]));
+    const byKey = Object.fromEntries(Object.entries(c.document).map(([k, v]) => [k, v.value]));
     assert.equal(byKey["sdwebui:smokeEnabled"], "false");
     assert.equal(byKey["sdwebui:allowInsecureFlags"], "true");
     assert.equal(byKey["sdwebui:hostPort"], "7870");
@@ -153,8 +149,8 @@ describe("validation with the program's rules", () => {
     const ui = "ui-staple-horse-battery-7";
     const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAB3Nza\n-----END OPENSSH PRIVATE KEY-----";
     const c = envConfig({ ...base, SDWEBUI_UI_PASSWORD: ui, SDWEBUI_DOCKER_HOST: "ssh://ops@gpu-1", SDWEBUI_SSH_PRIVATE_KEY: key, SDWEBUI_SSH_KNOWN_HOSTS: "gpu-1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeFakeFakeFakeFakeFakeFakeFakeFakeFake", SDWEBUI_GPUS: "none" });
-    for (const k of ["apiPassword", "uiPassword", "sshPrivateKey"]) assert.equal(c.entries.find((e) => e.key === `sdwebui:${k}`)?.secret, true, k);
-    assert.equal(c.entries.filter((e) => e.secret).length, 3);
+    for (const k of ["apiPassword", "uiPassword", "sshPrivateKey"]) assert.equal(c.document[`sdwebui:${k}`]?.secret, true, k);
+    assert.equal(Object.values(c.document).filter((v) => v.secret).length, 3);
     const summary = c.summary.join("\n");
     for (const s of [PASSWORD, ui, "AAAAB3Nza"]) assert.ok(!summary.includes(s), "summary hides secrets");
     assert.match(summary, /sdwebui:apiPassword = \[secret\]/);
@@ -166,10 +162,41 @@ describe("validation with the program's rules", () => {
     assert.equal(envFix("pulumi config rm <ns>:gpus"), "unset SDWEBUI_GPUS");
     assert.equal(envFix("pulumi config set <ns>:hostPort <value>"), "set SDWEBUI_HOST_PORT=<value>");
     assert.equal(envFix("pulumi config set --secret <ns>:apiPassword <value> (it is encrypted then)"), "set SDWEBUI_API_PASSWORD from a CI secret");
-    assert.equal(envFix("edit the hosts list in Pulumi.<stack>.yaml, or pulumi config set --path '<ns>:hosts[0]' <value>"), `set SDWEBUI_HOSTS to a list, e.g. SDWEBUI_HOSTS='["..."]'`);
+    assert.equal(envFix("edit the hosts list in Pulumi.<stack>.yaml, or pulumi config set --path --type string '<ns>:hosts[0]' <value>"), "correct hosts[0] in SDWEBUI_HOSTS");
+    assert.equal(envFix("edit the hosts list in Pulumi.<stack>.yaml, or pulumi config rm <ns>:hosts, then pulumi config set --path --type string '<ns>:hosts[0]' <value> (one command per item)"), `set SDWEBUI_HOSTS to a list, e.g. SDWEBUI_HOSTS='["..."]'`);
+    assert.equal(envFix("edit the nodeSelector map in Pulumi.<stack>.yaml, or pulumi config rm <ns>:nodeSelector, then pulumi config set --path --type string '<ns>:nodeSelector[\"<label>\"]' <value> (one command per label)"), `set SDWEBUI_NODE_SELECTOR to a JSON object, e.g. SDWEBUI_NODE_SELECTOR='{"<label>":"..."}'`);
+    assert.equal(envFix("edit the checkpoints list in Pulumi.<stack>.yaml, or pulumi config set --path --type string '<ns>:checkpoints[0].sha256' <value>"), "correct checkpoints[0].sha256 in SDWEBUI_CHECKPOINTS");
+    assert.equal(envFix("edit the checkpoints list in Pulumi.<stack>.yaml, or pulumi config rm <ns>:checkpoints, then pulumi config set --path --type string '<ns>:checkpoints[0].<field>' <value> (one command per field and item)"), `set SDWEBUI_CHECKPOINTS to a JSON list of objects, e.g. SDWEBUI_CHECKPOINTS='[{"<field>":"..."}]'`);
+    assert.equal(envFix("pulumi config rm --path '<ns>:checkpoints[0].size'"), "remove checkpoints[0].size from SDWEBUI_CHECKPOINTS");
     assert.equal(envFix("pulumi config rm <ns>:profileUid, or pulumi config set <ns>:imageProfile custom"), "unset SDWEBUI_PROFILE_UID, or set SDWEBUI_IMAGE_PROFILE=custom");
-    assert.equal(envFix("pulumi config set --path '<ns>:firewallAllowlist[1]' <value>, or edit firewallAllowlist[1] in Pulumi.<stack>.yaml"), "correct firewallAllowlist[1] in SDWEBUI_FIREWALL_ALLOWLIST");
-    assert.equal(envFix("pulumi config rm --path '<ns>:checkpoints[0].size', or remove size from checkpoints[0] in Pulumi.<stack>.yaml"), "remove checkpoints[0].size in SDWEBUI_CHECKPOINTS");
+    assert.equal(envFix("edit the firewallAllowlist list in Pulumi.<stack>.yaml, or pulumi config set --path --type string '<ns>:firewallAllowlist[1]' <value>"), "correct firewallAllowlist[1] in SDWEBUI_FIREWALL_ALLOWLIST");
+  });
+
+  it("every fix the program's validator prints reads in variable terms (no pulumi config, no <ns>)", () => {
+    for (const [raw] of BAD) {
+      try {
+        validateSettings({ apiPassword: PASSWORD, ...raw }, (k) => k === "apiPassword" || k === "uiPassword");
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        for (const p of e.problems) assert.doesNotMatch(envFix(p.fix), /pulumi config (set|rm)|<ns>/, `${p.key}: ${p.fix}`);
+      }
+    }
+  });
+
+  it("what is stored is what was validated: list and map items that look like numbers or booleans stay strings", () => {
+    const c = envConfig({
+      ...base,
+      SDWEBUI_TARGET: "kubernetes",
+      SDWEBUI_NODE_SELECTOR: '{"nvidia.com/gpu.present":"true","gpu-count":"1"}',
+      SDWEBUI_TOLERATIONS: '[{"key":"gpu","value":"true","effect":"NoExecute","tolerationSeconds":"60"}]',
+      SDWEBUI_EXTRA_ARGS: "--timeout-keep-alive 60 --filenames-max-length 128",
+    });
+    const view = programView(c.document);
+    assert.deepEqual(JSON.parse(view.nodeSelector as string), { "nvidia.com/gpu.present": "true", "gpu-count": "1" });
+    assert.deepEqual(JSON.parse(view.extraArgs as string), ["--timeout-keep-alive", "60", "--filenames-max-length", "128"]);
+    assert.equal(JSON.parse(view.tolerations as string)[0].value, "true");
+    assert.deepEqual(c.settings.nodeSelector, { "nvidia.com/gpu.present": "true", "gpu-count": "1" });
+    assert.equal(c.settings.tolerations?.[0]?.tolerationSeconds, 60);
   });
 
   it("redact scrubs secrets, longest first, also in JSON-escaped form", () => {

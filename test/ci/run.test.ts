@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { EXIT, destroyCiStack, runCiStack, smokeFailureIn } from "../../infra/ci/run.js";
 import type { CiResult, StackEngine, StackOutput } from "../../infra/ci/run.js";
 import { redact } from "../../infra/ci/env-config.js";
+import { OwnershipError } from "../../infra/ci/ownership.js";
 
 const SECRET = "correct-horse-battery-9";
 const GOOD_OUTPUTS: Record<string, StackOutput> = {
@@ -26,6 +27,7 @@ function fakeEngine(fail: Fail = {}, outputs = GOOD_OUTPUTS): { engine: StackEng
   return {
     calls,
     engine: {
+      create: step("create"),
       up: step("up"),
       outputs: async () => (await step("outputs")(), outputs),
       destroy: step("destroy"),
@@ -42,6 +44,7 @@ async function run(fail: Fail = {}, opts: { keep?: boolean; smokeEnabled?: boole
     engine,
     stack: "ci-gh-1-1-e2e",
     stackSource: "test",
+    runId: "gh-1-1-e2e",
     smokeEnabled: opts.smokeEnabled ?? true,
     keep: opts.keep ?? false,
     log: (l) => logs.push(l),
@@ -58,7 +61,7 @@ async function run(fail: Fail = {}, opts: { keep?: boolean; smokeEnabled?: boole
 describe("runCiStack", () => {
   it("success: up, outputs, then destroy and remove; outputs and proven file recorded, secret outputs masked", async () => {
     const { result, calls } = await run();
-    assert.deepEqual(calls, ["up", "outputs", "destroy", "removeStack"]);
+    assert.deepEqual(calls, ["create", "up", "outputs", "destroy", "removeStack"]);
     assert.equal(result.ok, true);
     assert.equal(result.exitCode, 0);
     assert.equal(result.failedStep, null);
@@ -72,7 +75,7 @@ describe("runCiStack", () => {
 
   it("up fails: destroy and remove still run; exit code of up; the error is scrubbed", async () => {
     const { result, calls } = await run({ up: new Error(`pulumi config set-all --secret sdwebui:apiPassword=${SECRET} failed`) });
-    assert.deepEqual(calls, ["up", "destroy", "removeStack"]);
+    assert.deepEqual(calls, ["create", "up", "destroy", "removeStack"]);
     assert.equal(result.exitCode, EXIT.up);
     assert.equal(result.failedStep, "up");
     assert.match(result.steps.up!.error!, /apiPassword=\[secret\]/);
@@ -83,7 +86,7 @@ describe("runCiStack", () => {
     const smokeJson = JSON.stringify({ ok: false, failure: "saved-nowhere", exitCode: 20, message: "no PNG for seed 42 under /srv/out", details: [], runId: "smoke-1" });
     const err = new Error(`error: update failed\n  command:local:Command (sdwebui-smoke):\n    error: exit status 20: running "node dist/smoke/cli.js ...":\n${smokeJson}\nsmoke FAILED`);
     const { result, calls } = await run({ up: err });
-    assert.deepEqual(calls, ["up", "destroy", "removeStack"]);
+    assert.deepEqual(calls, ["create", "up", "destroy", "removeStack"]);
     assert.equal(result.failedStep, "smoke");
     assert.equal(result.exitCode, EXIT.smoke);
     assert.deepEqual(result.smoke, { ok: false, failure: "saved-nowhere", exitCode: 20, message: "no PNG for seed 42 under /srv/out" });
@@ -92,7 +95,7 @@ describe("runCiStack", () => {
   it("up succeeds but no proven file in the outputs: smoke failure, teardown runs", async () => {
     const outputs = { ...GOOD_OUTPUTS, smokeFile: { value: "", secret: false }, endpoints: { value: [{ smokeFile: "" }], secret: false } };
     const { result, calls } = await run({}, { outputs });
-    assert.deepEqual(calls, ["up", "outputs", "destroy", "removeStack"]);
+    assert.deepEqual(calls, ["create", "up", "outputs", "destroy", "removeStack"]);
     assert.equal(result.exitCode, EXIT.smoke);
     assert.equal(result.smoke.ok, false);
     assert.equal(result.steps.smoke?.ok, false);
@@ -107,22 +110,22 @@ describe("runCiStack", () => {
 
   it("outputs fail: teardown runs, exit 12", async () => {
     const { result, calls } = await run({ outputs: new Error("state locked") });
-    assert.deepEqual(calls, ["up", "outputs", "destroy", "removeStack"]);
+    assert.deepEqual(calls, ["create", "up", "outputs", "destroy", "removeStack"]);
     assert.equal(result.exitCode, EXIT.outputs);
   });
 
   it("destroy fails: the stack is NOT removed (its state is the only record of what is left), advice given", async () => {
     const { result, calls } = await run({ destroy: new Error("container busy") });
-    assert.deepEqual(calls, ["up", "outputs", "destroy"]);
+    assert.deepEqual(calls, ["create", "up", "outputs", "destroy"]);
     assert.equal(result.exitCode, EXIT.destroy);
     assert.equal(result.failedStep, "destroy");
     assert.match(result.steps.removeStack!.skipped!, /destroy failed/);
-    assert.ok(result.advice.some((a) => a.includes("npm run ci:stack -- destroy --stack ci-gh-1-1-e2e")));
+    assert.ok(result.advice.some((a) => a.includes("npm run ci:stack -- destroy --stack ci-gh-1-1-e2e --run-id gh-1-1-e2e")));
   });
 
   it("up AND destroy fail: exit code of the first failure (up); remove skipped", async () => {
     const { result, calls } = await run({ up: new Error("boom"), destroy: new Error("also boom") });
-    assert.deepEqual(calls, ["up", "destroy"]);
+    assert.deepEqual(calls, ["create", "up", "destroy"]);
     assert.equal(result.exitCode, EXIT.up);
     assert.equal(result.steps.destroy?.ok, false);
     assert.ok(result.steps.removeStack?.skipped);
@@ -130,19 +133,19 @@ describe("runCiStack", () => {
 
   it("remove fails after a good destroy: exit 21, advice to re-run destroy", async () => {
     const { result, calls } = await run({ removeStack: new Error("locked") });
-    assert.deepEqual(calls, ["up", "outputs", "destroy", "removeStack"]);
+    assert.deepEqual(calls, ["create", "up", "outputs", "destroy", "removeStack"]);
     assert.equal(result.exitCode, EXIT.removeStack);
     assert.ok(result.advice.length === 1);
   });
 
   it("--keep: no teardown, even on failure; the result says so", async () => {
     const ok = await run({}, { keep: true });
-    assert.deepEqual(ok.calls, ["up", "outputs"]);
+    assert.deepEqual(ok.calls, ["create", "up", "outputs"]);
     assert.equal(ok.result.kept, true);
     assert.equal(ok.result.exitCode, 0);
     assert.equal(ok.result.steps.destroy?.skipped, "--keep");
     const bad = await run({ up: new Error("x") }, { keep: true });
-    assert.deepEqual(bad.calls, ["up"]);
+    assert.deepEqual(bad.calls, ["create", "up"]);
     assert.equal(bad.result.exitCode, EXIT.up);
   });
 
@@ -153,10 +156,52 @@ describe("runCiStack", () => {
       throw new TypeError("not a promise");
     };
     const written: CiResult[] = [];
-    const r = await runCiStack({ engine, stack: "s", stackSource: "t", smokeEnabled: true, keep: false, log: () => {}, writeResult: (x) => written.push(x) });
-    assert.deepEqual(calls, ["up", "destroy", "removeStack"]);
+    const r = await runCiStack({ engine, stack: "s", stackSource: "t", runId: "r1", smokeEnabled: true, keep: false, log: () => {}, writeResult: (x) => written.push(x) });
+    assert.deepEqual(calls, ["create", "up", "destroy", "removeStack"]);
     assert.equal(r.exitCode, EXIT.up);
     assert.equal(written.length, 1);
+  });
+});
+
+describe("a stack that is not this run's", () => {
+  const refusal = () => new OwnershipError("stack ci-gh-1-1-e2e exists but has no sdwebui:ci-stack tag", "set SDWEBUI_CI_STACK to a name no stack has");
+
+  it("create refused: nothing is torn down (it is someone else's), exit 42, the fix in the advice", async () => {
+    const { result, calls } = await run({ create: refusal() });
+    assert.deepEqual(calls, ["create"], "no up, no destroy, no stack rm");
+    assert.equal(result.failedStep, "owner");
+    assert.equal(result.exitCode, EXIT.owner);
+    assert.match(result.steps.destroy!.skipped!, /not this run's: left untouched/);
+    assert.match(result.steps.removeStack!.skipped!, /not this run's/);
+    assert.deepEqual(result.advice, ["set SDWEBUI_CI_STACK to a name no stack has"]);
+    assert.equal(result.runId, "gh-1-1-e2e");
+  });
+
+  it("create fails otherwise (the CLI, the backend): the teardown still runs, exit 53", async () => {
+    const { result, calls } = await run({ create: new Error("backend unreachable") });
+    assert.deepEqual(calls, ["create", "destroy", "removeStack"]);
+    assert.equal(result.exitCode, EXIT.create);
+  });
+
+  it("a tag that changed before up: up refuses to deploy, nothing is torn down, exit 42", async () => {
+    const { result, calls } = await run({ up: refusal() });
+    assert.deepEqual(calls, ["create", "up"]);
+    assert.equal(result.exitCode, EXIT.owner);
+  });
+
+  it("a tag that changed under the run refuses the teardown: no stack rm, exit 42 after a good up", async () => {
+    const { result, calls } = await run({ destroy: refusal() });
+    assert.deepEqual(calls, ["create", "up", "outputs", "destroy"]);
+    assert.equal(result.failedStep, "owner");
+    assert.match(result.steps.removeStack!.skipped!, /not this run's/);
+  });
+
+  it("the cleanup command refuses a stack of another run: exit 42, nothing removed", async () => {
+    const { engine, calls } = fakeEngine({ destroy: refusal() });
+    const r = await destroyCiStack({ engine, stack: "s", stackSource: "t", runId: "r1", log: () => {}, writeResult: () => {} });
+    assert.deepEqual(calls, ["destroy"]);
+    assert.equal(r.exitCode, EXIT.owner);
+    assert.deepEqual(r.advice, ["set SDWEBUI_CI_STACK to a name no stack has"]);
   });
 });
 
@@ -171,8 +216,8 @@ describe("interruption", () => {
         setTimeout(() => abort.abort(), 10);
       });
     const written: CiResult[] = [];
-    const r = await runCiStack({ engine, stack: "s", stackSource: "t", smokeEnabled: true, keep: false, log: () => {}, writeResult: (x) => written.push(x), signal: abort.signal });
-    assert.deepEqual(calls, ["up", "destroy", "removeStack"], "no outputs after an interrupt, teardown runs");
+    const r = await runCiStack({ engine, stack: "s", stackSource: "t", runId: "r1", smokeEnabled: true, keep: false, log: () => {}, writeResult: (x) => written.push(x), signal: abort.signal });
+    assert.deepEqual(calls, ["create", "up", "destroy", "removeStack"], "no outputs after an interrupt, teardown runs");
     assert.equal(r.failedStep, "interrupted");
     assert.equal(r.exitCode, EXIT.interrupted);
     assert.equal(written.length, 1);
@@ -187,7 +232,7 @@ describe("destroyCiStack", () => {
     ] as const) {
       const { engine, calls } = fakeEngine(fail);
       const written: CiResult[] = [];
-      const r = await destroyCiStack({ engine, stack: "s", stackSource: "t", log: () => {}, writeResult: (x) => written.push(x) });
+      const r = await destroyCiStack({ engine, stack: "s", stackSource: "t", runId: "r1", log: () => {}, writeResult: (x) => written.push(x) });
       assert.deepEqual(calls, wantCalls);
       assert.equal(r.exitCode, code);
       assert.equal(r.command, "destroy");

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { validateSettings } from "../../infra/config/validate.js";
 import { deploymentPlan } from "../../infra/deployment.js";
 import { TAG_PATTERN } from "../../infra/firewall/rules.js";
-import { CI_SYSTEMS, MAX_STACK_NAME, PULUMI_STACK_NAME, StackNameError, checkStackName, ciStackName, fit, sanitise } from "../../infra/ci/stack-name.js";
+import { CI_SYSTEMS, MAX_RUN_ID, MAX_STACK_NAME, PULUMI_STACK_NAME, StackNameError, checkRunId, checkStackName, ciRunId, ciStackName, fit, sanitise } from "../../infra/ci/stack-name.js";
 
 const settings = validateSettings({ apiPassword: "correct-horse-battery-9" }, () => true).settings;
 
@@ -119,5 +119,27 @@ describe("explicit names and the fallback", () => {
     assertUsable(r.name);
     assert.notEqual(ciStackName({}).name, ciStackName({}).name, "two real fallbacks differ");
     assert.equal(ciStackName({ SDWEBUI_CI_STACK_PREFIX: "Nightly!" }, { now, random: () => "ff" }).name, "nightly-local-20261125-1304-ff");
+  });
+});
+
+describe("run ids (the first half of the ci:stack tag)", () => {
+  it("from the run variables and the suffix, in full; an explicit stack name does not change them", () => {
+    const env = { GITHUB_RUN_ID: "9876543210", GITHUB_RUN_ATTEMPT: "1", GITHUB_JOB: "e2e-with-a-rather-long-job-name" };
+    assert.deepEqual(ciRunId(env), { id: "gh-9876543210-1-e2e-with-a-rather-long-job-name", deterministic: true });
+    assert.equal(ciRunId({ ...env, SDWEBUI_CI_STACK: "shared" }).id, ciRunId(env).id);
+    assert.notEqual(ciRunId({ ...env, SDWEBUI_CI_STACK_SUFFIX: "node-22" }).id, ciRunId(env).id, "matrix legs differ by suffix");
+    assert.notEqual(ciRunId({ ...env, GITHUB_RUN_ATTEMPT: "2" }).id, ciRunId(env).id);
+    assert.ok(ciRunId({ ...env, GITHUB_JOB: "j".repeat(300) }).id.length <= MAX_RUN_ID);
+  });
+
+  it("outside CI: random, and said to be so", () => {
+    const r = ciRunId({}, { random: () => "a1b2c3d4e5f6" });
+    assert.deepEqual(r, { id: "local-a1b2c3d4e5f6", deterministic: false });
+    assert.notEqual(ciRunId({}).id, ciRunId({}).id);
+  });
+
+  it("--run-id: tag characters only, no separator", () => {
+    assert.equal(checkRunId("gh-1-1-e2e"), "gh-1-1-e2e");
+    for (const bad of ["", "a/b", "a b", "x".repeat(MAX_RUN_ID + 1)]) assert.throws(() => checkRunId(bad), StackNameError, bad);
   });
 });

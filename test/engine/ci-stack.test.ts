@@ -44,6 +44,10 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     const f = folders(stack, withCheckpoint);
     return {
       ...project!.env,
+      // A CI job's run variables: the run id on the stack's ci:stack tag, which destroy recomputes.
+      GITHUB_RUN_ID: "31337",
+      GITHUB_RUN_ATTEMPT: "1",
+      GITHUB_JOB: stack,
       SDWEBUI_CI_STACK: stack,
       SDWEBUI_API_PASSWORD: PASSWORD,
       SDWEBUI_IMAGE: STANDIN_IMAGE,
@@ -58,6 +62,8 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
       SDWEBUI_SMOKE_WIDTH: "128",
       SDWEBUI_SMOKE_HEIGHT: "128",
       SDWEBUI_SHM_SIZE_MB: "64",
+      // A numeric flag value: stored and passed as the string "60", not as a number.
+      SDWEBUI_EXTRA_ARGS: "--timeout-keep-alive 60",
     };
   }
   const cliArgs = (args: string[], out: string) => ["--import", "tsx", join(REPO_ROOT, "infra/ci/cli.ts"), ...args, "--work-dir", project!.dir, "--out", out];
@@ -85,6 +91,7 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     assert.equal(run.result?.steps.destroy?.ok, true);
     assert.equal(run.result?.steps.removeStack?.ok, true);
     assert.deepEqual(stackNames(), []);
+    assert.equal(existsSync(join(project!.dir, "Pulumi.ci-good.yaml")), false, "the stack file it wrote went with it");
     assert.deepEqual(stackContainers("ci-good"), []);
     noPassword(run.log, run.result);
   });
@@ -96,7 +103,10 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     assert.deepEqual(stackNames(), ["ci-keep"]);
     const stackFile = readFileSync(join(project!.dir, "Pulumi.ci-keep.yaml"), "utf8");
     assert.match(stackFile, /sdwebui:apiPassword:\s*\n\s+secure: v1:/, "set with --secret, encrypted in the stack file");
-    assert.match(stackFile, /sdwebui:firewallAllowlist:\s*\n\s+- 192\.0\.2\.0\/24\s*\n\s+- 2001:db8::\/32/, "a list, set item by item");
+    assert.match(stackFile, /sdwebui:firewallAllowlist:\s*\n\s+- 192\.0\.2\.0\/24\s*\n\s+- 2001:db8::\/32/, "a list");
+    assert.match(stackFile, /sdwebui:extraArgs:\s*\n\s+- --timeout-keep-alive\s*\n\s+- "60"/, "a numeric item stays a string");
+    const tags = JSON.parse(project!.pulumi(["stack", "tag", "ls", "--json", "--stack", "ci-keep"]).stdout) as Record<string, string>;
+    assert.match(tags["sdwebui:ci-stack"] ?? "", /^gh-31337-1-ci-keep\/[0-9a-f]{12}$/, "tagged as this run's");
     assert.deepEqual(stackContainers("ci-keep"), ["sdwebui-ci-keep"], "kept running");
     noPassword(up.log, up.result);
     const down = ciStack(["destroy"], "ci-keep");
@@ -130,7 +140,7 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     const down = ciStack(["destroy"], "ci-locked");
     assert.equal(down.status, EXIT.destroy, down.log.slice(-3000));
     assert.match(down.result?.steps.destroy?.error ?? "", /locked/);
-    assert.match(down.result?.steps.removeStack?.skipped ?? "", /destroy failed/, "no stack rm after a failed destroy");
+    assert.match(down.result?.steps.removeStack?.skipped ?? "", /destroy failed: the stack is kept/, "no stack rm after a failed destroy");
     assert.deepEqual(stackNames(), ["ci-locked"]);
     rmSync(lock);
     const again = ciStack(["destroy"], "ci-locked");
@@ -157,7 +167,7 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
       await new Promise<void>((resolve, reject) => {
         const seen = (d: Buffer) => {
           log += d.toString();
-          if (/creating|created/.test(log) && log.includes("ci-signal")) resolve();
+          if (/pulumi:pulumi:Stack \S*ci-signal creating/.test(log)) resolve();
         };
         child.stdout.on("data", seen);
         child.stderr.on("data", seen);

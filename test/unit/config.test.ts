@@ -111,8 +111,8 @@ describe("bad config: one error per stack, every key named", () => {
       assert.ok(mine.length > 0, `a problem for ${key} in:\n${e.message}`);
       assert.ok(mine.some((p) => pattern.test(p.message)), `message for ${key} matches ${pattern}:\n${e.message}`);
       assert.match(e.message, new RegExp(`sdwebui:${escapeRe(key)}(\\[|\\.| = )`));
-      if (key !== setting) assert.match(e.message, new RegExp(`fix: pulumi config (set|rm) --path 'sdwebui:${escapeRe(key)}`), "the fix names the field");
-      assert.match(e.message, /fix: (pulumi config (set|rm)|edit the \w+ list)/);
+      if (key !== setting) assert.match(e.message, new RegExp(`fix: .*pulumi config (set|rm) --path (--type string )?'sdwebui:${escapeRe(key)}`), "the fix names the field");
+      assert.match(e.message, /fix: (pulumi config (set|rm)|edit the \w+ (list|map))/);
       assert.match(e.message, /nothing was deployed or changed/);
       const pw = (raw.apiPassword as string | undefined) ?? PASSWORD;
       assert.ok(!e.message.includes(pw), "no password in the message");
@@ -155,7 +155,7 @@ describe("error text: values as written, masked, escaped; the item and field at 
     assert.doesNotMatch(e.message, /object Object/);
     const t = problemsOf({ ...base, target: "kubernetes", tolerations: [{ key: "gpu", operator: "Exists", tolerationSeconds: 30 }] });
     assert.match(t.message, /sdwebui:tolerations\[0\]\.effect = \(not set\): must be NoExecute/);
-    assert.match(t.message, /fix: pulumi config set --path 'sdwebui:tolerations\[0\]\.effect' <value>/);
+    assert.match(t.message, /fix: edit the tolerations list in Pulumi\.<stack>\.yaml, or pulumi config set --path --type string 'sdwebui:tolerations\[0\]\.effect' <value>/);
   });
 
   it("masks passwords, tokens and signatures in URLs it shows, keeps ssh user names", () => {
