@@ -157,9 +157,9 @@ export function envFix(fix: string): string {
   return fix
     .replace(/edit the (\w+) (list|map) in Pulumi\.<stack>\.yaml, or /g, "")
     // The item the problem names: corrected inside the variable's JSON.
-    .replace(/^pulumi config set --path --type string '<ns>:(\w+)([^']+)' <value>$/g, (_m, k: string, at: string) => `correct ${k}${at} in ${v(k)}`)
+    .replace(/^pulumi config set --path --type string '<ns>:(\w+)([^']+)' -- <value>$/g, (_m, k: string, at: string) => `correct ${k}${at} in ${v(k)}`)
     // A value to write, or a list or map to start afresh: the variable, with an example of its JSON.
-    .replace(/(?:pulumi config rm <ns>:\w+, then )?pulumi config set --path --type string '<ns>:(\w+)([^']*)' (\S+)(?: \(one command per [^)]*\))?/g, (_m, k: string, at: string, x: string) => `set ${v(k)} to ${envExample(k, at, x)}`)
+    .replace(/(?:pulumi config rm <ns>:\w+, then )?pulumi config set --path --type string '<ns>:(\w+)([^']*)' -- (\S+)(?: \(one command per [^)]*\))?/g, (_m, k: string, at: string, x: string) => `set ${v(k)} to ${envExample(k, at, x)}`)
     .replace(/pulumi config rm --path '<ns>:(\w+)([^']*)'/g, (_m, k: string, at: string) => `remove ${k}${at} from ${v(k)}`)
     .replace(/pulumi config rm <ns>:(\w+)/g, (_m, k: string) => `unset ${v(k)}`)
     .replace(/pulumi config set --secret <ns>:(\w+)(?: <value>| "[^"]*"| < \S+)?( \(it is encrypted then\))?/g, (_m, k: string) => `set ${v(k)} from a CI secret`)

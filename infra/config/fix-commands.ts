@@ -28,10 +28,13 @@ function segment(s: string | number): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) || s === "<field>" ? `.${s}` : `[${JSON.stringify(s)}]`;
 }
 
-/** `pulumi config set --path --type string '<ns>:key[0].field' <value>`: one item or field, stored as a string. */
+/**
+ * `pulumi config set --path --type string '<ns>:key[0].field' -- <value>`: one item or field, stored as a string.
+ * `--` ends the CLI's options: an item such as a WebUI flag (--medvram) would otherwise be read as one of them.
+ */
 export function setPathCommand(key: string, path: readonly (string | number)[], value = "<value>"): string {
   const at = `<ns>:${key}${path.map(segment).join("")}`;
-  return `pulumi config set --path --type string ${shellQuote(at)} ${value}`;
+  return `pulumi config set --path --type string ${shellQuote(at)} -- ${value}`;
 }
 
 /** `pulumi config rm --path '<ns>:key[0].field'`: one field of an item goes. */

@@ -42,7 +42,7 @@ export function kubeconfigContexts(text: string): string[] | undefined {
 export interface KubeconfigProblem { key: "kubeconfig" | "kubeContext"; message: string; fix: string }
 
 /** The fix for a kubeconfig that lacks something: set it again once the file has it. */
-const setAfter = (what: string) => `pulumi config set --secret <ns>:kubeconfig "$(cat <kubeconfig file>)" once the file has ${what}, or pulumi config set <ns>:kubeContext <another context>`;
+const setAfter = (what: string) => `pulumi config set --secret <ns>:kubeconfig "$(cat <kubeconfig file>)" (once the file has ${what}), or pulumi config set <ns>:kubeContext <another context>`;
 
 /** What clientcmd would refuse, or silently run without, in the context the provider will use. */
 export function kubeconfigProblems(text: string, kubeContext: string | undefined): KubeconfigProblem[] {
@@ -56,7 +56,7 @@ export function kubeconfigProblems(text: string, kubeContext: string | undefined
   if (!contexts.includes(chosen))
     return kubeContext !== undefined
       ? [{ key: "kubeContext", message: `is not a context of the kubeconfig setting (it has ${contexts.join(", ")})`, fix: "pulumi config set <ns>:kubeContext <one of those>" }]
-      : [{ key: "kubeconfig", message: `names current-context ${chosen}, which is not one of its contexts (${contexts.join(", ")})`, fix: `pulumi config set <ns>:kubeContext <one of those>, or pulumi config set --secret <ns>:kubeconfig "$(cat <kubeconfig file>)" with current-context fixed` }];
+      : [{ key: "kubeconfig", message: `names current-context ${chosen}, which is not one of its contexts (${contexts.join(", ")})`, fix: `pulumi config set <ns>:kubeContext <one of those>, or pulumi config set --secret <ns>:kubeconfig "$(cat <kubeconfig file>)" (with its current-context fixed)` }];
   const context = doc.contexts!.find((c) => String(c?.name) === chosen)?.context;
   const out: KubeconfigProblem[] = [];
   const cluster = typeof context?.cluster === "string" ? context.cluster : "";

@@ -180,7 +180,7 @@ function allowlistProblems(raw: Record<string, unknown>): Problem[] {
   return [{
     key: "firewallAllowlist",
     message: `${meaning}, but nothing enforces that on ${e.unguarded.join(" and ")}: networkPolicy is false${why}`,
-    fix: `pulumi config set <ns>:networkPolicy true (its default); or, to admit any address on purpose, pulumi config set --path --type string '<ns>:firewallAllowlist[0]' 0.0.0.0/0 (and [1] ::/0)`,
+    fix: `pulumi config set <ns>:networkPolicy true (its default); or, to admit any address on purpose, pulumi config set --path --type string '<ns>:firewallAllowlist[0]' -- 0.0.0.0/0 (and [1] ::/0)`,
   }];
 }
 

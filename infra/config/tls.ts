@@ -148,12 +148,12 @@ export function tlsProblems(raw: Record<string, unknown>, isDefault: (key: strin
   if (set("tlsDomain") && !domainModes.includes(mode))
     add("tlsDomain", `is only used with tls: ${domainModes.join(" or ")} on target ${kubernetes ? "kubernetes" : "docker"} (this stack has tls: ${mode})`, "pulumi config rm <ns>:tlsDomain");
   if (mode === "acme") {
-    if (kubernetes) add("tls", "acme is not offered on kubernetes: in a cluster, certificates from an ACME CA are cert-manager's work, with an Ingress in front of the Service", "install cert-manager and an Ingress for the Service, or pulumi config set <ns>:tls internal (or files)");
+    if (kubernetes) add("tls", "acme is not offered on kubernetes: in a cluster, certificates from an ACME CA are cert-manager's work, with an Ingress in front of the Service", "pulumi config set <ns>:tls internal, or pulumi config set <ns>:tls files");
     for (const k of ["tlsDomain", "tlsEmail"] as const) if (raw[k] === undefined) add(k, "is required with tls: acme", `pulumi config set <ns>:${k} <value>`);
     if (typeof raw.tlsDomain === "string" && typeof raw.apiHost === "string" && raw.apiHost !== raw.tlsDomain)
       add("tlsDomain", `is not apiHost (${raw.apiHost}): the certificate must name the host clients connect to`, `pulumi config set <ns>:apiHost ${raw.tlsDomain}, or pulumi config rm <ns>:apiHost (it then defaults to tlsDomain)`);
     if (parseHosts(raw).length > 1 || (Array.isArray(raw.hosts) && raw.hosts.length > 0))
-      add("tls", "acme serves one domain from one Docker host, and the hosts setting makes several containers", "pulumi config set <ns>:tls internal (or files, with a certificate naming every host)");
+      add("tls", "acme serves one domain from one Docker host, and the hosts setting makes several containers", "pulumi config set <ns>:tls internal, or pulumi config set <ns>:tls files (with a certificate naming every host)");
     const port = String(raw.hostPort ?? "7860");
     if (String(raw.tlsHttpPort ?? "80") === port) add("tlsHttpPort", `is hostPort (${port}): the challenge port and the HTTPS port must differ`, "pulumi config set <ns>:tlsHttpPort 80");
   }

@@ -162,14 +162,14 @@ describe("validation with the program's rules", () => {
     assert.equal(envFix("pulumi config rm <ns>:gpus"), "unset SDWEBUI_GPUS");
     assert.equal(envFix("pulumi config set <ns>:hostPort <value>"), "set SDWEBUI_HOST_PORT=<value>");
     assert.equal(envFix("pulumi config set --secret <ns>:apiPassword <value> (it is encrypted then)"), "set SDWEBUI_API_PASSWORD from a CI secret");
-    assert.equal(envFix("edit the hosts list in Pulumi.<stack>.yaml, or pulumi config set --path --type string '<ns>:hosts[0]' <value>"), "correct hosts[0] in SDWEBUI_HOSTS");
-    assert.equal(envFix("edit the hosts list in Pulumi.<stack>.yaml, or pulumi config rm <ns>:hosts, then pulumi config set --path --type string '<ns>:hosts[0]' <value> (one command per item)"), `set SDWEBUI_HOSTS to a list, e.g. SDWEBUI_HOSTS='["..."]'`);
-    assert.equal(envFix("edit the nodeSelector map in Pulumi.<stack>.yaml, or pulumi config rm <ns>:nodeSelector, then pulumi config set --path --type string '<ns>:nodeSelector[\"<label>\"]' <value> (one command per label)"), `set SDWEBUI_NODE_SELECTOR to a JSON object, e.g. SDWEBUI_NODE_SELECTOR='{"<label>":"..."}'`);
-    assert.equal(envFix("edit the checkpoints list in Pulumi.<stack>.yaml, or pulumi config set --path --type string '<ns>:checkpoints[0].sha256' <value>"), "correct checkpoints[0].sha256 in SDWEBUI_CHECKPOINTS");
-    assert.equal(envFix("edit the checkpoints list in Pulumi.<stack>.yaml, or pulumi config rm <ns>:checkpoints, then pulumi config set --path --type string '<ns>:checkpoints[0].<field>' <value> (one command per field and item)"), `set SDWEBUI_CHECKPOINTS to a JSON list of objects, e.g. SDWEBUI_CHECKPOINTS='[{"<field>":"..."}]'`);
+    assert.equal(envFix("edit the hosts list in Pulumi.<stack>.yaml, or pulumi config set --path --type string '<ns>:hosts[0]' -- <value>"), "correct hosts[0] in SDWEBUI_HOSTS");
+    assert.equal(envFix("edit the hosts list in Pulumi.<stack>.yaml, or pulumi config rm <ns>:hosts, then pulumi config set --path --type string '<ns>:hosts[0]' -- <value> (one command per item)"), `set SDWEBUI_HOSTS to a list, e.g. SDWEBUI_HOSTS='["..."]'`);
+    assert.equal(envFix("edit the nodeSelector map in Pulumi.<stack>.yaml, or pulumi config rm <ns>:nodeSelector, then pulumi config set --path --type string '<ns>:nodeSelector[\"<label>\"]' -- <value> (one command per label)"), `set SDWEBUI_NODE_SELECTOR to a JSON object, e.g. SDWEBUI_NODE_SELECTOR='{"<label>":"..."}'`);
+    assert.equal(envFix("edit the checkpoints list in Pulumi.<stack>.yaml, or pulumi config set --path --type string '<ns>:checkpoints[0].sha256' -- <value>"), "correct checkpoints[0].sha256 in SDWEBUI_CHECKPOINTS");
+    assert.equal(envFix("edit the checkpoints list in Pulumi.<stack>.yaml, or pulumi config rm <ns>:checkpoints, then pulumi config set --path --type string '<ns>:checkpoints[0].<field>' -- <value> (one command per field and item)"), `set SDWEBUI_CHECKPOINTS to a JSON list of objects, e.g. SDWEBUI_CHECKPOINTS='[{"<field>":"..."}]'`);
     assert.equal(envFix("pulumi config rm --path '<ns>:checkpoints[0].size'"), "remove checkpoints[0].size from SDWEBUI_CHECKPOINTS");
     assert.equal(envFix("pulumi config rm <ns>:profileUid, or pulumi config set <ns>:imageProfile custom"), "unset SDWEBUI_PROFILE_UID, or set SDWEBUI_IMAGE_PROFILE=custom");
-    assert.equal(envFix("edit the firewallAllowlist list in Pulumi.<stack>.yaml, or pulumi config set --path --type string '<ns>:firewallAllowlist[1]' <value>"), "correct firewallAllowlist[1] in SDWEBUI_FIREWALL_ALLOWLIST");
+    assert.equal(envFix("edit the firewallAllowlist list in Pulumi.<stack>.yaml, or pulumi config set --path --type string '<ns>:firewallAllowlist[1]' -- <value>"), "correct firewallAllowlist[1] in SDWEBUI_FIREWALL_ALLOWLIST");
   });
 
   it("every fix the program's validator prints reads in variable terms (no pulumi config, no <ns>)", () => {

@@ -7,7 +7,7 @@
 // CLI's declared types or the schema then refuse). One stack per distinct command shape.
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -26,7 +26,8 @@ const isSecret = (k: string) => (SECRET_KEYS as readonly string[]).includes(k);
 function valueFor(key: string, path: string): string {
   const items: Record<string, string> = {
     // Each of these would change type under a bare --path: a number, or a boolean.
-    extraArgs: "60",
+    // A flag that takes no value: a bare token would now be refused as no flag's value.
+    extraArgs: "--medvram",
     "checkpoints.sha256": "1".repeat(64),
     "checkpoints.useToken": "false",
     "checkpoints.loadFirst": "true",
@@ -137,8 +138,11 @@ function alternatives(cases: Record<string, unknown>[]): { alts: Alternative[]; 
   return { alts, fileEdits, prose };
 }
 
+/** A kubeconfig as a fix asks for it: its current context names a cluster with a server and a user it holds. */
+const GOOD_KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: dev\ncontexts:\n- name: dev\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: https://127.0.0.1:6443}\nusers:\n- name: u\n  user: {token: t}\n";
+
 /** The command lines to run for one printed command: placeholders filled, repeated per field where asked. */
-function filled(command: string, perField: boolean, ssh: { port: number }): string[] {
+function filled(command: string, perField: boolean, ssh: { port: number; kubeconfigFile: string }): string[] {
   const key = /sdwebui:(\w+)/.exec(command)![1]!;
   const path = /sdwebui:\w+([^'\s]*)/.exec(command)![1]!;
   const fields = perField && path.includes("<field>") ? ITEM_FIELDS[key] ?? [] : [undefined];
@@ -148,6 +152,8 @@ function filled(command: string, perField: boolean, ssh: { port: number }): stri
       .replace(path, at)
       .replace("<value>", () => shellQuote(valueFor(key, at)))
       .replace("<one of those>", "dev")
+      .replace("<another context>", "dev")
+      .replace("<kubeconfig file>", ssh.kubeconfigFile)
       .replace("<port>", String(ssh.port))
       .replace("<host>", "127.0.0.1");
   });
@@ -174,11 +180,13 @@ describe("every fix text, run as printed with the real Pulumi CLI", { timeout: 9
   let project: ReadbackProject | undefined;
   let sshd: ChildProcess | undefined;
   let sshDir = "";
-  const ssh = { port: 0 };
+  const ssh = { port: 0, kubeconfigFile: "" };
   before(async () => {
     // A bare sshd on loopback, so that the known-hosts fixes can run their ssh-keyscan as printed.
     ssh.port = await freePort();
     sshDir = mkdtempSync(join(tmpdir(), "sdwebui-fix-sshd-"));
+    ssh.kubeconfigFile = join(sshDir, "kubeconfig");
+    writeFileSync(ssh.kubeconfigFile, GOOD_KUBECONFIG);
     spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(sshDir, "hostkey")]);
     spawnSync("mkdir", ["-p", "/run/sshd"]);
     sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", "/dev/null", "-o", "ListenAddress=127.0.0.1", "-o", "PidFile=none", "-p", String(ssh.port), "-h", join(sshDir, "hostkey")], { stdio: "ignore" });
@@ -228,7 +236,7 @@ describe("every fix text, run as printed with the real Pulumi CLI", { timeout: 9
         const left = (read.problems ?? []).filter((p) => p.key === alt.key || setKeys.includes(p.key));
         if (left.length > 0) failures.push(`${shape}: after \`${lines.join("; ")}\` the program still refuses: ${left.map((p) => `${p.key}: ${p.message}`).join("; ")}`);
         for (const line of lines.filter((l) => l.includes("--path") && l.startsWith("pulumi config set"))) {
-          const [, key, path, word] = /sdwebui:(\w+)([^'\s]*)' (.*)$/.exec(line)!;
+          const [, key, path, word] = /sdwebui:(\w+)([^'\s]*)' (?:-- )?(.*)$/.exec(line)!;
           const typed = word!.startsWith("'") ? word!.slice(1, -1).replaceAll("'\\''", "'") : word!;
           const got = atPath(read.raw[key!], path!);
           if (got !== typed) failures.push(`${shape}: ${key}${path} arrived as ${JSON.stringify(got)} (${typeof got}), not the string ${JSON.stringify(typed)}`);

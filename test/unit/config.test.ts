@@ -155,7 +155,7 @@ describe("error text: values as written, masked, escaped; the item and field at 
     assert.doesNotMatch(e.message, /object Object/);
     const t = problemsOf({ ...base, target: "kubernetes", tolerations: [{ key: "gpu", operator: "Exists", tolerationSeconds: 30 }] });
     assert.match(t.message, /sdwebui:tolerations\[0\]\.effect = \(not set\): must be NoExecute/);
-    assert.match(t.message, /fix: edit the tolerations list in Pulumi\.<stack>\.yaml, or pulumi config set --path --type string 'sdwebui:tolerations\[0\]\.effect' <value>/);
+    assert.match(t.message, /fix: edit the tolerations list in Pulumi\.<stack>\.yaml, or pulumi config set --path --type string 'sdwebui:tolerations\[0\]\.effect' -- <value>/);
   });
 
   it("masks passwords, tokens and signatures in URLs it shows, keeps ssh user names", () => {
