@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { before, beforeEach, describe, it } from "node:test";
 import { BAD } from "./bad-config-cases.js";
 import { installMocks, MockEngine, resolveOutputs, setStackConfig, unwrapSecrets, visiblePart } from "../helpers/pulumi-mocks.js";
+import { makeCa } from "../helpers/certs.js";
 
 const PASSWORD = "correct-horse-battery-9";
 const UI_PASSWORD = "ui-staple-horse-battery-7";
@@ -16,13 +17,22 @@ async function evaluate(settings: Record<string, unknown>) {
   engine.reset();
   setStackConfig({ apiPassword: PASSWORD, ...settings });
   const outputs = await resolveOutputs(deployStack());
-  return { outputs, container: engine.one(CONTAINER) };
+  // The WebUI's container (with tls a proxy container stands beside it).
+  const webui = engine.byType(CONTAINER).filter((r) => !r.name.endsWith("-proxy"));
+  assert.equal(webui.length, 1, "one WebUI container");
+  return { outputs, container: webui[0]! };
 }
 
 const inputsOf = (r: { inputs: Record<string, unknown> }) => unwrapSecrets(r.inputs) as Record<string, unknown>;
 
+/** The root certificate a tls internal stack's reader prints on the host. */
+const TLS_ROOT = makeCa().cert;
+
 before(async () => {
-  engine = await installMocks({ stack: "dev" });
+  engine = await installMocks({
+    stack: "dev",
+    newResource: (args, fallback) => (args.name.endsWith("-tls-root") ? { ...fallback, state: { ...fallback.state, stdout: TLS_ROOT } } : fallback),
+  });
   ({ deployStack } = await import("../../infra/program.js"));
 });
 beforeEach(() => engine.reset());
@@ -182,6 +192,12 @@ describe("secrets and outputs", () => {
 
 describe("firewall and smoke wiring", () => {
   const cmds = () => engine.byType("command:local:Command");
+  it("no command sends the previous run's output: over ssh it goes out by Setenv, which a stock sshd refuses with a warning", async () => {
+    await evaluate({ firewallAllowlist: ["10.20.0.0/16"], checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: "a".repeat(64) }], tls: "internal" });
+    const all = [...cmds(), ...engine.byType("command:remote:Command")];
+    assert.ok(all.length >= 6, `preflight, folders, checkpoints, firewall, tls steps and smoke: ${all.map((r) => r.name).join(", ")}`);
+    for (const r of all) assert.equal(inputsOf(r).addPreviousOutputInEnv, false, r.name);
+  });
   it("the firewall is in place before the container, re-applies when the container's spec changes, deletes its rules on destroy", async () => {
     await evaluate({ firewallAllowlist: ["10.20.0.0/16"] });
     const fw = cmds().find((r) => r.name.includes("-firewall-"))!;
