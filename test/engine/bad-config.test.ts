@@ -111,7 +111,7 @@ describe("checkpoints through the real CLI's structured config", () => {
     const bad = p.pulumi(["preview"]);
     assert.notEqual(bad.status, 0);
     assert.match(out(bad), /sdwebui:checkpoints\[0\]\.sha256 = "abc": must be the file's sha256: 64 hexadecimal digits/);
-    assert.match(out(bad), /fix: pulumi config set --path 'sdwebui:checkpoints\[0\]\.sha256' <value>/);
+    assert.match(out(bad), /fix: edit the checkpoints list in Pulumi\.<stack>\.yaml, or pulumi config set --path --type string 'sdwebui:checkpoints\[0\]\.sha256' -- <value>/);
     assert.ok(!out(bad).includes(token), "the token is in no output");
 
     assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].sha256", "ab".repeat(32)]).status, 0);
