@@ -2,7 +2,7 @@
 // kube-proxy's rules and the node's network are gone before other tests run), with the stand-in and the
 // smoke images loaded into its containerd, a storage class whose volumes are host folders, and kubectl.
 import { spawnSync } from "node:child_process";
-import { chownSync, mkdirSync, readFileSync } from "node:fs";
+import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { REPO_ROOT } from "../../toolchain/layout.js";
@@ -29,9 +29,42 @@ export interface TestCluster {
 
 let cached: TestCluster | undefined;
 
+/** One test process at a time has the cluster (test files run in parallel): a lock folder holding its pid. */
+const LOCK = "/tmp/sdwebui-test-cluster.lock";
+
+function lockCluster(): void {
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, "pid"), String(process.pid));
+      return;
+    } catch {
+      // Taken: wait for its holder, or take it over from a holder that died.
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(join(LOCK, "pid"), "utf8"));
+      } catch {
+        // the holder has not written its pid yet
+      }
+      if (holder > 0 && !alive(holder)) rmSync(LOCK, { recursive: true, force: true });
+      else spawnSync("sleep", ["1"]);
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function requireCluster(t: TestContext): TestCluster | undefined {
   if (cached) return cached;
   if (!requireOrSkip(t, process.getuid?.() === 0 ? "" : "the test cluster needs root (kubelet, containerd, network)")) return undefined;
+  lockCluster();
   const up = spawnSync("bash", [SCRIPT, "up"], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"], timeout: 90 * 60_000 });
   if (up.status !== 0) throw new Error(`test/cluster/cluster.sh up failed (exit ${up.status}); its output is above`);
   const load = (...images: string[]) => {
@@ -81,6 +114,7 @@ export function stopCluster(): void {
   if (process.env.SDWEBUI_KEEP_CLUSTER === "1" && !process.env.CI) return;
   cached = undefined;
   const down = spawnSync("bash", [SCRIPT, "down"], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
+  rmSync(LOCK, { recursive: true, force: true });
   if (down.status !== 0) throw new Error("test/cluster/cluster.sh down failed; its output is above");
 }
 

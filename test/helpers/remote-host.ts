@@ -121,10 +121,16 @@ export function removeStaleRemoteHosts(): void {
   }
 }
 
-function freeIndex(): number {
-  const links = run("ip", ["-o", "link", "show"]);
+/**
+ * Claim a free index by creating its veth pair: `ip link add` fails when another test process (they may run at
+ * once) took the name first, so a free-looking index is only ours once the link exists.
+ */
+function claimIndex(): number {
   const addrs = run("ip", ["-o", "addr", "show"]);
-  for (let n = 1; n < 250; n++) if (!links.includes(`${PREFIX}${n}h`) && !addrs.includes(`10.233.${n}.`)) return n;
+  for (let n = 1; n < 250; n++) {
+    if (addrs.includes(`10.233.${n}.`)) continue;
+    if (spawnSync("ip", ["link", "add", `${PREFIX}${n}h`, "type", "veth", "peer", "name", `${PREFIX}${n}n`], { stdio: "ignore", timeout: 10_000 }).status === 0) return n;
+  }
   throw new Error("no free 10.233.N.0/24 test subnet: remove stale sdrh* links");
 }
 
@@ -199,7 +205,7 @@ function nvidiaHook(dir: string): void {
 
 export async function startRemoteHost(opts: RemoteHostOptions = {}): Promise<RemoteHost> {
   removeStaleRemoteHosts();
-  const n = freeIndex();
+  const n = claimIndex();
   const ns = `${PREFIX}-${process.pid}-${n}`;
   const hostIf = `${PREFIX}${n}h`;
   const nsIf = `${PREFIX}${n}n`;
@@ -227,7 +233,6 @@ export async function startRemoteHost(opts: RemoteHostOptions = {}): Promise<Rem
   try {
     const inNs = (args: string[]) => run("ip", ["netns", "exec", ns, ...args]);
     run("ip", ["netns", "add", ns]);
-    run("ip", ["link", "add", hostIf, "type", "veth", "peer", "name", nsIf]);
     run("ip", ["link", "set", nsIf, "netns", ns]);
     run("ip", ["addr", "add", `${peerAddr}/24`, "dev", hostIf]);
     run("ip", ["link", "set", hostIf, "up"]);
