@@ -264,11 +264,25 @@ kube_chains_cleanup() {
   done
 }
 
+# stop NAME: SIGTERM, then wait (at most 30 s, then SIGKILL) until it is gone: the next `up` may follow at once
+# and binds the same ports.
+stop() {
+  local pid i
+  running "$1" || return 0
+  pid="$(cat "$run/$1.pid")"
+  kill "$pid" 2>/dev/null || true
+  for i in $(seq 1 300); do
+    running "$1" || return 0
+    if [ "$i" = 300 ]; then kill -9 "$pid" 2>/dev/null || true; fi
+    sleep 0.1
+  done
+  while running "$1"; do sleep 0.1; done
+}
+
 down() {
   for name in fake-gpu-plugin kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do
-    if running "$name"; then kill "$(cat "$run/$name.pid")" 2>/dev/null || true; fi
+    stop "$name"
   done
-  sleep 2
   # Pod sandboxes and containers go with containerd's own state.
   if [ -S "$run/containerd.sock" ]; then
     for c in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s KILL "$c" 2>/dev/null || true; done
@@ -277,8 +291,7 @@ down() {
     for c in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks delete -f "$c" >/dev/null 2>&1 || true; done
     for c in $(ctr_ containers ls -q 2>/dev/null); do ctr_ containers rm "$c" >/dev/null 2>&1 || true; done
   fi
-  if running containerd; then kill "$(cat "$run/containerd.pid")" 2>/dev/null || true; fi
-  sleep 1
+  stop containerd
   if [ -x "$bin/kube-proxy" ]; then kube-proxy --cleanup >/dev/null 2>&1 || true; fi
   kube_chains_cleanup
   { grep -o " \($state\|$run\)/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done

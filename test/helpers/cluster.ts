@@ -34,21 +34,27 @@ const LOCK = "/tmp/sdwebui-test-cluster.lock";
 
 function lockCluster(): void {
   for (;;) {
+    // Ours already (an earlier test of this file took it, and its bring-up may have failed).
+    if (readPid() === process.pid) return;
     try {
       mkdirSync(LOCK);
       writeFileSync(join(LOCK, "pid"), String(process.pid));
       return;
     } catch {
       // Taken: wait for its holder, or take it over from a holder that died.
-      let holder = 0;
-      try {
-        holder = Number(readFileSync(join(LOCK, "pid"), "utf8"));
-      } catch {
-        // the holder has not written its pid yet
-      }
+      const holder = readPid();
       if (holder > 0 && !alive(holder)) rmSync(LOCK, { recursive: true, force: true });
       else spawnSync("sleep", ["1"]);
     }
+  }
+}
+
+/** The lock holder's pid; 0 while there is none (or it has not written it yet). */
+function readPid(): number {
+  try {
+    return Number(readFileSync(join(LOCK, "pid"), "utf8")) || 0;
+  } catch {
+    return 0;
   }
 }
 
@@ -66,7 +72,12 @@ export function requireCluster(t: TestContext): TestCluster | undefined {
   if (!requireOrSkip(t, process.getuid?.() === 0 ? "" : "the test cluster needs root (kubelet, containerd, network)")) return undefined;
   lockCluster();
   const up = spawnSync("bash", [SCRIPT, "up"], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"], timeout: 90 * 60_000 });
-  if (up.status !== 0) throw new Error(`test/cluster/cluster.sh up failed (exit ${up.status}); its output is above`);
+  if (up.status !== 0) {
+    // Leave the machine as found, and the cluster to the next test file.
+    spawnSync("bash", [SCRIPT, "down"], { stdio: ["ignore", "inherit", "inherit"] });
+    rmSync(LOCK, { recursive: true, force: true });
+    throw new Error(`test/cluster/cluster.sh up failed (exit ${up.status}); its output is above`);
+  }
   const load = (...images: string[]) => {
     const r = spawnSync("bash", [SCRIPT, "load", ...images], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
     if (r.status !== 0) throw new Error(`loading ${images.join(", ")} into the node failed (npm run standin:image and npm run smoke:image build them)`);
