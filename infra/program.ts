@@ -4,10 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/load.js";
 import { deploymentPlan } from "./deployment.js";
 import { WebUi } from "./webui.js";
-import { KubernetesFleet } from "./kubernetes/fleet.js";
 import type { StackConfig } from "./config/load.js";
 
-export function deployStack() {
+export async function deployStack() {
   // Throws one ConfigError listing every problem before any resource is registered.
   const config = loadStackConfig();
   const stack = pulumi.getStack();
@@ -33,8 +32,13 @@ export function deployStack() {
   };
 }
 
-/** The Kubernetes target's outputs: the Service's URL under the same names, the claims instead of host folders. */
-function kubernetesOutputs(config: StackConfig, stack: string) {
+/**
+ * The Kubernetes target's outputs: the Service's URL under the same names, the claims instead of host folders.
+ * Its modules (the Kubernetes SDK's among them) load only for this target, which spares every Docker-host
+ * `pulumi up` their load time.
+ */
+async function kubernetesOutputs(config: StackConfig, stack: string) {
+  const { KubernetesFleet } = await import("./kubernetes/fleet.js");
   const { endpoint, warnings } = new KubernetesFleet("sdwebui", { ...config, stack });
   return {
     apiUrl: endpoint.apiUrl,

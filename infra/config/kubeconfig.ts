@@ -3,7 +3,6 @@
 // the context in use (kubeContext, else current-context) must exist, and the cluster it names must
 // exist with a server. A user it names but the file lacks is no error to clientcmd, which then calls
 // the API server anonymously and every call fails once the deploy is under way: refused here too.
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
 interface Named { name?: unknown }
@@ -16,6 +15,9 @@ interface KubeconfigDoc {
 
 function parse(text: string): KubeconfigDoc | undefined {
   try {
+    // Loaded on first use: only a Kubernetes stack has a kubeconfig, and a Docker-host run spares the load.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parse: parseYaml } = require("yaml") as typeof import("yaml");
     // logLevel error: the library's warnings quote the source line, and this text is a secret.
     const doc = parseYaml(text, { logLevel: "error" }) as unknown;
     return typeof doc === "object" && doc !== null ? (doc as KubeconfigDoc) : undefined;

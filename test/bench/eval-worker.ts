@@ -32,7 +32,7 @@ async function main(): Promise<void> {
       engine.reset();
       setStackConfig(settings);
       const s = performance.now();
-      await resolveOutputs(deployStack() as Record<string, unknown>);
+      await resolveOutputs((await deployStack()) as Record<string, unknown>);
       times.push(performance.now() - s);
       resources = engine.resources.length;
     }

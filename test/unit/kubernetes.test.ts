@@ -154,7 +154,7 @@ describe("target: kubernetes settings", () => {
 
 describe("target: kubernetes under mocks", () => {
   let engine: MockEngine;
-  let deployStack: () => Record<string, unknown>;
+  let deployStack: () => Promise<Record<string, unknown>>;
   before(async () => {
     // What the API server fills in: the Service's cluster IP, the auto-named Secret's name.
     engine = await installMocks({
@@ -172,7 +172,7 @@ describe("target: kubernetes under mocks", () => {
   it("registers the fleet component and its Kubernetes objects, and no Docker or command resource", async () => {
     engine.reset();
     setStackConfig({ apiPassword: PASSWORD, target: "kubernetes", replicas: "2" });
-    const outputs = await resolveOutputs(deployStack());
+    const outputs = await resolveOutputs(await deployStack());
     const fleet = engine.one("sdwebui:index:KubernetesFleet");
     assert.equal(fleet.custom, false);
     const types = engine.resources.filter((r) => r !== fleet && r.type !== "pulumi:pulumi:Stack").map((r) => r.type).sort();
@@ -196,7 +196,7 @@ describe("target: kubernetes under mocks", () => {
     console.warn = (m: unknown) => void logged.push(String(m));
     try {
       setStackConfig({ apiPassword: PASSWORD, target: "kubernetes", serviceType: "NodePort" });
-      const outputs = await resolveOutputs(deployStack());
+      const outputs = await resolveOutputs(await deployStack());
       assert.match(JSON.stringify(outputs.warnings), /only the NetworkPolicy stands between its node ports/);
       await new Promise((r) => setTimeout(r, 50));
       assert.ok(logged.some((l) => /warning: .*only the NetworkPolicy stands between its node ports/.test(l)), logged.join("\n"));

@@ -9,14 +9,14 @@ import { makeCa } from "../helpers/certs.js";
 const PASSWORD = "correct-horse-battery-9";
 const UI_PASSWORD = "ui-staple-horse-battery-7";
 let engine: MockEngine;
-let deployStack: () => Record<string, unknown>;
+let deployStack: () => Promise<Record<string, unknown>>;
 
 const CONTAINER = "docker:index/container:Container";
 
 async function evaluate(settings: Record<string, unknown>) {
   engine.reset();
   setStackConfig({ apiPassword: PASSWORD, ...settings });
-  const outputs = await resolveOutputs(deployStack());
+  const outputs = await resolveOutputs(await deployStack());
   // The WebUI's container (with tls a proxy container stands beside it).
   const webui = engine.byType(CONTAINER).filter((r) => !r.name.endsWith("-proxy"));
   assert.equal(webui.length, 1, "one WebUI container");
@@ -244,7 +244,7 @@ describe("bad config", () => {
   it("registers nothing and throws one error naming every bad key", async () => {
     engine.reset();
     setStackConfig({ apiPassword: "Zq9x", hostPort: "99999", gpus: "several", extraArgs: ["--share"] });
-    assert.throws(() => deployStack(), (e: Error) => {
+    await assert.rejects(() => deployStack(), (e: Error) => {
       for (const k of ["apiPassword", "hostPort", "gpus", "extraArgs"]) assert.match(e.message, new RegExp(`sdwebui:${k} `));
       assert.ok(!e.message.includes("Zq9x"), "the secret value is not shown");
       return true;
@@ -257,7 +257,7 @@ describe("bad config", () => {
     for (const [raw, key] of BAD) {
       engine.reset();
       setStackConfig({ apiPassword: PASSWORD, ...raw });
-      assert.throws(() => deployStack(), new RegExp(`sdwebui:${key.replace(/[.[\]]/g, "\\$&")}(\\[|\\.| = )`));
+      await assert.rejects(() => deployStack(), new RegExp(`sdwebui:${key.replace(/[.[\]]/g, "\\$&")}(\\[|\\.| = )`));
     }
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(engine.resources.length, 0);
@@ -266,6 +266,6 @@ describe("bad config", () => {
   it("refuses a password stored in plain text", async () => {
     engine.reset();
     setStackConfig({ apiPassword: PASSWORD }, []);
-    assert.throws(() => deployStack(), /apiPassword = \[secret\]: is stored in plain text/);
+    await assert.rejects(() => deployStack(), /apiPassword = \[secret\]: is stored in plain text/);
   });
 });

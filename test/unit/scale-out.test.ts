@@ -8,7 +8,7 @@ const PASSWORD = "correct-horse-battery-9";
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----";
 const KNOWN = "gpu-1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
 let engine: MockEngine;
-let deployStack: () => Record<string, unknown>;
+let deployStack: () => Promise<Record<string, unknown>>;
 
 before(async () => {
   engine = await installMocks({ stack: "lab" });
@@ -18,7 +18,7 @@ before(async () => {
 async function evaluate(settings: Record<string, unknown>) {
   engine.reset();
   setStackConfig({ apiPassword: PASSWORD, ...settings });
-  return resolveOutputs(deployStack());
+  return resolveOutputs(await deployStack());
 }
 const inputsOf = (r: { inputs: Record<string, unknown> }) => unwrapSecrets(r.inputs) as Record<string, unknown>;
 
