@@ -2,8 +2,8 @@
 // stack outputs out. Kept apart from index.ts so tests can evaluate it repeatedly under mocks with different configurations.
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/load.js";
-import { deploymentPlan } from "./deployment.js";
-import { WebUi } from "./webui.js";
+import { deploymentPlan } from "./docker/host-layout.js";
+import { WebUi } from "./docker/webui.js";
 import type { StackConfig } from "./config/load.js";
 
 export async function deployStack() {

@@ -5,8 +5,8 @@ import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { SmokeError } from "./errors.js";
 import { STRICT_MODES } from "./ssh-host.js";
-import { parseDeclared } from "./checkpoints.js";
-import { cliTable, CliUsageError, flag, parseTable, tableSchema, usageText } from "../infra/cli-table.js";
+import { parseDeclared } from "./checkpoint-proof.js";
+import { cliTable, CliUsageError, flag, parseTable, tableSchema, usageText } from "../lib/cli-table.js";
 
 export const DEFAULTS = {
   containerDataRoot: "/app/stable-diffusion-webui",

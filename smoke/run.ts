@@ -1,8 +1,8 @@
 // The smoke step end to end: readiness, save settings, proof request, locate and verify the file on the
 // host, prove the lock. Returns a report or throws a SmokeError (one failure class each).
 import { ApiClient, HttpError, NetError } from "./client.js";
-import { checkCheckpoints, modelInfotextMismatches, parseDeclared } from "./checkpoints.js";
-import type { CheckpointsReport } from "./checkpoints.js";
+import { checkCheckpoints, modelInfotextMismatches, parseDeclared } from "./checkpoint-proof.js";
+import type { CheckpointsReport } from "./checkpoint-proof.js";
 import { classifyGenerationError } from "./classify.js";
 import type { CliFlags } from "./cli-flags.js";
 import { diagnoseNotFound, diagnoseNotReached } from "./diagnose.js";
@@ -22,7 +22,7 @@ import type { ProofResult } from "./proof.js";
 import { NotReachedError, waitForApi, waitForModel } from "./readiness.js";
 import type { Clock } from "./readiness.js";
 import { OptionsSchema, SchemaError, SdModelsSchema } from "./schemas.js";
-import { proveCertificate, proveNoBypass, type TlsReport } from "./tls.js";
+import { proveCertificate, proveNoBypass, type TlsReport } from "./tls-proof.js";
 import type { Options } from "./schemas.js";
 
 export interface SmokeInput {

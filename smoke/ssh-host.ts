@@ -2,7 +2,7 @@
 // identity file, known_hosts, host key checking). Every remote command is a constant `sh -c` script
 // with the values passed as positional parameters, each shell-quoted: no value is ever spliced into
 // script text, and the remote login shell only has to parse single-quoted words.
-import { shellJoin } from "../infra/shell.js";
+import { shellJoin } from "../lib/shell.js";
 import { confiningRoot, HostDeniedError, HostLinkError, HostMissingError, runProgram, runProgramRaw } from "./host.js";
 import type { HostAccess, HostStat, ListResult, RunResult } from "./host.js";
 import { SmokeError } from "./errors.js";

@@ -4,7 +4,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { boolean, integer } from "./fields.js";
-import { SAFE_PATH_CHARS } from "../shell.js";
+import { SAFE_PATH_CHARS } from "../../lib/shell.js";
 
 /** The folder under the models folder where the WebUI looks for checkpoints (every preset image). */
 export const CHECKPOINTS_SUBDIR = "Stable-diffusion";

@@ -2,9 +2,8 @@
 // are refused here; flags that widen what is reachable or what runs need an explicit opt-in; flags (and
 // token lists) with which the WebUI exits at start-up, or starts unable to make an image, are refused.
 import { z } from "zod";
-import { CPU_MODE_FLAGS } from "../flags.js";
-import { readArgv } from "./webui-argv.js";
-import { resolveFlag } from "./webui-flags.js";
+import { readArgv } from "../webui/argv.js";
+import { CPU_MODE_FLAGS, resolveFlag } from "../webui/flag-table.js";
 
 /** Flags the program sets itself (a user value would silently fight the program's). */
 export const OWNED_FLAGS = [

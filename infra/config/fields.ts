@@ -4,7 +4,7 @@ import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { parseCidr } from "../firewall/cidr.js";
-import { SAFE_PATH_CHARS } from "../shell.js";
+import { SAFE_PATH_CHARS } from "../../lib/shell.js";
 
 /** Pulumi stores scalar config as strings: accept "7860" as well as 7860. */
 export function integer(min: number, max: number, what: string) {

@@ -4,7 +4,7 @@
 // which the schema's string fields refuse. Every field of a list or map is read from a string (booleans
 // and whole numbers too), so items are set with --type string. Keys with dots (node labels such as
 // nvidia.com/gpu.present) are bracketed: a dotted --path builds nested maps.
-import { shellQuote } from "../shell.js";
+import { shellQuote } from "../../lib/shell.js";
 import { settingDeclarations } from "./project-file.js";
 import { SECRET_KEYS } from "./schema.js";
 

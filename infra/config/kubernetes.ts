@@ -4,8 +4,8 @@
 import { z } from "zod";
 import { boolean, imageRef, integer, list, parseJsonText } from "./fields.js";
 import { kubeconfig, kubeconfigProblems } from "./kubeconfig.js";
-import { serviceExposure } from "../kubernetes/exposure.js";
-import { fleetNames } from "../kubernetes/names.js";
+import { serviceExposure } from "./kubernetes-exposure.js";
+import { fleetNames } from "./kubernetes-names.js";
 
 interface Problem { key: string; message: string; fix: string }
 import { DEFAULTS as SMOKE_DEFAULTS } from "../../smoke/cli-flags.js";

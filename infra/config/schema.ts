@@ -1,12 +1,12 @@
 // The stack settings: one zod schema, the single source of the settings' types, defaults and rules.
 // Keys are the bare Pulumi config keys of the `sdwebui` project (e.g. `sdwebui:hostPort`).
 import { z } from "zod";
-import { FLAGS_VIA, PRESET_NAMES } from "../profiles.js";
+import { FLAGS_VIA, PRESET_NAMES } from "../webui/profiles.js";
 import { apiHost, bindAddress, boolean, cidr, containerPath, hostPath, imageRef, integer, list, password, username } from "./fields.js";
 import { gpuSetting } from "./gpus.js";
 import { dockerHost } from "./docker-host.js";
 import { hostEntry } from "./hosts.js";
-import { parseKnownHosts } from "../remote.js";
+import { parseKnownHosts } from "./known-hosts.js";
 import { extraArg } from "./extra-args.js";
 import { checkpointEntry, checkpointListProblems, checkpointToken, CHECKPOINTS_SUBDIR } from "./checkpoints.js";
 import { DEFAULTS as SMOKE_DEFAULTS } from "../../smoke/cli-flags.js";

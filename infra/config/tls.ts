@@ -6,11 +6,11 @@ import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
 import { hostPath, imageRef, integer } from "./fields.js";
-import { PROXY_PORTS } from "../tls/caddyfile.js";
+import { CERTIFICATE_SOURCES, PROXY_PORTS } from "../tls/caddyfile.js";
 
 const PROXY_HTTPS_PORT = PROXY_PORTS.https;
 
-export const TLS_MODES = ["off", "internal", "acme", "files"] as const;
+export const TLS_MODES = ["off", ...CERTIFICATE_SOURCES] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
 
 /** Let's Encrypt's production ACME directory, the default CA of acme mode. */
@@ -181,4 +181,14 @@ export function transportWarnings(s: { tls: TlsMode; bindAddress: string; hostPo
   if (s.tls === "acme")
     return [`tls: port ${s.tlsHttpPort} is published to every address for the ACME HTTP challenge (the CA's validation servers have no fixed addresses); it serves only the challenge and a redirect to https://${s.tlsDomain ?? "<tlsDomain>"}:${s.hostPort}`];
   return [];
+}
+
+/** The roots a client (the smoke) pins for files and acme: the configured ones, else a self-signed certificate's own. */
+export function pinnedRoots(s: { tlsCaRoots?: string }, chain: string | undefined): string | undefined {
+  if (s.tlsCaRoots !== undefined) return s.tlsCaRoots;
+  if (chain === undefined) return undefined;
+  const certs = parsePemCertificates(chain);
+  if (typeof certs === "string") return undefined;
+  const top = certs[certs.length - 1]!;
+  return top.checkIssued(top) ? top.toString() : undefined;
 }

@@ -2,7 +2,7 @@
 // the port the client dialled (conntrack original destination), so they hold after Docker's DNAT.
 // IPv6 (Docker 20.10 has no IPv6 DOCKER-USER) is filtered in mangle/PREROUTING, before any DNAT or
 // docker-proxy sees the packet. Every rule carries the tag as its comment; deletion matches it exactly.
-import { shellQuote } from "../shell.js";
+import { shellQuote } from "../../lib/shell.js";
 
 export interface IptablesRule {
   family: 4 | 6;

@@ -1,7 +1,7 @@
 // nftables backend: one table of our own, `inet sdwebui_<tag>`, replaced in a single `nft -f`
 // transaction. It never touches the ip/ip6 tables that iptables-nft (and so Docker) manage. A drop in
 // any base chain is final, so our chains need no particular order relative to Docker's.
-import { shellQuote } from "../shell.js";
+import { shellQuote } from "../../lib/shell.js";
 
 export const nftTableName = (tag: string): string => `sdwebui_${tag}`;
 

@@ -5,14 +5,14 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/load.js";
-import { resolveProfile } from "../profiles.js";
-import type { Profile } from "../profiles.js";
+import { resolveProfile } from "../webui/profiles.js";
+import type { Profile } from "../webui/profiles.js";
 import { claimSpec, deploymentSpec, fleetLabels, fleetNames, networkPolicySpec, CREDENTIAL_KEYS, serviceSpec, smokeJobSpec, smokeRoleRules } from "./manifests.js";
 import type { FleetNames, FleetTlsObjects } from "./manifests.js";
-import { CA_CADDYFILE, caJobSpec, caRoleRules, podCaddyfile, serviceNames, tlsObjectNames } from "./tls.js";
-import { pinnedRoots } from "../tls/proxy.js";
+import { CA_CADDYFILE, caJobSpec, caRoleRules, podCaddyfile, serviceNames, tlsObjectNames } from "./tls-sidecar.js";
+import { pinnedRoots } from "../config/tls.js";
 import { SITE_FILES } from "../tls/caddyfile.js";
-import { exposureWarnings } from "./exposure.js";
+import { exposureWarnings } from "../config/kubernetes-exposure.js";
 
 export interface KubernetesFleetArgs extends StackConfig {
   stack: string;

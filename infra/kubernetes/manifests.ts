@@ -3,12 +3,12 @@
 // and the profile alone, so it is tested without an engine and two evaluations give identical specs.
 // Credentials never appear here: the pod spec names the Secret's keys, and Kubernetes expands $(VAR).
 import type { PublicSettings } from "../config/schema.js";
-import { fleetNames, type FleetNames } from "./names.js";
-import { webuiFlags, launchSpec, healthPath } from "../flags.js";
-import type { Profile } from "../profiles.js";
-import { ENV as SMOKE_ENV, proofSettings, smokeCliArgs } from "../../smoke/resource.js";
+import { fleetNames, type FleetNames } from "../config/kubernetes-names.js";
+import { webuiFlags, launchSpec, healthPath } from "../common/launch-flags.js";
+import type { Profile } from "../webui/profiles.js";
+import { ENV as SMOKE_ENV, proofSettings, smokeCliArgs } from "../common/smoke-step.js";
 import { PROXY_PORTS, SITE_FILES } from "../tls/caddyfile.js";
-import { proxyContainer, proxyVolumes, tlsObjectNames } from "./tls.js";
+import { proxyContainer, proxyVolumes, tlsObjectNames } from "./tls-sidecar.js";
 
 /** The credentials Secret's data keys: the WebUI's two auth flag values, and the passwords alone for the smoke Job. */
 export const CREDENTIAL_KEYS = { apiAuth: "api-auth", uiAuth: "ui-auth", apiPassword: "api-password", uiPassword: "ui-password" } as const;

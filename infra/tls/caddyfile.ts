@@ -1,7 +1,10 @@
 // The TLS proxy's configuration: one Caddyfile per WebUI container, as plain text from validated values.
 // Pure. Caddy terminates TLS on its HTTPS port and passes every request to the WebUI on the stack's own
 // network: long generations, large img2img bodies and the UI's websockets and event streams included.
-import type { TlsMode } from "../config/tls.js";
+
+/** Where the proxy's certificates come from: its own CA, an ACME CA, or files the user gives. */
+export const CERTIFICATE_SOURCES = ["internal", "acme", "files"] as const;
+export type CertificateSource = (typeof CERTIFICATE_SOURCES)[number];
 
 /** Where the proxy listens inside its container: unprivileged ports, apart from the WebUI's own (a pod shares them). */
 export const PROXY_PORTS = { https: 8443, http: 8880 } as const;
@@ -11,7 +14,7 @@ export const PROXY_PATHS = { data: "/data", site: "/etc/caddy", caddyfile: "/etc
 export const SITE_FILES = { caddyfile: "Caddyfile", cert: "cert.pem", key: "key.pem", acmeRoots: "acme-ca-roots.pem", caRoot: "root.crt", caKey: "root.key" } as const;
 
 export interface ProxySite {
-  mode: Exclude<TlsMode, "off">;
+  mode: CertificateSource;
   /** The name or address clients use: the certificate names it, and clients without SNI (an IP) get it. */
   host: string;
   /** Further names the certificate(s) cover (a Service's DNS names in a cluster). */

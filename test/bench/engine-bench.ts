@@ -3,7 +3,7 @@
 // and `pulumi up` of this program against the floor (engine-up-bench.ts).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { readManifest, REPO_ROOT, STANDIN_NAMES } from "../../toolchain/layout.js";
+import { readManifest, REPO_ROOT, STANDIN_NAMES } from "../../tools/toolchain/layout.js";
 import { engineUpSection } from "./engine-up-bench.js";
 import { round, Skip } from "./stats.js";
 import type { Section } from "./stats.js";
@@ -11,7 +11,7 @@ import type { Section } from "./stats.js";
 export async function engineSections(runs: number, log: (l: string) => void): Promise<Section[]> {
   log("bench: (f) the Pulumi toolchain and engine");
   const t0 = Date.now();
-  const warm = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "toolchain/build.ts")], { cwd: REPO_ROOT, encoding: "utf8", timeout: 90 * 60_000 });
+  const warm = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "tools/toolchain/build.ts")], { cwd: REPO_ROOT, encoding: "utf8", timeout: 90 * 60_000 });
   const warmMs = Date.now() - t0;
   const manifest = readManifest();
   if (warm.status !== 0 || !manifest) throw new Error(`npm run toolchain failed (exit ${warm.status}): ${warm.stderr.slice(-1500)}`);

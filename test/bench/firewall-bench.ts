@@ -1,10 +1,10 @@
 // (e) Firewall apply and delete time for 1 and 50 allowlist CIDRs, on the real kernel: the plan's own
-// scripts (infra/firewall/rules.ts firewallPlan) run by infra/firewall/runner.ts, under a unique tag,
+// scripts (infra/firewall/rules.ts firewallPlan) run by tools/firewall/runner.ts, under a unique tag,
 // removed again whatever happens. iptables (DOCKER-USER + ip6tables) and, when nft exists, nftables.
 import { spawnSync } from "node:child_process";
 import { firewallPlan } from "../../infra/firewall/rules.js";
 import type { FirewallPlan } from "../../infra/firewall/rules.js";
-import { applyFirewall, deleteFirewall } from "../../infra/firewall/runner.js";
+import { applyFirewall, deleteFirewall } from "../../tools/firewall/runner.js";
 import { median, round, Skip } from "./stats.js";
 import type { Section } from "./stats.js";
 

@@ -7,9 +7,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
-import { placementScript } from "../../infra/checkpoints.js";
-import type { PlacementInput } from "../../infra/checkpoints.js";
-import { STAGING_DIR } from "../../infra/checkpoints-sh.js";
+import { placementScript } from "../../infra/docker/steps/place-checkpoints.js";
+import type { PlacementInput } from "../../infra/docker/steps/place-checkpoints.js";
+import { STAGING_DIR } from "../../infra/docker/steps/place-checkpoints-sh.js";
 import { resolveCheckpoints } from "../../infra/config/checkpoints.js";
 import type { CheckpointEntry } from "../../infra/config/checkpoints.js";
 import { startFileServer } from "../helpers/file-server.js";

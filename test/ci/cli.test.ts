@@ -6,15 +6,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { automationEngine, findPulumiCli, PulumiCliMissingError } from "../../infra/ci/automation.js";
-import { main } from "../../infra/ci/cli.js";
-import type { CliDeps } from "../../infra/ci/cli.js";
-import type { EnvConfig } from "../../infra/ci/env-config.js";
-import type { Claim } from "../../infra/ci/ownership.js";
-import { backendOf, preflight } from "../../infra/ci/runner-check.js";
-import { newOwner } from "../../infra/ci/ownership.js";
-import { EXIT } from "../../infra/ci/run.js";
-import type { CiResult, StackEngine } from "../../infra/ci/run.js";
+import { automationEngine, findPulumiCli, PulumiCliMissingError } from "../../tools/ci-stack/automation.js";
+import { main } from "../../tools/ci-stack/cli.js";
+import type { CliDeps } from "../../tools/ci-stack/cli.js";
+import type { EnvConfig } from "../../tools/ci-stack/env-config.js";
+import type { Claim } from "../../tools/ci-stack/ownership.js";
+import { backendOf, preflight } from "../../tools/ci-stack/runner-check.js";
+import { newOwner } from "../../tools/ci-stack/ownership.js";
+import { EXIT } from "../../tools/ci-stack/lifecycle.js";
+import type { CiResult, StackEngine } from "../../tools/ci-stack/lifecycle.js";
 
 const PASSWORD = "correct-horse-battery-9";
 const CLI_MISSING = /^Pulumi CLI not found: install it \(https:\/\/www\.pulumi\.com\/docs\/install\/\)/;

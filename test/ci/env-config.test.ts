@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SECRET_KEYS, SETTING_KEYS } from "../../infra/config/schema.js";
-import { TOOLCHAIN_DIR_ENV } from "../../toolchain/layout.js";
-import { ENV_SETTINGS, EnvConfigError, TOOL_PREFIX, configDocument, envConfig, envFix, envVarFor, parseList, programView, readEnvSettings, redact } from "../../infra/ci/env-config.js";
+import { TOOLCHAIN_DIR_ENV } from "../../tools/toolchain/layout.js";
+import { ENV_SETTINGS, EnvConfigError, TOOL_PREFIX, configDocument, envConfig, envFix, envVarFor, parseList, programView, readEnvSettings, redact } from "../../tools/ci-stack/env-config.js";
 import { ConfigError, validateSettings } from "../../infra/config/validate.js";
 import { BAD } from "../unit/bad-config-cases.js";
 

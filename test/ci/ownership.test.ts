@@ -3,7 +3,7 @@
 // side is in test/engine/ci-stack-owner.test.ts.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { accepts, markerOf, newOwner, notOurs, parseMarker } from "../../infra/ci/ownership.js";
+import { accepts, markerOf, newOwner, notOurs, parseMarker } from "../../tools/ci-stack/ownership.js";
 
 describe("the ci:stack tag", () => {
   it("carries the run id and a per-process nonce, and reads back", () => {

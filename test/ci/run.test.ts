@@ -3,10 +3,10 @@
 // first failure's, and secrets never reach the result.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { EXIT, destroyCiStack, runCiStack, smokeFailureIn } from "../../infra/ci/run.js";
-import type { CiResult, StackEngine, StackOutput } from "../../infra/ci/run.js";
-import { redact } from "../../infra/ci/env-config.js";
-import { OwnershipError } from "../../infra/ci/ownership.js";
+import { EXIT, destroyCiStack, runCiStack, smokeFailureIn } from "../../tools/ci-stack/lifecycle.js";
+import type { CiResult, StackEngine, StackOutput } from "../../tools/ci-stack/lifecycle.js";
+import { redact } from "../../tools/ci-stack/env-config.js";
+import { OwnershipError } from "../../tools/ci-stack/ownership.js";
 
 const SECRET = "correct-horse-battery-9";
 const GOOD_OUTPUTS: Record<string, StackOutput> = {

@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { validateSettings } from "../../infra/config/validate.js";
-import { deploymentPlan } from "../../infra/deployment.js";
+import { deploymentPlan } from "../../infra/docker/host-layout.js";
 import { TAG_PATTERN } from "../../infra/firewall/rules.js";
-import { CI_SYSTEMS, MAX_RUN_ID, MAX_STACK_NAME, PULUMI_STACK_NAME, StackNameError, checkRunId, checkStackName, ciRunId, ciStackName, fit, sanitise } from "../../infra/ci/stack-name.js";
+import { CI_SYSTEMS, MAX_RUN_ID, MAX_STACK_NAME, PULUMI_STACK_NAME, StackNameError, checkRunId, checkStackName, ciRunId, ciStackName, fit, sanitise } from "../../tools/ci-stack/stack-name.js";
 
 const settings = validateSettings({ apiPassword: "correct-horse-battery-9" }, () => true).settings;
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
-import { PRESETS } from "../../infra/profiles.js";
+import { PRESETS } from "../../infra/webui/profiles.js";
 import { docker, requireDocker } from "../helpers/docker.js";
 import { ensureStandinImage, STANDIN_IMAGE } from "../helpers/standin.js";
 

@@ -16,7 +16,7 @@ import { filesContaining, requireEngine } from "../helpers/pulumi-cli.js";
 import { requireRemoteHost, startRemoteHost, type RemoteHost } from "../helpers/remote-host.js";
 import { startAgent, type SshAgent } from "../helpers/ssh-agent.js";
 import { ensureStandinImage, freePort, STANDIN_IMAGE } from "../helpers/standin.js";
-import { REPO_ROOT } from "../../toolchain/layout.js";
+import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 import { programStack } from "./fixture.js";
 
 let host: RemoteHost | undefined;

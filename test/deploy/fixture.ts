@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { firewallTag } from "../../infra/deployment.js";
+import { firewallTag } from "../../infra/docker/host-layout.js";
 import { EngineStack, output } from "../helpers/engine-stack.js";
 import { type HostView, purgeTaggedRules, removeStackContainers, removeStackNetworks } from "../helpers/host-state.js";
 import { engineProject, type CliResult, type EngineProject } from "../helpers/pulumi-cli.js";

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chownSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import { REPO_ROOT } from "../../toolchain/layout.js";
+import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 import { EngineStack, output } from "../helpers/engine-stack.js";
 import { purgeTaggedRules, removeStackContainers } from "../helpers/host-state.js";
 import { engineProject } from "../helpers/pulumi-cli.js";

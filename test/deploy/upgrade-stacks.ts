@@ -3,7 +3,7 @@
 // Their folders are fixed paths, because the recorded state and today's settings must name the same ones.
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../toolchain/layout.js";
+import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 
 /** The last commit whose program registered every container's resources under the host component. */
 export const UPGRADE_BASE = "40092a3a4e660c6f64f4a9e447f02a7a6e842363";

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { REPO_ROOT } from "../../toolchain/layout.js";
+import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 import type { EngineProject } from "../helpers/pulumi-cli.js";
 import { engineProject, filesContaining, requireToolchain } from "../helpers/pulumi-cli.js";
 

@@ -8,9 +8,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { envConfig, programView } from "../../infra/ci/env-config.js";
-import type { CiResult } from "../../infra/ci/run.js";
-import { REPO_ROOT } from "../../toolchain/layout.js";
+import { envConfig, programView } from "../../tools/ci-stack/env-config.js";
+import type { CiResult } from "../../tools/ci-stack/lifecycle.js";
+import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 import { readbackProject, type ReadbackProject } from "../helpers/config-readback.js";
 import { requireToolchain } from "../helpers/pulumi-cli.js";
 
@@ -54,7 +54,7 @@ describe("ci:stack stores each setting in the form the program reads", { timeout
       const env = { ...project!.env, GITHUB_RUN_ID: "77", GITHUB_RUN_ATTEMPT: "1", GITHUB_JOB: name, SDWEBUI_CI_STACK: stack, SDWEBUI_API_PASSWORD: PASSWORD, SDWEBUI_SMOKE_ENABLED: "false", ...settings };
       const ci = (args: string[]) => {
         const out = join(project!.dir, `result-${stack}-${args[0]}.json`);
-        const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "infra/ci/cli.ts"), ...args, "--work-dir", project!.dir, "--out", out], { cwd: REPO_ROOT, env, encoding: "utf8", timeout: 5 * 60_000 });
+        const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "tools/ci-stack/cli.ts"), ...args, "--work-dir", project!.dir, "--out", out], { cwd: REPO_ROOT, env, encoding: "utf8", timeout: 5 * 60_000 });
         return { status: r.status, log: `${r.stdout}\n${r.stderr}`, result: existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as CiResult) : undefined };
       };
       const up = ci(["up", "--keep"]);

@@ -10,8 +10,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
-import { EXIT, type CiResult } from "../../infra/ci/run.js";
-import { REPO_ROOT } from "../../toolchain/layout.js";
+import { EXIT, type CiResult } from "../../tools/ci-stack/lifecycle.js";
+import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 import { READBACK_ENV, readbackProject, type ReadbackProject } from "../helpers/config-readback.js";
 import { requireToolchain } from "../helpers/pulumi-cli.js";
 
@@ -47,7 +47,7 @@ describe("ci:stack creates, updates and destroys only the stacks it created", { 
   function ciStack(p: ReadbackProject, args: string[], env: NodeJS.ProcessEnv) {
     const out = join(p.dir, `result-${args.join("-").replace(/[^a-z0-9-]/gi, "")}.json`);
     rmSync(out, { force: true });
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "infra/ci/cli.ts"), ...args, "--work-dir", p.dir, "--out", out], { cwd: REPO_ROOT, env, encoding: "utf8", timeout: 5 * 60_000 });
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "tools/ci-stack/cli.ts"), ...args, "--work-dir", p.dir, "--out", out], { cwd: REPO_ROOT, env, encoding: "utf8", timeout: 5 * 60_000 });
     const result = existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as CiResult) : undefined;
     const log = `${r.stdout}\n${r.stderr}`;
     assert.ok(!log.includes(PASSWORD) && !log.includes(USER_PASSWORD), "no password in the output");

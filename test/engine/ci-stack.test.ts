@@ -8,8 +8,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { REPO_ROOT } from "../../toolchain/layout.js";
-import { EXIT, type CiResult } from "../../infra/ci/run.js";
+import { REPO_ROOT } from "../../tools/toolchain/layout.js";
+import { EXIT, type CiResult } from "../../tools/ci-stack/lifecycle.js";
 import { ensureSmokeBuilt, removeStackContainers, stackContainers } from "../helpers/host-state.js";
 import type { EngineProject } from "../helpers/pulumi-cli.js";
 import { engineProject, filesContaining, requireEngine } from "../helpers/pulumi-cli.js";
@@ -66,7 +66,7 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
       SDWEBUI_EXTRA_ARGS: "--timeout-keep-alive 60",
     };
   }
-  const cliArgs = (args: string[], out: string) => ["--import", "tsx", join(REPO_ROOT, "infra/ci/cli.ts"), ...args, "--work-dir", project!.dir, "--out", out];
+  const cliArgs = (args: string[], out: string) => ["--import", "tsx", join(REPO_ROOT, "tools/ci-stack/cli.ts"), ...args, "--work-dir", project!.dir, "--out", out];
   function ciStack(args: string[], stack: string, e = env(stack)) {
     const out = join(project!.dir, `result-${stack}-${args[0]}.json`);
     const r = spawnSync(process.execPath, cliArgs(args, out), { cwd: REPO_ROOT, env: e, encoding: "utf8", timeout: 10 * 60_000 });

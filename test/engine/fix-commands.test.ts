@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SECRET_KEYS } from "../../infra/config/schema.js";
 import { ConfigError, validateSettings } from "../../infra/config/validate.js";
-import { shellQuote } from "../../infra/shell.js";
+import { shellQuote } from "../../lib/shell.js";
 import { readbackProject, type ReadbackProject } from "../helpers/config-readback.js";
 import { requireToolchain } from "../helpers/pulumi-cli.js";
 import { freePort } from "../helpers/standin.js";

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { lockedVersions, STANDIN_NAMES, standinBinary, toolchainLayout } from "../../toolchain/layout.js";
+import { lockedVersions, STANDIN_NAMES, standinBinary, toolchainLayout } from "../../tools/toolchain/layout.js";
 import type { EngineProject } from "../helpers/pulumi-cli.js";
 import { engineProject, pluginMode, requireToolchain } from "../helpers/pulumi-cli.js";
 import { requireOrSkip } from "../helpers/requirements.js";

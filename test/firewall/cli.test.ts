@@ -16,7 +16,7 @@ for (const bin of ["iptables", "ip6tables", "iptables-restore", "ip6tables-resto
 
 function cli(...args: string[]) {
   rmSync(calls, { force: true });
-  const r = spawnSync(process.execPath, ["--import", "tsx", "infra/firewall/cli.ts", ...args], {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "tools/firewall/cli.ts", ...args], {
     encoding: "utf8",
     timeout: 30_000,
     env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },

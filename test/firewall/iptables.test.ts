@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { firewallPlan, type FirewallInput } from "../../infra/firewall/rules.js";
-import { applyFirewall, deleteFirewall } from "../../infra/firewall/runner.js";
+import { applyFirewall, deleteFirewall } from "../../tools/firewall/runner.js";
 import { dockerStatus } from "../helpers/docker.js";
 import { createNetns, type NetnsClient } from "../helpers/netns.js";
 import { ping, startRig, startTarget, type Rig, type Target } from "./target.js";

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { firewallPlan } from "../../infra/firewall/rules.js";
-import { applyFirewall, deleteFirewall, firewallStatus } from "../../infra/firewall/runner.js";
+import { applyFirewall, deleteFirewall, firewallStatus } from "../../tools/firewall/runner.js";
 import { dockerStatus } from "../helpers/docker.js";
 import type { NetnsClient } from "../helpers/netns.js";
 import { startRig, startTarget, type Rig, type Target } from "./target.js";

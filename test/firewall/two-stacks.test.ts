@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { deploymentPlan } from "../../infra/deployment.js";
+import { deploymentPlan } from "../../infra/docker/host-layout.js";
 import { firewallPlan } from "../../infra/firewall/rules.js";
-import { applyFirewall, deleteFirewall } from "../../infra/firewall/runner.js";
+import { applyFirewall, deleteFirewall } from "../../tools/firewall/runner.js";
 import { dockerStatus } from "../helpers/docker.js";
 import type { NetnsClient } from "../helpers/netns.js";
 import { startRig, type Rig } from "./target.js";

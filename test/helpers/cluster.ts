@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
-import { REPO_ROOT } from "../../toolchain/layout.js";
+import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 import { settingDefault } from "../../infra/config/schema.js";
 import { requireOrSkip } from "./requirements.js";
 

@@ -8,7 +8,7 @@ import { request } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { TLSSocket } from "node:tls";
 import * as path from "node:path";
-import { REPO_ROOT } from "../../toolchain/layout.js";
+import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 
 /** Which engine and network namespace a check looks at (default: this machine's). */
 export interface HostView {
@@ -108,7 +108,7 @@ export function ensureSmokeBuilt(): string {
   const cli = path.join(REPO_ROOT, "dist/smoke/cli.js");
   const newest = (dir: string): number => Math.max(0, ...fs.readdirSync(dir, { withFileTypes: true }).map((e) =>
     e.isDirectory() ? newest(path.join(dir, e.name)) : /\.(ts|sh)$/.test(e.name) ? fs.statSync(path.join(dir, e.name)).mtimeMs : 0));
-  const src = Math.max(newest(path.join(REPO_ROOT, "smoke")), newest(path.join(REPO_ROOT, "infra")));
+  const src = Math.max(...["smoke", "infra", "lib"].map((dir) => newest(path.join(REPO_ROOT, dir))));
   if (fs.existsSync(cli) && fs.statSync(cli).mtimeMs >= src) return "dist/smoke/cli.js is up to date";
   const t0 = Date.now();
   // tsc emits even when a file elsewhere in the tree has a type error; only the CLI's presence matters here.

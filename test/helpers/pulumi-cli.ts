@@ -8,8 +8,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlin
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestContext } from "node:test";
-import { REPO_ROOT, readManifest, STANDIN_NAMES, standinBinary, toolchainLayout } from "../../toolchain/layout.js";
-import type { Manifest, StandinName } from "../../toolchain/layout.js";
+import { REPO_ROOT, readManifest, STANDIN_NAMES, standinBinary, toolchainLayout } from "../../tools/toolchain/layout.js";
+import type { Manifest, StandinName } from "../../tools/toolchain/layout.js";
 import { requireOrSkip } from "./requirements.js";
 
 export const PASSPHRASE = "engine-test-passphrase";

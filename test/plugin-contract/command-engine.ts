@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { EngineStack, type StackOptions, type StateResource, urnName } from "../helpers/engine-stack.js";
-import { standinBinary, toolchainLayout } from "../../toolchain/layout.js";
+import { standinBinary, toolchainLayout } from "../../tools/toolchain/layout.js";
 import { pluginMode, pluginsMissing, requireToolchain, tinyProgram, type CliResult } from "../helpers/pulumi-cli.js";
 import { requireOrSkip } from "../helpers/requirements.js";
 

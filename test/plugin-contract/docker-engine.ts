@@ -11,7 +11,7 @@ import { requireDocker } from "../helpers/docker.js";
 import { pluginMode, pluginsMissing, requireToolchain, tinyProgram } from "../helpers/pulumi-cli.js";
 import { requireOrSkip } from "../helpers/requirements.js";
 import { ensureStandinImage } from "../helpers/standin.js";
-import { standinBinary, toolchainLayout } from "../../toolchain/layout.js";
+import { standinBinary, toolchainLayout } from "../../tools/toolchain/layout.js";
 
 export const CONTAINER = "docker:index/container:Container";
 export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";

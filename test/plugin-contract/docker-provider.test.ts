@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { sshOpts } from "../../infra/remote.js";
+import { sshOpts } from "../../infra/docker/ssh.js";
 import { output } from "../helpers/engine-stack.js";
 import { requireRemoteHost, startRemoteHost } from "../helpers/remote-host.js";
 import { STANDIN_IMAGE } from "../helpers/standin.js";
@@ -55,7 +55,7 @@ describe("docker provider configuration", () => {
     assert.equal(stateOf(stack, CONTAINER, "c"), undefined, "nothing was created");
   });
 
-  it("an ssh:// host through connhelper with infra/remote.ts sshOpts (pinned host key, key from the agent): image and container on the remote engine", async (t) => {
+  it("an ssh:// host through connhelper with infra/docker/ssh.ts sshOpts (pinned host key, key from the agent): image and container on the remote engine", async (t) => {
     if (!requireRemoteHost(t)) return;
     const host = await startRemoteHost({ images: [STANDIN_IMAGE] });
     t.after(() => host.stop());

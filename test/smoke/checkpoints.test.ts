@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, test } from "node:test";
 import type { TestContext } from "node:test";
-import { checkCheckpoints, modelInfotextMismatches, titleName } from "../../smoke/checkpoints.js";
+import { checkCheckpoints, modelInfotextMismatches, titleName } from "../../smoke/checkpoint-proof.js";
 import { SmokeError } from "../../smoke/errors.js";
 import { requireDocker } from "../helpers/docker.js";
 import { requireOrSkip } from "../helpers/requirements.js";

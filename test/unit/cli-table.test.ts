@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { z } from "zod";
-import { cliTable, CliUsageError, flag, parseTable, usageText } from "../../infra/cli-table.js";
+import { cliTable, CliUsageError, flag, parseTable, usageText } from "../../lib/cli-table.js";
 
 const T = cliTable({
   prog: "tool",

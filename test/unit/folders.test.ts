@@ -5,7 +5,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sta
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { foldersScript } from "../../infra/folders.js";
+import { foldersScript } from "../../infra/docker/steps/folders.js";
 import { requireOrSkip, requireShellcheck } from "../helpers/requirements.js";
 
 const root = mkdtempSync(join(tmpdir(), "sdwebui-folders-"));

@@ -8,10 +8,10 @@ import { settingDefault, SettingsSchema } from "../../infra/config/schema.js";
 import { projectConfigBlock } from "../../infra/config/project-file.js";
 import { validateSettings } from "../../infra/config/validate.js";
 import { deploymentSpec, fleetNames, networkPolicySpec, serviceSpec, smokeJobSpec, webuiLaunch } from "../../infra/kubernetes/manifests.js";
-import { exposureWarnings, serviceExposure } from "../../infra/kubernetes/exposure.js";
+import { exposureWarnings, serviceExposure } from "../../infra/config/kubernetes-exposure.js";
 import type { FleetSettings, WebUiContainerSpec } from "../../infra/kubernetes/manifests.js";
-import { PRESETS } from "../../infra/profiles.js";
-import { REPO_ROOT } from "../../toolchain/layout.js";
+import { PRESETS } from "../../infra/webui/profiles.js";
+import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 import { installMocks, MockEngine, resolveOutputs, setStackConfig, unwrapSecrets } from "../helpers/pulumi-mocks.js";
 
 const PASSWORD = "k8s-horse-battery-staple-4";

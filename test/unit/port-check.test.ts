@@ -6,7 +6,7 @@ import { createServer, Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { portCheckScript } from "../../infra/port-check.js";
+import { portCheckScript } from "../../infra/docker/steps/port-check.js";
 import { requireShellcheck } from "../helpers/requirements.js";
 
 const dir = mkdtempSync(join(tmpdir(), "sdwebui-preflight-"));

@@ -1,7 +1,7 @@
 // Several hosts and GPUs from one stack, and remote (ssh://) hosts, evaluated under mocks.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { deploymentPlan } from "../../infra/deployment.js";
+import { deploymentPlan } from "../../infra/docker/host-layout.js";
 import { installMocks, MockEngine, resolveOutputs, setStackConfig, unwrapSecrets, visiblePart } from "../helpers/pulumi-mocks.js";
 
 const PASSWORD = "correct-horse-battery-9";

@@ -4,11 +4,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseDockerHost } from "../../infra/config/docker-host.js";
 import { gpuRequest, parseGpus } from "../../infra/config/gpus.js";
-import { containerPlan, defaultContainerName, deviceRequests } from "../../infra/container-spec.js";
-import { launchSpec, webuiFlags } from "../../infra/flags.js";
-import { PRESETS, resolveProfile } from "../../infra/profiles.js";
-import { parseKnownHosts, sshOpts } from "../../infra/remote.js";
-import { shellJoin, shellQuote } from "../../infra/shell.js";
+import { containerPlan, defaultContainerName, deviceRequests } from "../../infra/docker/container-spec.js";
+import { launchSpec, webuiFlags } from "../../infra/common/launch-flags.js";
+import { PRESETS, resolveProfile } from "../../infra/webui/profiles.js";
+import { parseKnownHosts } from "../../infra/config/known-hosts.js";
+import { sshOpts } from "../../infra/docker/ssh.js";
+import { shellJoin, shellQuote } from "../../lib/shell.js";
 
 const creds = { api: { username: "u", password: "p4ssword-long" }, ui: { username: "v", password: "q4ssword-long" } };
 

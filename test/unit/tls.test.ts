@@ -10,8 +10,8 @@ import { DEFAULT_PROXY_IMAGE, transportWarnings } from "../../infra/config/tls.j
 import { ConfigError, validateSettings } from "../../infra/config/validate.js";
 import { SECRET_KEYS } from "../../infra/config/schema.js";
 import { caddyfile, type ProxySite } from "../../infra/tls/caddyfile.js";
-import { pinnedRoots } from "../../infra/tls/proxy.js";
-import { REPO_ROOT } from "../../toolchain/layout.js";
+import { pinnedRoots } from "../../infra/config/tls.js";
+import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 import { requireDocker } from "../helpers/docker.js";
 import { ensureCaddyImage } from "../helpers/tls-builds.js";
 import { makeCa, makeLeaf } from "../helpers/certs.js";

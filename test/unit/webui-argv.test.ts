@@ -1,4 +1,4 @@
-// The program's reading of a token list (infra/config/webui-argv.ts) against CPython's own argparse, with
+// The program's reading of a token list (infra/webui/argv.ts) against CPython's own argparse, with
 // a parser built from the same flag table as the WebUI builds its own: for thousands of token lists the
 // program must say "the WebUI exits" exactly when argparse exits, say "help" exactly when argparse prints
 // its help, and otherwise give each flag the value argparse gives it. argparse is the WebUI's parser.
@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import fc from "fast-check";
-import { readArgv } from "../../infra/config/webui-argv.js";
-import { WEBUI_FLAGS } from "../../infra/config/webui-flags.js";
+import { readArgv } from "../../infra/webui/argv.js";
+import { WEBUI_FLAGS } from "../../infra/webui/flag-table.js";
 import { requireOrSkip } from "../helpers/requirements.js";
 
 const PYTHON = `

@@ -3,7 +3,7 @@
 // each takes, and agree on which abbreviations are ambiguous (the WebUI exits on those).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { BUILTIN_EXTENSION_FLAGS, resolveFlag, WEBUI_FLAGS } from "../../infra/config/webui-flags.js";
+import { BUILTIN_EXTENSION_FLAGS, resolveFlag, WEBUI_FLAGS } from "../../infra/webui/flag-table.js";
 import { extraArgProblems, INSECURE_FLAGS, OWNED_FLAGS, STOPPING_FLAGS, TLS_FLAGS } from "../../infra/config/extra-args.js";
 import { ArgError, parseArgs, SPECS } from "../standin/args.js";
 

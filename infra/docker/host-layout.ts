@@ -1,0 +1,83 @@
+// Where the containers go: one host and one container by default; with the `hosts` setting, one
+// container per listed GPU on each host, each on its own port and outputs sub-folder. Pure.
+import { DockerHost, dockerHostOf } from "../config/docker-host.js";
+import { GpuRequest, gpuRequest } from "../config/gpus.js";
+import { hostEntryOf } from "../config/hosts.js";
+import type { PublicSettings } from "../config/schema.js";
+import { PROJECT } from "../config/schema.js";
+import { defaultContainerName } from "./container-spec.js";
+
+/**
+ * The tag of a port's firewall rules: project, stack and port, so no two stacks (nor two ports of one
+ * stack) share one; deploy and destroy touch only rules carrying exactly their tag. The program runs only
+ * as project sdwebui and a port is digits, so the text after the last "." is the port and the rest the
+ * stack: distinct (stack, port) pairs give distinct tags.
+ */
+export function firewallTag(stack: string, port: number): string {
+  return `${PROJECT}.${stack}.${port}`;
+}
+
+export interface InstancePlan {
+  /** The container's slot on its host (gpu0, cpu1); "" for the single-container stack. Names its resources. */
+  slot: string;
+  gpus: GpuRequest;
+  hostPort: number;
+  outputsDir: string;
+  containerName: string;
+  /** Firewall tag (firewallTag): unique per stack and port, limited to [A-Za-z0-9_.-]. */
+  firewallTag: string;
+}
+
+export interface HostPlan {
+  key: string;
+  host: DockerHost;
+  /** Address the program uses to reach this host's API ports. */
+  apiHost: string;
+  instances: InstancePlan[];
+  /** Several containers share the models folder: mount it read-only where the profile allows. */
+  sharedModels: boolean;
+  /** The stack's own Docker network on this host (with tls, the WebUI is reachable on it only). */
+  networkName: string;
+}
+
+type PlanSettings = Pick<PublicSettings, "hosts" | "dockerHost" | "gpus" | "hostPort" | "outputsDir" | "containerName" | "apiHost" | "bindAddress"> &
+  Partial<Pick<PublicSettings, "tls" | "tlsDomain">>;
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "host";
+
+function defaultApiHost(s: PlanSettings, host: DockerHost): string {
+  if (s.apiHost) return s.apiHost;
+  // An ACME certificate names the domain: clients, and the smoke, connect by that name.
+  if (s.tls === "acme" && s.tlsDomain) return s.tlsDomain;
+  if (host.kind === "ssh") return host.host;
+  return ["0.0.0.0", "::"].includes(s.bindAddress) ? "127.0.0.1" : s.bindAddress;
+}
+
+export function deploymentPlan(s: PlanSettings, stack: string): HostPlan[] {
+  const baseName = s.containerName ?? defaultContainerName(stack);
+  if (s.hosts.length === 0) {
+    const host = dockerHostOf(s.dockerHost);
+    const instance = { slot: "", gpus: gpuRequest(s.gpus), hostPort: s.hostPort, outputsDir: s.outputsDir, containerName: baseName, firewallTag: firewallTag(stack, s.hostPort) };
+    return [{ key: "", host, apiHost: defaultApiHost(s, host), instances: [instance], sharedModels: false, networkName: `${baseName}-net` }];
+  }
+  const used = new Set<string>();
+  return s.hosts.map((entry) => {
+    const { host, slots } = hostEntryOf(entry);
+    let key = host.kind === "ssh" ? slug(host.host) : "local";
+    for (let n = 2; used.has(key); n++) key = `${key}-${n}`;
+    used.add(key);
+    const instances = slots.map((gpus, i): InstancePlan => {
+      const slot = gpus.kind === "devices" ? `gpu${slug(gpus.ids[0]!)}` : `cpu${i}`;
+      const hostPort = s.hostPort + i;
+      return {
+        slot,
+        gpus,
+        hostPort,
+        outputsDir: `${s.outputsDir}/${slot}`,
+        containerName: `${baseName}-${slot}`.slice(0, 63),
+        firewallTag: firewallTag(stack, hostPort),
+      };
+    });
+    return { key, host, apiHost: defaultApiHost(s, host), instances, sharedModels: instances.length > 1, networkName: `${baseName}-net` };
+  });
+}

@@ -1,0 +1,181 @@
+// The WebUI on one Docker host as a Pulumi component: the Docker provider for the host, the image,
+// the port checks, the host folders, the checkpoints, and per container (one, or one per GPU when
+// scaled out) a WebUiContainer component with the container, its firewall rules and its smoke proof.
+import type * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { StackConfig } from "../config/load.js";
+import { resolveCheckpoints, tokenHeader } from "../config/checkpoints.js";
+import { needsToken, placementScript } from "./steps/place-checkpoints.js";
+import type { HostPlan, InstancePlan } from "./host-layout.js";
+import { foldersScript } from "./steps/folders.js";
+import { engineIdentity } from "../config/docker-host.js";
+import { imagePullScript } from "./steps/image-pull.js";
+import { portCheckScript, preflightScript } from "./steps/port-check.js";
+import { Profile, resolveProfile } from "../webui/profiles.js";
+import { knownHostsFor } from "../config/known-hosts.js";
+import { remoteConnection, sshOpts } from "./ssh.js";
+import { hostCommand, type HostCommand } from "./steps/host-command.js";
+import { type Endpoint, WebUiContainer } from "./webui-container.js";
+import { declareTlsHost, type TlsHost, type TlsOn } from "./tls-proxy.js";
+import { transportWarnings } from "../config/tls.js";
+
+export type { Endpoint } from "./webui-container.js";
+
+export interface WebUiArgs {
+  settings: StackConfig["settings"];
+  secrets: StackConfig["secrets"];
+  /** The host and its containers, from deploymentPlan(). */
+  plan: HostPlan;
+  /** Stack and project names, for labels. */
+  stack: string;
+  project: string;
+}
+
+export class WebUi extends pulumi.ComponentResource {
+  readonly endpoints: Endpoint[] = [];
+  readonly containers: docker.Container[] = [];
+  /** One component per container, in the host plan's order. */
+  readonly instances: WebUiContainer[] = [];
+  readonly warnings: string[] = [];
+  readonly image: docker.RemoteImage;
+  readonly folders: HostCommand;
+  /** The checkpoint placement step; undefined when the stack declares no checkpoints. */
+  readonly checkpoints: HostCommand | undefined;
+  private readonly args: WebUiArgs;
+  private readonly profile: Profile;
+  private readonly provider: docker.Provider;
+  /** The pinned host keys of this host, used by every ssh client: provider, commands, smoke. */
+  private readonly knownHosts: string | undefined;
+  private readonly connection: command.types.input.remote.ConnectionArgs | undefined;
+  /** The UI (gradio) login: its own settings, else the API's. */
+  private readonly ui: { username: string; password: pulumi.Output<string> };
+
+  constructor(name: string, args: WebUiArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("sdwebui:index:WebUi", name, {}, opts);
+    const s = args.settings;
+    const { host } = args.plan;
+    this.args = args;
+    this.profile = resolveProfile(s);
+    this.ui = { username: s.uiUsername ?? s.apiUsername, password: args.secrets.uiPassword ?? args.secrets.apiPassword };
+    this.knownHosts = host.kind === "ssh" ? knownHostsFor(s.sshKnownHosts, host.host) : undefined;
+    this.connection = host.kind === "ssh" ? remoteConnection(host, args.secrets.sshPrivateKey, this.knownHosts) : undefined;
+
+    // The provider's own diff treats a new host as an in-place update: its resources would stay "unchanged"
+    // while nothing runs on the new host. The host's identity replaces the provider (the old one stays to
+    // delete on the old host) and, below, the image, the containers and their firewall rules.
+    const hostIdentity = engineIdentity(host);
+    this.provider = new docker.Provider(
+      `${name}-docker`,
+      { host: host.uri, ...(host.kind === "ssh" ? { sshOpts: sshOpts(this.knownHosts) } : {}) },
+      { parent: this, replacementTrigger: hostIdentity },
+    );
+
+    // The port preflights come first of all: a port something already listens on is refused before any
+    // folder is created or any rule changes.
+    // Children are named from this component's name and the container's slot; `legacy` are the names
+    // they had before (the host key repeated before the slot), aliased so deployed stacks keep them.
+    const ids = args.plan.instances.map((instance) => (instance.slot ? `${name}-${instance.slot}` : name));
+    const legacyIds = args.plan.instances.map((instance) => (instance.slot ? `${name}-${args.plan.key}-${instance.slot}` : name));
+    const imageName = s.image ?? this.profile.defaultImage;
+    // The first preflight also pulls the image, with progress and a limit of its own; the provider would pull
+    // it silently, under a 20-minute deadline.
+    const preflights = args.plan.instances.map((instance, i) => this.portPreflight(ids[i]!, legacyIds[i]!, instance, i === 0 ? imageName : undefined));
+    this.image = new docker.RemoteImage(
+      `${name}-image`,
+      { name: imageName, keepLocally: true },
+      { parent: this, provider: this.provider, dependsOn: preflights, replacementTrigger: hostIdentity, customTimeouts: { create: `${s.imagePullTimeoutSeconds}s`, update: `${s.imagePullTimeoutSeconds}s` } },
+    );
+    // Host folders: created with the image's owner before any container, never removed on destroy.
+    const script = foldersScript({
+      outputsDir: s.outputsDir,
+      instanceOutputsDirs: args.plan.instances.map((i) => i.outputsDir).filter((d) => d !== s.outputsDir),
+      modelsDir: s.modelsDir,
+      uid: this.profile.uid,
+      gid: this.profile.gid,
+      profile: this.profile.name,
+    });
+    this.folders = this.hostCommand(`${name}-folders`, script, { sudo: true }, { parent: this, retainOnDelete: true, dependsOn: preflights });
+    this.checkpoints = this.placeCheckpoints(name);
+
+    const hostReady = [this.folders, ...(this.checkpoints ? [this.checkpoints] : [])];
+    const target = { host, connection: this.connection };
+    const tls = s.tls === "off" ? undefined : this.tlsHost(name, s as TlsOn, hostIdentity, preflights);
+    args.plan.instances.forEach((instance, i) => {
+      const c = new WebUiContainer(
+        ids[i]!,
+        {
+          settings: s, secrets: args.secrets, hostPlan: args.plan, instance, profile: this.profile, stack: args.stack, project: args.project,
+          image: this.image, provider: this.provider, hostIdentity, connection: this.connection, knownHosts: this.knownHosts, ui: this.ui, target, tls,
+          preflight: preflights[i]!, hostReady, legacy: { prefix: legacyIds[i]!, parent: this },
+        },
+        { parent: this },
+      );
+      this.instances.push(c);
+      this.containers.push(c.container);
+      this.endpoints.push(c.endpoint);
+      this.warnings.push(...c.warnings);
+    });
+    for (const w of transportWarnings(s)) {
+      pulumi.log.warn(w, this);
+      this.warnings.push(w);
+    }
+    this.registerOutputs({ endpoints: this.endpoints, warnings: this.warnings });
+  }
+
+  /** With tls on: the stack's network on this host, the proxy image, and the proxies' folders and files. */
+  private tlsHost(name: string, settings: TlsOn, hostIdentity: string, preflights: HostCommand[]): TlsHost {
+    const { plan, stack, project, secrets } = this.args;
+    return declareTlsHost(
+      name,
+      {
+        settings, hostPlan: plan, profile: this.profile, target: { host: plan.host, connection: this.connection }, networkName: plan.networkName,
+        labels: [{ label: "sdwebui.project", value: project }, { label: "sdwebui.stack", value: stack }],
+        certificate: secrets.tlsCertificate, key: secrets.tlsKey, hostIdentity, provider: this.provider, dependsOn: preflights,
+      },
+      this,
+    );
+  }
+
+  /** A script of the program run on this Docker host (hostCommand: local, or over ssh). */
+  private hostCommand(name: string, script: string, o: { sudo: boolean; stdin?: pulumi.Output<string> }, opts: pulumi.CustomResourceOptions): HostCommand {
+    return hostCommand(name, { host: this.args.plan.host, connection: this.connection }, { create: script, ...o }, opts);
+  }
+
+  /**
+   * Leave the declared checkpoints in <modelsDir>/Stable-diffusion before any container starts. The
+   * script runs on the Docker host, so the bytes go from the source straight to the host's disk. The
+   * token reaches it on stdin, a secret input: never in the script, argv or a log. No delete step:
+   * destroy leaves the models in place.
+   */
+  private placeCheckpoints(name: string): HostCommand | undefined {
+    const list = resolveCheckpoints(this.args.settings.checkpoints);
+    if (list.length === 0) return undefined;
+    const s = this.args.settings;
+    const outputs = this.args.plan.instances.map((i) => i.outputsDir);
+    const script = placementScript({ modelsDir: s.modelsDir, checkpoints: list, writtenDirs: [s.modelsDir, s.outputsDir, ...outputs.filter((d) => d !== s.outputsDir)] });
+    const token = this.args.secrets.checkpointToken;
+    const stdin = needsToken(list) && token ? pulumi.secret(token.apply((t) => `${tokenHeader(t)}\n`)) : undefined;
+    return this.hostCommand(`${name}-checkpoints`, script, { sudo: true, stdin }, { parent: this, dependsOn: [this.folders] });
+  }
+
+  /**
+   * Catch a taken host port before anything changes: before the folders, before the firewall (whose
+   * rules would otherwise stay on a port the deploy then refuses) and before Docker (which would leave a
+   * Created container behind).
+   */
+  private portPreflight(id: string, legacyId: string, instance: InstancePlan, pullImage: string | undefined): HostCommand {
+    const check = portCheckScript({
+      port: instance.hostPort,
+      containerName: instance.containerName,
+      stackLabel: { project: this.args.project, stack: this.args.stack },
+      setting: "sdwebui:hostPort",
+    });
+    const s = this.args.settings;
+    const pull = pullImage === undefined ? undefined : imagePullScript({ image: pullImage, limitSeconds: s.imagePullTimeoutSeconds, setting: "sdwebui:imagePullTimeoutSeconds" });
+    // The ACME challenge port is published too: it must be free as well.
+    const challenge = s.tls === "acme" ? portCheckScript({ port: s.tlsHttpPort, containerName: instance.containerName, stackLabel: { project: this.args.project, stack: this.args.stack }, setting: "sdwebui:tlsHttpPort" }) : undefined;
+    const aliases = legacyId === id ? [] : [{ name: `${legacyId}-preflight` }];
+    return this.hostCommand(`${id}-preflight`, preflightScript([check, ...(challenge ? [challenge] : [])], pull), { sudo: false }, { parent: this, aliases });
+  }
+}

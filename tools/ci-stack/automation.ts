@@ -1,0 +1,145 @@
+// The real StackEngine: Pulumi's Automation API on this project directory. It drives the `pulumi` CLI,
+// which must be installed (with the docker and command plugins); without it every call fails with
+// PulumiCliMissingError, which says how to install it. Errors are scrubbed of secret values because
+// the CLI's error text echoes its arguments (`config set-all --json {...}`). The engine touches only a
+// stack this process created (create) or whose ci:stack tag the claim accepts (ownership.ts), and checks
+// the tag again right before each step that changes the stack.
+import { existsSync, rmSync } from "node:fs";
+import { LocalWorkspace, PulumiCommand, Stack, StackAlreadyExistsError } from "@pulumi/pulumi/automation";
+import type { ConfigDocument } from "./env-config.js";
+import { redact } from "./env-config.js";
+import type { Claim } from "./ownership.js";
+import { accepts, markerOf, notOurs, OWNER_TAG, OwnershipError, parseMarker, stackFiles, trackedByGit } from "./ownership.js";
+import type { Log, StackEngine, StackOutput } from "./lifecycle.js";
+
+export const INSTALL_URL = "https://www.pulumi.com/docs/install/";
+
+export class PulumiCliMissingError extends Error {
+  constructor(detail: string) {
+    super(
+      `Pulumi CLI not found: install it (${INSTALL_URL}) and put \`pulumi\` on PATH, then install the provider plugins ` +
+        `(pulumi plugin install resource docker 5.2.0; pulumi plugin install resource command 1.2.1). (${detail})`,
+    );
+    this.name = "PulumiCliMissingError";
+  }
+}
+
+function isCliMissing(e: unknown): boolean {
+  const text = `${(e as Error)?.message ?? ""} ${(e as { code?: unknown })?.code ?? ""}`;
+  return /ENOENT/.test(text) && /pulumi/.test(text);
+}
+
+/** `pulumi version` through the Automation API; a clear error when the CLI is absent. */
+export async function findPulumiCli(): Promise<PulumiCommand> {
+  try {
+    return await PulumiCommand.get({ skipVersionCheck: false });
+  } catch (e) {
+    if (isCliMissing(e)) throw new PulumiCliMissingError("`pulumi version` could not be started: no pulumi on PATH");
+    throw e;
+  }
+}
+
+export interface AutomationOptions {
+  workDir: string;
+  stackName: string;
+  /** The config to store before `up` (none for the destroy-only command). */
+  config?: ConfigDocument;
+  /** Extra environment for the CLI (PULUMI_BACKEND_URL ...); the process environment is inherited. */
+  envVars: Record<string, string>;
+  secrets: string[];
+  /** up: this process (its tag goes on the stack it creates); destroy: the run whose stacks it may remove. */
+  claim: Claim;
+  /** Injected by tests; default: findPulumiCli(). */
+  cli?: () => Promise<PulumiCommand>;
+}
+
+export function automationEngine(o: AutomationOptions): StackEngine {
+  let workspace: LocalWorkspace | undefined;
+  let created: Stack | undefined;
+  const scrub = (e: unknown): Error => {
+    if (e instanceof PulumiCliMissingError || e instanceof OwnershipError) return e;
+    if (isCliMissing(e)) return new PulumiCliMissingError("spawn pulumi ENOENT");
+    const text = (e as Error)?.message ?? String(e);
+    // The CLI's whole stdout/stderr is in the message; keep the end, where the error is.
+    const tail = text.length > 20_000 ? `...${text.slice(-20_000)}` : text;
+    return new Error(redact(tail, o.secrets));
+  };
+  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw scrub(e);
+    }
+  };
+  const ws = async (): Promise<LocalWorkspace> => {
+    workspace ??= await LocalWorkspace.create({ workDir: o.workDir, envVars: o.envVars, pulumiCommand: await (o.cli ?? findPulumiCli)() });
+    return workspace;
+  };
+  const exists = async (w: LocalWorkspace) => (await w.listStacks()).some((s) => s.name === o.stackName);
+  const tagOf = async (w: LocalWorkspace) => parseMarker((await w.listTags(o.stackName))[OWNER_TAG]);
+  /** The stack, when it exists and the claim accepts its tag; undefined when there is none; refused otherwise. */
+  const owned = async (action: "up" | "destroy"): Promise<Stack | undefined> => {
+    const w = await ws();
+    if (!(await exists(w))) return undefined;
+    const tag = await tagOf(w);
+    if (!accepts(o.claim, tag)) throw notOurs(o.stackName, tag, o.claim, action);
+    return created ?? (await Stack.select(o.stackName, w));
+  };
+  const out = (log: Log) => (text: string) => {
+    for (const line of redact(text, o.secrets).split("\n")) if (line.trim() !== "") log(line);
+  };
+
+  return {
+    create: (log) =>
+      guard(async () => {
+        if (o.claim.kind !== "process") throw new Error("create needs the creating process's own claim");
+        const w = await ws();
+        // Refused before anything is written: an existing stack is never taken over, whoever made it.
+        if (await exists(w)) throw notOurs(o.stackName, await tagOf(w), o.claim, "up");
+        let stack: Stack;
+        try {
+          stack = await Stack.create(o.stackName, w);
+        } catch (e) {
+          // Created by someone else between the check and `stack init`.
+          if (e instanceof StackAlreadyExistsError) throw notOurs(o.stackName, await tagOf(w), o.claim, "up");
+          throw e;
+        }
+        await w.setTag(o.stackName, OWNER_TAG, markerOf(o.claim.owner));
+        // Read back: a ci:stack that created the same name at the same instant may have written its tag last.
+        const tag = await tagOf(w);
+        if (!accepts(o.claim, tag)) throw notOurs(o.stackName, tag, o.claim, "up");
+        created = stack;
+        log(`ci:stack: created stack ${o.stackName}, tagged ${OWNER_TAG}=${markerOf(o.claim.owner)}`);
+      }),
+    up: (log, signal) =>
+      guard(async () => {
+        const s = await owned("up");
+        if (!s || s !== created) throw new Error(`stack ${o.stackName} was not created by this process: up deploys only to a stack it has just created`);
+        if (o.config && Object.keys(o.config).length > 0) await s.setAllConfigJson(JSON.stringify(o.config));
+        if (signal?.aborted) throw new Error("interrupted before pulumi up started");
+        await s.up({ onOutput: out(log), color: "never", signal });
+      }),
+    outputs: () =>
+      guard(async () => {
+        const s = await owned("up");
+        if (!s) throw new Error(`stack ${o.stackName} does not exist`);
+        const raw = await s.outputs();
+        return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, { value: v.value, secret: v.secret } satisfies StackOutput]));
+      }),
+    destroy: (log) =>
+      guard(async () => {
+        const s = await owned("destroy");
+        if (!s) return log(`ci:stack: stack ${o.stackName} does not exist: nothing to destroy`);
+        await s.destroy({ onOutput: out(log), color: "never" });
+      }),
+    removeStack: () =>
+      guard(async () => {
+        // Checked again: the tag is the last word on whose stack this is.
+        if (!(await owned("destroy"))) return;
+        await (await ws()).removeStack(o.stackName, { preserveConfig: true });
+        // The stack file went with the stack only because ci:stack wrote it (up refuses a name whose file
+        // exists); a file git tracks is never removed.
+        for (const f of stackFiles(o.workDir, o.stackName)) if (existsSync(f) && !trackedByGit(f, o.workDir)) rmSync(f);
+      }),
+  };
+}
