@@ -1,12 +1,16 @@
-// The README tables written from code (npm run docs:tables) match the code, and the two CLIs' exit
-// codes never mean two things: ci:stack's own codes are disjoint from the smoke CLI's.
+// The README tables written from code (npm run docs:tables) match the code, the two CLIs' exit codes
+// never mean two things (ci:stack's own codes are disjoint from the smoke CLI's), and the map of the code
+// matches the tree.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { EXIT_CODES } from "../../infra/ci/run.js";
-import { blockBody } from "../../infra/docs/blocks.js";
-import { GENERATED_TABLES } from "../../infra/docs/tables.js";
+import { EXIT_CODES } from "../../tools/ci-stack/lifecycle.js";
+import { blockBody } from "../../tools/docs/blocks.js";
+import { GENERATED_TABLES } from "../../tools/docs/tables.js";
 import { FAILURES } from "../../smoke/errors.js";
+import { LAYERS } from "../../tools/architecture.js";
+import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 
 describe("generated README tables", () => {
   for (const t of GENERATED_TABLES)
@@ -27,3 +31,34 @@ describe("exit codes", () => {
     for (const [k, c] of Object.entries(EXIT_CODES)) if (![0, 2, 130].includes(c.exit as number)) assert.ok(c.exit >= 40 && c.exit <= 69, `${k}=${c.exit} is in 40-69`);
   });
 });
+
+describe("README's map of the code", () => {
+  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Map of the code"), readme.indexOf("## Tests"));
+  const rows = section.split("\n").filter((l) => /^\| `[^`]+\/` \|/.test(l));
+  const folders = rows.map((r) => /^\| `([^`]+)\/`/.exec(r)![1]!);
+
+  it("has a row for every folder of every layer, in the layers' order from the top down", () => {
+    const layerFolders = LAYERS.map(([p]) => p.replace(/\/$/, ""));
+    const mapped = folders.filter((f) => layerFolders.includes(f));
+    assert.deepEqual([...mapped].sort(), [...layerFolders].sort(), "a layer folder without a row, or a row for a folder no layer has");
+    const ranks = mapped.map((f) => LAYERS.find(([p]) => p === `${f}/`)![1]);
+    assert.deepEqual(ranks, [...ranks].sort((a, b) => b - a), "rows run from the top layer down");
+  });
+
+  it("names only folders and files that exist", () => {
+    for (const [i, row] of rows.entries()) {
+      const folder = join(REPO_ROOT, folders[i]!);
+      assert.ok(existsSync(folder), `${folders[i]}/`);
+      const cell = row.split(" | ")[1]!;
+      for (const [, name] of cell.matchAll(/`([\w./-]+\.(?:ts|sh))`/g)) {
+        const found = name!.includes("/") ? existsSync(join(REPO_ROOT, name!)) : filesBelow(folder).some((f) => f.endsWith(`/${name}`));
+        assert.ok(found, `${folders[i]}/: ${name} does not exist`);
+      }
+    }
+  });
+});
+
+function filesBelow(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesBelow(join(dir, e.name)) : [join(dir, e.name)]));
+}
