@@ -6,6 +6,7 @@ import { relative, resolve } from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { onResource } from "./resource-error.js";
 import { shellJoin } from "../../lib/shell.js";
 import { parseCli } from "../../smoke/cli-flags.js";
 import { SmokeError } from "../../smoke/errors.js";
@@ -153,9 +154,10 @@ export function smokeCommandLine(argv: string[]): string {
 export function declareSmoke(name: string, args: SmokeArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
   const create = pulumi
     .all([args.url, args.username, args.uiUsername, args.container])
-    .apply(([url, username, uiUsername, container]) =>
-      smokeCommandLine(smokeCliArgs(args, { url, username, uiUsername, container }, args.uiPassword !== undefined)),
-    );
+    .apply(([url, username, uiUsername, container]) => {
+      const line = () => smokeCommandLine(smokeCliArgs(args, { url, username, uiUsername, container }, args.uiPassword !== undefined));
+      return opts.parent ? onResource(opts.parent, line) : line();
+    });
   const environment: Record<string, pulumi.Input<string>> = { [ENV.apiPassword]: pulumi.secret(args.password) };
   if (args.uiPassword !== undefined) environment[ENV.uiPassword] = pulumi.secret(args.uiPassword);
   if (args.ssh?.privateKey !== undefined) environment[ENV.sshKey] = pulumi.secret(args.ssh.privateKey);
@@ -189,7 +191,13 @@ export function parseSmokeStdout(stdout: string): SmokeStdout {
   return SmokeStdoutSchema.parse(v);
 }
 
-/** The host path of the proven file, as an Output (for a stack output). */
+/** The host path of the proven file, as an Output (for a stack output); output it cannot read fails on the smoke step. */
 export function provenFile(smoke: command.local.Command): pulumi.Output<string> {
-  return smoke.stdout.apply((s) => parseSmokeStdout(s).file);
+  return smoke.stdout.apply((s) => {
+    try {
+      return parseSmokeStdout(s).file;
+    } catch (e) {
+      throw new pulumi.ResourceError(`the smoke step's result cannot be read: ${e instanceof Error ? e.message : String(e)}`, smoke);
+    }
+  });
 }

@@ -12,7 +12,7 @@ import { hostScript } from "./steps/host-script.js";
 import type { Profile } from "../webui/profiles.js";
 import { caddyfile, PROXY_PATHS, PROXY_PORTS, type ProxySite } from "../tls/caddyfile.js";
 
-type TlsSettings = Pick<PublicSettings, "tls" | "tlsDir" | "tlsEmail" | "tlsAcmeDirectory" | "tlsCaRoots" | "tlsHttpPort" | "tlsProxyImage" | "bindAddress">;
+export type TlsSettings = Pick<PublicSettings, "tls" | "tlsDir" | "tlsEmail" | "tlsAcmeDirectory" | "tlsCaRoots" | "tlsHttpPort" | "tlsProxyImage" | "bindAddress">;
 export type TlsOn = TlsSettings & { tls: Exclude<PublicSettings["tls"], "off"> };
 
 /** Seconds the root reader waits for the first proxy to make its CA. */

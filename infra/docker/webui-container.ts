@@ -8,15 +8,17 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { firstCheckpoint, resolveCheckpoints } from "../config/checkpoints.js";
 import type { StackConfig } from "../config/load.js";
+import type { PublicSettings } from "../config/schema.js";
 import { containerPlan, type ContainerPlan } from "./container-spec.js";
 import type { HostPlan, InstancePlan } from "./host-layout.js";
 import { declareFirewall } from "./firewall.js";
 import { launchSpec, webuiFlags } from "../common/launch-flags.js";
 import type { Profile } from "../webui/profiles.js";
 import { declareSmoke, proofSettings, provenFile } from "../common/smoke-step.js";
+import { onResource } from "../common/resource-error.js";
 import type { HostTarget } from "./steps/host-command.js";
 import { pinnedRoots } from "../config/tls.js";
-import { declareProxy, declareRootCertificate, type TlsHost, type TlsOn } from "./tls-proxy.js";
+import { declareProxy, declareRootCertificate, type TlsHost, type TlsOn, type TlsSettings } from "./tls-proxy.js";
 
 /** What a deployed container offers; one per container in the stack outputs. */
 export interface Endpoint {
@@ -33,23 +35,44 @@ export interface Endpoint {
   tlsRootCertificate?: pulumi.Output<string>;
 }
 
+/**
+ * The stack settings one container uses, by their schema names (each is documented in the schema and in
+ * `Pulumi.yaml`'s config block): its port and name, the folders, the launch flags, the firewall, the smoke
+ * proof and, with tls on, the proxy's.
+ */
+export type ContainerSettings = Pick<
+  PublicSettings,
+  | "containerName" | "hostPort" | "bindAddress" | "outputsDir" | "modelsDir" | "exposure" | "shmSizeMb" | "extraArgs" | "checkpoints"
+  | "apiUsername" | "firewallAllowlist" | "firewallBackend" | "smokeEnabled" | "smokeTimeoutSeconds" | "smokePrompt" | "smokeSteps"
+  | "smokeWidth" | "smokeHeight"
+> & TlsSettings;
+
+/** The secrets one container uses: the API login, the ssh key for a remote host, a tls files certificate. */
+export type ContainerSecrets = Pick<StackConfig["secrets"], "apiPassword" | "sshPrivateKey" | "tlsCertificate">;
+
 export interface WebUiContainerArgs {
-  settings: StackConfig["settings"];
-  secrets: StackConfig["secrets"];
+  /** The validated stack settings this container uses. */
+  settings: ContainerSettings;
+  /** The stack's secrets this container uses, as Pulumi secret Outputs. */
+  secrets: ContainerSecrets;
   /** The host this container runs on, and its slot there (port, GPUs, outputs sub-folder, names). */
   hostPlan: HostPlan;
+  /** This container's slot on the host: port, GPUs, outputs sub-folder, names, firewall tag. */
   instance: InstancePlan;
+  /** The image's layout: where it keeps outputs and models, its uid, how it takes flags. */
   profile: Profile;
   /** Stack and project names, for labels. */
   stack: string;
+  /** The Pulumi project's name, for labels. */
   project: string;
   /** The host's image and Docker provider, shared by its containers. */
   image: docker.RemoteImage;
   provider: docker.Provider;
   /** Which Docker engine the host is, whatever the spelling: a change moves the container there. */
   hostIdentity: string;
-  /** ssh connection and pinned host keys for a remote host. */
+  /** The ssh connection to a remote host, for the commands run there. */
   connection?: command.types.input.remote.ConnectionArgs;
+  /** The remote host's pinned keys (known_hosts lines), for the smoke's ssh client. */
   knownHosts?: string;
   /** The UI (gradio) login: its own settings, else the API's. */
   ui: { username: string; password: pulumi.Output<string> };
@@ -77,13 +100,13 @@ export class WebUiContainer extends pulumi.ComponentResource {
     super("sdwebui:index:WebUiContainer", name, {}, opts);
     this.args = args;
     const { settings: s, hostPlan, instance } = args;
-    const plan = containerPlan(
+    const plan = onResource(this, () => containerPlan(
       { ...s, hostPort: instance.hostPort, outputsDir: instance.outputsDir, containerName: instance.containerName },
       args.profile,
       instance.gpus,
       { project: args.project, stack: args.stack },
       hostPlan.sharedModels && args.profile.sharedModelsReadOnly,
-    );
+    ));
     const launch = this.launch();
 
     // Firewall next, so the port is never published unprotected. The rules key on the host port and

@@ -12,23 +12,36 @@ import { foldersScript } from "./steps/folders.js";
 import { engineIdentity } from "../config/docker-host.js";
 import { imagePullScript } from "./steps/image-pull.js";
 import { portCheckScript, preflightScript } from "./steps/port-check.js";
-import { Profile, resolveProfile } from "../webui/profiles.js";
+import { Profile, type ProfileSettings, resolveProfile } from "../webui/profiles.js";
 import { knownHostsFor } from "../config/known-hosts.js";
 import { remoteConnection, sshOpts } from "./ssh.js";
 import { hostCommand, type HostCommand } from "./steps/host-command.js";
-import { type Endpoint, WebUiContainer } from "./webui-container.js";
+import { type ContainerSecrets, type ContainerSettings, type Endpoint, WebUiContainer } from "./webui-container.js";
+import type { PublicSettings } from "../config/schema.js";
+import { onResource } from "../common/resource-error.js";
 import { declareTlsHost, type TlsHost, type TlsOn } from "./tls-proxy.js";
 import { transportWarnings } from "../config/tls.js";
 
 export type { Endpoint } from "./webui-container.js";
 
+/**
+ * The stack settings one Docker host uses, by their schema names (each documented in the schema and in
+ * `Pulumi.yaml`'s config block): its containers' (ContainerSettings), the image and its profile, the pull
+ * limit, the ssh host keys, the UI login and the host folders.
+ */
+export type WebUiSettings = ContainerSettings & ProfileSettings &
+  Pick<PublicSettings, "image" | "imagePullTimeoutSeconds" | "sshKnownHosts" | "uiUsername" | "tlsDomain">;
+
 export interface WebUiArgs {
-  settings: StackConfig["settings"];
-  secrets: StackConfig["secrets"];
+  /** The validated stack settings this host uses. */
+  settings: WebUiSettings;
+  /** The stack's secrets as Pulumi secret Outputs: API and UI passwords, ssh key, checkpoint token, tls files. */
+  secrets: ContainerSecrets & Pick<StackConfig["secrets"], "uiPassword" | "checkpointToken" | "tlsKey">;
   /** The host and its containers, from deploymentPlan(). */
   plan: HostPlan;
-  /** Stack and project names, for labels. */
+  /** The stack's name, for labels and names. */
   stack: string;
+  /** The Pulumi project's name, for labels. */
   project: string;
 }
 
@@ -52,14 +65,15 @@ export class WebUi extends pulumi.ComponentResource {
   private readonly ui: { username: string; password: pulumi.Output<string> };
 
   constructor(name: string, args: WebUiArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("sdwebui:index:WebUi", name, {}, opts);
+    super("sdwebui:index:WebUi", name, recordedInputs(args), opts);
     const s = args.settings;
     const { host } = args.plan;
     this.args = args;
-    this.profile = resolveProfile(s);
+    this.profile = onResource(this, () => resolveProfile(s));
     this.ui = { username: s.uiUsername ?? s.apiUsername, password: args.secrets.uiPassword ?? args.secrets.apiPassword };
     this.knownHosts = host.kind === "ssh" ? knownHostsFor(s.sshKnownHosts, host.host) : undefined;
-    this.connection = host.kind === "ssh" ? remoteConnection(host, args.secrets.sshPrivateKey, this.knownHosts) : undefined;
+    const knownHosts = this.knownHosts;
+    this.connection = host.kind === "ssh" ? onResource(this, () => remoteConnection(host, args.secrets.sshPrivateKey, knownHosts)) : undefined;
 
     // The provider's own diff treats a new host as an in-place update: its resources would stay "unchanged"
     // while nothing runs on the new host. The host's identity replaces the provider (the old one stays to
@@ -87,14 +101,14 @@ export class WebUi extends pulumi.ComponentResource {
       { parent: this, provider: this.provider, dependsOn: preflights, replacementTrigger: hostIdentity, customTimeouts: { create: `${s.imagePullTimeoutSeconds}s`, update: `${s.imagePullTimeoutSeconds}s` } },
     );
     // Host folders: created with the image's owner before any container, never removed on destroy.
-    const script = foldersScript({
+    const script = onResource(this, () => foldersScript({
       outputsDir: s.outputsDir,
       instanceOutputsDirs: args.plan.instances.map((i) => i.outputsDir).filter((d) => d !== s.outputsDir),
       modelsDir: s.modelsDir,
       uid: this.profile.uid,
       gid: this.profile.gid,
       profile: this.profile.name,
-    });
+    }));
     this.folders = this.hostCommand(`${name}-folders`, script, { sudo: true }, { parent: this, retainOnDelete: true, dependsOn: preflights });
     this.checkpoints = this.placeCheckpoints(name);
 
@@ -153,7 +167,8 @@ export class WebUi extends pulumi.ComponentResource {
     if (list.length === 0) return undefined;
     const s = this.args.settings;
     const outputs = this.args.plan.instances.map((i) => i.outputsDir);
-    const script = placementScript({ modelsDir: s.modelsDir, checkpoints: list, writtenDirs: [s.modelsDir, s.outputsDir, ...outputs.filter((d) => d !== s.outputsDir)] });
+    const writtenDirs = [s.modelsDir, s.outputsDir, ...outputs.filter((d) => d !== s.outputsDir)];
+    const script = onResource(this, () => placementScript({ modelsDir: s.modelsDir, checkpoints: list, writtenDirs }));
     const token = this.args.secrets.checkpointToken;
     const stdin = needsToken(list) && token ? pulumi.secret(token.apply((t) => `${tokenHeader(t)}\n`)) : undefined;
     return this.hostCommand(`${name}-checkpoints`, script, { sudo: true, stdin }, { parent: this, dependsOn: [this.folders] });
@@ -165,17 +180,22 @@ export class WebUi extends pulumi.ComponentResource {
    * Created container behind).
    */
   private portPreflight(id: string, legacyId: string, instance: InstancePlan, pullImage: string | undefined): HostCommand {
-    const check = portCheckScript({
-      port: instance.hostPort,
-      containerName: instance.containerName,
-      stackLabel: { project: this.args.project, stack: this.args.stack },
-      setting: "sdwebui:hostPort",
-    });
     const s = this.args.settings;
-    const pull = pullImage === undefined ? undefined : imagePullScript({ image: pullImage, limitSeconds: s.imagePullTimeoutSeconds, setting: "sdwebui:imagePullTimeoutSeconds" });
-    // The ACME challenge port is published too: it must be free as well.
-    const challenge = s.tls === "acme" ? portCheckScript({ port: s.tlsHttpPort, containerName: instance.containerName, stackLabel: { project: this.args.project, stack: this.args.stack }, setting: "sdwebui:tlsHttpPort" }) : undefined;
+    const stackLabel = { project: this.args.project, stack: this.args.stack };
+    const check = (port: number, setting: string) => portCheckScript({ port, containerName: instance.containerName, stackLabel, setting });
+    const script = onResource(this, () => {
+      const limitSeconds = s.imagePullTimeoutSeconds;
+      const pull = pullImage === undefined ? undefined : imagePullScript({ image: pullImage, limitSeconds, setting: "sdwebui:imagePullTimeoutSeconds" });
+      // The ACME challenge port is published too: it must be free as well.
+      const challenge = s.tls === "acme" ? [check(s.tlsHttpPort, "sdwebui:tlsHttpPort")] : [];
+      return preflightScript([check(instance.hostPort, "sdwebui:hostPort"), ...challenge], pull);
+    });
     const aliases = legacyId === id ? [] : [{ name: `${legacyId}-preflight` }];
-    return this.hostCommand(`${id}-preflight`, preflightScript([check, ...(challenge ? [challenge] : [])], pull), { sudo: false }, { parent: this, aliases });
+    return this.hostCommand(`${id}-preflight`, script, { sudo: false }, { parent: this, aliases });
   }
+}
+
+/** The inputs the engine records for the component: its plain args; the secrets stay with the children that use them. */
+function recordedInputs(args: WebUiArgs): pulumi.Inputs {
+  return { settings: args.settings, plan: args.plan, stack: args.stack, project: args.project };
 }

@@ -5,16 +5,31 @@ import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/load.js";
-import { resolveProfile } from "../webui/profiles.js";
+import { resolveProfile, type ProfileSettings } from "../webui/profiles.js";
+import type { PublicSettings } from "../config/schema.js";
+import { onResource } from "../common/resource-error.js";
 import type { Profile } from "../webui/profiles.js";
 import { claimSpec, deploymentSpec, fleetLabels, fleetNames, networkPolicySpec, CREDENTIAL_KEYS, serviceSpec, smokeJobSpec, smokeRoleRules } from "./manifests.js";
-import type { FleetNames, FleetTlsObjects } from "./manifests.js";
+import type { FleetNames, FleetSettings, FleetTlsObjects } from "./manifests.js";
 import { CA_CADDYFILE, caJobSpec, caRoleRules, podCaddyfile, serviceNames, tlsObjectNames } from "./tls-sidecar.js";
 import { pinnedRoots } from "../config/tls.js";
 import { SITE_FILES } from "../tls/caddyfile.js";
 import { exposureWarnings } from "../config/kubernetes-exposure.js";
 
-export interface KubernetesFleetArgs extends StackConfig {
+/**
+ * The stack settings the fleet uses, by their schema names (each documented in the schema and in
+ * `Pulumi.yaml`'s config block): the pods' and claims' (FleetSettings), the image and its profile, the
+ * cluster context, the smoke switch, the NetworkPolicy switch and the pinned tls roots.
+ */
+export type KubernetesFleetSettings = FleetSettings & ProfileSettings &
+  Pick<PublicSettings, "image" | "kubeContext" | "smokeEnabled" | "networkPolicy" | "tlsCaRoots">;
+
+export interface KubernetesFleetArgs {
+  /** The validated stack settings the fleet uses. */
+  settings: KubernetesFleetSettings;
+  /** The stack's secrets as Pulumi secret Outputs: API and UI passwords, kubeconfig, tls files. */
+  secrets: Pick<StackConfig["secrets"], "apiPassword" | "uiPassword" | "kubeconfig" | "tlsCertificate" | "tlsKey">;
+  /** The stack's name: labels, and the default names of the objects. */
   stack: string;
 }
 
@@ -39,9 +54,9 @@ export class KubernetesFleet extends pulumi.ComponentResource {
   readonly warnings: string[];
 
   constructor(name: string, args: KubernetesFleetArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("sdwebui:index:KubernetesFleet", name, {}, opts);
+    super("sdwebui:index:KubernetesFleet", name, { settings: args.settings, stack: args.stack }, opts);
     const s = args.settings;
-    const profile = resolveProfile(s);
+    const profile = onResource(this, () => resolveProfile(s));
     const image = s.image ?? profile.defaultImage;
     const names = fleetNames(args.stack, s);
     const ns = s.namespace;

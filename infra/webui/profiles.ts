@@ -97,8 +97,8 @@ export const PRESETS: Record<PresetName, Profile> = {
 /** The settings a custom profile cannot do without (the validator names each one that is missing). */
 export const CUSTOM_REQUIRED = ["profileDataRoot", "profileOutputsPath", "profileModelsPath", "profileUid", "profilePort", "profileFlagsVia"] as const;
 
-/** The profile a stack uses: a preset, or the custom one stated by the `profile*` settings. */
-export function resolveProfile(s: {
+/** The settings that choose and describe the image's profile. */
+export interface ProfileSettings {
   imageProfile: PresetName | "custom";
   profileDataRoot?: string;
   profileOutputsPath?: string;
@@ -110,7 +110,10 @@ export function resolveProfile(s: {
   profileCommandPrefix?: string[];
   profileFlagsEnvVar?: string;
   profilePassDataDir?: boolean;
-}): Profile {
+}
+
+/** The profile a stack uses: a preset, or the custom one stated by the `profile*` settings. */
+export function resolveProfile(s: ProfileSettings): Profile {
   if (s.imageProfile !== "custom") return PRESETS[s.imageProfile];
   for (const k of CUSTOM_REQUIRED) if (s[k] === undefined) throw new Error(`imageProfile custom needs ${k}`);
   return ProfileSchema.parse({

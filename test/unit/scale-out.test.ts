@@ -45,7 +45,8 @@ describe("scale-out under mocks", () => {
   it("one component per host; per container: pinned GPU, own port, own outputs, firewall, smoke; shared read-only models", async () => {
     const out = await evaluate({ hosts: ["ssh://root@gpu-1#0,1", "ssh://ops@gpu-2:2222#3"], sshKnownHosts: KNOWN, sshPrivateKey: KEY });
     assert.equal(engine.byType("sdwebui:index:WebUi").length, 2);
-    const containers = engine.byType("docker:index/container:Container").map(inputsOf);
+    // In the hosts' and GPUs' order: registration order depends on when each one's inputs resolve.
+    const containers = engine.byType("docker:index/container:Container").sort((a, b) => a.name.localeCompare(b.name)).map(inputsOf);
     assert.deepEqual(containers.map((c) => (c.deviceRequests as { deviceIds: string[] }[])[0]!.deviceIds), [["0"], ["1"], ["3"]]);
     assert.deepEqual(containers.map((c) => (c.ports as { external: number }[])[0]!.external), [7860, 7861, 7860]);
     assert.deepEqual(containers.map((c) => (c.mounts as { source: string; readOnly: boolean }[]).map((m) => `${m.source}:${m.readOnly}`)), [
