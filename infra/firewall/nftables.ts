@@ -1,7 +1,7 @@
 // nftables backend: one table of our own, `inet sdwebui_<tag>`, replaced in a single `nft -f`
 // transaction. It never touches the ip/ip6 tables that iptables-nft (and so Docker) manage. A drop in
 // any base chain is final, so our chains need no particular order relative to Docker's.
-import { shellQuote } from "../../lib/shell.js";
+import { hostScriptIn } from "../../lib/host-script.js";
 
 export const nftTableName = (tag: string): string => `sdwebui_${tag}`;
 
@@ -37,36 +37,14 @@ export function nftRuleset(tag: string, port: number, v4: string[], v6: string[]
   ].join("\n");
 }
 
+/** nftables.sh for each action; the ruleset replaces the table in one batch. */
 export function nftScripts(tag: string, ruleset: string): { createScript: string; deleteScript: string; statusScript: string } {
-  const table = `inet ${nftTableName(tag)}`;
-  const prelude = `set -eu
-tag=${shellQuote(tag)}
-msg() { printf 'sdwebui-firewall[%s]: %s\\n' "$tag" "$*" >&2; }
-command -v nft >/dev/null 2>&1 || { msg "nft not found: install the nftables package, or use the iptables backend"; exit 3; }`;
-  // "table X" creates it when missing, so the delete that follows never fails: one idempotent batch.
-  const createScript = `#!/bin/sh
-# sdwebui firewall (nftables): replace table ${table} atomically.
-${prelude}
-nft -f - <<'SDWEBUI_RULES' || { msg "nft rejected the ruleset; table ${table} was left unchanged"; exit 5; }
-table ${table}
-delete table ${table}
-${ruleset}
-SDWEBUI_RULES
-echo "sdwebui-firewall[$tag]: table ${table} applied"
-`;
-  const deleteScript = `#!/bin/sh
-# sdwebui firewall (nftables): remove table ${table}; nothing to remove is success.
-${prelude}
-nft -f - <<'SDWEBUI_RULES' || { msg "nft could not remove table ${table}"; exit 5; }
-table ${table}
-delete table ${table}
-SDWEBUI_RULES
-echo "sdwebui-firewall[$tag]: table ${table} removed"
-`;
-  const statusScript = `#!/bin/sh
-# sdwebui firewall (nftables): show table ${table} with its counters.
-${prelude}
-if nft list table ${table} 2>/dev/null; then :; else echo "no table ${table}: no rules carry tag $tag"; fi
-`;
-  return { createScript, deleteScript, statusScript };
+  const name = nftTableName(tag);
+  // A file of its own when saved (firewall plan > file), so it starts with its interpreter.
+  const script = (args: string[]) => `#!/bin/sh\n${hostScriptIn(__dirname, "nftables.sh", args)}`;
+  return {
+    createScript: script(["create", tag, name, ruleset]),
+    deleteScript: script(["delete", tag, name]),
+    statusScript: script(["status", tag, name]),
+  };
 }

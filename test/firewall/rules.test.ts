@@ -104,7 +104,11 @@ describe("firewallPlan (iptables)", () => {
 
   it("inserts last rule first, so the set lands at the top of DOCKER-USER in order", () => {
     const p = firewallPlan({ tag: "lab", port: 7860, allowlist: ["10.1.0.0/16"] });
-    const inserts = p.createScript.split("\n").filter((l) => l.startsWith("-I DOCKER-USER 1 "));
+    // The insert lines are one argument of iptables.sh (a line each); the first shares the `set -- …` line.
+    const inserts = p.createScript
+      .split("\n")
+      .map((l) => l.replace(/^set -- .*'(?=-I )/, ""))
+      .filter((l) => l.startsWith("-I DOCKER-USER 1 "));
     assert.equal(inserts.length, 3);
     assert.match(inserts[0]!, /-j DROP$/);
     assert.match(inserts[2]!, /RELATED,ESTABLISHED/);
@@ -122,8 +126,7 @@ describe("firewallPlan (iptables)", () => {
 
   it("uses the tag bare in the script (validated) and the DOCKER-USER wait limit", () => {
     const p = firewallPlan({ tag: "sdwebui-a.b_c", port: 7860, waitForDockerSeconds: 7 });
-    assert.match(p.createScript, /^tag=sdwebui-a\.b_c$/m);
-    assert.match(p.createScript, /-ge 7 \]/);
+    assert.match(p.createScript, /^set -- create sdwebui-a\.b_c 7860 7 /m);
     assert.match(p.deleteScript, /succeeds|nothing to remove/);
   });
 });
@@ -135,7 +138,7 @@ describe("firewallPlan (nftables, none)", () => {
     assert.match(p.rules.nftables!, /set allow4 \{ type ipv4_addr; flags interval; elements = \{ 10\.1\.0\.0\/16 \}; \}/);
     assert.match(p.rules.nftables!, /set allow6 \{ type ipv6_addr; flags interval; elements = \{ fd00::\/8 \}; \}/);
     assert.match(p.rules.nftables!, /ct original proto-dst 7860 ip saddr != @allow4 counter drop/);
-    assert.match(p.createScript, /table inet sdwebui_lab\ndelete table inet sdwebui_lab\ntable inet sdwebui_lab \{/);
+    assert.match(p.createScript, /^set -- create lab sdwebui_lab 'table inet sdwebui_lab \{$/m);
     assert.doesNotMatch(p.createScript + p.deleteScript, /flush ruleset|table ip filter/);
     assert.deepEqual(p.rules.iptables, []);
   });

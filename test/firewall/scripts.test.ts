@@ -124,6 +124,16 @@ describe("scripts against fake iptables binaries", () => {
     assert.match(d.stderr, /no DOCKER-USER chain/);
   });
 
+  it("nftables create is one nft batch: the table (made when missing), its delete, then the ruleset", () => {
+    fake("nft", `cat > "${dir}/nft-batch"`);
+    const p = firewallPlan({ tag: "lab", port: 7860, allowlist: ["10.1.0.0/16"], backend: "nftables" });
+    const r = run(p.createScript);
+    assert.equal(r.status, 0, r.stderr);
+    const batch = readFileSync(join(dir, "nft-batch"), "utf8");
+    assert.equal(batch, `table inet sdwebui_lab\ndelete table inet sdwebui_lab\n${p.rules.nftables!}\n`);
+    assert.match(r.stdout, /table inet sdwebui_lab applied/);
+  });
+
   it("status lists only the tagged rules", () => {
     setup(listing4);
     const r = run(firewallPlan({ tag: "lab", port: 7860 }).statusScript);
