@@ -7,6 +7,7 @@ import { SmokeError } from "./errors.js";
 import { STRICT_MODES } from "./ssh-host.js";
 import { parseDeclared } from "./checkpoint-proof.js";
 import { cliTable, CliUsageError, flag, parseTable, tableSchema, usageText } from "../lib/cli-table.js";
+import { TCP_PORT_MAX, TCP_PORT_MIN } from "../lib/tcp-port.js";
 
 export const DEFAULTS = {
   containerDataRoot: "/app/stable-diffusion-webui",
@@ -64,12 +65,12 @@ const SMOKE_CLI = cliTable({
     "rollout-timeout": flag(int(1, 86_400).default(DEFAULTS.rolloutTimeoutS), { arg: "S", help: "limit for the rollout wait, in seconds" }),
     "tls-ca-env": flag(ENV_NAME.optional(), { arg: "VAR", help: "https: the variable holding the root certificate(s) to pin, PEM (unset or empty: the system's roots)" }),
     "tls-servername": flag(z.string().regex(/^[A-Za-z0-9.-]+$/, "must be a DNS name").optional(), { arg: "NAME", help: "https: the name the certificate must cover when the URL's host is an address it does not name (sent as SNI)" }),
-    "plain-port": flag(int(1, 65535).optional(), { arg: "N", help: "https: the WebUI's own port, which must not answer on the API host (no way around the proxy)" }),
-    "http-port": flag(int(1, 65535).optional(), { arg: "N", help: "https: the ACME challenge port, which may only redirect to HTTPS" }),
+    "plain-port": flag(int(TCP_PORT_MIN, TCP_PORT_MAX).optional(), { arg: "N", help: "https: the WebUI's own port, which must not answer on the API host (no way around the proxy)" }),
+    "http-port": flag(int(TCP_PORT_MIN, TCP_PORT_MAX).optional(), { arg: "N", help: "https: the ACME challenge port, which may only redirect to HTTPS" }),
     json: flag(z.boolean().default(false), { help: "print one JSON object on stdout" }),
     "ssh-host": flag(z.string().min(1).optional(), { arg: "H", help: "reach a remote Docker host's folders over SSH" }),
     "ssh-user": flag(z.string().min(1).optional(), { arg: "U", help: "its login" }),
-    "ssh-port": flag(int(1, 65535).default(DEFAULTS.sshPort), { arg: "N", help: "its SSH port" }),
+    "ssh-port": flag(int(TCP_PORT_MIN, TCP_PORT_MAX).default(DEFAULTS.sshPort), { arg: "N", help: "its SSH port" }),
     "ssh-identity": flag(z.string().min(1).optional(), { arg: "FILE", help: "private key file" }),
     "ssh-identity-env": flag(ENV_NAME.optional(), { arg: "VAR", help: "the variable holding the private key" }),
     "ssh-known-hosts": flag(z.string().min(1).optional(), { arg: "FILE", help: "known_hosts file pinning the host key" }),

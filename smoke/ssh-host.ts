@@ -6,6 +6,7 @@ import { shellJoin } from "../lib/shell.js";
 import { confiningRoot, HostDeniedError, HostLinkError, HostMissingError, runProgram, runProgramRaw } from "./host.js";
 import type { HostAccess, HostStat, ListResult, RunResult } from "./host.js";
 import { SmokeError } from "./errors.js";
+import { isTcpPort, TCP_PORT_RULE } from "../lib/tcp-port.js";
 
 export const STRICT_MODES = ["yes", "accept-new", "no"] as const;
 
@@ -28,7 +29,7 @@ const USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/i;
 export function validateSsh(s: SshSettings): void {
   if (!HOST_RE.test(s.host)) throw new SmokeError("usage", `--ssh-host "${s.host}" is not a host name or IP address`);
   if (!USER_RE.test(s.user)) throw new SmokeError("usage", `--ssh-user "${s.user}" is not a valid user name`);
-  if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) throw new SmokeError("usage", `--ssh-port ${s.port} is not a port (1-65535)`);
+  if (!isTcpPort(s.port)) throw new SmokeError("usage", `--ssh-port ${s.port} is not ${TCP_PORT_RULE}`);
   for (const [flag, v] of [["--ssh-identity", s.identityFile], ["--ssh-known-hosts", s.knownHostsFile]] as const) {
     // ssh splits -o values on whitespace and treats quotes specially: refuse such paths outright.
     if (v !== undefined && (!v.startsWith("/") || /[\s"'\\]/.test(v)))

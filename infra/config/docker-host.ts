@@ -2,6 +2,10 @@
 // (ssh://user@host[:port]), the two forms the docker CLI and provider understand without TLS setup.
 import { isIP } from "node:net";
 import { parsedString, parseOrThrow } from "./fields.js";
+import { isTcpPort, TCP_PORT_RULE } from "../../lib/tcp-port.js";
+
+/** The Docker engine a stack uses when it names none: the local daemon's socket, as DOCKER_HOST defaults. */
+export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
 export type DockerHost =
   | { kind: "unix"; uri: string; socket: string }
@@ -13,7 +17,7 @@ const USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
 export function parseDockerHost(uri: string): DockerHost | string {
   if (uri.startsWith("unix://")) {
     const socket = uri.slice("unix://".length);
-    return /^\/[A-Za-z0-9_./-]+$/.test(socket) ? { kind: "unix", uri, socket } : "unix:// must be followed by an absolute socket path, e.g. unix:///var/run/docker.sock";
+    return /^\/[A-Za-z0-9_./-]+$/.test(socket) ? { kind: "unix", uri, socket } : `unix:// must be followed by an absolute socket path, e.g. ${DEFAULT_DOCKER_HOST}`;
   }
   if (uri.startsWith("tcp://")) return "plain tcp:// exposes the Docker API without authentication; use ssh://user@host[:port]";
   const m = /^ssh:\/\/([^@/]+)@(\[[0-9A-Fa-f:.]+\]|[^:/[\]]+)(?::(\d{1,5}))?$/.exec(uri);
@@ -23,7 +27,7 @@ export function parseDockerHost(uri: string): DockerHost | string {
   if (!USER.test(user!)) return `ssh user "${user}" is not a valid login name`;
   if (!(HOSTNAME.test(host) || isIP(host) !== 0)) return `ssh host "${host}" is not a host name or IP address`;
   const port = rawPort === undefined ? 22 : Number(rawPort);
-  if (port < 1 || port > 65535) return "ssh port must be from 1 to 65535";
+  if (!isTcpPort(port)) return `ssh port must be ${TCP_PORT_RULE}`;
   return { kind: "ssh", uri, user: user!, host, port };
 }
 

@@ -5,6 +5,10 @@ import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { parseCidr } from "../firewall/cidr.js";
 import { SAFE_PATH_CHARS } from "../../lib/shell.js";
+import { TCP_PORT_MAX, TCP_PORT_MIN } from "../../lib/tcp-port.js";
+
+/** A port setting: Pulumi's "7860" as well as 7860. */
+export const tcpPort = () => integer(TCP_PORT_MIN, TCP_PORT_MAX, "a TCP port");
 
 /** Pulumi stores scalar config as strings: accept "7860" as well as 7860. */
 export function integer(min: number, max: number, what: string) {

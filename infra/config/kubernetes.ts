@@ -2,7 +2,7 @@
 // selectors are checked with the rules the API server applies to them, so a bad value is refused by
 // the program before anything is sent to the cluster.
 import { z } from "zod";
-import { boolean, imageRef, integer, list, parseJsonText } from "./fields.js";
+import { boolean, imageRef, integer, list, parseJsonText, tcpPort } from "./fields.js";
 import { kubeconfig, kubeconfigProblems } from "./kubeconfig.js";
 import { serviceExposure } from "./kubernetes-exposure.js";
 import { fleetNames } from "./kubernetes-names.js";
@@ -105,7 +105,7 @@ export const KUBERNETES_SETTINGS = {
   modelsStorageSize: storageSize.default("100Gi").describe("kubernetes: size of the new models claim"),
   serviceType: z.enum(SERVICE_TYPES, { error: "must be ClusterIP, NodePort or LoadBalancer" }).default("ClusterIP")
     .describe("kubernetes: the Service type; LoadBalancer gets loadBalancerSourceRanges from firewallAllowlist"),
-  servicePort: integer(1, 65535, "a TCP port").default(7860).describe("kubernetes: the Service's port"),
+  servicePort: tcpPort().default(7860).describe("kubernetes: the Service's port"),
   networkPolicy: boolean().default(true).describe("kubernetes: declare a NetworkPolicy admitting only firewallAllowlist and the smoke Job (false: nothing restricts the pods, so firewallAllowlist must hold 0.0.0.0/0 or ::/0)"),
   // The package's version (npm run smoke:image tags it so; a unit test holds the two together).
   smokeImage: imageRef.default("sdwebui-smoke:0.1.0")

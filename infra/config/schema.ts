@@ -2,9 +2,9 @@
 // Keys are the bare Pulumi config keys of the `sdwebui` project (e.g. `sdwebui:hostPort`).
 import { z } from "zod";
 import { FLAGS_VIA, PRESET_NAMES } from "../webui/profiles.js";
-import { apiHost, bindAddress, boolean, cidr, containerPath, hostPath, imageRef, integer, list, password, username } from "./fields.js";
+import { apiHost, bindAddress, boolean, cidr, containerPath, hostPath, imageRef, integer, list, password, username, tcpPort } from "./fields.js";
 import { gpuSetting } from "./gpus.js";
-import { dockerHost } from "./docker-host.js";
+import { DEFAULT_DOCKER_HOST, dockerHost } from "./docker-host.js";
 import { hostEntry } from "./hosts.js";
 import { parseKnownHosts } from "./known-hosts.js";
 import { extraArg } from "./extra-args.js";
@@ -31,7 +31,7 @@ export const SettingsSchema = z
     profileModelsPath: containerPath.optional().describe("custom profile: container path the models folder is mounted on"),
     profileUid: integer(0, 2147483647, "a uid").optional().describe("custom profile: uid the WebUI runs as (owns the host folders)"),
     profileGid: integer(0, 2147483647, "a gid").optional().describe("custom profile: gid (default: the uid)"),
-    profilePort: integer(1, 65535, "a TCP port").optional().describe("custom profile: port the WebUI listens on inside"),
+    profilePort: tcpPort().optional().describe("custom profile: port the WebUI listens on inside"),
     profileFlagsVia: z.enum(FLAGS_VIA, { error: "must be args, command or env" }).optional()
       .describe("custom profile: how flags are passed: args, command or env"),
     profileCommandPrefix: list(z.string().regex(/^[A-Za-z0-9_./=-]+$/, "must be a plain word")).optional()
@@ -40,7 +40,7 @@ export const SettingsSchema = z
       .describe("custom profile (flagsVia env): the variable holding the flags, e.g. CLI_ARGS"),
     profilePassDataDir: boolean().optional().describe("custom profile: pass --data-dir <profileDataRoot>"),
 
-    hostPort: integer(1, 65535, "a TCP port").default(7860).describe("Host port the API is published on"),
+    hostPort: tcpPort().default(7860).describe("Host port the API is published on"),
     bindAddress: bindAddress.default("0.0.0.0").describe("Host address the port is published on (IPv4 0.0.0.0 by default)"),
     apiHost: apiHost.optional()
       .describe("Address the program (and the smoke step) uses to reach the API; default 127.0.0.1, or the ssh host"),
@@ -67,7 +67,7 @@ export const SettingsSchema = z
     extraArgs: list(extraArg).default([]).describe("Extra WebUI flags, e.g. [--xformers, --medvram]"),
     allowInsecureFlags: boolean().default(false).describe("Allow extraArgs flags that widen what is reachable or what runs (--share, --gradio-allowed-path, --cors-allow-origins, --disable-safe-unpickle, …: README \"Security model\")"),
 
-    dockerHost: dockerHost.default("unix:///var/run/docker.sock").describe("Docker host: unix:///path or ssh://user@host[:port]"),
+    dockerHost: dockerHost.default(DEFAULT_DOCKER_HOST).describe("Docker host: unix:///path or ssh://user@host[:port]"),
     hosts: list(hostEntry).default([])
       .describe("Scale-out: Docker hosts with GPU ids, one container per GPU, e.g. [ssh://ops@gpu-1#0,1]; replaces dockerHost and gpus"),
     sshPrivateKey: z.string().optional().describe("ssh hosts: private key (secret) for the command resources and the smoke; default: the ssh agent (the Docker provider always uses the agent)"),

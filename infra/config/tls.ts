@@ -5,7 +5,7 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
-import { hostPath, imageRef, integer } from "./fields.js";
+import { hostPath, imageRef, tcpPort } from "./fields.js";
 import { CERTIFICATE_SOURCES, PROXY_PORTS } from "../tls/caddyfile.js";
 
 const PROXY_HTTPS_PORT = PROXY_PORTS.https;
@@ -106,7 +106,7 @@ export const TLS_SETTINGS = {
     .describe("Root certificate(s), PEM, of a private CA: the ACME server's (acme) or the one tlsCertificate chains to (files); the smoke pins them"),
   tlsCertificate: pemCertificates.optional().describe("files: the certificate chain, PEM, server certificate first (secret)"),
   tlsKey: z.string().optional().describe("files: the certificate's private key, PEM, unencrypted (secret)"),
-  tlsHttpPort: integer(1, 65535, "a TCP port").default(80)
+  tlsHttpPort: tcpPort().default(80)
     .describe("acme: host port of the HTTP challenge, open to every address (it serves only the challenge and a redirect to HTTPS)"),
   tlsDir: hostPath.default("/srv/sd-webui/tls").describe("Host folder of the proxy: its CA, ACME account and certificates (kept on destroy)"),
   tlsProxyImage: imageRef.default(DEFAULT_PROXY_IMAGE).describe("The TLS proxy's image (Caddy)"),

@@ -15,6 +15,7 @@ import { tlsProblems } from "./tls.js";
 import { PROJECT, RawSettings, SECRET_KEYS, SETTING_KEYS, settingDefault, SettingsSchema } from "./schema.js";
 import { rmPathCommand, setCommand, setFix, setPathCommand } from "./fix-commands.js";
 import type { PublicSettings, SecretKey, SecretSettings } from "./schema.js";
+import { TCP_PORT_MAX } from "../../lib/tcp-port.js";
 
 
 export interface Problem {
@@ -132,7 +133,7 @@ const hostProblems = (raw: RawSettings) => collect((add) => {
     }
     const most = Math.max(...hostList.map((h) => (h.includes("#cpu:") ? Number(h.split("#cpu:")[1]) : h.slice(h.lastIndexOf("#") + 1).split(",").length)));
     const port = Number(raw.hostPort ?? settingDefault("hostPort"));
-    if (Number.isInteger(port) && port + most - 1 > 65535) add("hostPort", `leaves no room for ${most} consecutive ports (hostPort + n - 1 must be at most 65535)`, setFix("hostPort"));
+    if (Number.isInteger(port) && port + most - 1 > TCP_PORT_MAX) add("hostPort", `leaves no room for ${most} consecutive ports (hostPort + n - 1 must be at most ${TCP_PORT_MAX})`, setFix("hostPort"));
   }
   // command resources skip host-key checks without a pinned key, and they run as root on the host.
   if (anySsh && raw.sshKnownHosts === undefined)

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { parseCidr, type Cidr } from "./cidr.js";
 import { iptablesRules, iptablesScripts, type IptablesRule } from "./iptables.js";
 import { nftRuleset, nftScripts } from "./nftables.js";
+import { TCP_PORT_MAX, TCP_PORT_MIN, TCP_PORT_RULE } from "../../lib/tcp-port.js";
 
 /**
  * Tag: starts alphanumeric (so it never reads as an option), 128 chars max: room for project, a stack
@@ -21,15 +22,17 @@ const cidrEntry = z.string().transform((raw, ctx) => {
   }
 });
 
+const PORT_EXAMPLE = `must be ${TCP_PORT_RULE}, e.g. 7860`;
+
 export const FirewallInputSchema = z.object({
   tag: z
     .string()
     .regex(TAG_PATTERN, "use 1-128 characters from A-Z a-z 0-9 _ . - starting with a letter or digit, e.g. sdwebui.prod.7860"),
   port: z
-    .number({ error: "must be a whole number 1-65535 (the host port the WebUI is published on, e.g. 7860)" })
-    .int("must be a whole number 1-65535, e.g. 7860")
-    .min(1, "must be 1-65535, e.g. 7860")
-    .max(65535, "must be 1-65535, e.g. 7860"),
+    .number({ error: `must be ${TCP_PORT_RULE}: the host port the WebUI is published on, e.g. 7860` })
+    .int(PORT_EXAMPLE)
+    .min(TCP_PORT_MIN, PORT_EXAMPLE)
+    .max(TCP_PORT_MAX, PORT_EXAMPLE),
   /** The address the port is published on (the container's bindAddress): IPv6 rules only for an IPv6 one. */
   bindAddress: z.string().refine((s) => isIP(s) !== 0, "must be the IP address the port is published on, e.g. 0.0.0.0 or ::").default("0.0.0.0"),
   /** IPv4/IPv6 networks allowed to reach the port. Empty = deny every remote client. */

@@ -2,6 +2,7 @@
 // host folders, which port the WebUI listens on inside, and how they take flags, as each image's
 // Dockerfile and entrypoint set them. Pure data and functions: no Pulumi here.
 import { z } from "zod";
+import { TCP_PORT_MAX, TCP_PORT_MIN } from "../../lib/tcp-port.js";
 
 export const FLAGS_VIA = ["args", "command", "env"] as const;
 
@@ -20,7 +21,7 @@ export const ProfileSchema = z.object({
   uid: z.number().int().min(0),
   gid: z.number().int().min(0),
   /** Port the WebUI listens on inside the container (the program passes `--port` with it). */
-  internalPort: z.number().int().min(1).max(65535),
+  internalPort: z.number().int().min(TCP_PORT_MIN).max(TCP_PORT_MAX),
   /**
    * How flags reach the WebUI:
    * - `args`: the container command is the flag list (appended to the image's ENTRYPOINT);

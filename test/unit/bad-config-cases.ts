@@ -42,7 +42,7 @@ export const BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ hosts: ["unix:///var/run/docker.sock#0"], gpus: "2" }, "gpus", /not used with hosts/],
   [{ hosts: ["unix:///var/run/docker.sock#0"], dockerHost: "ssh://ops@gpu-9", sshKnownHosts: "gpu-9 ssh-ed25519 AAAA" }, "dockerHost", /not used with hosts/],
   [{ dockerHost: "ssh://root@bad_host!" }, "dockerHost", /ssh:\/\/user@host|not a host name/],
-  [{ dockerHost: "ssh://root@gpu:70000" }, "dockerHost", /port must be from 1 to 65535/],
+  [{ dockerHost: "ssh://root@gpu:70000" }, "dockerHost", /ssh port must be a TCP port \(a whole number 1-65535\)/],
   [{ sshKnownHosts: "gpu ssh-ed25519 AAAA" }, "sshKnownHosts", /only used with an ssh:\/\/ dockerHost/],
   [{ dockerHost: "ssh://ops@gpu-box", sshKnownHosts: "gpu-box; touch /tmp/x" }, "sshKnownHosts", /is not a known_hosts line/],
   [{ dockerHost: "ssh://ops@gpu-box", sshKnownHosts: "# only a comment" }, "sshKnownHosts", /holds no known_hosts line/],

@@ -3,6 +3,7 @@
 // preflight command runs this check (port-check.sh) and, for a host's first container, the image pull
 // (image-pull.ts).
 import { hostScript } from "./host-script.js";
+import { isTcpPort, TCP_PORT_RULE } from "../../../lib/tcp-port.js";
 
 export interface PortCheckInput {
   port: number;
@@ -16,7 +17,7 @@ export interface PortCheckInput {
 
 /** port-check.sh with its inputs, checked again here: this is the boundary to the shell. */
 export function portCheckScript(input: PortCheckInput): string {
-  if (!Number.isInteger(input.port) || input.port < 1 || input.port > 65535) throw new Error(`preflight: "${input.port}" is not a TCP port`);
+  if (!isTcpPort(input.port)) throw new Error(`preflight: "${input.port}" is not ${TCP_PORT_RULE}`);
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(input.containerName)) throw new Error(`preflight: "${input.containerName}" is not a container name`);
   const { project, stack } = input.stackLabel;
   for (const v of [project, stack])
