@@ -13,7 +13,10 @@ import type { EngineProject } from "../helpers/pulumi-cli.js";
 import { engineProject, filesContaining, requireToolchain } from "../helpers/pulumi-cli.js";
 import { FAKE_GPUS, kubeconfigText, requireCluster, stopCluster, STORAGE_CLASS } from "../helpers/cluster.js";
 import type { TestCluster } from "../helpers/cluster.js";
-import { makeModelsDir } from "../helpers/standin.js";
+import { makeModelsDir, STANDIN_IMAGE } from "../helpers/standin.js";
+
+/** The stand-in under a second tag: a new image for the Deployment, the same bytes. */
+const ROLLOUT_IMAGE = STANDIN_IMAGE.replace(/:[^:]+$/, ":rollout");
 
 const PASSWORD = "fleet-secret-value-5521";
 const NEW_PASSWORD = "fleet-rotated-value-8804";
@@ -70,7 +73,7 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     set("target", "kubernetes");
     set("kubeconfig", kubeconfigText(cluster), "--secret");
     set("apiPassword", PASSWORD, "--secret");
-    set("image", "sd-webui-standin:dev");
+    set("image", STANDIN_IMAGE);
     set("namespace", NS);
     set("replicas", String(FAKE_GPUS));
     set("runtimeClassName", "nvidia");
@@ -148,9 +151,9 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     failed = true;
     const before = JSON.parse(project!.pulumi(["stack", "output", "smokeJob", "--json", "--stack", STACK]).stdout) as string;
     // The same stand-in under a second tag: a new image reference for the Deployment.
-    assert.equal(spawnSync("docker", ["tag", "sd-webui-standin:dev", "sd-webui-standin:rollout"]).status, 0);
-    cluster!.load("sd-webui-standin:rollout");
-    set("image", "sd-webui-standin:rollout");
+    assert.equal(spawnSync("docker", ["tag", STANDIN_IMAGE, ROLLOUT_IMAGE]).status, 0);
+    cluster!.load(ROLLOUT_IMAGE);
+    set("image", ROLLOUT_IMAGE);
     set("extraArgs[0]", "--medvram", "--path");
     const r = up();
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
@@ -158,7 +161,7 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     assert.notEqual(after, before, "a new Job ran");
     const webui = cluster!.json<{ spec: { template: { spec: { containers: { args: string[]; image: string }[] } } } }>(["-n", NS, "get", "deployment", "sdwebui-fleet"]).spec.template.spec.containers[0]!;
     assert.ok(webui.args.includes("--medvram"));
-    assert.equal(webui.image, "sd-webui-standin:rollout");
+    assert.equal(webui.image, ROLLOUT_IMAGE);
     for (const p of webuiPods()) assert.equal(p.status.phase, "Running");
     assert.equal(pngs(outputsDir).length, 2, "a second proof image");
     failed = false;

@@ -14,7 +14,7 @@ import type { EngineProject } from "../helpers/pulumi-cli.js";
 import { engineProject, requireToolchain } from "../helpers/pulumi-cli.js";
 import { FAKE_GPUS, kubeconfigText, requireCluster, stopCluster, STORAGE_CLASS } from "../helpers/cluster.js";
 import type { TestCluster } from "../helpers/cluster.js";
-import { makeModelsDir } from "../helpers/standin.js";
+import { makeModelsDir, STANDIN_IMAGE } from "../helpers/standin.js";
 import { ensureCaddyImage } from "../helpers/tls-builds.js";
 import { makeCa, makeLeaf } from "../helpers/certs.js";
 import { PROXY_PORTS } from "../../infra/tls/caddyfile.js";
@@ -70,7 +70,7 @@ describe("tls internal on a real cluster, through the real engine", { concurrenc
     cluster.hostFolderVolume("sdwebui-tls-models", makeModelsDir(join(hostRoot, "models")), { namespace: NS, name: `${BASE}-models` });
     project = engineProject("tlsk");
     assert.equal(project.pulumi(["stack", "init", STACK]).status, 0);
-    for (const [k, v] of [["target", "kubernetes"], ["image", "sd-webui-standin:dev"], ["namespace", NS], ["replicas", String(FAKE_GPUS)], ["storageClass", STORAGE_CLASS],
+    for (const [k, v] of [["target", "kubernetes"], ["image", STANDIN_IMAGE], ["namespace", NS], ["replicas", String(FAKE_GPUS)], ["storageClass", STORAGE_CLASS],
       ["outputsStorageSize", "1Gi"], ["modelsStorageSize", "1Gi"], ["rolloutTimeoutSeconds", "90"], ["smokeTimeoutSeconds", "120"], ["tls", "internal"], ["tlsProxyImage", caddy]])
       set(k!, v!);
     set("kubeconfig", kubeconfigText(cluster), "--secret");

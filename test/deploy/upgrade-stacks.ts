@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../tools/toolchain/layout.js";
+import { STANDIN_IMAGE } from "../helpers/standin.js";
 
 /** The last commit whose program registered every container's resources under the host component. */
 export const UPGRADE_BASE = "40092a3a4e660c6f64f4a9e447f02a7a6e842363";
@@ -17,7 +18,7 @@ export const CHECKPOINT_BYTES = "sd-webui upgrade fixture checkpoint\n";
 export const CHECKPOINT_SHA256 = createHash("sha256").update(CHECKPOINT_BYTES).digest("hex");
 
 const common = (name: string, port: number) => ({
-  image: "sd-webui-standin:dev",
+  image: STANDIN_IMAGE,
   outputsDir: `${UPGRADE_ROOT}/${name}/outputs`,
   modelsDir: `${UPGRADE_ROOT}/${name}/models`,
   hostPort: String(port),

@@ -8,6 +8,7 @@ import type { TestContext } from "node:test";
 import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 import { settingDefault } from "../../infra/config/schema.js";
 import { requireOrSkip } from "./requirements.js";
+import { STANDIN_IMAGE } from "./standin.js";
 
 const SCRIPT = join(REPO_ROOT, "test/cluster/cluster.sh");
 export const STORAGE_CLASS = "sdwebui-host-folders";
@@ -82,7 +83,7 @@ export function requireCluster(t: TestContext): TestCluster | undefined {
     const r = spawnSync("bash", [SCRIPT, "load", ...images], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
     if (r.status !== 0) throw new Error(`loading ${images.join(", ")} into the node failed (npm run standin:image and npm run smoke:image build them)`);
   };
-  load("sd-webui-standin:dev", settingDefault("smokeImage"));
+  load(STANDIN_IMAGE, settingDefault("smokeImage"));
   const vars = Object.fromEntries(spawnSync("bash", [SCRIPT, "env"], { encoding: "utf8" }).stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
   const kubeconfig = vars.KUBECONFIG!;
   const binDir = vars.KUBE_BIN!;

@@ -8,6 +8,7 @@ import { request } from "node:http";
 import { createServer } from "node:net";
 import * as path from "node:path";
 import { docker } from "./docker.js";
+import { DEFAULT_DOCKER_HOST } from "../../infra/config/docker-host.js";
 
 export const STANDIN_IMAGE = "sd-webui-standin:dev";
 export const STANDIN_ROOT = "/app/stable-diffusion-webui";
@@ -94,7 +95,7 @@ export interface StandinContainer {
 
 /** Docker Engine API over the local socket (only for what the CLI cannot express, e.g. exec-form healthchecks). */
 function engine(method: string, p: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-  const socketPath = (process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock").replace(/^unix:\/\//, "");
+  const socketPath = (process.env.DOCKER_HOST ?? DEFAULT_DOCKER_HOST).replace(/^unix:\/\//, "");
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = request({ socketPath, path: `/v1.41${p}`, method, timeout: 30_000,

@@ -12,10 +12,11 @@ import { pluginMode, pluginsMissing, requireToolchain, tinyProgram } from "../he
 import { requireOrSkip } from "../helpers/requirements.js";
 import { ensureStandinImage } from "../helpers/standin.js";
 import { standinBinary, toolchainLayout } from "../../tools/toolchain/layout.js";
+import { DEFAULT_DOCKER_HOST } from "../../infra/config/docker-host.js";
 
 export const CONTAINER = "docker:index/container:Container";
 export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
-export const LOCAL_ENGINE = "unix:///var/run/docker.sock";
+export const LOCAL_ENGINE = DEFAULT_DOCKER_HOST;
 
 /**
  * The program: config "provider" is the docker.Provider's args; "images" and "containers" map resource
