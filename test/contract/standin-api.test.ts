@@ -178,7 +178,7 @@ describe("stand-in API contract (container)", { skip }, () => {
     assert.equal((JSON.parse(ob.info) as Info).index_of_first_image, 0);
   });
 
-  test("override_settings: filename options honoured, per-request outdir ignored (#9269), fresh-install persistence", async () => {
+  test("override_settings: filename options honoured, per-request outdir ignored (the WebUI reads it before override_settings apply), fresh-install persistence", async () => {
     const opts = async () => (await http("GET", `${c.url}/sdapi/v1/options`, { headers: AUTH })).json() as Record<string, unknown>;
     const r = await txt2img({ seed: 4242, steps: 1, width: 32, height: 32, save_images: true,
       override_settings: { samples_filename_pattern: "smoke-abc-[seed]", outdir_txt2img_samples: "/tmp/ignored" } });

@@ -13,6 +13,7 @@ import { purgeTaggedRules, removeStackContainers } from "../helpers/host-state.j
 import { engineProject } from "../helpers/pulumi-cli.js";
 import { ensureStandinImage, makeModelsDir } from "../helpers/standin.js";
 import { CHECKPOINT_BYTES, UPGRADE_BASE, UPGRADE_DIR, UPGRADE_PASSWORD, UPGRADE_ROOT, UPGRADE_STACKS } from "./upgrade-stacks.js";
+import { firewallTag } from "../../infra/docker/host-layout.js";
 
 const worktree = "/tmp/sdwebui-upgrade-worktree";
 
@@ -64,7 +65,7 @@ function main(): void {
       stack.run(["destroy", "--yes", "--skip-preview"]);
     } finally {
       removeStackContainers(name);
-      for (let p = 17860; p < 17870; p++) purgeTaggedRules(`sdwebui.${name}.${p}`);
+      for (let p = 17860; p < 17870; p++) purgeTaggedRules(firewallTag(name, p));
       project.cleanUp();
     }
   }

@@ -68,7 +68,7 @@ export async function generate(ctx: Ctx, mode: Mode, r: Record<string, unknown>)
       throw new ApiError(500, "OutOfMemoryError", "", "CUDA out of memory. Tried to allocate 20.00 MiB (stand-in STANDIN_FAULT=error-500)");
     }
     const o = ctx.opts;
-    const outSamples = o.get<string>(`outdir_${mode}_samples`); // fixed before override_settings (#9269)
+    const outSamples = o.get<string>(`outdir_${mode}_samples`); // read before override_settings apply: a per-request outdir is ignored, as in the WebUI
     const outGrids = o.get<string>(`outdir_${mode}_grids`);
     const restore = o.override(r.override_settings as Record<string, unknown> | null, r.override_settings_restore_afterwards !== false);
     try {

@@ -61,7 +61,7 @@ export function preflight(env: Env, workDir: string, o: { smokeEnabled: boolean;
       problems.push("dist/smoke/cli.js is missing (the smoke step runs it): run npm ci or npm run build first");
   }
 
-  // pulumi/pulumi#7155: a backend.url in Pulumi.yaml may take precedence over PULUMI_BACKEND_URL.
+  // Some CLI versions let a backend.url in Pulumi.yaml win over PULUMI_BACKEND_URL: the stack would land elsewhere.
   if (backend.fromEnv && fs.exists(join(workDir, "Pulumi.yaml"))) {
     const m = /^backend:\s*\n\s+url:\s*(\S+)/m.exec(fs.read(join(workDir, "Pulumi.yaml")));
     if (m && m[1] !== backend.url)

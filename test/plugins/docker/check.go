@@ -18,7 +18,7 @@ func (r refusal) Error() string {
 }
 
 // checkObject refuses keys outside attrs (naming them with path), then fills the schema defaults the way
-// bridge v3 applyDefaults does (falsy defaults are left out, pulumi-terraform-bridge#2618) and records
+// bridge v3 applyDefaults does (falsy defaults, such as false or 0, are left out) and records
 // the filled keys under __defaults.
 func checkObject(token, path string, attrs []attr, unmodelled func(string) bool, in resource.PropertyMap) (resource.PropertyMap, error) {
 	out := resource.PropertyMap{}

@@ -18,7 +18,7 @@ var containerSchema = schemaOf{
 		{name: "ports", kind: kBlocks, forceNew: true, block: portAttrs},
 		{name: "mounts", kind: kBlockSet, forceNew: true, block: mountAttrs},
 		{name: "deviceRequests", kind: kBlockSet, forceNew: true, block: deviceRequestAttrs},
-		// Not ForceNew at v4.5.0: a change is recorded, never applied (kreuzwerker#988).
+		// Not ForceNew in the Terraform provider v4.5.0 it bridges: a change is recorded in state, never applied to the container.
 		{name: "healthcheck", kind: kObject, computed: true, block: healthcheckAttrs},
 		{name: "restart", kind: kString, def: str("no")},
 		{name: "labels", kind: kBlockSet, computed: true, forceNew: true, block: labelAttrs},
