@@ -31,7 +31,7 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const dim = int(64, 2048).refine((v) => v % 8 === 0, "must be a multiple of 8");
 const posixAbs = z.string().startsWith("/", "must be an absolute path");
 
-const SMOKE_CLI = cliTable({
+const SMOKE_FLAGS = cliTable({
   prog: "npm run smoke --",
   synopsis: "--url <api> --username <u> --password-env <VAR> --outputs-dir <host dir> [options]",
   flags: {
@@ -81,9 +81,9 @@ const SMOKE_CLI = cliTable({
   requires: [["ssh-host", "ssh-user"], ["loaded-checkpoint", "checkpoint"]],
 });
 
-export const CliSchema = tableSchema(SMOKE_CLI);
+export const CliSchema = tableSchema(SMOKE_FLAGS);
 export type CliFlags = z.infer<typeof CliSchema>;
-export const USAGE = usageText(SMOKE_CLI);
+export const USAGE = usageText(SMOKE_FLAGS);
 
 export function parseCli(argv: string[]): CliFlags | "help" {
   const pw = argv.find((a) => /^--(ui-)?password(=|$)/.test(a));
@@ -91,7 +91,7 @@ export function parseCli(argv: string[]): CliFlags | "help" {
     throw new SmokeError("usage", `there is no ${pw.split("=")[0]} flag: a password is never a flag value; put it in an environment variable and pass ${pw.split("=")[0]}-env VAR`);
   let parsed;
   try {
-    parsed = parseTable(SMOKE_CLI, argv);
+    parsed = parseTable(SMOKE_FLAGS, argv);
   } catch (e) {
     if (e instanceof CliUsageError) throw new SmokeError("usage", e.message);
     throw e;

@@ -22,7 +22,7 @@ interface HostSetup {
 }
 
 /** Local filesystem, or SSH with key / known_hosts material written to a private temp dir. */
-export function makeHost(f: CliFlags, env: NodeJS.ProcessEnv = process.env): HostSetup {
+function makeHost(f: CliFlags, env: NodeJS.ProcessEnv = process.env): HostSetup {
   // The outputs folder is the container's to write: nothing below it is followed through a link.
   const confine = [f["outputs-dir"]];
   if (f["ssh-host"] === undefined) return { host: new LocalHost(confine), hostUp: async () => true, cleanup: () => {} };

@@ -32,7 +32,7 @@ export function newSeed(): number {
   return randomInt(0, 2 ** 32 - 2);
 }
 
-export function proofPrompt(s: Pick<ProofSettings, "prompt" | "runId">): string {
+function proofPrompt(s: Pick<ProofSettings, "prompt" | "runId">): string {
   return `${s.prompt} ${s.runId}`;
 }
 

@@ -16,7 +16,7 @@ export interface Clock {
   log: (line: string) => void;
 }
 
-export function remaining(c: Clock): number {
+function remaining(c: Clock): number {
   return Math.max(0, c.deadline - Date.now());
 }
 
@@ -24,7 +24,7 @@ function secs(ms: number): string {
   return `${Math.round(ms / 1000)}s`;
 }
 
-export function progressLine(c: Clock, what: string, why: string): string {
+function progressLine(c: Clock, what: string, why: string): string {
   return `waiting for ${what}: ${why}; ${secs(Date.now() - c.start)} elapsed of ${secs(c.deadline - c.start)} limit`;
 }
 

@@ -38,7 +38,7 @@ export const OptionsSchema = z.looseObject({
 });
 export type Options = z.infer<typeof OptionsSchema>;
 
-export const SdModelSchema = z.looseObject({
+const SdModelSchema = z.looseObject({
   title: z.string(),
   model_name: z.string(),
   hash: z.string().nullable().optional(),
@@ -64,7 +64,7 @@ export const ProgressSchema = z.looseObject({
 export type Progress = z.infer<typeof ProgressSchema>;
 
 /** A1111's handler (`api_middleware.handle_exception`), e.g. 401 and 500 bodies. */
-export const A1111ErrorSchema = z.looseObject({
+const A1111ErrorSchema = z.looseObject({
   error: z.string(),
   detail: z.unknown(),
   body: z.unknown().optional(),
@@ -72,7 +72,7 @@ export const A1111ErrorSchema = z.looseObject({
 });
 
 /** FastAPI's own bodies: 404/405 `{"detail":"Not Found"}` and 422 `{"detail":[{loc,msg,type}]}`. */
-export const FastApiErrorSchema = z.object({
+const FastApiErrorSchema = z.object({
   detail: z.union([
     z.string(),
     z.array(z.looseObject({ loc: z.array(z.union([z.string(), z.number()])), msg: z.string(), type: z.string() })),

@@ -26,7 +26,7 @@ const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0
 const USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/i;
 
 /** Throws a usage error naming the setting when an SSH setting could be misread by ssh. */
-export function validateSsh(s: SshSettings): void {
+function validateSsh(s: SshSettings): void {
   if (!HOST_RE.test(s.host)) throw new SmokeError("usage", `--ssh-host "${s.host}" is not a host name or IP address`);
   if (!USER_RE.test(s.user)) throw new SmokeError("usage", `--ssh-user "${s.user}" is not a valid user name`);
   if (!isTcpPort(s.port)) throw new SmokeError("usage", `--ssh-port ${s.port} is not ${TCP_PORT_RULE}`);

@@ -9,9 +9,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { inClusterRequest, type ApiRequest } from "./rollout.js";
 
-export const CA_KEYS = { cert: "root.crt", key: "root.key" } as const;
+const CA_KEYS = { cert: "root.crt", key: "root.key" } as const;
 
-export async function keepCaSecret(api: ApiRequest, namespace: string, name: string, dir: string, labels: Record<string, string>): Promise<string> {
+async function keepCaSecret(api: ApiRequest, namespace: string, name: string, dir: string, labels: Record<string, string>): Promise<string> {
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
   const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
   const existing = await api("GET", `${path}/${encodeURIComponent(name)}`);

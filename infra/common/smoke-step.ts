@@ -147,7 +147,7 @@ export function smokeCliArgs(a: Omit<SmokeArgs, "url" | "username" | "password" 
 }
 
 /** The shell line local.Command runs. */
-export function smokeCommandLine(argv: string[]): string {
+function smokeCommandLine(argv: string[]): string {
   return shellJoin(["node", smokeCliPath(), ...argv]);
 }
 

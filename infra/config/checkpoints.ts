@@ -47,7 +47,7 @@ const CREDENTIAL_WORDS = new Set([
 const CREDENTIAL_NAMES = new Set(["key", "awsaccesskeyid", "googleaccessid", "ossaccesskeyid", "q-ak", "key-pair-id"]);
 
 /** The query parameters of a URL whose names say they carry a credential (names only, never values). */
-export function credentialQueryParams(url: URL): string[] {
+function credentialQueryParams(url: URL): string[] {
   const names = url.search.slice(1).split(/[&;]/).filter((p) => p !== "").map((p) => {
     const raw = p.split("=")[0]!.replace(/\+/g, " ");
     try {
@@ -65,7 +65,7 @@ export function credentialQueryParams(url: URL): string[] {
 }
 
 /** A source as the placement step reads it: an http(s) URL or an absolute, normalised path on the Docker host. */
-export function parseSource(s: string): SourceKind | string {
+function parseSource(s: string): SourceKind | string {
   if (s.startsWith("/")) {
     if (!SAFE_PATH_CHARS.test(s) || s.endsWith("/") || s.includes("//") || s.split("/").some((c) => c === "." || c === ".."))
       return "must be an http(s):// URL or an absolute, normalised path on the Docker host of letters, digits and _ . @ + / -";
@@ -85,7 +85,7 @@ export function parseSource(s: string): SourceKind | string {
 }
 
 /** The file name a source gives when `fileName` is not set: the last path segment. */
-export function defaultFileName(source: SourceKind): string {
+function defaultFileName(source: SourceKind): string {
   if (source.kind === "path") return source.path.slice(source.path.lastIndexOf("/") + 1);
   const last = source.url.pathname.slice(source.url.pathname.lastIndexOf("/") + 1);
   try {

@@ -40,7 +40,7 @@ function maskUrl(url: string): string {
 }
 
 /** A value with the credentials it may carry masked: URL user info and parameters, credential flag values. */
-export function maskValue(v: unknown): unknown {
+function maskValue(v: unknown): unknown {
   if (typeof v === "string") return v.replace(URL_IN_TEXT, maskUrl);
   if (Array.isArray(v)) {
     const redacted = redactCredentialArgs(v.map((x) => (typeof x === "string" ? x : "")));

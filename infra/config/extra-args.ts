@@ -11,9 +11,9 @@ export const OWNED_FLAGS = [
   "--gradio-auth-path", "--data-dir", "--models-dir", "--subpath",
 ] as const;
 /** Flags set by `gpus: none` (the tokens' flag names; the values, e.g. `all`, are left out). */
-export const CPU_FLAGS: readonly string[] = CPU_MODE_FLAGS.filter((t) => t.startsWith("--"));
+const CPU_FLAGS: readonly string[] = CPU_MODE_FLAGS.filter((t) => t.startsWith("--"));
 /** Flags that would undo the checkpoints setting: another first model, or no hashes for the smoke to check. */
-export const CHECKPOINT_FLAGS = ["--ckpt", "--no-hashing"] as const;
+const CHECKPOINT_FLAGS = ["--ckpt", "--no-hashing"] as const;
 
 /** Flags that widen what is reachable or what runs: allowed only with allowInsecureFlags, each for this reason. */
 export const INSECURE_FLAGS: Readonly<Record<string, string>> = {
@@ -39,7 +39,7 @@ export const STOPPING_FLAGS: Readonly<Record<string, string>> = {
   "--ui-debug-mode": "starts the WebUI without loading any model: no image can be made",
 };
 /** launch.py exits after preparing the environment when this exact token is on its command line. */
-export const EXIT_TOKEN = "--exit";
+const EXIT_TOKEN = "--exit";
 /** The WebUI's own TLS: not supported (the tls setting's proxy is), each for this reason. */
 const NO_TLS = "is not supported: set tls (internal, acme or files) and the program puts an HTTPS proxy in front";
 const TLS_FILE = `${NO_TLS}; with --nowebui the WebUI ignores it, and with the UI the health check and the smoke speak plain HTTP, so the WebUI never counts as started`;
@@ -50,13 +50,13 @@ export const TLS_FLAGS: Readonly<Record<string, string>> = {
 };
 
 /** Flags whose value is a credential: an error message shows them as `--flag=[secret]`. */
-export const CREDENTIAL_FLAGS = ["--api-auth", "--gradio-auth", "--ngrok", "--ngrok-options"] as const;
+const CREDENTIAL_FLAGS = ["--api-auth", "--gradio-auth", "--ngrok", "--ngrok-options"] as const;
 
 /** Linux's limit on one argument or environment string (MAX_ARG_STRLEN, its terminating NUL included). */
-export const MAX_ARG_BYTES = 128 * 1024;
+const MAX_ARG_BYTES = 128 * 1024;
 /** What the program's own flags may take of one such string (credentials, paths, names): extraArgs get the rest. */
 const OWN_FLAGS_BYTES = 4 * 1024;
-export const MAX_EXTRA_ARGS_BYTES = MAX_ARG_BYTES - OWN_FLAGS_BYTES;
+const MAX_EXTRA_ARGS_BYTES = MAX_ARG_BYTES - OWN_FLAGS_BYTES;
 
 /** The tokens with every credential flag's value replaced by [secret] (`--flag=v` and `--flag v`). */
 export function redactCredentialArgs(tokens: readonly string[]): string[] {
@@ -77,7 +77,7 @@ export const extraArg = z.string().regex(
   "must be a flag such as --medvram or a plain value, without spaces, quotes or shell characters",
 );
 
-export function flagName(token: string): string | undefined {
+function flagName(token: string): string | undefined {
   return token.startsWith("--") ? token.split("=")[0] : undefined;
 }
 

@@ -112,7 +112,7 @@ export const cidr = z.string().superRefine((s, ctx) => {
  * run of zeros shortened). The provider reads the binding back in that form, so any other spelling of the
  * same address would differ from the setting on every run and replace the container.
  */
-export function canonicalAddress(s: string): string {
+function canonicalAddress(s: string): string {
   const a = ipaddr.parse(s);
   return a.kind() === "ipv6" ? (a as ipaddr.IPv6).toRFC5952String() : a.toString();
 }

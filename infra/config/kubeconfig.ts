@@ -35,12 +35,6 @@ export const kubeconfig = z.string().superRefine((text, ctx) => {
   if (names(doc.contexts).length === 0) ctx.addIssue({ code: "custom", message: "is not a kubeconfig: it has no contexts" });
 });
 
-/** The context names a kubeconfig's text holds (for the kubeContext check), or undefined when it does not parse. */
-export function kubeconfigContexts(text: string): string[] | undefined {
-  const doc = parse(text);
-  return doc && Array.isArray(doc.contexts) ? names(doc.contexts) : undefined;
-}
-
 export interface KubeconfigProblem { key: "kubeconfig" | "kubeContext"; message: string; fix: string }
 
 /** The fix for a kubeconfig that lacks something: set it again once the file has it. */

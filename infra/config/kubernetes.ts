@@ -10,9 +10,9 @@ import { fleetNames } from "./kubernetes-names.js";
 interface Problem { key: string; message: string; fix: string }
 import { DEFAULTS as SMOKE_DEFAULTS } from "../../smoke/cli-flags.js";
 
-export const TARGETS = ["docker", "kubernetes"] as const;
+const TARGETS = ["docker", "kubernetes"] as const;
 export type Target = (typeof TARGETS)[number];
-export const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
+const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
 
 /** A DNS-1123 label (namespace, claim and class names, runtimeClassName), as the API server checks it. */
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label: lower-case letters, digits and -, starting and ending with a letter or digit")
@@ -24,7 +24,7 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const QUALIFIED_NAME_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /** Why `s` is not a qualified name ([prefix/]name: a DNS subdomain prefix, a name of at most 63), as apimachinery's IsQualifiedName says, or "". */
-export function qualifiedNameProblem(s: string): string {
+function qualifiedNameProblem(s: string): string {
   const parts = s.split("/");
   if (parts.length > 2) return "must be a qualified name: [prefix/]name with one / at most, e.g. nvidia.com/gpu";
   const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]!];
@@ -48,7 +48,7 @@ const qualifiedName = z.string().superRefine((s, ctx) => {
  */
 const STANDARD_CONTAINER_RESOURCES = ["cpu", "memory", "ephemeral-storage"];
 
-export function extendedResourceProblem(s: string): string {
+function extendedResourceProblem(s: string): string {
   if (STANDARD_CONTAINER_RESOURCES.includes(s) || s.startsWith("hugepages-"))
     return `is not an extended resource: ${s} is one of Kubernetes' own resources, and as the limit gpusPerPod it would cap each pod at that much ${s} instead of giving it GPUs; use the GPU's extended resource, e.g. nvidia.com/gpu or amd.com/gpu`;
   if (!s.includes("/"))
@@ -114,13 +114,13 @@ export const KUBERNETES_SETTINGS = {
 };
 
 /** Settings that only one target reads; the other target refuses them instead of ignoring them. */
-export const TARGET_ONLY: Record<Target, readonly string[]> = {
+const TARGET_ONLY: Record<Target, readonly string[]> = {
   docker: ["dockerHost", "hosts", "gpus", "hostPort", "bindAddress", "apiHost", "containerName", "outputsDir", "modelsDir", "checkpoints", "checkpointToken", "firewallBackend", "sshPrivateKey", "sshKnownHosts", "imagePullTimeoutSeconds", "tlsEmail", "tlsAcmeDirectory", "tlsHttpPort", "tlsDir"],
   kubernetes: Object.keys(KUBERNETES_SETTINGS).filter((k) => k !== "target"),
 };
 
 /** What a setting of the other target would be, said in the error (the fix names the nearest equivalent). */
-export const KUBERNETES_EQUIVALENT: Record<string, string> = {
+const KUBERNETES_EQUIVALENT: Record<string, string> = {
   gpus: "replicas and gpusPerPod",
   hosts: "replicas",
   hostPort: "servicePort",

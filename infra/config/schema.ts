@@ -16,8 +16,8 @@ import { TLS_SECRET_KEYS, TLS_SETTINGS } from "./tls.js";
 /** The Pulumi project name, and so the config namespace (`sdwebui:apiPassword`). */
 export const PROJECT = "sdwebui";
 
-export const EXPOSURES = ["api-and-ui", "api-only"] as const;
-export const FIREWALL_BACKENDS = ["iptables", "nftables", "none"] as const;
+const EXPOSURES = ["api-and-ui", "api-only"] as const;
+const FIREWALL_BACKENDS = ["iptables", "nftables", "none"] as const;
 
 export const SettingsSchema = z
   .object({

@@ -10,18 +10,18 @@ import { CERTIFICATE_SOURCES, PROXY_PORTS } from "../tls/caddyfile.js";
 
 const PROXY_HTTPS_PORT = PROXY_PORTS.https;
 
-export const TLS_MODES = ["off", ...CERTIFICATE_SOURCES] as const;
+const TLS_MODES = ["off", ...CERTIFICATE_SOURCES] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
 
 /** Let's Encrypt's production ACME directory, the default CA of acme mode. */
-export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
 /** The official Caddy image, at the version the tests build from Caddy's Go module. */
 export const DEFAULT_PROXY_IMAGE = "caddy:2.11.9";
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+?-----END CERTIFICATE-----/g;
 
 /** The certificates of a PEM bundle in order, or a message saying what is wrong with the text. */
-export function parsePemCertificates(text: string): X509Certificate[] | string {
+function parsePemCertificates(text: string): X509Certificate[] | string {
   const blocks = text.match(PEM_CERT) ?? [];
   if (blocks.length === 0) return "holds no PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)";
   const rest = text.replace(PEM_CERT, "").trim();
@@ -39,7 +39,7 @@ export function parsePemCertificates(text: string): X509Certificate[] | string {
 }
 
 /** The private key of a PEM text, or a message: an encrypted key is refused (the proxy cannot ask for its passphrase). */
-export function parsePemKey(text: string): KeyObject | string {
+function parsePemKey(text: string): KeyObject | string {
   if (/ENCRYPTED/.test(text)) return "is an encrypted key; the proxy cannot ask for a passphrase: decrypt it (openssl pkey -in key.pem -out plain.pem)";
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) return "holds no PEM private key (-----BEGIN PRIVATE KEY----- ...)";
   try {
@@ -50,12 +50,12 @@ export function parsePemKey(text: string): KeyObject | string {
 }
 
 /** Does the certificate name the host (a DNS name or an IP address) the way a TLS client checks it? */
-export function certificateCovers(cert: X509Certificate, host: string): boolean {
+function certificateCovers(cert: X509Certificate, host: string): boolean {
   return isIP(host) ? cert.checkIP(host) !== undefined : cert.checkHost(host, { subject: "never" }) !== undefined;
 }
 
 /** What is wrong with a chain (leaf first) and key for the hosts clients use, at time `now`; [] when nothing. */
-export function certificateProblems(chainText: string, keyText: string, hosts: readonly string[], now = new Date()): { key: "tlsCertificate" | "tlsKey"; message: string }[] {
+function certificateProblems(chainText: string, keyText: string, hosts: readonly string[], now = new Date()): { key: "tlsCertificate" | "tlsKey"; message: string }[] {
   const out: { key: "tlsCertificate" | "tlsKey"; message: string }[] = [];
   const chain = parsePemCertificates(chainText);
   const key = parsePemKey(keyText);
@@ -79,7 +79,7 @@ export function certificateProblems(chainText: string, keyText: string, hosts: r
 }
 
 /** A DNS name a public CA can validate over HTTP: no scheme, port, path, wildcard or IP address. */
-export const domainName = z.string().superRefine((d, ctx) => {
+const domainName = z.string().superRefine((d, ctx) => {
   const fail = (message: string) => ctx.addIssue({ code: "custom", message });
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(d)) return fail("must be a domain name alone, without a scheme (https://)");
   if (d.includes("*")) return fail("must be one domain name; the HTTP challenge cannot validate a wildcard");

@@ -38,7 +38,7 @@ export class ConfigError extends Error {
 
 const isSecretKey = (key: string): key is SecretKey => (SECRET_KEYS as readonly string[]).includes(key);
 
-export function formatProblems(problems: Problem[], ns: string, raw: RawSettings, isStoredSecret: (key: string) => boolean = () => false): string {
+function formatProblems(problems: Problem[], ns: string, raw: RawSettings, isStoredSecret: (key: string) => boolean = () => false): string {
   const lines = [
     `${ns}: the stack configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was deployed or changed.`,
   ];

@@ -49,7 +49,7 @@ export function deviceRequests(gpus: GpuRequest): DeviceRequest[] | undefined {
  * back from the engine in that form and diffs the program's values against it, so any other spelling of
  * the same duration ("600s") is a change, and healthcheck changes replace the container.
  */
-export function goDuration(seconds: number): string {
+function goDuration(seconds: number): string {
   if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`goDuration: ${seconds} is not a whole number of seconds`);
   if (seconds === 0) return "0s";
   const h = Math.floor(seconds / 3600);

@@ -19,12 +19,12 @@ export type TlsOn = TlsSettings & { tls: Exclude<PublicSettings["tls"], "off"> }
 const ROOT_WAIT_SECONDS = 120;
 
 /** One proxy's names: its container and its site folder (under <tlsDir>/sites). */
-export function proxyNames(instance: InstancePlan): { container: string; site: string } {
+function proxyNames(instance: InstancePlan): { container: string; site: string } {
   return { container: `${instance.containerName}-tls`.slice(0, 63), site: instance.containerName };
 }
 
 /** The Caddyfile of one WebUI container's proxy. */
-export function siteConfig(s: TlsOn, hostPlan: HostPlan, instance: InstancePlan, profile: Profile): string {
+function siteConfig(s: TlsOn, hostPlan: HostPlan, instance: InstancePlan, profile: Profile): string {
   const site: ProxySite = {
     mode: s.tls,
     host: hostPlan.apiHost,

@@ -3,7 +3,7 @@
 // any base chain is final, so our chains need no particular order relative to Docker's.
 import { hostScriptIn } from "../../lib/host-script.js";
 
-export const nftTableName = (tag: string): string => `sdwebui_${tag}`;
+const nftTableName = (tag: string): string => `sdwebui_${tag}`;
 
 function set(name: string, type: string, elements: string[]): string {
   const els = elements.length ? ` elements = { ${elements.join(", ")} };` : "";

@@ -17,7 +17,7 @@ export { fleetNames, type FleetNames };
 
 const AUTH_ENV = { api: "SDWEBUI_API_AUTH", ui: "SDWEBUI_UI_AUTH" } as const;
 /** Where the smoke Job mounts a claim, read-only: named after it, so the smoke's hints name the claim. */
-export const proofMount = (claim: string) => `/claims/${claim}`;
+const proofMount = (claim: string) => `/claims/${claim}`;
 
 export type FleetSettings = Pick<
   PublicSettings,
@@ -58,7 +58,7 @@ export function webuiLaunch(s: FleetSettings, profile: Profile): { command?: str
 const secretEnv = (name: string, secret: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
 
 /** The WebUI container of a pod: its flags with the credentials as $(VAR) from the Secret, its probes and folders. */
-export function webuiContainerSpec(s: FleetSettings, profile: Profile, image: string, secret: string) {
+function webuiContainerSpec(s: FleetSettings, profile: Profile, image: string, secret: string) {
   const launch = webuiLaunch(s, profile);
   const probe = { httpGet: { path: healthPath(s.exposure), port: profile.internalPort } };
   const gpuLimits = s.gpusPerPod > 0 ? { [s.gpuResource]: String(s.gpusPerPod) } : {};
@@ -89,7 +89,7 @@ export function webuiContainerSpec(s: FleetSettings, profile: Profile, image: st
 export type WebUiContainerSpec = ReturnType<typeof webuiContainerSpec>;
 
 /** `secret`: the credentials Secret's name (auto-named: new credentials are a new Secret, so the pods roll). */
-export function webuiPodTemplate(s: FleetSettings, profile: Profile, image: string, stack: string, secret: string, tls?: FleetTlsObjects) {
+function webuiPodTemplate(s: FleetSettings, profile: Profile, image: string, stack: string, secret: string, tls?: FleetTlsObjects) {
   const names = fleetNames(stack, s);
   const modelsReadOnly = s.replicas > 1 && profile.sharedModelsReadOnly;
   return {

@@ -29,7 +29,7 @@ interface Exits { scan: string[]; now: string[]; late: string[] }
 // argparse reads "-5" and "-.5" as values, not options, while no option looks like a negative number.
 const NEGATIVE_NUMBER = /^-\d+$|^-\d*\.\d+$/;
 /** Whether argparse takes the token for an option (else it is a value). */
-export const looksLikeOption = (t: string): boolean => t.startsWith("-") && t !== "-" && !NEGATIVE_NUMBER.test(t);
+const looksLikeOption = (t: string): boolean => t.startsWith("-") && t !== "-" && !NEGATIVE_NUMBER.test(t);
 
 /** Python's int(): optional sign, digits with single underscores between them. */
 const PYTHON_INT = /^[+-]?\d+(_\d+)*$/;

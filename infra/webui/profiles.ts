@@ -6,7 +6,7 @@ import { TCP_PORT_MAX, TCP_PORT_MIN } from "../../lib/tcp-port.js";
 
 export const FLAGS_VIA = ["args", "command", "env"] as const;
 
-export const ProfileSchema = z.object({
+const ProfileSchema = z.object({
   /** Preset name, or "custom". */
   name: z.string(),
   /** Image used when the `image` setting is not given. */

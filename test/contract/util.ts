@@ -53,7 +53,5 @@ export function listFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** Today's dated folder name as the container computes it (TZ=UTC in the image). */
-export const utcDate = (d = new Date()): string => d.toISOString().slice(0, 10);
 
 export const rmrf = (p: string): void => fs.rmSync(p, { recursive: true, force: true });

@@ -12,7 +12,7 @@ import type { Claim } from "./ownership.js";
 import { accepts, markerOf, notOurs, OWNER_TAG, OwnershipError, parseMarker, stackFiles, trackedByGit } from "./ownership.js";
 import type { Log, StackEngine, StackOutput } from "./lifecycle.js";
 
-export const INSTALL_URL = "https://www.pulumi.com/docs/install/";
+const INSTALL_URL = "https://www.pulumi.com/docs/install/";
 
 export class PulumiCliMissingError extends Error {
   constructor(detail: string) {

@@ -10,7 +10,7 @@ import { pathText, shownValue } from "../../infra/config/display.js";
 import { settingShape } from "../../infra/config/fix-commands.js";
 import { TOOLCHAIN_DIR_ENV } from "../toolchain/layout.js";
 
-export const ENV_PREFIX = "SDWEBUI_";
+const ENV_PREFIX = "SDWEBUI_";
 /** Variables of the CI tool itself (stack naming); never a program setting. */
 export const TOOL_PREFIX = "SDWEBUI_CI_";
 /** Variables of the project's other tools that share the prefix; never a program setting either. */
@@ -80,7 +80,7 @@ function parseObjectMap(text: string): { value: Record<string, string> } | { err
 }
 
 /** A list of objects (checkpoints): a JSON array of objects only; the program's schema checks the fields. */
-export function parseObjectList(text: string): Record<string, unknown>[] | { error: string } {
+function parseObjectList(text: string): Record<string, unknown>[] | { error: string } {
   let v: unknown;
   try {
     v = JSON.parse(text.trim());

@@ -65,7 +65,7 @@ export function smokeFailureIn(text: string): SmokeOutcome | undefined {
 }
 
 /** The proven files named by the outputs (`smokeFile`, and each endpoint's). */
-export function smokeFromOutputs(outputs: Record<string, unknown>, enabled: boolean): SmokeOutcome {
+function smokeFromOutputs(outputs: Record<string, unknown>, enabled: boolean): SmokeOutcome {
   if (!enabled) return { ok: null, reason: "smoke disabled (SDWEBUI_SMOKE_ENABLED=false)" };
   const endpoints = Array.isArray(outputs.endpoints) ? (outputs.endpoints as { smokeFile?: unknown }[]) : [];
   const files = endpoints.length > 0 ? endpoints.map((e) => e.smokeFile) : [outputs.smokeFile];

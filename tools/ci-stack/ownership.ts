@@ -32,7 +32,7 @@ export function parseMarker(value: string | undefined): Owner | undefined {
 /** Whose stacks a process may deploy to or tear down: its own (the exact tag it wrote), or any of a named run. */
 export type Claim = { kind: "process"; owner: Owner } | { kind: "run"; runId: string };
 
-export const claimRunId = (c: Claim): string => (c.kind === "process" ? c.owner.runId : c.runId);
+const claimRunId = (c: Claim): string => (c.kind === "process" ? c.owner.runId : c.runId);
 
 export function accepts(claim: Claim, tag: Owner | undefined): boolean {
   if (!tag) return false;

@@ -13,7 +13,7 @@ export const PULUMI_STACK_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 export const MAX_STACK_NAME = 32;
 
 /** Variables the tool itself reads (the SDWEBUI_CI_ prefix is never a program setting). */
-export const STACK_ENV = {
+const STACK_ENV = {
   /** Use exactly this stack name (sanitised and checked). */
   name: "SDWEBUI_CI_STACK",
   /** Appended to the derived name: tells matrix legs of one job apart (e.g. the matrix value). */

@@ -1,7 +1,7 @@
 // Generated blocks of the READMEs: text between `<!-- NAME:start (npm run SCRIPT) -->` and
 // `<!-- NAME:end -->` is written from code, and a unit test fails when a README drifts from it.
-export const blockStart = (name: string, script: string) => `<!-- ${name}:start (npm run ${script}) -->`;
-export const blockEnd = (name: string) => `<!-- ${name}:end -->`;
+const blockStart = (name: string, script: string) => `<!-- ${name}:start (npm run ${script}) -->`;
+const blockEnd = (name: string) => `<!-- ${name}:end -->`;
 
 /** `text` with the block's body replaced; throws when the markers are missing. */
 export function replaceBlock(text: string, name: string, script: string, body: string, file = "the file"): string {

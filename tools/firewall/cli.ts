@@ -28,7 +28,7 @@ const FIREWALL_CLI = cliTable({
 
 const FLAG: Record<string, string> = { tag: "--tag", port: "--port", bindAddress: "--bind", allowlist: "--allow", backend: "--backend", waitForDockerSeconds: "--wait" };
 
-export class UsageError extends Error {}
+class UsageError extends Error {}
 
 const toInt = (v: string | undefined): number | undefined => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : Number.NaN);
 

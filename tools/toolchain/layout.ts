@@ -99,11 +99,6 @@ export interface Manifest {
   machine?: string;
 }
 
-/** The provider plugins the manifest has no binary for (none built, or refused by the proxy). */
-export function missingPlugins(m: Manifest): PluginName[] {
-  return PLUGIN_NAMES.filter((n) => !m.pieces[`pulumi-resource-${n}`]?.binary);
-}
-
 /** A digest of a stand-in's Go module in this checkout (go.mod, go.sum, every .go file). */
 export function standinSourceHash(name: StandinName): string {
   const dir = standinSource(name);

@@ -13,9 +13,9 @@ import { PROJECT } from "../../config/schema.js";
 import { assertSafeAbsolutePath } from "../../../lib/shell.js";
 
 /** The bound on a download whose size neither sizeBytes nor the server gives (20 GiB: above any SD checkpoint). */
-export const DEFAULT_SIZE_CAP_BYTES = 20 * 1024 ** 3;
+const DEFAULT_SIZE_CAP_BYTES = 20 * 1024 ** 3;
 /** How long a placement waits for another one of the same file on the same host (e.g. a second stack). */
-export const DEFAULT_LOCK_WAIT_SECONDS = 2 * 3600;
+const DEFAULT_LOCK_WAIT_SECONDS = 2 * 3600;
 
 export interface PlacementInput {
   modelsDir: string;
