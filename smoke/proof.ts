@@ -32,25 +32,25 @@ export function newSeed(): number {
   return randomInt(0, 2 ** 32 - 2);
 }
 
-function proofPrompt(s: Pick<ProofSettings, "prompt" | "runId">): string {
-  return `${s.prompt} ${s.runId}`;
+function proofPrompt(settings: Pick<ProofSettings, "prompt" | "runId">): string {
+  return `${settings.prompt} ${settings.runId}`;
 }
 
-export function proofBody(s: ProofSettings): Record<string, unknown> {
+export function proofBody(settings: ProofSettings): Record<string, unknown> {
   const body: Record<string, unknown> = {
-    prompt: proofPrompt(s),
+    prompt: proofPrompt(settings),
     negative_prompt: "",
-    seed: s.seed,
-    steps: s.steps,
-    width: s.width,
-    height: s.height,
+    seed: settings.seed,
+    steps: settings.steps,
+    width: settings.width,
+    height: settings.height,
     batch_size: 1,
     n_iter: 1,
     save_images: true,
     send_images: false,
   };
-  if (s.mode === "img2img") {
-    const init = encodePng(s.width, s.height, (x, y) => [(x * 4) & 255, (y * 4) & 255, 128]);
+  if (settings.mode === "img2img") {
+    const init = encodePng(settings.width, settings.height, (x, y) => [(x * 4) & 255, (y * 4) & 255, 128]);
     body.init_images = [init.toString("base64")];
     body.denoising_strength = 0.5;
   }
@@ -63,8 +63,8 @@ export interface ProofResult {
 }
 
 /** Check the answer: no image bytes, `info` parses, and it names one seed. */
-export function checkProofResponse(raw: unknown, s: ProofSettings): ProofResult {
-  const path = `POST /sdapi/v1/${s.mode}`;
+export function checkProofResponse(raw: unknown, settings: ProofSettings): ProofResult {
+  const path = `POST /sdapi/v1/${settings.mode}`;
   const resp = parseOrThrow(GenerationResponseSchema, raw, path);
   if (resp.images.length > 0)
     throw new SmokeError("bad-response", `${path} returned ${resp.images.length} image(s) although send_images was false: the WebUI ignored the request options`);
@@ -79,21 +79,21 @@ export function checkProofResponse(raw: unknown, s: ProofSettings): ProofResult 
   return { seed, info };
 }
 
-export async function runProof(client: ApiClient, c: Clock, s: ProofSettings, ctx: GenerationContext): Promise<ProofResult> {
-  const path = `/sdapi/v1/${s.mode}`;
+export async function runProof(client: ApiClient, c: Clock, settings: ProofSettings, ctx: GenerationContext): Promise<ProofResult> {
+  const path = `/sdapi/v1/${settings.mode}`;
   try {
-    const raw = await withProgress(client, c, `the proof image (${s.mode} ${s.width}x${s.height}, ${s.steps} steps)`, async (t) => {
-      const r = await client.raw("POST", path, { timeoutMs: t, headers: { "content-type": "application/json" }, body: JSON.stringify(proofBody(s)) });
+    const raw = await withProgress(client, c, `the proof image (${settings.mode} ${settings.width}x${settings.height}, ${settings.steps} steps)`, async (t) => {
+      const r = await client.raw("POST", path, { timeoutMs: t, headers: { "content-type": "application/json" }, body: JSON.stringify(proofBody(settings)) });
       const body = jsonOrText(r.body);
       if (r.status !== 200) throw new HttpError(r.status, path, body);
       return body;
     });
-    return checkProofResponse(raw, s);
+    return checkProofResponse(raw, settings);
   } catch (e) {
     if (e instanceof HttpError) throw classifyGenerationError(e, ctx);
     if (e instanceof SchemaError) throw new SmokeError("bad-response", e.message);
     if (e instanceof NetError && e.kind === "timeout")
-      throw new SmokeError("model-timeout", `timed out waiting for the proof generation (${s.mode}) within the limit: raise --timeout, or lower --steps/--width/--height`);
+      throw new SmokeError("model-timeout", `timed out waiting for the proof generation (${settings.mode}) within the limit: raise --timeout, or lower --steps/--width/--height`);
     if (e instanceof NetError)
       throw new SmokeError("unreachable", `the connection broke during the proof generation (${e.kind}: ${e.code}): see the container logs (did it restart?)`);
     throw e;

@@ -26,11 +26,11 @@ const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0
 const USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/i;
 
 /** Throws a usage error naming the setting when an SSH setting could be misread by ssh. */
-function validateSsh(s: SshSettings): void {
-  if (!HOST_RE.test(s.host)) throw new SmokeError("usage", `--ssh-host "${s.host}" is not a host name or IP address`);
-  if (!USER_RE.test(s.user)) throw new SmokeError("usage", `--ssh-user "${s.user}" is not a valid user name`);
-  if (!isTcpPort(s.port)) throw new SmokeError("usage", `--ssh-port ${s.port} is not ${TCP_PORT_RULE}`);
-  for (const [flag, v] of [["--ssh-identity", s.identityFile], ["--ssh-known-hosts", s.knownHostsFile]] as const) {
+function validateSsh(settings: SshSettings): void {
+  if (!HOST_RE.test(settings.host)) throw new SmokeError("usage", `--ssh-host "${settings.host}" is not a host name or IP address`);
+  if (!USER_RE.test(settings.user)) throw new SmokeError("usage", `--ssh-user "${settings.user}" is not a valid user name`);
+  if (!isTcpPort(settings.port)) throw new SmokeError("usage", `--ssh-port ${settings.port} is not ${TCP_PORT_RULE}`);
+  for (const [flag, v] of [["--ssh-identity", settings.identityFile], ["--ssh-known-hosts", settings.knownHostsFile]] as const) {
     // ssh splits -o values on whitespace and treats quotes specially: refuse such paths outright.
     if (v !== undefined && (!v.startsWith("/") || /[\s"'\\]/.test(v)))
       throw new SmokeError("usage", `${flag} must be an absolute path without spaces or quotes (got "${v}")`);
@@ -38,17 +38,17 @@ function validateSsh(s: SshSettings): void {
 }
 
 /** The argv for `ssh` running `remoteCommand` (one string, already quoted) on the host. */
-export function sshArgv(s: SshSettings, remoteCommand: string): string[] {
-  validateSsh(s);
+export function sshArgv(settings: SshSettings, remoteCommand: string): string[] {
+  validateSsh(settings);
   const argv = [
     "-o", "BatchMode=yes",
-    "-o", `ConnectTimeout=${Math.max(1, Math.round(s.connectTimeoutS))}`,
-    "-o", `StrictHostKeyChecking=${s.strictHostKeyChecking}`,
+    "-o", `ConnectTimeout=${Math.max(1, Math.round(settings.connectTimeoutS))}`,
+    "-o", `StrictHostKeyChecking=${settings.strictHostKeyChecking}`,
     "-o", "LogLevel=ERROR",
   ];
-  if (s.knownHostsFile) argv.push("-o", `UserKnownHostsFile=${s.knownHostsFile}`, "-o", "GlobalKnownHostsFile=/dev/null");
-  if (s.identityFile) argv.push("-i", s.identityFile, "-o", "IdentitiesOnly=yes");
-  argv.push("-p", String(s.port), "-l", s.user, "--", s.host, remoteCommand);
+  if (settings.knownHostsFile) argv.push("-o", `UserKnownHostsFile=${settings.knownHostsFile}`, "-o", "GlobalKnownHostsFile=/dev/null");
+  if (settings.identityFile) argv.push("-i", settings.identityFile, "-o", "IdentitiesOnly=yes");
+  argv.push("-p", String(settings.port), "-l", settings.user, "--", settings.host, remoteCommand);
   return argv;
 }
 
@@ -76,11 +76,11 @@ export class SshHost implements HostAccess {
   private readonly timeoutMs: number;
 
   /** `confine`: folders a container writes; below them no link is followed. */
-  constructor(s: SshSettings, timeoutMs = 60_000, private readonly confine: readonly string[] = []) {
-    validateSsh(s);
-    this.s = s;
+  constructor(settings: SshSettings, timeoutMs = 60_000, private readonly confine: readonly string[] = []) {
+    validateSsh(settings);
+    this.s = settings;
     this.timeoutMs = timeoutMs;
-    this.description = `ssh ${s.user}@${s.host}:${s.port}`;
+    this.description = `ssh ${settings.user}@${settings.host}:${settings.port}`;
   }
 
   private async exec(remote: string, timeoutMs = this.timeoutMs): Promise<{ code: number; stdout: Buffer; stderr: string }> {

@@ -13,7 +13,7 @@ export interface Credentials {
 }
 
 export function webuiFlags(
-  s: Pick<PublicSettings, "exposure" | "extraArgs"> & Partial<Pick<PublicSettings, "checkpoints">>,
+  settings: Pick<PublicSettings, "exposure" | "extraArgs"> & Partial<Pick<PublicSettings, "checkpoints">>,
   profile: Profile,
   gpus: GpuRequest,
   creds: Credentials,
@@ -21,15 +21,15 @@ export function webuiFlags(
   o: { noModelDownload?: boolean } = {},
 ): string[] {
   const flags = ["--api", "--api-auth", `${creds.api.username}:${creds.api.password}`, "--listen", "--port", String(profile.internalPort)];
-  if (s.exposure === "api-only") flags.push("--nowebui");
+  if (settings.exposure === "api-only") flags.push("--nowebui");
   else flags.push("--gradio-auth", `${creds.ui.username}:${creds.ui.password}`);
   if (profile.passDataDir) flags.push("--data-dir", profile.dataRoot);
   if (gpus.kind === "none") flags.push(...CPU_MODE_FLAGS);
   if (o.noModelDownload) flags.push("--no-download-sd-model");
   // --ckpt registers the file and makes it sd_model_checkpoint at start, over whatever config.json says.
-  const first = firstCheckpoint(resolveCheckpoints(s.checkpoints ?? []));
+  const first = firstCheckpoint(resolveCheckpoints(settings.checkpoints ?? []));
   if (first) flags.push("--ckpt", `${profile.modelsPath}/${CHECKPOINTS_SUBDIR}/${first.fileName}`);
-  flags.push(...s.extraArgs);
+  flags.push(...settings.extraArgs);
   return flags;
 }
 

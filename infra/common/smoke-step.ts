@@ -76,18 +76,18 @@ export interface SmokeArgs {
 
 /** The smoke's settings that come from the stack and the image profile alone, alike on every target. */
 export function proofSettings(
-  s: { smokeTimeoutSeconds: number; smokePrompt: string; smokeSteps: number; smokeWidth: number; smokeHeight: number },
+  settings: { smokeTimeoutSeconds: number; smokePrompt: string; smokeSteps: number; smokeWidth: number; smokeHeight: number },
   profile: { outputsPath: string; dataRoot: string; uid: number },
 ) {
   return {
     containerOutputsDir: profile.outputsPath,
     containerDataRoot: profile.dataRoot,
     expectedUid: profile.uid,
-    timeoutSeconds: s.smokeTimeoutSeconds,
-    prompt: s.smokePrompt,
-    steps: s.smokeSteps,
-    width: s.smokeWidth,
-    height: s.smokeHeight,
+    timeoutSeconds: settings.smokeTimeoutSeconds,
+    prompt: settings.smokePrompt,
+    steps: settings.smokeSteps,
+    width: settings.smokeWidth,
+    height: settings.smokeHeight,
   };
 }
 

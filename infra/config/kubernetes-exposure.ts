@@ -25,31 +25,31 @@ const WAYS = {
   loadBalancer: "the load balancer's address",
 };
 
-export function serviceExposure(s: ServiceExposureInput): ServiceExposure {
-  const anyAddress = s.firewallAllowlist.filter((c) => {
+export function serviceExposure(settings: ServiceExposureInput): ServiceExposure {
+  const anyAddress = settings.firewallAllowlist.filter((c) => {
     try {
       return parseCidr(c).prefix === 0;
     } catch {
       return false; // the setting's own check names it
     }
   });
-  const ways = [WAYS.clusterIp, ...(s.serviceType === "ClusterIP" ? [] : [WAYS.nodePorts]), ...(s.serviceType === "LoadBalancer" ? [WAYS.loadBalancer] : [])];
+  const ways = [WAYS.clusterIp, ...(settings.serviceType === "ClusterIP" ? [] : [WAYS.nodePorts]), ...(settings.serviceType === "LoadBalancer" ? [WAYS.loadBalancer] : [])];
   // loadBalancerSourceRanges apply to the load balancer's address only, never to the node ports behind it.
-  const byRanges = (way: string) => way === WAYS.loadBalancer && s.firewallAllowlist.length > 0;
+  const byRanges = (way: string) => way === WAYS.loadBalancer && settings.firewallAllowlist.length > 0;
   return {
     anyAddress,
-    unguarded: s.networkPolicy ? [] : ways.filter((w) => !byRanges(w)),
-    policyOnly: s.networkPolicy ? ways.filter((w) => w !== WAYS.clusterIp && !byRanges(w)) : [],
+    unguarded: settings.networkPolicy ? [] : ways.filter((w) => !byRanges(w)),
+    policyOnly: settings.networkPolicy ? ways.filter((w) => w !== WAYS.clusterIp && !byRanges(w)) : [],
   };
 }
 
 /** The preview's warnings for a fleet's Service (stack output `warnings`, and the engine's log). */
-export function exposureWarnings(s: ServiceExposureInput): string[] {
-  const e = serviceExposure(s);
+export function exposureWarnings(settings: ServiceExposureInput): string[] {
+  const e = serviceExposure(settings);
   const out: string[] = [];
   if (e.anyAddress.length > 0)
     out.push(`kubernetes: firewallAllowlist holds ${e.anyAddress.join(" and ")}, which admits every address of that family to the WebUI`);
   if (e.policyOnly.length > 0 && e.anyAddress.length === 0)
-    out.push(`kubernetes: only the NetworkPolicy stands between ${e.policyOnly.join(" and ")} and the WebUI pods: the cluster's network plugin enforces it, and nothing does if the plugin does not enforce NetworkPolicy${s.serviceType === "LoadBalancer" && s.firewallAllowlist.length > 0 ? " (loadBalancerSourceRanges cover the load balancer's address only)" : ""}`);
+    out.push(`kubernetes: only the NetworkPolicy stands between ${e.policyOnly.join(" and ")} and the WebUI pods: the cluster's network plugin enforces it, and nothing does if the plugin does not enforce NetworkPolicy${settings.serviceType === "LoadBalancer" && settings.firewallAllowlist.length > 0 ? " (loadBalancerSourceRanges cover the load balancer's address only)" : ""}`);
   return out;
 }

@@ -174,18 +174,18 @@ export function tlsProblems(raw: Record<string, unknown>, isDefault: (key: strin
 }
 
 /** What a preview says about the transport: plain HTTP beyond loopback, or the port the ACME challenge opens. */
-export function transportWarnings(s: { tls: TlsMode; bindAddress: string; hostPort: number; tlsHttpPort: number; tlsDomain?: string }): string[] {
-  const loopback = /^127\.|^::1$/.test(s.bindAddress);
-  if (s.tls === "off" && !loopback)
-    return [`tls: the API on port ${s.hostPort} is plain HTTP: its password crosses the network in clear to every allow-listed client; set tls (internal, acme or files) to put HTTPS in front`];
-  if (s.tls === "acme")
-    return [`tls: port ${s.tlsHttpPort} is published to every address for the ACME HTTP challenge (the CA's validation servers have no fixed addresses); it serves only the challenge and a redirect to https://${s.tlsDomain ?? "<tlsDomain>"}:${s.hostPort}`];
+export function transportWarnings(settings: { tls: TlsMode; bindAddress: string; hostPort: number; tlsHttpPort: number; tlsDomain?: string }): string[] {
+  const loopback = /^127\.|^::1$/.test(settings.bindAddress);
+  if (settings.tls === "off" && !loopback)
+    return [`tls: the API on port ${settings.hostPort} is plain HTTP: its password crosses the network in clear to every allow-listed client; set tls (internal, acme or files) to put HTTPS in front`];
+  if (settings.tls === "acme")
+    return [`tls: port ${settings.tlsHttpPort} is published to every address for the ACME HTTP challenge (the CA's validation servers have no fixed addresses); it serves only the challenge and a redirect to https://${settings.tlsDomain ?? "<tlsDomain>"}:${settings.hostPort}`];
   return [];
 }
 
 /** The roots a client (the smoke) pins for files and acme: the configured ones, else a self-signed certificate's own. */
-export function pinnedRoots(s: { tlsCaRoots?: string }, chain: string | undefined): string | undefined {
-  if (s.tlsCaRoots !== undefined) return s.tlsCaRoots;
+export function pinnedRoots(settings: { tlsCaRoots?: string }, chain: string | undefined): string | undefined {
+  if (settings.tlsCaRoots !== undefined) return settings.tlsCaRoots;
   if (chain === undefined) return undefined;
   const certs = parsePemCertificates(chain);
   if (typeof certs === "string") return undefined;

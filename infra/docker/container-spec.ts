@@ -67,25 +67,25 @@ export function defaultContainerName(stack: string): string {
 }
 
 export function containerPlan(
-  s: Pick<PublicSettings, "containerName" | "hostPort" | "bindAddress" | "outputsDir" | "modelsDir" | "exposure" | "shmSizeMb">,
+  settings: Pick<PublicSettings, "containerName" | "hostPort" | "bindAddress" | "outputsDir" | "modelsDir" | "exposure" | "shmSizeMb">,
   profile: Profile,
   gpus: GpuRequest,
   ids: { project: string; stack: string },
   /** Mount the models folder read-only (several containers share it and the image does not write there). */
   modelsReadOnly = false,
 ): ContainerPlan {
-  const probe = `http://127.0.0.1:${profile.internalPort}${healthPath(s.exposure)}`;
+  const probe = `http://127.0.0.1:${profile.internalPort}${healthPath(settings.exposure)}`;
   return {
-    name: s.containerName ?? defaultContainerName(ids.stack),
+    name: settings.containerName ?? defaultContainerName(ids.stack),
     user: `${profile.uid}:${profile.gid}`,
-    ports: [{ internal: profile.internalPort, external: s.hostPort, ip: s.bindAddress, protocol: "tcp" }],
+    ports: [{ internal: profile.internalPort, external: settings.hostPort, ip: settings.bindAddress, protocol: "tcp" }],
     mounts: [
-      { type: "bind", source: s.outputsDir, target: profile.outputsPath, readOnly: false },
-      { type: "bind", source: s.modelsDir, target: profile.modelsPath, readOnly: modelsReadOnly },
+      { type: "bind", source: settings.outputsDir, target: profile.outputsPath, readOnly: false },
+      { type: "bind", source: settings.modelsDir, target: profile.modelsPath, readOnly: modelsReadOnly },
       // The checkpoints stay read-only over a writable models mount: no container (of any stack sharing the
       // folder) can delete, replace or plant links among them, nor rename the mount point. The WebUI is told
       // not to download a default model there (webuiFlags' noModelDownload).
-      ...(modelsReadOnly ? [] : [{ type: "bind" as const, source: `${s.modelsDir}/${CHECKPOINTS_SUBDIR}`, target: `${profile.modelsPath}/${CHECKPOINTS_SUBDIR}`, readOnly: true }]),
+      ...(modelsReadOnly ? [] : [{ type: "bind" as const, source: `${settings.modelsDir}/${CHECKPOINTS_SUBDIR}`, target: `${profile.modelsPath}/${CHECKPOINTS_SUBDIR}`, readOnly: true }]),
     ],
     deviceRequests: deviceRequests(gpus),
     // python3 is in every WebUI image (the WebUI is Python); curl and wget are not.
@@ -104,7 +104,7 @@ export function containerPlan(
     ],
     logDriver: "json-file",
     logOpts: { "max-size": "50m", "max-file": "3" },
-    shmSize: s.shmSizeMb,
+    shmSize: settings.shmSizeMb,
     workingDir: profile.dataRoot,
   };
 }

@@ -45,39 +45,39 @@ type PlanSettings = Pick<PublicSettings, "hosts" | "dockerHost" | "gpus" | "host
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "host";
 
-function defaultApiHost(s: PlanSettings, host: DockerHost): string {
-  if (s.apiHost) return s.apiHost;
+function defaultApiHost(settings: PlanSettings, host: DockerHost): string {
+  if (settings.apiHost) return settings.apiHost;
   // An ACME certificate names the domain: clients, and the smoke, connect by that name.
-  if (s.tls === "acme" && s.tlsDomain) return s.tlsDomain;
+  if (settings.tls === "acme" && settings.tlsDomain) return settings.tlsDomain;
   if (host.kind === "ssh") return host.host;
-  return ["0.0.0.0", "::"].includes(s.bindAddress) ? "127.0.0.1" : s.bindAddress;
+  return ["0.0.0.0", "::"].includes(settings.bindAddress) ? "127.0.0.1" : settings.bindAddress;
 }
 
-export function deploymentPlan(s: PlanSettings, stack: string): HostPlan[] {
-  const baseName = s.containerName ?? defaultContainerName(stack);
-  if (s.hosts.length === 0) {
-    const host = dockerHostOf(s.dockerHost);
-    const instance = { slot: "", gpus: gpuRequest(s.gpus), hostPort: s.hostPort, outputsDir: s.outputsDir, containerName: baseName, firewallTag: firewallTag(stack, s.hostPort) };
-    return [{ key: "", host, apiHost: defaultApiHost(s, host), instances: [instance], sharedModels: false, networkName: `${baseName}-net` }];
+export function deploymentPlan(settings: PlanSettings, stack: string): HostPlan[] {
+  const baseName = settings.containerName ?? defaultContainerName(stack);
+  if (settings.hosts.length === 0) {
+    const host = dockerHostOf(settings.dockerHost);
+    const instance = { slot: "", gpus: gpuRequest(settings.gpus), hostPort: settings.hostPort, outputsDir: settings.outputsDir, containerName: baseName, firewallTag: firewallTag(stack, settings.hostPort) };
+    return [{ key: "", host, apiHost: defaultApiHost(settings, host), instances: [instance], sharedModels: false, networkName: `${baseName}-net` }];
   }
   const used = new Set<string>();
-  return s.hosts.map((entry) => {
+  return settings.hosts.map((entry) => {
     const { host, slots } = hostEntryOf(entry);
     let key = host.kind === "ssh" ? slug(host.host) : "local";
     for (let n = 2; used.has(key); n++) key = `${key}-${n}`;
     used.add(key);
     const instances = slots.map((gpus, i): InstancePlan => {
       const slot = gpus.kind === "devices" ? `gpu${slug(gpus.ids[0]!)}` : `cpu${i}`;
-      const hostPort = s.hostPort + i;
+      const hostPort = settings.hostPort + i;
       return {
         slot,
         gpus,
         hostPort,
-        outputsDir: `${s.outputsDir}/${slot}`,
+        outputsDir: `${settings.outputsDir}/${slot}`,
         containerName: `${baseName}-${slot}`.slice(0, 63),
         firewallTag: firewallTag(stack, hostPort),
       };
     });
-    return { key, host, apiHost: defaultApiHost(s, host), instances, sharedModels: instances.length > 1, networkName: `${baseName}-net` };
+    return { key, host, apiHost: defaultApiHost(settings, host), instances, sharedModels: instances.length > 1, networkName: `${baseName}-net` };
   });
 }

@@ -24,13 +24,13 @@ function proxyNames(instance: InstancePlan): { container: string; site: string }
 }
 
 /** The Caddyfile of one WebUI container's proxy. */
-function siteConfig(s: TlsOn, hostPlan: HostPlan, instance: InstancePlan, profile: Profile): string {
+function siteConfig(settings: TlsOn, hostPlan: HostPlan, instance: InstancePlan, profile: Profile): string {
   const site: ProxySite = {
-    mode: s.tls,
+    mode: settings.tls,
     host: hostPlan.apiHost,
     publicPort: instance.hostPort,
     upstream: { host: instance.containerName, port: profile.internalPort },
-    ...(s.tls === "acme" ? { acme: { email: s.tlsEmail ?? "", directory: s.tlsAcmeDirectory, hasCaRoots: s.tlsCaRoots !== undefined } } : {}),
+    ...(settings.tls === "acme" ? { acme: { email: settings.tlsEmail ?? "", directory: settings.tlsAcmeDirectory, hasCaRoots: settings.tlsCaRoots !== undefined } } : {}),
   };
   return caddyfile(site);
 }
@@ -62,14 +62,14 @@ export interface TlsHost {
 
 /** The host's share of the proxies: network, image, folders and files. */
 export function declareTlsHost(name: string, a: TlsHostArgs, parent: pulumi.Resource): TlsHost {
-  const s = a.settings;
+  const settings = a.settings;
   const onHost = { parent, provider: a.provider, replacementTrigger: a.hostIdentity };
   // A fixed name: the old network must go (after its containers) before the new one can be made.
   const network = new docker.Network(`${name}-network`, { name: a.networkName, labels: a.labels }, { ...onHost, deleteBeforeReplace: true, dependsOn: a.dependsOn });
-  const image = new docker.RemoteImage(`${name}-proxy-image`, { name: s.tlsProxyImage, keepLocally: true }, { ...onHost, dependsOn: a.dependsOn });
-  const sites = a.hostPlan.instances.flatMap((i) => [proxyNames(i).site, siteConfig(s, a.hostPlan, i, a.profile)]);
-  const script = hostScript("tls-site-files.sh", [s.tlsDir, s.tls, s.tlsCaRoots ?? "", ...sites]);
-  const material = s.tls === "files" && a.certificate && a.key ? pulumi.secret(pulumi.all([a.certificate, a.key]).apply(([c, k]) => `${c.trim()}\n${k.trim()}\n`)) : undefined;
+  const image = new docker.RemoteImage(`${name}-proxy-image`, { name: settings.tlsProxyImage, keepLocally: true }, { ...onHost, dependsOn: a.dependsOn });
+  const sites = a.hostPlan.instances.flatMap((i) => [proxyNames(i).site, siteConfig(settings, a.hostPlan, i, a.profile)]);
+  const script = hostScript("tls-site-files.sh", [settings.tlsDir, settings.tls, settings.tlsCaRoots ?? "", ...sites]);
+  const material = settings.tls === "files" && a.certificate && a.key ? pulumi.secret(pulumi.all([a.certificate, a.key]).apply(([c, k]) => `${c.trim()}\n${k.trim()}\n`)) : undefined;
   const siteFiles = hostCommand(`${name}-tls`, a.target, { create: script, update: script, sudo: true, ...(material ? { stdin: material } : {}) }, {
     parent,
     dependsOn: a.dependsOn,
@@ -106,10 +106,10 @@ export interface ProxyArgs {
 
 /** One WebUI container's proxy, and the step that reloads it when its files change. */
 export function declareProxy(name: string, a: ProxyArgs, parent: pulumi.Resource): { container: docker.Container; reload: HostCommand } {
-  const s = a.settings;
+  const settings = a.settings;
   const names = proxyNames(a.instance);
-  const ports: { internal: number; external: number; ip: string; protocol: string }[] = [{ internal: PROXY_PORTS.https, external: a.instance.hostPort, ip: s.bindAddress, protocol: "tcp" }];
-  if (s.tls === "acme") ports.push({ internal: PROXY_PORTS.http, external: s.tlsHttpPort, ip: s.bindAddress, protocol: "tcp" });
+  const ports: { internal: number; external: number; ip: string; protocol: string }[] = [{ internal: PROXY_PORTS.https, external: a.instance.hostPort, ip: settings.bindAddress, protocol: "tcp" }];
+  if (settings.tls === "acme") ports.push({ internal: PROXY_PORTS.http, external: settings.tlsHttpPort, ip: settings.bindAddress, protocol: "tcp" });
   const container = new docker.Container(
     name,
     {
@@ -118,8 +118,8 @@ export function declareProxy(name: string, a: ProxyArgs, parent: pulumi.Resource
       networkMode: a.host.network.name,
       ports,
       mounts: [
-        { type: "bind", source: `${s.tlsDir}/data`, target: PROXY_PATHS.data, readOnly: false },
-        { type: "bind", source: `${s.tlsDir}/sites/${names.site}`, target: PROXY_PATHS.site, readOnly: true },
+        { type: "bind", source: `${settings.tlsDir}/data`, target: PROXY_PATHS.data, readOnly: false },
+        { type: "bind", source: `${settings.tlsDir}/sites/${names.site}`, target: PROXY_PATHS.site, readOnly: true },
       ],
       restart: "unless-stopped",
       labels: [...a.plan.labels, { label: "sdwebui.role", value: "tls-proxy" }],

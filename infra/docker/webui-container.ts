@@ -99,9 +99,9 @@ export class WebUiContainer extends pulumi.ComponentResource {
   constructor(name: string, args: WebUiContainerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdwebui:index:WebUiContainer", name, {}, opts);
     this.args = args;
-    const { settings: s, hostPlan, instance } = args;
+    const { settings: settings, hostPlan, instance } = args;
     const plan = onResource(this, () => containerPlan(
-      { ...s, hostPort: instance.hostPort, outputsDir: instance.outputsDir, containerName: instance.containerName },
+      { ...settings, hostPort: instance.hostPort, outputsDir: instance.outputsDir, containerName: instance.containerName },
       args.profile,
       instance.gpus,
       { project: args.project, stack: args.stack },
@@ -118,7 +118,7 @@ export class WebUiContainer extends pulumi.ComponentResource {
     const firewall = declareFirewall(
       `${name}-firewall`,
       {
-        input: { tag: instance.firewallTag, port: instance.hostPort, bindAddress: s.bindAddress, allowlist: s.firewallAllowlist, backend: s.firewallBackend },
+        input: { tag: instance.firewallTag, port: instance.hostPort, bindAddress: settings.bindAddress, allowlist: settings.firewallAllowlist, backend: settings.firewallBackend },
         connection: args.connection,
         // iptables needs root: a non-root ssh login runs the scripts through sudo -n.
         sudo: hostPlan.host.kind === "ssh" && hostPlan.host.user !== "root",
@@ -133,15 +133,15 @@ export class WebUiContainer extends pulumi.ComponentResource {
     this.container = this.declareContainer(`${name}-container`, plan, launch, [...args.hostReady, args.preflight, ...firewallDeps]);
     // With tls, the proxy publishes the port (once the firewall holds) and the WebUI is reachable on the stack's network only.
     const proxy = args.tls ? declareProxy(`${name}-proxy`, {
-      settings: s as TlsOn, instance, target: args.target, host: args.tls, provider: args.provider, hostIdentity: args.hostIdentity,
+      settings: settings as TlsOn, instance, target: args.target, host: args.tls, provider: args.provider, hostIdentity: args.hostIdentity,
       plan, dependsOn: [...firewallDeps, this.container],
     }, this) : undefined;
-    const rootPem = proxy && s.tls === "internal" ? declareRootCertificate(`${name}-tls-root`, args.target, s.tlsDir, proxy.container, this) : undefined;
+    const rootPem = proxy && settings.tls === "internal" ? declareRootCertificate(`${name}-tls-root`, args.target, settings.tlsDir, proxy.container, this) : undefined;
 
     const scheme = proxy ? "https" : "http";
     const base = `${scheme}://${hostPlan.apiHost.includes(":") ? `[${hostPlan.apiHost}]` : hostPlan.apiHost}:${instance.hostPort}`;
-    const pins = args.secrets.tlsCertificate ? args.secrets.tlsCertificate.apply((chain) => pinnedRoots(s, chain)) : pulumi.output(pinnedRoots(s, undefined));
-    const tlsProof = proxy ? { ca: rootPem ?? pins, plainPort: args.profile.internalPort, ...(s.tls === "acme" ? { httpPort: s.tlsHttpPort } : {}) } : undefined;
+    const pins = args.secrets.tlsCertificate ? args.secrets.tlsCertificate.apply((chain) => pinnedRoots(settings, chain)) : pulumi.output(pinnedRoots(settings, undefined));
+    const tlsProof = proxy ? { ca: rootPem ?? pins, plainPort: args.profile.internalPort, ...(settings.tls === "acme" ? { httpPort: settings.tlsHttpPort } : {}) } : undefined;
     const smokeDeps = [...firewallDeps, ...(proxy ? [proxy.container, proxy.reload] : [])];
     this.endpoint = {
       host: hostPlan.host.kind === "ssh" ? hostPlan.host.host : "localhost",
@@ -149,7 +149,7 @@ export class WebUiContainer extends pulumi.ComponentResource {
       docsUrl: pulumi.output(`${base}/docs`),
       containerName: this.container.name,
       outputsDir: instance.outputsDir,
-      smokeFile: s.smokeEnabled ? provenFile(this.declareSmoke(`${name}-smoke`, base, smokeDeps, tlsProof, proxy?.container)) : pulumi.output(""),
+      smokeFile: settings.smokeEnabled ? provenFile(this.declareSmoke(`${name}-smoke`, base, smokeDeps, tlsProof, proxy?.container)) : pulumi.output(""),
       firewall: firewall.preview,
       ...(rootPem ? { tlsRootCertificate: rootPem } : {}),
     };
@@ -164,11 +164,11 @@ export class WebUiContainer extends pulumi.ComponentResource {
 
   /** The container's command and envs: they carry both passwords, so they are derived inside the secrets. */
   private launch(): Launch {
-    const { settings: s, profile, ui, instance } = this.args;
+    const { settings: settings, profile, ui, instance } = this.args;
     return pulumi.all([this.args.secrets.apiPassword, ui.password]).apply(([apiPassword, uiPassword]) => {
-      const creds = { api: { username: s.apiUsername, password: apiPassword }, ui: { username: ui.username, password: uiPassword } };
+      const creds = { api: { username: settings.apiUsername, password: apiPassword }, ui: { username: ui.username, password: uiPassword } };
       // containerPlan mounts the checkpoints folder read-only (or the whole models folder).
-      return launchSpec(profile, webuiFlags(s, profile, instance.gpus, creds, { noModelDownload: true }));
+      return launchSpec(profile, webuiFlags(settings, profile, instance.gpus, creds, { noModelDownload: true }));
     });
   }
 
@@ -220,21 +220,21 @@ export class WebUiContainer extends pulumi.ComponentResource {
 
   /** The post-deploy proof; it re-runs whenever the container or the image is replaced. */
   private declareSmoke(name: string, url: string, deps: pulumi.Resource[], tls: { ca: pulumi.Input<string | undefined>; plainPort: number; httpPort?: number } | undefined, proxy: docker.Container | undefined): command.local.Command {
-    const { settings: s, secrets, hostPlan, instance, profile, ui } = this.args;
+    const { settings: settings, secrets, hostPlan, instance, profile, ui } = this.args;
     const h = hostPlan.host;
     return declareSmoke(
       name,
       {
         url,
-        username: s.apiUsername,
+        username: settings.apiUsername,
         password: secrets.apiPassword,
-        ...(s.exposure === "api-and-ui" ? { uiUsername: ui.username, uiPassword: ui.password } : {}),
-        exposure: s.exposure,
+        ...(settings.exposure === "api-and-ui" ? { uiUsername: ui.username, uiPassword: ui.password } : {}),
+        exposure: settings.exposure,
         hostOutputsDir: instance.outputsDir,
-        hostModelsDir: s.modelsDir,
-        ...proofSettings(s, profile),
+        hostModelsDir: settings.modelsDir,
+        ...proofSettings(settings, profile),
         ...(h.kind === "ssh" ? { ssh: { user: h.user, host: h.host, port: h.port, privateKey: secrets.sshPrivateKey, knownHosts: this.args.knownHosts } } : {}),
-        ...checkpointProof(s.checkpoints),
+        ...checkpointProof(settings.checkpoints),
         ...(tls ? { tls: { ...tls, ca: pulumi.output(tls.ca).apply((c) => c ?? "") } } : {}),
         container: this.container.name,
         triggers: [this.container.id, this.args.image.imageId, ...(proxy ? [proxy.id] : [])],

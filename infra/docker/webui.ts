@@ -66,12 +66,12 @@ export class WebUi extends pulumi.ComponentResource {
 
   constructor(name: string, args: WebUiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdwebui:index:WebUi", name, recordedInputs(args), opts);
-    const s = args.settings;
+    const settings = args.settings;
     const { host } = args.plan;
     this.args = args;
-    this.profile = onResource(this, () => resolveProfile(s));
-    this.ui = { username: s.uiUsername ?? s.apiUsername, password: args.secrets.uiPassword ?? args.secrets.apiPassword };
-    this.knownHosts = host.kind === "ssh" ? knownHostsFor(s.sshKnownHosts, host.host) : undefined;
+    this.profile = onResource(this, () => resolveProfile(settings));
+    this.ui = { username: settings.uiUsername ?? settings.apiUsername, password: args.secrets.uiPassword ?? args.secrets.apiPassword };
+    this.knownHosts = host.kind === "ssh" ? knownHostsFor(settings.sshKnownHosts, host.host) : undefined;
     const knownHosts = this.knownHosts;
     this.connection = host.kind === "ssh" ? onResource(this, () => remoteConnection(host, args.secrets.sshPrivateKey, knownHosts)) : undefined;
 
@@ -91,20 +91,20 @@ export class WebUi extends pulumi.ComponentResource {
     // they had before (the host key repeated before the slot), aliased so deployed stacks keep them.
     const ids = args.plan.instances.map((instance) => (instance.slot ? `${name}-${instance.slot}` : name));
     const legacyIds = args.plan.instances.map((instance) => (instance.slot ? `${name}-${args.plan.key}-${instance.slot}` : name));
-    const imageName = s.image ?? this.profile.defaultImage;
+    const imageName = settings.image ?? this.profile.defaultImage;
     // The first preflight also pulls the image, with progress and a limit of its own; the provider would pull
     // it silently, under a 20-minute deadline.
     const preflights = args.plan.instances.map((instance, i) => this.portPreflight(ids[i]!, legacyIds[i]!, instance, i === 0 ? imageName : undefined));
     this.image = new docker.RemoteImage(
       `${name}-image`,
       { name: imageName, keepLocally: true },
-      { parent: this, provider: this.provider, dependsOn: preflights, replacementTrigger: hostIdentity, customTimeouts: { create: `${s.imagePullTimeoutSeconds}s`, update: `${s.imagePullTimeoutSeconds}s` } },
+      { parent: this, provider: this.provider, dependsOn: preflights, replacementTrigger: hostIdentity, customTimeouts: { create: `${settings.imagePullTimeoutSeconds}s`, update: `${settings.imagePullTimeoutSeconds}s` } },
     );
     // Host folders: created with the image's owner before any container, never removed on destroy.
     const script = onResource(this, () => foldersScript({
-      outputsDir: s.outputsDir,
-      instanceOutputsDirs: args.plan.instances.map((i) => i.outputsDir).filter((d) => d !== s.outputsDir),
-      modelsDir: s.modelsDir,
+      outputsDir: settings.outputsDir,
+      instanceOutputsDirs: args.plan.instances.map((i) => i.outputsDir).filter((d) => d !== settings.outputsDir),
+      modelsDir: settings.modelsDir,
       uid: this.profile.uid,
       gid: this.profile.gid,
       profile: this.profile.name,
@@ -114,12 +114,12 @@ export class WebUi extends pulumi.ComponentResource {
 
     const hostReady = [this.folders, ...(this.checkpoints ? [this.checkpoints] : [])];
     const target = { host, connection: this.connection };
-    const tls = s.tls === "off" ? undefined : this.tlsHost(name, s as TlsOn, hostIdentity, preflights);
+    const tls = settings.tls === "off" ? undefined : this.tlsHost(name, settings as TlsOn, hostIdentity, preflights);
     args.plan.instances.forEach((instance, i) => {
       const c = new WebUiContainer(
         ids[i]!,
         {
-          settings: s, secrets: args.secrets, hostPlan: args.plan, instance, profile: this.profile, stack: args.stack, project: args.project,
+          settings: settings, secrets: args.secrets, hostPlan: args.plan, instance, profile: this.profile, stack: args.stack, project: args.project,
           image: this.image, provider: this.provider, hostIdentity, connection: this.connection, knownHosts: this.knownHosts, ui: this.ui, target, tls,
           preflight: preflights[i]!, hostReady, legacy: { prefix: legacyIds[i]!, parent: this },
         },
@@ -130,7 +130,7 @@ export class WebUi extends pulumi.ComponentResource {
       this.endpoints.push(c.endpoint);
       this.warnings.push(...c.warnings);
     });
-    for (const w of transportWarnings(s)) {
+    for (const w of transportWarnings(settings)) {
       pulumi.log.warn(w, this);
       this.warnings.push(w);
     }
@@ -165,10 +165,10 @@ export class WebUi extends pulumi.ComponentResource {
   private placeCheckpoints(name: string): HostCommand | undefined {
     const list = resolveCheckpoints(this.args.settings.checkpoints);
     if (list.length === 0) return undefined;
-    const s = this.args.settings;
+    const settings = this.args.settings;
     const outputs = this.args.plan.instances.map((i) => i.outputsDir);
-    const writtenDirs = [s.modelsDir, s.outputsDir, ...outputs.filter((d) => d !== s.outputsDir)];
-    const script = onResource(this, () => placementScript({ modelsDir: s.modelsDir, checkpoints: list, writtenDirs }));
+    const writtenDirs = [settings.modelsDir, settings.outputsDir, ...outputs.filter((d) => d !== settings.outputsDir)];
+    const script = onResource(this, () => placementScript({ modelsDir: settings.modelsDir, checkpoints: list, writtenDirs }));
     const token = this.args.secrets.checkpointToken;
     const stdin = needsToken(list) && token ? pulumi.secret(token.apply((t) => `${tokenHeader(t)}\n`)) : undefined;
     return this.hostCommand(`${name}-checkpoints`, script, { sudo: true, stdin }, { parent: this, dependsOn: [this.folders] });
@@ -180,14 +180,14 @@ export class WebUi extends pulumi.ComponentResource {
    * Created container behind).
    */
   private portPreflight(id: string, legacyId: string, instance: InstancePlan, pullImage: string | undefined): HostCommand {
-    const s = this.args.settings;
+    const settings = this.args.settings;
     const stackLabel = { project: this.args.project, stack: this.args.stack };
     const check = (port: number, setting: string) => portCheckScript({ port, containerName: instance.containerName, stackLabel, setting });
     const script = onResource(this, () => {
-      const limitSeconds = s.imagePullTimeoutSeconds;
+      const limitSeconds = settings.imagePullTimeoutSeconds;
       const pull = pullImage === undefined ? undefined : imagePullScript({ image: pullImage, limitSeconds, setting: "sdwebui:imagePullTimeoutSeconds" });
       // The ACME challenge port is published too: it must be free as well.
-      const challenge = s.tls === "acme" ? [check(s.tlsHttpPort, "sdwebui:tlsHttpPort")] : [];
+      const challenge = settings.tls === "acme" ? [check(settings.tlsHttpPort, "sdwebui:tlsHttpPort")] : [];
       return preflightScript([check(instance.hostPort, "sdwebui:hostPort"), ...challenge], pull);
     });
     const aliases = legacyId === id ? [] : [{ name: `${legacyId}-preflight` }];

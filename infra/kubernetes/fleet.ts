@@ -55,16 +55,16 @@ export class KubernetesFleet extends pulumi.ComponentResource {
 
   constructor(name: string, args: KubernetesFleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdwebui:index:KubernetesFleet", name, { settings: args.settings, stack: args.stack }, opts);
-    const s = args.settings;
-    const profile = onResource(this, () => resolveProfile(s));
-    const image = s.image ?? profile.defaultImage;
-    const names = fleetNames(args.stack, s);
-    const ns = s.namespace;
-    this.warnings = exposureWarnings(s);
+    const settings = args.settings;
+    const profile = onResource(this, () => resolveProfile(settings));
+    const image = settings.image ?? profile.defaultImage;
+    const names = fleetNames(args.stack, settings);
+    const ns = settings.namespace;
+    this.warnings = exposureWarnings(settings);
     for (const w of this.warnings) pulumi.log.warn(w, this);
     const provider = new k8s.Provider(`${name}-provider`, {
       ...(args.secrets.kubeconfig ? { kubeconfig: args.secrets.kubeconfig } : {}),
-      ...(s.kubeContext ? { context: s.kubeContext } : {}),
+      ...(settings.kubeContext ? { context: settings.kubeContext } : {}),
       namespace: ns,
     }, { parent: this });
     const child = (deps: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({ parent: this, provider, dependsOn: deps });
@@ -75,34 +75,34 @@ export class KubernetesFleet extends pulumi.ComponentResource {
     const claims = names.ownClaims.map((which) =>
       new k8s.core.v1.PersistentVolumeClaim(`${name}-${which}`, {
         metadata: meta(which === "outputs" ? names.outputsClaim : names.modelsClaim, "webui", { "pulumi.com/skipAwait": "true" }),
-        spec: claimSpec(s, which),
+        spec: claimSpec(settings, which),
       }, { ...child(), retainOnDelete: true }));
 
     // The Service first: with tls its cluster IP is one of the names the proxies' certificates cover.
-    const service = new k8s.core.v1.Service(`${name}-service`, { metadata: meta(names.base), spec: serviceSpec(s, profile, args.stack) }, child());
-    const tls = s.tls === "off" ? undefined : this.tlsObjects(name, args, profile, names, service, child);
-    const spec = pulumi.all([secret.metadata.name, tls?.objects]).apply(([secretName, objects]) => deploymentSpec(s, profile, image, args.stack, secretName, objects));
+    const service = new k8s.core.v1.Service(`${name}-service`, { metadata: meta(names.base), spec: serviceSpec(settings, profile, args.stack) }, child());
+    const tls = settings.tls === "off" ? undefined : this.tlsObjects(name, args, profile, names, service, child);
+    const spec = pulumi.all([secret.metadata.name, tls?.objects]).apply(([secretName, objects]) => deploymentSpec(settings, profile, image, args.stack, secretName, objects));
     // With the smoke on, its Job waits for the rollout and names an unschedulable pod's reason at once (the
     // provider's own wait says nothing of it on a scale-up); without it, the provider waits.
-    const awaitBy: Record<string, string> = s.smokeEnabled ? { "pulumi.com/skipAwait": "true" } : { "pulumi.com/timeoutSeconds": String(s.rolloutTimeoutSeconds) };
+    const awaitBy: Record<string, string> = settings.smokeEnabled ? { "pulumi.com/skipAwait": "true" } : { "pulumi.com/timeoutSeconds": String(settings.rolloutTimeoutSeconds) };
     const deployment = new k8s.apps.v1.Deployment(`${name}-webui`, { metadata: meta(names.base, "webui", awaitBy), spec }, child([secret, ...claims, ...(tls?.ready ?? [])]));
-    if (s.networkPolicy)
-      new k8s.networking.v1.NetworkPolicy(`${name}-ingress`, { metadata: meta(`${names.base}-ingress`), spec: networkPolicySpec(s, profile, args.stack) }, child());
+    if (settings.networkPolicy)
+      new k8s.networking.v1.NetworkPolicy(`${name}-ingress`, { metadata: meta(`${names.base}-ingress`), spec: networkPolicySpec(settings, profile, args.stack) }, child());
 
-    const scheme = s.tls === "off" ? "http" : "https";
-    const serviceUrl = service.spec.clusterIP.apply((ip) => `${scheme}://${ip.includes(":") ? `[${ip}]` : ip}:${s.servicePort}`);
-    const smokeJob = s.smokeEnabled ? this.smokeJob(name, args, profile, names, serviceUrl, { deployment, spec }, secret, tls?.objects, child) : pulumi.output("");
+    const scheme = settings.tls === "off" ? "http" : "https";
+    const serviceUrl = service.spec.clusterIP.apply((ip) => `${scheme}://${ip.includes(":") ? `[${ip}]` : ip}:${settings.servicePort}`);
+    const smokeJob = settings.smokeEnabled ? this.smokeJob(name, args, profile, names, serviceUrl, { deployment, spec }, secret, tls?.objects, child) : pulumi.output("");
     const apiUrl = this.apiUrl(service, serviceUrl, scheme);
     this.endpoint = {
       apiUrl,
       docsUrl: apiUrl.apply((u) => `${u}/docs`),
       service: names.base,
       namespace: ns,
-      replicas: s.replicas,
+      replicas: settings.replicas,
       outputsClaim: names.outputsClaim,
       modelsClaim: names.modelsClaim,
       smokeJob,
-      ...(s.tls === "internal" ? { tlsRootSecret: tlsObjectNames(names.base).caSecret } : {}),
+      ...(settings.tls === "internal" ? { tlsRootSecret: tlsObjectNames(names.base).caSecret } : {}),
     };
     this.registerOutputs({ endpoint: this.endpoint, warnings: this.warnings });
   }
@@ -112,13 +112,13 @@ export class KubernetesFleet extends pulumi.ComponentResource {
    * Auto-named and immutable: new credentials replace it under a new name, so the pods roll and read them.
    */
   private credentials(name: string, args: KubernetesFleetArgs, metadata: { namespace: string; labels: Record<string, string> }, opts: pulumi.CustomResourceOptions) {
-    const s = args.settings;
+    const settings = args.settings;
     const ui = args.secrets.uiPassword ?? args.secrets.apiPassword;
-    const uiUser = s.uiUsername ?? s.apiUsername;
+    const uiUser = settings.uiUsername ?? settings.apiUsername;
     const stringData = pulumi.secret(pulumi.all([args.secrets.apiPassword, ui]).apply(([api, uiPw]) => ({
-      [CREDENTIAL_KEYS.apiAuth]: `${s.apiUsername}:${api}`,
+      [CREDENTIAL_KEYS.apiAuth]: `${settings.apiUsername}:${api}`,
       [CREDENTIAL_KEYS.apiPassword]: api,
-      ...(s.exposure === "api-and-ui" ? { [CREDENTIAL_KEYS.uiAuth]: `${uiUser}:${uiPw}`, [CREDENTIAL_KEYS.uiPassword]: uiPw } : {}),
+      ...(settings.exposure === "api-and-ui" ? { [CREDENTIAL_KEYS.uiAuth]: `${uiUser}:${uiPw}`, [CREDENTIAL_KEYS.uiPassword]: uiPw } : {}),
     })));
     return new k8s.core.v1.Secret(`${name}-credentials`, { metadata, type: "Opaque", immutable: true, stringData }, opts);
   }
@@ -128,16 +128,16 @@ export class KubernetesFleet extends pulumi.ComponentResource {
     rollout: { deployment: k8s.apps.v1.Deployment; spec: pulumi.Output<unknown> },
     secret: k8s.core.v1.Secret, tls: pulumi.Output<FleetTlsObjects> | undefined, child: (deps?: pulumi.Resource[]) => pulumi.CustomResourceOptions,
   ): pulumi.Output<string> {
-    const s = args.settings;
+    const settings = args.settings;
     // A Job runs once: a new rollout or scale (the Deployment's spec, which names the Secret) gives a new Job name,
     // so the proof runs again.
     const revision = pulumi.all([rollout.spec, serviceUrl]).apply(([t, url]) =>
-      createHash("sha256").update(JSON.stringify(t)).update(url).update(s.smokeImage).digest("hex").slice(0, 10));
-    const spec = pulumi.all([serviceUrl, secret.metadata.name, tls]).apply(([url, secretName, objects]) => smokeJobSpec(s, profile, args.stack, url, secretName, objects));
+      createHash("sha256").update(JSON.stringify(t)).update(url).update(settings.smokeImage).digest("hex").slice(0, 10));
+    const spec = pulumi.all([serviceUrl, secret.metadata.name, tls]).apply(([url, secretName, objects]) => smokeJobSpec(settings, profile, args.stack, url, secretName, objects));
     const account = this.smokeAccount(name, args, names, child);
     const job = new k8s.batch.v1.Job(`${name}-smoke`, {
-      metadata: { name: pulumi.interpolate`${names.base}-smoke-${revision}`, namespace: s.namespace, labels: fleetLabels(args.stack, "smoke"),
-        annotations: { "pulumi.com/timeoutSeconds": String(s.rolloutTimeoutSeconds + s.smokeTimeoutSeconds + 120) } },
+      metadata: { name: pulumi.interpolate`${names.base}-smoke-${revision}`, namespace: settings.namespace, labels: fleetLabels(args.stack, "smoke"),
+        annotations: { "pulumi.com/timeoutSeconds": String(settings.rolloutTimeoutSeconds + settings.smokeTimeoutSeconds + 120) } },
       spec,
     }, child([rollout.deployment, ...account]));
     return job.metadata.name;
@@ -164,30 +164,30 @@ export class KubernetesFleet extends pulumi.ComponentResource {
     name: string, args: KubernetesFleetArgs, profile: Profile, names: FleetNames, service: k8s.core.v1.Service,
     child: (deps?: pulumi.Resource[]) => pulumi.CustomResourceOptions,
   ): { objects: pulumi.Output<FleetTlsObjects>; ready: pulumi.Resource[] } {
-    const s = args.settings;
+    const settings = args.settings;
     const n = tlsObjectNames(names.base);
-    const metadata = { namespace: s.namespace, labels: fleetLabels(args.stack, "webui") };
-    const mode = s.tls as "internal" | "files";
-    const caddyfile = service.spec.clusterIP.apply((ip) => podCaddyfile({ ...s, tls: mode }, profile, serviceNames(names.base, s.namespace, ip, s.tlsDomain), s.servicePort));
+    const metadata = { namespace: settings.namespace, labels: fleetLabels(args.stack, "webui") };
+    const mode = settings.tls as "internal" | "files";
+    const caddyfile = service.spec.clusterIP.apply((ip) => podCaddyfile({ ...settings, tls: mode }, profile, serviceNames(names.base, settings.namespace, ip, settings.tlsDomain), settings.servicePort));
     const site = new k8s.core.v1.ConfigMap(`${name}-tls-site`, { metadata, immutable: true, data: { [SITE_FILES.caddyfile]: caddyfile, "ca.Caddyfile": CA_CADDYFILE } }, child());
     if (mode === "files") {
       const { tlsCertificate, tlsKey } = args.secrets;
       const stringData = pulumi.secret(pulumi.all([tlsCertificate!, tlsKey!]).apply(([c, k]) => ({ [SITE_FILES.cert]: c, [SITE_FILES.key]: k })));
       const files = new k8s.core.v1.Secret(`${name}-tls-files`, { metadata, type: "Opaque", immutable: true, stringData }, child());
-      const pins = tlsCertificate!.apply((chain) => pinnedRoots(s, chain) ?? "");
+      const pins = tlsCertificate!.apply((chain) => pinnedRoots(settings, chain) ?? "");
       return { objects: pulumi.all([site.metadata.name, files.metadata.name, pins]).apply(([configMap, filesSecret, pinned]) => ({ configMap, filesSecret, pinnedRoots: pinned })), ready: [site, files] };
     }
-    const jobMeta = { name: n.caJob, namespace: s.namespace, labels: fleetLabels(args.stack, "tls-ca") };
+    const jobMeta = { name: n.caJob, namespace: settings.namespace, labels: fleetLabels(args.stack, "tls-ca") };
     const account = new k8s.core.v1.ServiceAccount(`${name}-tls-ca-account`, { metadata: jobMeta, automountServiceAccountToken: false }, child());
     const role = new k8s.rbac.v1.Role(`${name}-tls-ca-role`, { metadata: jobMeta, rules: caRoleRules(n) }, child());
     const binding = new k8s.rbac.v1.RoleBinding(`${name}-tls-ca-binding`, {
       metadata: jobMeta,
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: n.caJob },
-      subjects: [{ kind: "ServiceAccount", name: n.caJob, namespace: s.namespace }],
+      subjects: [{ kind: "ServiceAccount", name: n.caJob, namespace: settings.namespace }],
     }, child([account, role]));
     const job = new k8s.batch.v1.Job(`${name}-tls-ca`, {
       metadata: { ...jobMeta, annotations: { "pulumi.com/timeoutSeconds": "300" } },
-      spec: site.metadata.name.apply((configMap) => caJobSpec(s, n, configMap, fleetLabels(args.stack, "tls-ca"))),
+      spec: site.metadata.name.apply((configMap) => caJobSpec(settings, n, configMap, fleetLabels(args.stack, "tls-ca"))),
     }, child([binding, site]));
     return { objects: site.metadata.name.apply((configMap) => ({ configMap })), ready: [site, job] };
   }

@@ -27,18 +27,18 @@ export function serviceNames(base: string, namespace: string, clusterIp: string,
 }
 
 /** Every pod's Caddyfile: the WebUI on the pod's loopback, clients without SNI (the cluster IP) served its certificate. */
-export function podCaddyfile(s: FleetTls & { tls: "internal" | "files" }, profile: Profile, names: string[], servicePort: number): string {
-  return caddyfile({ mode: s.tls, host: names[0]!, alsoNames: names.slice(1), publicPort: servicePort, upstream: { host: "127.0.0.1", port: profile.internalPort }, sharedCaRoot: s.tls === "internal", noAdmin: true });
+export function podCaddyfile(settings: FleetTls & { tls: "internal" | "files" }, profile: Profile, names: string[], servicePort: number): string {
+  return caddyfile({ mode: settings.tls, host: names[0]!, alsoNames: names.slice(1), publicPort: servicePort, upstream: { host: "127.0.0.1", port: profile.internalPort }, sharedCaRoot: settings.tls === "internal", noAdmin: true });
 }
 
 /** The Job's Caddyfile: a CA and one internal site, just enough for `caddy validate` to make the root. */
 export const CA_CADDYFILE = `{\n\tskip_install_trust\n\tpki {\n\t\tca local {\n\t\t\tname "sd-webui"\n\t\t}\n\t}\n}\nhttps://localhost {\n\ttls internal\n\trespond "sd-webui CA"\n}\n`;
 
 /** The proxy container of a WebUI pod. */
-export function proxyContainer(s: FleetTls) {
+export function proxyContainer(settings: FleetTls) {
   return {
     name: "tls-proxy",
-    image: s.tlsProxyImage,
+    image: settings.tlsProxyImage,
     ports: [{ name: "https", containerPort: PROXY_PORTS.https, protocol: "TCP" }],
     readinessProbe: { tcpSocket: { port: PROXY_PORTS.https }, periodSeconds: 5, failureThreshold: 3 },
     securityContext: { allowPrivilegeEscalation: false },
@@ -50,8 +50,8 @@ export function proxyContainer(s: FleetTls) {
 }
 
 /** The proxy's volumes: its Caddyfile with the CA (internal) or the certificate (files); its own storage. */
-export function proxyVolumes(s: FleetTls, n: TlsObjectNames, configMap: string, filesSecret: string | undefined) {
-  const material = s.tls === "internal"
+export function proxyVolumes(settings: FleetTls, n: TlsObjectNames, configMap: string, filesSecret: string | undefined) {
+  const material = settings.tls === "internal"
     ? { secret: { name: n.caSecret, items: [{ key: SITE_FILES.caRoot, path: SITE_FILES.caRoot }, { key: SITE_FILES.caKey, path: SITE_FILES.caKey }] } }
     : { secret: { name: filesSecret!, items: [{ key: SITE_FILES.cert, path: SITE_FILES.cert }, { key: SITE_FILES.key, path: SITE_FILES.key }] } };
   return [
@@ -61,7 +61,7 @@ export function proxyVolumes(s: FleetTls, n: TlsObjectNames, configMap: string, 
 }
 
 /** The CA Job: Caddy makes a root in its storage, then the smoke image keeps it in the Secret unless one is there. */
-export function caJobSpec(s: FleetTls, n: TlsObjectNames, configMap: string, labels: Record<string, string>) {
+export function caJobSpec(settings: FleetTls, n: TlsObjectNames, configMap: string, labels: Record<string, string>) {
   const labelArgs = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
   return {
     backoffLimit: 2,
@@ -75,15 +75,15 @@ export function caJobSpec(s: FleetTls, n: TlsObjectNames, configMap: string, lab
         securityContext: { runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534, runAsNonRoot: true },
         initContainers: [{
           name: "make-root",
-          image: s.tlsProxyImage,
+          image: settings.tlsProxyImage,
           command: ["caddy", "validate", "--config", `${PROXY_PATHS.site}/ca.Caddyfile`, "--adapter", "caddyfile"],
           securityContext: { allowPrivilegeEscalation: false },
           volumeMounts: [{ name: "site", mountPath: PROXY_PATHS.site, readOnly: true }, { name: "data", mountPath: PROXY_PATHS.data }],
         }],
         containers: [{
           name: "keep-root",
-          image: s.smokeImage,
-          command: ["/usr/bin/node", "/opt/sdwebui/dist/smoke/tls-ca-secret.js", s.namespace, n.caSecret, `${PROXY_PATHS.data}/caddy/pki/authorities/local`, ...labelArgs],
+          image: settings.smokeImage,
+          command: ["/usr/bin/node", "/opt/sdwebui/dist/smoke/tls-ca-secret.js", settings.namespace, n.caSecret, `${PROXY_PATHS.data}/caddy/pki/authorities/local`, ...labelArgs],
           securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
           volumeMounts: [{ name: "data", mountPath: PROXY_PATHS.data, readOnly: true }],
         }],

@@ -114,22 +114,22 @@ export interface ProfileSettings {
 }
 
 /** The profile a stack uses: a preset, or the custom one stated by the `profile*` settings. */
-export function resolveProfile(s: ProfileSettings): Profile {
-  if (s.imageProfile !== "custom") return PRESETS[s.imageProfile];
-  for (const k of CUSTOM_REQUIRED) if (s[k] === undefined) throw new Error(`imageProfile custom needs ${k}`);
+export function resolveProfile(settings: ProfileSettings): Profile {
+  if (settings.imageProfile !== "custom") return PRESETS[settings.imageProfile];
+  for (const k of CUSTOM_REQUIRED) if (settings[k] === undefined) throw new Error(`imageProfile custom needs ${k}`);
   return ProfileSchema.parse({
     name: "custom",
     defaultImage: "",
-    dataRoot: s.profileDataRoot,
-    outputsPath: s.profileOutputsPath,
-    modelsPath: s.profileModelsPath,
-    uid: s.profileUid,
-    gid: s.profileGid ?? s.profileUid,
-    internalPort: s.profilePort,
-    flagsVia: s.profileFlagsVia,
-    commandPrefix: s.profileCommandPrefix ?? [],
-    flagsEnvVar: s.profileFlagsEnvVar,
-    passDataDir: s.profilePassDataDir ?? false,
+    dataRoot: settings.profileDataRoot,
+    outputsPath: settings.profileOutputsPath,
+    modelsPath: settings.profileModelsPath,
+    uid: settings.profileUid,
+    gid: settings.profileGid ?? settings.profileUid,
+    internalPort: settings.profilePort,
+    flagsVia: settings.profileFlagsVia,
+    commandPrefix: settings.profileCommandPrefix ?? [],
+    flagsEnvVar: settings.profileFlagsEnvVar,
+    passDataDir: settings.profilePassDataDir ?? false,
     sharedModelsReadOnly: false,
   });
 }
