@@ -32,6 +32,9 @@ export const FAILURES = {
 
 export type FailureClass = keyof typeof FAILURES;
 
+/** Each failure class's exit code, by class name (read from FAILURES). */
+export const SMOKE_EXIT = Object.fromEntries(Object.entries(FAILURES).map(([k, v]) => [k, v.exit])) as { readonly [K in FailureClass]: (typeof FAILURES)[K]["exit"] };
+
 /** A classified failure: `message` names what happened and the fix. Never carries a secret. */
 export class SmokeError extends Error {
   readonly failure: FailureClass;

@@ -77,7 +77,7 @@ const okEnv = { GITHUB_RUN_ID: "77", GITHUB_RUN_ATTEMPT: "2", GITHUB_JOB: "e2e",
 const readResult = (f: string) => JSON.parse(readFileSync(f, "utf8")) as CiResult;
 
 describe("ci:stack up", () => {
-  it("with the real CLI lookup on a machine without Pulumi: exit 3, the hint, a result file, no stack touched", async () => {
+  it(`with the real CLI lookup on a machine without Pulumi: exit ${EXIT.preflight}, the hint, a result file, no stack touched`, async () => {
     const out = join(dir, "no-cli.json");
     const { d, logs } = deps(okEnv, undefined, "real");
     const code = await withoutPulumi(() => main(["up", "--out", out, "--work-dir", work], d));
@@ -89,7 +89,7 @@ describe("ci:stack up", () => {
     assert.match(r.error!, CLI_MISSING);
   });
 
-  it("a fake engine runs the whole flow: config entries passed, result written, exit 0", async () => {
+  it(`a fake engine runs the whole flow: config entries passed, result written, exit ${EXIT.ok}`, async () => {
     const calls: string[] = [];
     const engine: StackEngine = {
       create: async () => void calls.push("create"),
@@ -101,7 +101,7 @@ describe("ci:stack up", () => {
     const out = join(dir, "ok.json");
     const { d, made, out: stdout } = deps(okEnv, engine);
     const code = await main(["up", "--out", out, "--work-dir", work], d);
-    assert.equal(code, 0);
+    assert.equal(code, EXIT.ok);
     assert.deepEqual(calls, ["create", "up", "outputs", "destroy", "removeStack"]);
     const o = made[0] as { stack: string; config: EnvConfig; envVars: Record<string, string>; claim: Claim };
     assert.equal(o.stack, "ci-gh-77-2-e2e");
@@ -118,7 +118,7 @@ describe("ci:stack up", () => {
     assert.ok(!readFileSync(out, "utf8").includes(PASSWORD));
   });
 
-  it("a bad environment: exit 2 with every problem, result written, no engine made", async () => {
+  it(`a bad environment: exit ${EXIT.config} with every problem, result written, no engine made`, async () => {
     const out = join(dir, "bad.json");
     const { d, made, logs } = deps({ ...okEnv, SDWEBUI_API_PASSWORD: "short", SDWEBUI_HOST_PORT: "0" }, {} as StackEngine);
     assert.equal(await main(["up", "--out", out, "--work-dir", work], d), EXIT.config);
@@ -156,19 +156,19 @@ describe("ci:stack up", () => {
       removeStack: async () => void calls.push("removeStack"),
     };
     const { d } = deps(okEnv, engine);
-    assert.equal(await main(["up", "--keep", "--out", join(dir, "keep.json"), "--work-dir", work], d), 0);
+    assert.equal(await main(["up", "--keep", "--out", join(dir, "keep.json"), "--work-dir", work], d), EXIT.ok);
     assert.deepEqual(calls, ["create", "up"]);
     assert.match(readResult(join(dir, "keep.json")).advice.join("\n"), /npm run ci:stack -- destroy --stack ci-gh-77-2-e2e --run-id gh-77-2-e2e/);
     calls.length = 0;
     const { d: d2, made } = deps({ PULUMI_CONFIG_PASSPHRASE: "pp" }, engine);
-    assert.equal(await main(["destroy", "--stack", "ci-gh-77-2-e2e", "--run-id", "gh-77-2-e2e", "--out", join(dir, "destroy.json"), "--work-dir", work], d2), 0);
+    assert.equal(await main(["destroy", "--stack", "ci-gh-77-2-e2e", "--run-id", "gh-77-2-e2e", "--out", join(dir, "destroy.json"), "--work-dir", work], d2), EXIT.ok);
     assert.deepEqual(calls, ["destroy", "removeStack"]);
     assert.deepEqual((made[0] as { claim: Claim }).claim, { kind: "run", runId: "gh-77-2-e2e" }, "destroy removes any stack of the named run");
     const n = deps(okEnv);
-    assert.equal(await main(["name"], n.d), 0);
+    assert.equal(await main(["name"], n.d), EXIT.ok);
     assert.equal(n.out.join(""), "ci-gh-77-2-e2e\n");
     const c = deps(okEnv);
-    assert.equal(await main(["check", "--work-dir", work], c.d), 0);
+    assert.equal(await main(["check", "--work-dir", work], c.d), EXIT.ok);
     assert.match(c.out.join(""), /sdwebui:apiPassword = \[secret\]/);
     assert.ok(!c.out.join("").includes(PASSWORD));
   });
@@ -183,7 +183,7 @@ describe("ci:stack up", () => {
     assert.equal(n.made.length, 0);
   });
 
-  it("a stack file that exists (up) or that git tracks (up and destroy): exit 42 before any engine is made, the file kept", async () => {
+  it(`a stack file that exists (up) or that git tracks (up and destroy): exit ${EXIT.owner} before any engine is made, the file kept`, async () => {
     const repo = mkdtempSync(join(dir, "repo-"));
     for (const f of ["Pulumi.yaml", "dist/infra/index.js", "dist/smoke/cli.js"]) {
       mkdirSync(join(repo, f, ".."), { recursive: true });
@@ -215,7 +215,7 @@ describe("ci:stack up", () => {
     assert.match(c.out.join(""), /problem: .*tracked by git/);
   });
 
-  it("usage errors exit 2", async () => {
+  it(`usage errors exit ${EXIT.usage}`, async () => {
     for (const argv of [[], ["deploy"], ["up", "--bogus"], ["destroy", "--keep"], ["up", "extra"], ["up", "--stack", "bad name"], ["destroy", "--run-id", "a/b"]]) {
       const { d } = deps(okEnv);
       assert.equal(await main([...argv, "--out", join(dir, "u.json")], d), EXIT.usage, argv.join(" "));

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { envConfig, programView } from "../../tools/ci-stack/env-config.js";
-import type { CiResult } from "../../tools/ci-stack/lifecycle.js";
+import { EXIT, type CiResult } from "../../tools/ci-stack/lifecycle.js";
 import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 import { readbackProject, type ReadbackProject } from "../helpers/config-readback.js";
 import { requireToolchain } from "../helpers/pulumi-cli.js";
@@ -58,7 +58,7 @@ describe("ci:stack stores each setting in the form the program reads", { timeout
         return { status: r.status, log: `${r.stdout}\n${r.stderr}`, result: existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as CiResult) : undefined };
       };
       const up = ci(["up", "--keep"]);
-      assert.equal(up.status, 0, up.log.slice(-3000));
+      assert.equal(up.status, EXIT.ok, up.log.slice(-3000));
       // What the program read: every setting ci:stack validated, as ci:stack validated it.
       const read = project!.readback(stack);
       assert.ok(read?.ok, JSON.stringify(read?.problems));
@@ -82,7 +82,7 @@ describe("ci:stack stores each setting in the form the program reads", { timeout
       }
       assert.ok(!readFileSync(join(project!.dir, `Pulumi.${stack}.yaml`), "utf8").includes(PASSWORD), "the password is encrypted in the stack file");
       const down = ci(["destroy"]);
-      assert.equal(down.status, 0, down.log.slice(-3000));
+      assert.equal(down.status, EXIT.ok, down.log.slice(-3000));
     });
   }
 });

@@ -110,7 +110,7 @@ describe("ci:stack creates, updates and destroys only the stacks it created", { 
   it("two jobs pick the same name: the second is refused by up and by its cleanup; the first removes its own stack and stack file", (t) => {
     if (!ready(t)) return;
     const first = ciStack(a!, ["up", "--keep"], jobEnv(a!, "job-a", "shared"));
-    assert.equal(first.status, 0, first.log);
+    assert.equal(first.status, EXIT.ok, first.log);
     assert.match(tagOf("shared") ?? "", /^gh-4242-1-job-a\/[0-9a-f]{12}$/, "tagged with the run id and the process's nonce");
     assert.equal(first.result?.runId, "gh-4242-1-job-a");
     const before = snapshot("shared");
@@ -128,7 +128,7 @@ describe("ci:stack creates, updates and destroys only the stacks it created", { 
     assert.match(leg.log, /SDWEBUI_CI_STACK_SUFFIX/);
     assert.equal(snapshot("shared"), before);
     const down = ciStack(a!, ["destroy"], jobEnv(a!, "job-a", "shared"));
-    assert.equal(down.status, 0, down.log);
+    assert.equal(down.status, EXIT.ok, down.log);
     assert.ok(!stacks().includes("shared"), "job A's cleanup removed its stack");
     assert.equal(existsSync(stackFile(a!, "shared")), false, "and the stack file it wrote");
   });
@@ -151,7 +151,7 @@ describe("ci:stack creates, updates and destroys only the stacks it created", { 
     assert.ok(existsSync(stackFile(a!, "retagged")), "and so does its stack file");
     assert.equal(tagOf("retagged"), other);
     const cleanup = ciStack(a!, ["destroy", "--run-id", "gh-9999-1-other"], jobEnv(a!, "e2e", "retagged"));
-    assert.equal(cleanup.status, 0, cleanup.log);
+    assert.equal(cleanup.status, EXIT.ok, cleanup.log);
     assert.ok(!stacks().includes("retagged"));
     assert.equal(existsSync(stackFile(a!, "retagged")), false);
   });
@@ -159,7 +159,7 @@ describe("ci:stack creates, updates and destroys only the stacks it created", { 
   it("a good run removes exactly what it made: the stack, its tag and its stack file; the user's dev stays", (t) => {
     if (!ready(t)) return;
     const run = ciStack(a!, ["up"], jobEnv(a!, "e2e", "good"));
-    assert.equal(run.status, 0, run.log);
+    assert.equal(run.status, EXIT.ok, run.log);
     assert.deepEqual(Object.keys(run.result?.steps ?? {}), ["create", "up", "outputs", "destroy", "removeStack"]);
     assert.ok(!stacks().includes("good"));
     assert.equal(existsSync(stackFile(a!, "good")), false);

@@ -82,7 +82,7 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
   it("a good run: up proves a PNG, then destroy and stack rm; the result names the proven file", (t) => {
     if (!requireEngine(t)) return;
     const run = ciStack(["up"], "ci-good");
-    assert.equal(run.status, 0, run.log.slice(-4000));
+    assert.equal(run.status, EXIT.ok, run.log.slice(-4000));
     assert.equal(run.result?.smoke.ok, true);
     const files = run.result?.smoke.ok === true ? run.result.smoke.files : [];
     assert.equal(files.length, 1);
@@ -99,7 +99,7 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
   it("up --keep stores the password as a secret and the allowlist as a list; destroy removes the stack later", (t) => {
     if (!requireEngine(t)) return;
     const up = ciStack(["up", "--keep"], "ci-keep");
-    assert.equal(up.status, 0, up.log.slice(-4000));
+    assert.equal(up.status, EXIT.ok, up.log.slice(-4000));
     assert.deepEqual(stackNames(), ["ci-keep"]);
     const stackFile = readFileSync(join(project!.dir, "Pulumi.ci-keep.yaml"), "utf8");
     assert.match(stackFile, /sdwebui:apiPassword:\s*\n\s+secure: v1:/, "set with --secret, encrypted in the stack file");
@@ -110,7 +110,7 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     assert.deepEqual(stackContainers("ci-keep"), ["sdwebui-ci-keep"], "kept running");
     noPassword(up.log, up.result);
     const down = ciStack(["destroy"], "ci-keep");
-    assert.equal(down.status, 0, down.log);
+    assert.equal(down.status, EXIT.ok, down.log);
     assert.equal(down.result?.steps.destroy?.ok, true);
     assert.equal(down.result?.steps.removeStack?.ok, true);
     assert.deepEqual(stackNames(), []);
@@ -131,7 +131,7 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
   it("a failed destroy (the stack is locked) sends no stack rm: the stack stays for a later destroy", (t) => {
     if (!requireEngine(t)) return;
     const up = ciStack(["up", "--keep"], "ci-locked");
-    assert.equal(up.status, 0, up.log.slice(-3000));
+    assert.equal(up.status, EXIT.ok, up.log.slice(-3000));
     // A lock as a concurrent update holds it, in the file backend's own layout.
     const locks = join(project!.stateDir, ".pulumi", "locks", "organization", "sdwebui", "ci-locked");
     mkdirSync(locks, { recursive: true });
@@ -144,18 +144,18 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     assert.deepEqual(stackNames(), ["ci-locked"]);
     rmSync(lock);
     const again = ciStack(["destroy"], "ci-locked");
-    assert.equal(again.status, 0, again.log.slice(-3000));
+    assert.equal(again.status, EXIT.ok, again.log.slice(-3000));
     assert.deepEqual(stackNames(), []);
   });
 
   it("destroy of a stack that does not exist: nothing to destroy, success", (t) => {
     if (!requireEngine(t)) return;
     const run = ciStack(["destroy"], "ci-never");
-    assert.equal(run.status, 0, run.log);
+    assert.equal(run.status, EXIT.ok, run.log);
     assert.match(run.log, /does not exist: nothing to destroy/);
   });
 
-  it("SIGINT during a running update: pulumi up is cancelled, then destroy and stack rm still run; exit 130", async (t) => {
+  it(`SIGINT during a running update: pulumi up is cancelled, then destroy and stack rm still run; exit ${EXIT.interrupted}`, async (t) => {
     if (!requireEngine(t)) return;
     const out = join(project!.dir, "result-ci-signal.json");
     const child = spawn(process.execPath, cliArgs(["up"], out), { cwd: REPO_ROOT, env: env("ci-signal"), stdio: ["ignore", "pipe", "pipe"] });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { before, beforeEach, describe, it } from "node:test";
-import { installMocks, SECRET_SIG, unwrapSecrets, type MockEngine } from "../helpers/pulumi-mocks.js";
+import { allRegistered, installMocks, SECRET_SIG, unwrapSecrets, type MockEngine } from "../helpers/pulumi-mocks.js";
 // Pure (it registers nothing), so it may be imported before the mocks are installed.
 import { remoteWrap } from "../../infra/docker/ssh.js";
 
@@ -12,7 +12,6 @@ type Pulumi = typeof import("@pulumi/pulumi");
 let engine: MockEngine;
 let fw: ResourceModule;
 let pulumi: Pulumi;
-const settle = () => new Promise((r) => setTimeout(r, 50));
 
 describe("declareFirewall", () => {
   before(async () => {
@@ -26,7 +25,7 @@ describe("declareFirewall", () => {
   it("local: one command whose create and update apply the rules and whose delete removes them", async () => {
     const containerId = pulumi.output("c0ffee");
     const r = fw.declareFirewall("fw", { input: { tag: "lab", port: 7860, allowlist: ["10.0.0.0/8"] }, reapplyOn: containerId }, {});
-    await settle();
+    await allRegistered();
     const reg = engine.one("command:local:Command");
     assert.equal(reg.name, "fw-iptables-lab");
     assert.equal(reg.inputs.create, r.plan.createScript);
@@ -46,7 +45,7 @@ describe("declareFirewall", () => {
   it("remote: runs sh -c with the quoted script over the (secret) connection", async () => {
     const connection = { host: "10.231.0.9", user: "deploy", privateKey: pulumi.secret("KEY-DO-NOT-LOG") };
     const r = fw.declareFirewall("fwr", { input: { tag: "lab", port: 7860, backend: "nftables" }, connection, sudo: true, reapplyOn: "x" }, {});
-    await settle();
+    await allRegistered();
     const reg = engine.one("command:remote:Command");
     assert.equal(reg.name, "fwr-nftables-lab");
     assert.ok(SECRET_SIG in (reg.inputs.connection as object), "the connection is stored as a secret");
@@ -72,14 +71,14 @@ describe("declareFirewall", () => {
     fw.declareFirewall("fw", { input: { tag: "a", port: 7860 } }, {});
     fw.declareFirewall("fw", { input: { tag: "b", port: 7860 } }, {});
     fw.declareFirewall("fw", { input: { tag: "a", port: 7860, backend: "nftables" } }, {});
-    await settle();
+    await allRegistered();
     const names = engine.byType("command:local:Command").filter((x) => x.name.startsWith("fw-")).map((x) => x.name);
     assert.equal(new Set(names).size, 3);
   });
 
   it("backend none: no resource, a warning", async () => {
     const r = fw.declareFirewall("fwn", { input: { tag: "lab", port: 7860, backend: "none" } }, {});
-    await settle();
+    await allRegistered();
     assert.equal(r.command, undefined);
     assert.equal(engine.resources.length, 0);
     assert.match(r.warnings.join(), /backend "none"/);
@@ -87,7 +86,7 @@ describe("declareFirewall", () => {
 
   it("bad input throws before anything is registered, naming the field", async () => {
     assert.throws(() => fw.declareFirewall("fwx", { input: { tag: "lab;reboot", port: 7860 } }, {}), /firewall\.tag/);
-    await settle();
+    await allRegistered();
     assert.equal(engine.resources.length, 0);
   });
 });

@@ -86,6 +86,18 @@ export async function installMocks(opts: InstallOptions = {}): Promise<MockEngin
   };
 }
 
+/**
+ * Resolves once every registration (and output registration, invoke, log) the program has started is
+ * finished: the SDK's own queue of pending RPCs, the one it drains before a program may exit. A registration
+ * waiting on inputs that are not resolved yet is in that queue too, so after this a test can assert that
+ * nothing more was registered, however slow the machine.
+ */
+export async function allRegistered(): Promise<void> {
+  const { waitForRPCs } = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
+  if (typeof waitForRPCs !== "function") throw new Error("@pulumi/pulumi's runtime no longer has waitForRPCs: find how this SDK version drains its RPC queue");
+  await waitForRPCs();
+}
+
 /** Stack config for a test run: `settings` are bare keys of the sdwebui namespace. */
 export function setStackConfig(settings: Record<string, unknown>, secretKeys: string[] = ["apiPassword", "uiPassword", "sshPrivateKey"]): void {
   const config: Record<string, string> = {};

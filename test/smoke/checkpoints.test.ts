@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, it, test } from "node:test";
 import type { TestContext } from "node:test";
 import { checkCheckpoints, modelInfotextMismatches, titleName } from "../../smoke/checkpoint-proof.js";
-import { SmokeError } from "../../smoke/errors.js";
+import { SMOKE_EXIT, SmokeError } from "../../smoke/errors.js";
 import { requireDocker } from "../helpers/docker.js";
 import { requireOrSkip } from "../helpers/requirements.js";
 import { LOCKED, ROOT, imagePresent, makeDirs, runSmokeCli, smokeArgs, startContainer } from "./harness.js";
@@ -19,7 +19,7 @@ const model = (name: string, sha: string | null) => ({
   filename: `${ROOT}/models/Stable-diffusion/${name}`, config: null,
 });
 const failure = (fn: () => unknown, pattern: RegExp) =>
-  assert.throws(fn, (e: unknown) => e instanceof SmokeError && e.failure === "wrong-checkpoint" && e.exitCode === 26 && pattern.test(e.message));
+  assert.throws(fn, (e: unknown) => e instanceof SmokeError && e.failure === "wrong-checkpoint" && e.exitCode === SMOKE_EXIT["wrong-checkpoint"] && pattern.test(e.message));
 
 describe("checkpoint proof rules", () => {
   const declared = [{ name: "v1-5.safetensors", sha256: A }, { name: "sub/b.ckpt", sha256: B }];
@@ -70,15 +70,15 @@ test("smoke against the stand-in: the placed checkpoint is listed, loaded first 
   assert.deepEqual(report.listed.map((l) => [l.name, l.hashReported]), [["zz-declared.safetensors", true], ["tiny.safetensors", false]]);
 
   const wrongHash = await runSmokeCli(smokeArgs(c, dirs, [`--checkpoint=zz-declared.safetensors=${"0".repeat(64)}`]));
-  assert.equal(wrongHash.code, 26, wrongHash.stdout + wrongHash.stderr);
+  assert.equal(wrongHash.code, SMOKE_EXIT["wrong-checkpoint"], wrongHash.stdout + wrongHash.stderr);
   assert.equal(wrongHash.json?.failure, "wrong-checkpoint");
   assert.match(String(wrongHash.json?.message), new RegExp(`reports sha256 ${sha} for zz-declared.safetensors, but the checkpoints setting declares 0{64}`));
 
   const otherLoaded = await runSmokeCli(smokeArgs(c, dirs, [`--checkpoint=zz-declared.safetensors=${sha}`, `--checkpoint=tiny.safetensors=${tinySha}`, "--loaded-checkpoint=tiny.safetensors"]));
-  assert.equal(otherLoaded.code, 26);
+  assert.equal(otherLoaded.code, SMOKE_EXIT["wrong-checkpoint"]);
   assert.match(String(otherLoaded.json?.message), /has loaded zz-declared\.safetensors \[[0-9a-f]{10}\], not the declared first checkpoint tiny\.safetensors/);
 
   const missing = await runSmokeCli(smokeArgs(c, dirs, [`--checkpoint=absent.safetensors=${sha}`]));
-  assert.equal(missing.code, 26);
+  assert.equal(missing.code, SMOKE_EXIT["wrong-checkpoint"]);
   assert.match(String(missing.json?.message), /does not list the declared checkpoint absent\.safetensors \(it lists: .*zz-declared\.safetensors/);
 });

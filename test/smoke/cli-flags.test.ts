@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseCli, secretFromEnv } from "../../smoke/cli-flags.js";
-import { SmokeError } from "../../smoke/errors.js";
+import { SMOKE_EXIT, SmokeError } from "../../smoke/errors.js";
 
 const base = ["--url", "http://127.0.0.1:7860", "--username", "sd", "--password-env", "SD_PW", "--outputs-dir", "/srv/sd/outputs"];
 
 const usage = (argv: string[], re: RegExp) =>
-  assert.throws(() => parseCli(argv), (e: unknown) => e instanceof SmokeError && e.failure === "usage" && e.exitCode === 2 && re.test(e.message));
+  assert.throws(() => parseCli(argv), (e: unknown) => e instanceof SmokeError && e.failure === "usage" && e.exitCode === SMOKE_EXIT.usage && re.test(e.message));
 
 test("defaults follow the universonic profile", () => {
   const f = parseCli(base);

@@ -10,17 +10,19 @@ import { requireOrSkip } from "../helpers/requirements.js";
 import { API_PW, LOCKED, ROOT, STANDIN_IMAGE, UI_PW, imagePresent, makeDirs, runSmokeCli, smokeArgs, startContainer } from "./harness.js";
 import type { CliResult } from "./harness.js";
 import { ApiClient } from "../../smoke/client.js";
+import { SMOKE_EXIT, type FailureClass } from "../../smoke/errors.js";
 
 function ready(t: TestContext): boolean {
   if (!requireDocker(t)) return false;
   return requireOrSkip(t, imagePresent() ? "" : "stand-in image missing and could not be built: run npm run standin:image");
 }
 
-/** No secret in any output, and the exit code / failure class / message as expected. */
-function expectFailure(r: CliResult, code: number, failure: string, message: RegExp): void {
+/** No secret in any output, and the failure class, its exit code and the message as expected. */
+function expectFailure(r: CliResult, failure: FailureClass, message: RegExp): void {
   const all = r.stdout + r.stderr;
   assert.ok(!all.includes(API_PW) && !all.includes(UI_PW), "a password appeared in the output");
-  assert.equal(r.code, code, `exit ${r.code}, expected ${code}\n${all}`);
+  const code = SMOKE_EXIT[failure];
+  assert.equal(r.code, code, `exit ${r.code}, expected ${code} (${failure})\n${all}`);
   assert.equal(r.json?.ok, false);
   assert.equal(r.json?.failure, failure);
   assert.match(String(r.json?.message), message);
@@ -91,14 +93,14 @@ test("start-up delay longer than the timeout: model-timeout (16)", async (t) => 
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: LOCKED, env: { STANDIN_STARTUP_DELAY_MS: "60000" } });
   const r = await runSmokeCli(smokeArgs(c, dirs, ["--timeout", "5"]));
-  expectFailure(r, 16, "model-timeout", /timed out waiting for the model.*raise --timeout/);
+  expectFailure(r, "model-timeout", /timed out waiting for the model.*raise --timeout/);
 });
 
 test("no --api: api-disabled (13)", async (t) => {
   if (!ready(t)) return;
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: ["--gradio-auth", `viewer:${UI_PW}`] });
-  expectFailure(await runSmokeCli(smokeArgs(c, dirs)), 13, "api-disabled", /start the WebUI with --api/);
+  expectFailure(await runSmokeCli(smokeArgs(c, dirs)), "api-disabled", /start the WebUI with --api/);
 });
 
 test("wrong password: unauthorized (14)", async (t) => {
@@ -106,7 +108,7 @@ test("wrong password: unauthorized (14)", async (t) => {
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: LOCKED });
   const r = await runSmokeCli(smokeArgs(c, dirs), { SMOKE_IT_API_PW: "wrong-pw-Zz" });
-  expectFailure(r, 14, "unauthorized", /401 .*Incorrect username or password.*--api-auth/);
+  expectFailure(r, "unauthorized", /401 .*Incorrect username or password.*--api-auth/);
   assert.ok(!(r.stdout + r.stderr).includes("wrong-pw-Zz"));
 });
 
@@ -115,7 +117,7 @@ test("no checkpoint: no-checkpoint (15) names the host models folder", async (t)
   const dirs = makeDirs(t, { checkpoint: false });
   const c = startContainer(t, dirs, { args: LOCKED });
   const r = await runSmokeCli(smokeArgs(c, dirs));
-  expectFailure(r, 15, "no-checkpoint", new RegExp(`put a \\.safetensors file in ${dirs.models}/Stable-diffusion`));
+  expectFailure(r, "no-checkpoint", new RegExp(`put a \\.safetensors file in ${dirs.models}/Stable-diffusion`));
 });
 
 test("outputs not mounted: saved-in-container (21)", async (t) => {
@@ -123,7 +125,7 @@ test("outputs not mounted: saved-in-container (21)", async (t) => {
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: LOCKED, mountOutputs: false });
   const r = await runSmokeCli(smokeArgs(c, dirs, ["--container", c.name]));
-  expectFailure(r, 21, "saved-in-container", /inside the container only.*outputs volume is not mapped/);
+  expectFailure(r, "saved-in-container", /inside the container only.*outputs volume is not mapped/);
 });
 
 test("outputs not mounted, without --container: saved-nowhere (20) lists what was searched", async (t) => {
@@ -131,7 +133,7 @@ test("outputs not mounted, without --container: saved-nowhere (20) lists what wa
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: LOCKED, mountOutputs: false });
   const r = await runSmokeCli(smokeArgs(c, dirs));
-  expectFailure(r, 20, "saved-nowhere", /no \*-\d+\.png is in the host folders searched.*outputs volume/);
+  expectFailure(r, "saved-nowhere", /no \*-\d+\.png is in the host folders searched.*outputs volume/);
   assert.ok((r.json?.details as string[]).some((d) => d.includes(`${dirs.outputs}/txt2img-images/`) && /does not exist/.test(d)));
 });
 
@@ -140,7 +142,7 @@ test("host folder not writable by uid 1000: permission-denied (24) names the uid
   const dirs = makeDirs(t, { outputsOwner: 0 });
   const c = startContainer(t, dirs, { args: LOCKED });
   const r = await runSmokeCli(smokeArgs(c, dirs));
-  expectFailure(r, 24, "permission-denied", /writable by uid 1000.*chown -R 1000:1000/);
+  expectFailure(r, "permission-denied", /writable by uid 1000.*chown -R 1000:1000/);
   assert.ok((r.json?.details as string[]).some((d) => /owner uid 0/.test(d)));
 });
 
@@ -148,7 +150,7 @@ test("fault ignore-save: saved-nowhere (20)", async (t) => {
   if (!ready(t)) return;
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: LOCKED, env: { STANDIN_FAULT: "ignore-save" } });
-  expectFailure(await runSmokeCli(smokeArgs(c, dirs, ["--container", c.name])), 20, "saved-nowhere", /API says it saved/);
+  expectFailure(await runSmokeCli(smokeArgs(c, dirs, ["--container", c.name])), "saved-nowhere", /API says it saved/);
 });
 
 test("fault wrong-dir: data-root-mismatch (22) names the profile paths", async (t) => {
@@ -156,7 +158,7 @@ test("fault wrong-dir: data-root-mismatch (22) names the profile paths", async (
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: LOCKED, env: { STANDIN_FAULT: "wrong-dir" } });
   const r = await runSmokeCli(smokeArgs(c, dirs, ["--container", c.name]));
-  expectFailure(r, 22, "data-root-mismatch", new RegExp(`outside the mounted folder ${ROOT}/outputs.*data root ${ROOT}`));
+  expectFailure(r, "data-root-mismatch", new RegExp(`outside the mounted folder ${ROOT}/outputs.*data root ${ROOT}`));
 });
 
 test("outdir outside the mounted folder (an sd-auto style /output/txt2img): data-root-mismatch (22) before generating", async (t) => {
@@ -176,7 +178,7 @@ test("outdir outside the mounted folder (an sd-auto style /output/txt2img): data
   }
   assert.equal(status, 200, "POST /sdapi/v1/options");
   const r = await runSmokeCli(smokeArgs(c, dirs));
-  expectFailure(r, 22, "data-root-mismatch", new RegExp(`saves txt2img images to /output/txt2img.*not under the mounted outputs folder ${ROOT}/outputs.*profile`));
+  expectFailure(r, "data-root-mismatch", new RegExp(`saves txt2img images to /output/txt2img.*not under the mounted outputs folder ${ROOT}/outputs.*profile`));
   assert.equal(r.json?.seed, null, "no proof image was generated");
 });
 
@@ -184,35 +186,35 @@ test("fault error-500: generation-failed (17) with the body", async (t) => {
   if (!ready(t)) return;
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: LOCKED, env: { STANDIN_FAULT: "error-500" } });
-  expectFailure(await runSmokeCli(smokeArgs(c, dirs)), 17, "generation-failed", /HTTP 500: OutOfMemoryError/);
+  expectFailure(await runSmokeCli(smokeArgs(c, dirs)), "generation-failed", /HTTP 500: OutOfMemoryError/);
 });
 
 test("fault slow: model-timeout (16)", async (t) => {
   if (!ready(t)) return;
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: LOCKED, env: { STANDIN_FAULT: "slow", STANDIN_SLOW_MS: "60000" } });
-  expectFailure(await runSmokeCli(smokeArgs(c, dirs, ["--timeout", "4"])), 16, "model-timeout", /timed out/);
+  expectFailure(await runSmokeCli(smokeArgs(c, dirs, ["--timeout", "4"])), "model-timeout", /timed out/);
 });
 
 test("fault corrupt-png: bad-png (23)", async (t) => {
   if (!ready(t)) return;
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: LOCKED, env: { STANDIN_FAULT: "corrupt-png" } });
-  expectFailure(await runSmokeCli(smokeArgs(c, dirs)), 23, "bad-png", /is not a valid PNG|does not match the proof request/);
+  expectFailure(await runSmokeCli(smokeArgs(c, dirs)), "bad-png", /is not a valid PNG|does not match the proof request/);
 });
 
 test("no --gradio-auth in api-and-ui mode: surface-open (30) for /file=", async (t) => {
   if (!ready(t)) return;
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: ["--api", "--api-auth", `sd:${API_PW}`] });
-  expectFailure(await runSmokeCli(smokeArgs(c, dirs)), 30, "surface-open", /\/file=.*without credentials.*--gradio-auth/);
+  expectFailure(await runSmokeCli(smokeArgs(c, dirs)), "surface-open", /\/file=.*without credentials.*--gradio-auth/);
 });
 
 test("no --api-auth: surface-open (30) for /sdapi/v1/options", async (t) => {
   if (!ready(t)) return;
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: ["--api", "--gradio-auth", `viewer:${UI_PW}`] });
-  expectFailure(await runSmokeCli(smokeArgs(c, dirs)), 30, "surface-open", /options answers 200 without credentials.*--api-auth/);
+  expectFailure(await runSmokeCli(smokeArgs(c, dirs)), "surface-open", /options answers 200 without credentials.*--api-auth/);
 });
 
 test("wrong UI password: file-serve (31)", async (t) => {
@@ -220,7 +222,7 @@ test("wrong UI password: file-serve (31)", async (t) => {
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: LOCKED });
   const r = await runSmokeCli(smokeArgs(c, dirs), { SMOKE_IT_UI_PW: "not-the-ui-pw" });
-  expectFailure(r, 31, "file-serve", /UI login .*failed with 400.*--gradio-auth/);
+  expectFailure(r, "file-serve", /UI login .*failed with 400.*--gradio-auth/);
 });
 
 test("no --listen (WebUI bound to 127.0.0.1 inside the container): listen-localhost (12)", async (t) => {
@@ -232,9 +234,9 @@ test("no --listen (WebUI bound to 127.0.0.1 inside the container): listen-localh
   assert.ok(program && entry.includes("--listen"), `unexpected ENTRYPOINT ${JSON.stringify(entry)}`);
   const c = startContainer(t, dirs, { entrypoint: program, args: [...rest, ...LOCKED] });
   const r = await runSmokeCli(smokeArgs(c, dirs, ["--container", c.name, "--timeout", "4"]));
-  expectFailure(r, 12, "listen-localhost", /listens on 127\.0\.0\.1:8080 only.*start the WebUI with --listen/);
+  expectFailure(r, "listen-localhost", /listens on 127\.0\.0\.1:8080 only.*start the WebUI with --listen/);
   const r2 = await runSmokeCli(smokeArgs(c, dirs, ["--timeout", "3"]));
-  expectFailure(r2, 10, "unreachable", /--listen/);
+  expectFailure(r2, "unreachable", /--listen/);
 });
 
 test("packets dropped while the host is up: firewall (11)", async (t) => {
@@ -245,7 +247,7 @@ test("packets dropped while the host is up: firewall (11)", async (t) => {
   execFileSync("nsenter", ["-t", String(c.pid), "-n", "iptables", "-I", "INPUT", "-p", "tcp", "--dport", "8080", "-j", "DROP"], { timeout: 15_000 });
   const args = smokeArgs(c, dirs, ["--connect-timeout", "1", "--timeout", "20"]).map((a) => (a === c.url ? `http://${c.ip}:8080` : a));
   const r = await runSmokeCli(args);
-  expectFailure(r, 11, "firewall", /times out while the Docker host is up.*firewall/);
+  expectFailure(r, "firewall", /times out while the Docker host is up.*firewall/);
 });
 
 test("container stopped: unreachable (10) says so", async (t) => {
@@ -254,5 +256,5 @@ test("container stopped: unreachable (10) says so", async (t) => {
   const c = startContainer(t, dirs, { args: LOCKED });
   execFileSync("docker", ["stop", "-t", "1", c.name], { timeout: 30_000 });
   const r = await runSmokeCli(smokeArgs(c, dirs, ["--container", c.name, "--timeout", "3"]));
-  expectFailure(r, 10, "unreachable", /not running/);
+  expectFailure(r, "unreachable", /not running/);
 });

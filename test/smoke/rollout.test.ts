@@ -2,7 +2,7 @@
 // objects as Kubernetes writes them). The real API server answers it in test/cluster/fleet.test.ts.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { SmokeError } from "../../smoke/errors.js";
+import { SMOKE_EXIT, SmokeError } from "../../smoke/errors.js";
 import { unschedulable, waitForRollout } from "../../smoke/rollout.js";
 import type { ApiGet } from "../../smoke/rollout.js";
 
@@ -46,7 +46,7 @@ describe("the rollout wait (Kubernetes)", () => {
     const err = await waitForRollout(get, target, Date.now() + 60_000, () => {}, 1, 50).catch((e: unknown) => e);
     assert.ok(err instanceof SmokeError);
     assert.equal(err.failure, "gpus-short");
-    assert.equal(err.exitCode, 27);
+    assert.equal(err.exitCode, SMOKE_EXIT["gpus-short"]);
     assert.match(err.message, /fewer free nvidia\.com\/gpu than replicas × gpusPerPod/);
     assert.deepEqual(err.details, [`c: ${msg}`]);
     assert.ok(Date.now() - t0 < 1000, "no wait for the limit");

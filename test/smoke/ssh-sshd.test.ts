@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { SmokeError } from "../../smoke/errors.js";
+import { SMOKE_EXIT, SmokeError } from "../../smoke/errors.js";
 import { SshHost } from "../../smoke/ssh-host.js";
 import { requireDocker } from "../helpers/docker.js";
 import { requireOrSkip } from "../helpers/requirements.js";
@@ -52,5 +52,5 @@ test("the whole smoke over SSH: key and known_hosts from environment variables",
   assert.ok(!(r.stdout + r.stderr).includes("PRIVATE KEY"));
   // Outputs not mounted: the diagnosis runs `docker diff` over SSH too.
   const r2 = await smokeOverSsh(startContainer(t, dirs, { args: LOCKED, mountOutputs: false }));
-  assert.equal(r2.code, 21, r2.stdout + r2.stderr);
+  assert.equal(r2.code, SMOKE_EXIT["saved-in-container"], r2.stdout + r2.stderr);
 });

@@ -12,7 +12,7 @@ import { exposureWarnings, serviceExposure } from "../../infra/config/kubernetes
 import type { FleetSettings, WebUiContainerSpec } from "../../infra/kubernetes/manifests.js";
 import { PRESETS } from "../../infra/webui/profiles.js";
 import { REPO_ROOT } from "../../tools/toolchain/layout.js";
-import { installMocks, MockEngine, resolveOutputs, setStackConfig, unwrapSecrets } from "../helpers/pulumi-mocks.js";
+import { allRegistered, installMocks, MockEngine, resolveOutputs, setStackConfig, unwrapSecrets } from "../helpers/pulumi-mocks.js";
 
 const PASSWORD = "k8s-horse-battery-staple-4";
 const settings = (extra: Record<string, unknown> = {}): FleetSettings =>
@@ -198,7 +198,8 @@ describe("target: kubernetes under mocks", () => {
       setStackConfig({ apiPassword: PASSWORD, target: "kubernetes", serviceType: "NodePort" });
       const outputs = await resolveOutputs(await deployStack());
       assert.match(JSON.stringify(outputs.warnings), /only the NetworkPolicy stands between its node ports/);
-      await new Promise((r) => setTimeout(r, 50));
+      // Every registration and log the evaluation started is finished (under mocks a log is written at once).
+      await allRegistered();
       assert.ok(logged.some((l) => /warning: .*only the NetworkPolicy stands between its node ports/.test(l)), logged.join("\n"));
     } finally {
       console.warn = warn;

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { before, beforeEach, describe, it } from "node:test";
 import { BAD } from "./bad-config-cases.js";
-import { installMocks, MockEngine, resolveOutputs, setStackConfig, unwrapSecrets, visiblePart } from "../helpers/pulumi-mocks.js";
+import { allRegistered, installMocks, MockEngine, resolveOutputs, setStackConfig, unwrapSecrets, visiblePart } from "../helpers/pulumi-mocks.js";
 import { makeCa } from "../helpers/certs.js";
 
 const PASSWORD = "correct-horse-battery-9";
@@ -55,8 +55,9 @@ describe("resources", () => {
     assert.equal(inputsOf(container).image, `sha256:${"ab".repeat(32)}`, "the RemoteImage's imageId");
     assert.match(container.provider, /::sdwebui-docker::/);
     const preflight = engine.byType("command:local:Command").find((r) => r.name.endsWith("-preflight"))!;
-    assert.match(String(inputsOf(preflight).create), /port=7860/);
-    assert.match(String(inputsOf(preflight).create), /image=universonic\/stable-diffusion-webui:full/);
+    // Each host script starts by setting its arguments: the port check's first is the port, the pull's the image.
+    assert.match(String(inputsOf(preflight).create), /^set -- 7860 sdwebui-dev /m);
+    assert.match(String(inputsOf(preflight).create), /^set -- universonic\/stable-diffusion-webui:full /m);
     assert.equal(inputsOf(engine.one("docker:index/remoteImage:RemoteImage")).keepLocally, true);
     assert.equal(inputsOf(engine.one("docker:index/remoteImage:RemoteImage")).name, "universonic/stable-diffusion-webui:full");
   });
@@ -249,7 +250,8 @@ describe("bad config", () => {
       assert.ok(!e.message.includes("Zq9x"), "the secret value is not shown");
       return true;
     });
-    await new Promise((r) => setTimeout(r, 50));
+    // Once every registration the evaluation started has reached the mocks: there is none.
+    await allRegistered();
     assert.equal(engine.resources.length, 0);
   });
 
@@ -258,9 +260,10 @@ describe("bad config", () => {
       engine.reset();
       setStackConfig({ apiPassword: PASSWORD, ...raw });
       await assert.rejects(() => deployStack(), new RegExp(`sdwebui:${key.replace(/[.[\]]/g, "\\$&")}(\\[|\\.| = )`));
+      // Once every registration the evaluation started has reached the mocks: there is none.
+      await allRegistered();
+      assert.deepEqual(engine.resources.map((r) => `${r.type} ${r.name}`), [], `bad ${key}: nothing registered`);
     }
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(engine.resources.length, 0);
   });
 
   it("refuses a password stored in plain text", async () => {
