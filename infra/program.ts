@@ -2,7 +2,7 @@
 // stack outputs out. Kept apart from index.ts so tests can evaluate it repeatedly under mocks with different configurations.
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config/load.js";
-import { deploymentPlan } from "./docker/host-layout.js";
+import { hostLayouts } from "./docker/host-layout.js";
 import { WebUi } from "./docker/webui.js";
 import type { StackConfig } from "./config/load.js";
 
@@ -11,9 +11,9 @@ export async function deployStack() {
   const config = loadStackConfig();
   const stack = pulumi.getStack();
   if (config.settings.target === "kubernetes") return kubernetesOutputs(config, stack);
-  const hosts = deploymentPlan(config.settings, stack);
+  const hosts = hostLayouts(config.settings, stack);
   const components = hosts.map(
-    (plan) => new WebUi(plan.key ? `sdwebui-${plan.key}` : "sdwebui", { ...config, plan, stack, project: pulumi.getProject() }),
+    (layout) => new WebUi(layout.key ? `sdwebui-${layout.key}` : "sdwebui", { ...config, layout, stack, project: pulumi.getProject() }),
   );
   const endpoints = components.flatMap((c) => c.endpoints);
   const first = endpoints[0]!;

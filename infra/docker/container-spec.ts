@@ -14,7 +14,7 @@ export interface DeviceRequest {
   capabilities: string[];
 }
 
-export interface ContainerPlan {
+export interface ContainerSpec {
   name: string;
   user: string;
   ports: { internal: number; external: number; ip: string; protocol: "tcp" }[];
@@ -66,14 +66,14 @@ export function defaultContainerName(stack: string): string {
   return `sdwebui-${safe || "stack"}`.slice(0, 63);
 }
 
-export function containerPlan(
+export function containerSpec(
   settings: Pick<PublicSettings, "containerName" | "hostPort" | "bindAddress" | "outputsDir" | "modelsDir" | "exposure" | "shmSizeMb">,
   profile: Profile,
   gpus: GpuRequest,
   ids: { project: string; stack: string },
   /** Mount the models folder read-only (several containers share it and the image does not write there). */
   modelsReadOnly = false,
-): ContainerPlan {
+): ContainerSpec {
   const probe = `http://127.0.0.1:${profile.internalPort}${healthPath(settings.exposure)}`;
   return {
     name: settings.containerName ?? defaultContainerName(ids.stack),

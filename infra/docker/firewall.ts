@@ -1,4 +1,4 @@
-// Pulumi wiring: one command resource that applies the plan's create script on create *and* update, and
+// Pulumi wiring: one command resource that applies the rule set's create script on create *and* update, and
 // runs its delete script on destroy. Because `update` is set, a change of the script (port, allowlist) or
 // of `reapplyOn` (the command's stdin, which the scripts never read) re-runs the atomic create in place: no
 // moment without rules. Not `environment`: over ssh every entry is sent with Setenv, which a stock sshd
@@ -10,7 +10,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { remoteWrap } from "./ssh.js";
-import { firewallPlan, type FirewallInput, type FirewallPlan } from "../firewall/rules.js";
+import { firewallRuleSet, type FirewallInput, type FirewallRuleSet } from "../firewall/rules.js";
 
 export interface DeclareFirewallArgs {
   input: FirewallInput;
@@ -30,18 +30,18 @@ export interface DeclaredFirewall {
   command?: command.local.Command | command.remote.Command;
   preview: string;
   warnings: string[];
-  plan: FirewallPlan;
+  rules: FirewallRuleSet;
 }
 
 
 export function declareFirewall(name: string, args: DeclareFirewallArgs, opts: pulumi.CustomResourceOptions = {}): DeclaredFirewall {
-  const plan = firewallPlan(args.input);
-  const { preview, warnings } = plan;
-  if (plan.settings.backend === "none") {
+  const rules = firewallRuleSet(args.input);
+  const { preview, warnings } = rules;
+  if (rules.settings.backend === "none") {
     for (const w of warnings) pulumi.log.warn(w);
-    return { preview, warnings, plan };
+    return { preview, warnings, rules };
   }
-  const suffix = `${plan.settings.backend}-${plan.settings.tag}`;
+  const suffix = `${rules.settings.backend}-${rules.settings.tag}`;
   const resourceName = `${name}-${suffix}`;
   if (args.alias) opts = { ...opts, aliases: [...(opts.aliases ?? []), { name: `${args.alias.name}-${suffix}`, parent: args.alias.parent }] };
   // The value only has to reach the resource's inputs; the scripts never read their stdin.
@@ -50,25 +50,25 @@ export function declareFirewall(name: string, args: DeclareFirewallArgs, opts: p
   if (args.hostIdentity !== undefined) opts = { ...opts, replacementTrigger: args.hostIdentity };
   const common = { stdin, addPreviousOutputInEnv: false };
   if (args.connection !== undefined) {
-    const create = remoteWrap(plan.createScript, args.sudo);
+    const create = remoteWrap(rules.createScript, args.sudo);
     const cmd = new command.remote.Command(
       resourceName,
-      { connection: args.connection, create, update: create, delete: remoteWrap(plan.deleteScript, args.sudo), ...common },
+      { connection: args.connection, create, update: create, delete: remoteWrap(rules.deleteScript, args.sudo), ...common },
       opts,
     );
-    return { command: cmd, preview, warnings, plan };
+    return { command: cmd, preview, warnings, rules };
   }
   const wrap = (s: string) => (args.sudo ? remoteWrap(s, true) : s);
   const cmd = new command.local.Command(
     resourceName,
     {
       interpreter: ["/bin/sh", "-c"],
-      create: wrap(plan.createScript),
-      update: wrap(plan.createScript),
-      delete: wrap(plan.deleteScript),
+      create: wrap(rules.createScript),
+      update: wrap(rules.createScript),
+      delete: wrap(rules.deleteScript),
       ...common,
     },
     opts,
   );
-  return { command: cmd, preview, warnings, plan };
+  return { command: cmd, preview, warnings, rules };
 }

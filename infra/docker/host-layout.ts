@@ -17,7 +17,7 @@ export function firewallTag(stack: string, port: number): string {
   return `${PROJECT}.${stack}.${port}`;
 }
 
-export interface InstancePlan {
+export interface ContainerSlot {
   /** The container's slot on its host (gpu0, cpu1); "" for the single-container stack. Names its resources. */
   slot: string;
   gpus: GpuRequest;
@@ -28,24 +28,24 @@ export interface InstancePlan {
   firewallTag: string;
 }
 
-export interface HostPlan {
+export interface HostLayout {
   key: string;
   host: DockerHost;
   /** Address the program uses to reach this host's API ports. */
   apiHost: string;
-  instances: InstancePlan[];
+  instances: ContainerSlot[];
   /** Several containers share the models folder: mount it read-only where the profile allows. */
   sharedModels: boolean;
   /** The stack's own Docker network on this host (with tls, the WebUI is reachable on it only). */
   networkName: string;
 }
 
-type PlanSettings = Pick<PublicSettings, "hosts" | "dockerHost" | "gpus" | "hostPort" | "outputsDir" | "containerName" | "apiHost" | "bindAddress"> &
+type LayoutSettings = Pick<PublicSettings, "hosts" | "dockerHost" | "gpus" | "hostPort" | "outputsDir" | "containerName" | "apiHost" | "bindAddress"> &
   Partial<Pick<PublicSettings, "tls" | "tlsDomain">>;
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "host";
 
-function defaultApiHost(settings: PlanSettings, host: DockerHost): string {
+function defaultApiHost(settings: LayoutSettings, host: DockerHost): string {
   if (settings.apiHost) return settings.apiHost;
   // An ACME certificate names the domain: clients, and the smoke, connect by that name.
   if (settings.tls === "acme" && settings.tlsDomain) return settings.tlsDomain;
@@ -53,7 +53,7 @@ function defaultApiHost(settings: PlanSettings, host: DockerHost): string {
   return ["0.0.0.0", "::"].includes(settings.bindAddress) ? "127.0.0.1" : settings.bindAddress;
 }
 
-export function deploymentPlan(settings: PlanSettings, stack: string): HostPlan[] {
+export function hostLayouts(settings: LayoutSettings, stack: string): HostLayout[] {
   const baseName = settings.containerName ?? defaultContainerName(stack);
   if (settings.hosts.length === 0) {
     const host = dockerHostOf(settings.dockerHost);
@@ -66,7 +66,7 @@ export function deploymentPlan(settings: PlanSettings, stack: string): HostPlan[
     let key = host.kind === "ssh" ? slug(host.host) : "local";
     for (let n = 2; used.has(key); n++) key = `${key}-${n}`;
     used.add(key);
-    const instances = slots.map((gpus, i): InstancePlan => {
+    const instances = slots.map((gpus, i): ContainerSlot => {
       const slot = gpus.kind === "devices" ? `gpu${slug(gpus.ids[0]!)}` : `cpu${i}`;
       const hostPort = settings.hostPort + i;
       return {

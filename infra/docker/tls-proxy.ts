@@ -6,7 +6,7 @@ import { createHash, X509Certificate } from "node:crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { PublicSettings } from "../config/schema.js";
-import type { HostPlan, InstancePlan } from "./host-layout.js";
+import type { HostLayout, ContainerSlot } from "./host-layout.js";
 import { hostCommand, type HostCommand, type HostTarget } from "./steps/host-command.js";
 import { hostScript } from "./steps/host-script.js";
 import type { Profile } from "../webui/profiles.js";
@@ -19,15 +19,15 @@ export type TlsOn = TlsSettings & { tls: Exclude<PublicSettings["tls"], "off"> }
 const ROOT_WAIT_SECONDS = 120;
 
 /** One proxy's names: its container and its site folder (under <tlsDir>/sites). */
-function proxyNames(instance: InstancePlan): { container: string; site: string } {
+function proxyNames(instance: ContainerSlot): { container: string; site: string } {
   return { container: `${instance.containerName}-tls`.slice(0, 63), site: instance.containerName };
 }
 
 /** The Caddyfile of one WebUI container's proxy. */
-function siteConfig(settings: TlsOn, hostPlan: HostPlan, instance: InstancePlan, profile: Profile): string {
+function siteConfig(settings: TlsOn, hostLayout: HostLayout, instance: ContainerSlot, profile: Profile): string {
   const site: ProxySite = {
     mode: settings.tls,
-    host: hostPlan.apiHost,
+    host: hostLayout.apiHost,
     publicPort: instance.hostPort,
     upstream: { host: instance.containerName, port: profile.internalPort },
     ...(settings.tls === "acme" ? { acme: { email: settings.tlsEmail ?? "", directory: settings.tlsAcmeDirectory, hasCaRoots: settings.tlsCaRoots !== undefined } } : {}),
@@ -37,7 +37,7 @@ function siteConfig(settings: TlsOn, hostPlan: HostPlan, instance: InstancePlan,
 
 export interface TlsHostArgs {
   settings: TlsOn;
-  hostPlan: HostPlan;
+  hostLayout: HostLayout;
   profile: Profile;
   target: HostTarget;
   /** The name of the stack's network on this host. */
@@ -67,7 +67,7 @@ export function declareTlsHost(name: string, a: TlsHostArgs, parent: pulumi.Reso
   // A fixed name: the old network must go (after its containers) before the new one can be made.
   const network = new docker.Network(`${name}-network`, { name: a.networkName, labels: a.labels }, { ...onHost, deleteBeforeReplace: true, dependsOn: a.dependsOn });
   const image = new docker.RemoteImage(`${name}-proxy-image`, { name: settings.tlsProxyImage, keepLocally: true }, { ...onHost, dependsOn: a.dependsOn });
-  const sites = a.hostPlan.instances.flatMap((i) => [proxyNames(i).site, siteConfig(settings, a.hostPlan, i, a.profile)]);
+  const sites = a.hostLayout.instances.flatMap((i) => [proxyNames(i).site, siteConfig(settings, a.hostLayout, i, a.profile)]);
   const script = hostScript("tls-site-files.sh", [settings.tlsDir, settings.tls, settings.tlsCaRoots ?? "", ...sites]);
   const material = settings.tls === "files" && a.certificate && a.key ? pulumi.secret(pulumi.all([a.certificate, a.key]).apply(([c, k]) => `${c.trim()}\n${k.trim()}\n`)) : undefined;
   const siteFiles = hostCommand(`${name}-tls`, a.target, { create: script, update: script, sudo: true, ...(material ? { stdin: material } : {}) }, {
@@ -94,10 +94,10 @@ export function declareRootCertificate(name: string, target: HostTarget, tlsDir:
 
 export interface ProxyArgs {
   settings: TlsOn;
-  instance: InstancePlan;
+  instance: ContainerSlot;
   target: HostTarget;
   host: TlsHost;
-  plan: { labels: { label: string; value: string }[]; logDriver: string; logOpts: Record<string, string> };
+  spec: { labels: { label: string; value: string }[]; logDriver: string; logOpts: Record<string, string> };
   provider: docker.Provider;
   hostIdentity: string;
   /** The firewall must hold before the port is published; the WebUI container is the upstream. */
@@ -122,9 +122,9 @@ export function declareProxy(name: string, a: ProxyArgs, parent: pulumi.Resource
         { type: "bind", source: `${settings.tlsDir}/sites/${names.site}`, target: PROXY_PATHS.site, readOnly: true },
       ],
       restart: "unless-stopped",
-      labels: [...a.plan.labels, { label: "sdwebui.role", value: "tls-proxy" }],
-      logDriver: a.plan.logDriver,
-      logOpts: a.plan.logOpts,
+      labels: [...a.spec.labels, { label: "sdwebui.role", value: "tls-proxy" }],
+      logDriver: a.spec.logDriver,
+      logOpts: a.spec.logOpts,
       wait: false,
       destroyGraceSeconds: 10,
     },

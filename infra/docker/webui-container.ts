@@ -9,8 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { firstCheckpoint, resolveCheckpoints } from "../config/checkpoints.js";
 import type { StackConfig } from "../config/load.js";
 import type { PublicSettings } from "../config/schema.js";
-import { containerPlan, type ContainerPlan } from "./container-spec.js";
-import type { HostPlan, InstancePlan } from "./host-layout.js";
+import { containerSpec, type ContainerSpec } from "./container-spec.js";
+import type { HostLayout, ContainerSlot } from "./host-layout.js";
 import { declareFirewall } from "./firewall.js";
 import { launchSpec, webuiFlags } from "../common/launch-flags.js";
 import type { Profile } from "../webui/profiles.js";
@@ -56,9 +56,9 @@ export interface WebUiContainerArgs {
   /** The stack's secrets this container uses, as Pulumi secret Outputs. */
   secrets: ContainerSecrets;
   /** The host this container runs on, and its slot there (port, GPUs, outputs sub-folder, names). */
-  hostPlan: HostPlan;
+  hostLayout: HostLayout;
   /** This container's slot on the host: port, GPUs, outputs sub-folder, names, firewall tag. */
-  instance: InstancePlan;
+  instance: ContainerSlot;
   /** The image's layout: where it keeps outputs and models, its uid, how it takes flags. */
   profile: Profile;
   /** Stack and project names, for labels. */
@@ -99,30 +99,30 @@ export class WebUiContainer extends pulumi.ComponentResource {
   constructor(name: string, args: WebUiContainerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdwebui:index:WebUiContainer", name, {}, opts);
     this.args = args;
-    const { settings: settings, hostPlan, instance } = args;
-    const plan = onResource(this, () => containerPlan(
+    const { settings: settings, hostLayout, instance } = args;
+    const spec = onResource(this, () => containerSpec(
       { ...settings, hostPort: instance.hostPort, outputsDir: instance.outputsDir, containerName: instance.containerName },
       args.profile,
       instance.gpus,
       { project: args.project, stack: args.stack },
-      hostPlan.sharedModels && args.profile.sharedModelsReadOnly,
+      hostLayout.sharedModels && args.profile.sharedModelsReadOnly,
     ));
     const launch = this.launch();
 
     // Firewall next, so the port is never published unprotected. The rules key on the host port and
     // survive container replacement; they are re-applied anyway whenever anything the container is
     // built from changes (a digest of its spec, secret because the flags carry the passwords).
-    const containerSpec = pulumi
+    const specDigest = pulumi
       .all([args.image.imageId, launch])
-      .apply(([image, l]) => createHash("sha256").update(JSON.stringify({ image, launch: l, plan })).digest("hex"));
+      .apply(([image, l]) => createHash("sha256").update(JSON.stringify({ image, launch: l, plan: spec })).digest("hex"));
     const firewall = declareFirewall(
       `${name}-firewall`,
       {
         input: { tag: instance.firewallTag, port: instance.hostPort, bindAddress: settings.bindAddress, allowlist: settings.firewallAllowlist, backend: settings.firewallBackend },
         connection: args.connection,
         // iptables needs root: a non-root ssh login runs the scripts through sudo -n.
-        sudo: hostPlan.host.kind === "ssh" && hostPlan.host.user !== "root",
-        reapplyOn: containerSpec,
+        sudo: hostLayout.host.kind === "ssh" && hostLayout.host.user !== "root",
+        reapplyOn: specDigest,
         hostIdentity: args.hostIdentity,
         ...(args.legacy ? { alias: { name: `${args.legacy.prefix}-firewall`, parent: args.legacy.parent } } : {}),
       },
@@ -130,21 +130,21 @@ export class WebUiContainer extends pulumi.ComponentResource {
     );
     this.warnings = firewall.warnings;
     const firewallDeps = firewall.command ? [firewall.command] : [];
-    this.container = this.declareContainer(`${name}-container`, plan, launch, [...args.hostReady, args.preflight, ...firewallDeps]);
+    this.container = this.declareContainer(`${name}-container`, spec, launch, [...args.hostReady, args.preflight, ...firewallDeps]);
     // With tls, the proxy publishes the port (once the firewall holds) and the WebUI is reachable on the stack's network only.
     const proxy = args.tls ? declareProxy(`${name}-proxy`, {
       settings: settings as TlsOn, instance, target: args.target, host: args.tls, provider: args.provider, hostIdentity: args.hostIdentity,
-      plan, dependsOn: [...firewallDeps, this.container],
+      spec, dependsOn: [...firewallDeps, this.container],
     }, this) : undefined;
     const rootPem = proxy && settings.tls === "internal" ? declareRootCertificate(`${name}-tls-root`, args.target, settings.tlsDir, proxy.container, this) : undefined;
 
     const scheme = proxy ? "https" : "http";
-    const base = `${scheme}://${hostPlan.apiHost.includes(":") ? `[${hostPlan.apiHost}]` : hostPlan.apiHost}:${instance.hostPort}`;
+    const base = `${scheme}://${hostLayout.apiHost.includes(":") ? `[${hostLayout.apiHost}]` : hostLayout.apiHost}:${instance.hostPort}`;
     const pins = args.secrets.tlsCertificate ? args.secrets.tlsCertificate.apply((chain) => pinnedRoots(settings, chain)) : pulumi.output(pinnedRoots(settings, undefined));
     const tlsProof = proxy ? { ca: rootPem ?? pins, plainPort: args.profile.internalPort, ...(settings.tls === "acme" ? { httpPort: settings.tlsHttpPort } : {}) } : undefined;
     const smokeDeps = [...firewallDeps, ...(proxy ? [proxy.container, proxy.reload] : [])];
     this.endpoint = {
-      host: hostPlan.host.kind === "ssh" ? hostPlan.host.host : "localhost",
+      host: hostLayout.host.kind === "ssh" ? hostLayout.host.host : "localhost",
       apiUrl: pulumi.output(base),
       docsUrl: pulumi.output(`${base}/docs`),
       containerName: this.container.name,
@@ -167,33 +167,33 @@ export class WebUiContainer extends pulumi.ComponentResource {
     const { settings: settings, profile, ui, instance } = this.args;
     return pulumi.all([this.args.secrets.apiPassword, ui.password]).apply(([apiPassword, uiPassword]) => {
       const creds = { api: { username: settings.apiUsername, password: apiPassword }, ui: { username: ui.username, password: uiPassword } };
-      // containerPlan mounts the checkpoints folder read-only (or the whole models folder).
+      // containerSpec mounts the checkpoints folder read-only (or the whole models folder).
       return launchSpec(profile, webuiFlags(settings, profile, instance.gpus, creds, { noModelDownload: true }));
     });
   }
 
-  private declareContainer(name: string, plan: ContainerPlan, launch: Launch, dependsOn: pulumi.Resource[]): docker.Container {
+  private declareContainer(name: string, spec: ContainerSpec, launch: Launch, dependsOn: pulumi.Resource[]): docker.Container {
     return new docker.Container(
       name,
       {
         image: this.args.image.imageId,
-        name: plan.name,
+        name: spec.name,
         // An image that takes its flags from a variable keeps its own CMD: the provider reads the command
         // back from the engine, so an empty list would differ from it on every run and replace the container.
         ...(this.args.profile.flagsVia === "env" ? {} : { command: launch.apply((l) => l.command ?? []) }),
         envs: launch.apply((l) => l.envs),
-        user: plan.user,
-        workingDir: plan.workingDir,
+        user: spec.user,
+        workingDir: spec.workingDir,
         // With tls the proxy publishes the port; the WebUI joins the stack's network and publishes nothing.
-        ...(this.args.tls ? { networkMode: this.args.tls.network.name } : { ports: plan.ports }),
-        mounts: plan.mounts,
-        deviceRequests: plan.deviceRequests,
-        healthcheck: plan.healthcheck,
-        restart: plan.restart,
-        labels: plan.labels,
-        logDriver: plan.logDriver,
-        logOpts: plan.logOpts,
-        shmSize: plan.shmSize,
+        ...(this.args.tls ? { networkMode: this.args.tls.network.name } : { ports: spec.ports }),
+        mounts: spec.mounts,
+        deviceRequests: spec.deviceRequests,
+        healthcheck: spec.healthcheck,
+        restart: spec.restart,
+        labels: spec.labels,
+        logDriver: spec.logDriver,
+        logOpts: spec.logOpts,
+        shmSize: spec.shmSize,
         wait: false,
         destroyGraceSeconds: 30,
       },
@@ -220,8 +220,8 @@ export class WebUiContainer extends pulumi.ComponentResource {
 
   /** The post-deploy proof; it re-runs whenever the container or the image is replaced. */
   private declareSmoke(name: string, url: string, deps: pulumi.Resource[], tls: { ca: pulumi.Input<string | undefined>; plainPort: number; httpPort?: number } | undefined, proxy: docker.Container | undefined): command.local.Command {
-    const { settings: settings, secrets, hostPlan, instance, profile, ui } = this.args;
-    const h = hostPlan.host;
+    const { settings: settings, secrets, hostLayout, instance, profile, ui } = this.args;
+    const h = hostLayout.host;
     return declareSmoke(
       name,
       {

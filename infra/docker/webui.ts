@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/load.js";
 import { resolveCheckpoints, tokenHeader } from "../config/checkpoints.js";
 import { needsToken, placementScript } from "./steps/place-checkpoints.js";
-import type { HostPlan, InstancePlan } from "./host-layout.js";
+import type { HostLayout, ContainerSlot } from "./host-layout.js";
 import { foldersScript } from "./steps/folders.js";
 import { engineIdentity } from "../config/docker-host.js";
 import { imagePullScript } from "./steps/image-pull.js";
@@ -37,8 +37,8 @@ export interface WebUiArgs {
   settings: WebUiSettings;
   /** The stack's secrets as Pulumi secret Outputs: API and UI passwords, ssh key, checkpoint token, tls files. */
   secrets: ContainerSecrets & Pick<StackConfig["secrets"], "uiPassword" | "checkpointToken" | "tlsKey">;
-  /** The host and its containers, from deploymentPlan(). */
-  plan: HostPlan;
+  /** The host and its containers, from hostLayouts(). */
+  layout: HostLayout;
   /** The stack's name, for labels and names. */
   stack: string;
   /** The Pulumi project's name, for labels. */
@@ -48,7 +48,7 @@ export interface WebUiArgs {
 export class WebUi extends pulumi.ComponentResource {
   readonly endpoints: Endpoint[] = [];
   readonly containers: docker.Container[] = [];
-  /** One component per container, in the host plan's order. */
+  /** One component per container, in the host layout's order. */
   readonly instances: WebUiContainer[] = [];
   readonly warnings: string[] = [];
   readonly image: docker.RemoteImage;
@@ -67,7 +67,7 @@ export class WebUi extends pulumi.ComponentResource {
   constructor(name: string, args: WebUiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdwebui:index:WebUi", name, recordedInputs(args), opts);
     const settings = args.settings;
-    const { host } = args.plan;
+    const { host } = args.layout;
     this.args = args;
     this.profile = onResource(this, () => resolveProfile(settings));
     this.ui = { username: settings.uiUsername ?? settings.apiUsername, password: args.secrets.uiPassword ?? args.secrets.apiPassword };
@@ -89,12 +89,12 @@ export class WebUi extends pulumi.ComponentResource {
     // folder is created or any rule changes.
     // Children are named from this component's name and the container's slot; `legacy` are the names
     // they had before (the host key repeated before the slot), aliased so deployed stacks keep them.
-    const ids = args.plan.instances.map((instance) => (instance.slot ? `${name}-${instance.slot}` : name));
-    const legacyIds = args.plan.instances.map((instance) => (instance.slot ? `${name}-${args.plan.key}-${instance.slot}` : name));
+    const ids = args.layout.instances.map((instance) => (instance.slot ? `${name}-${instance.slot}` : name));
+    const legacyIds = args.layout.instances.map((instance) => (instance.slot ? `${name}-${args.layout.key}-${instance.slot}` : name));
     const imageName = settings.image ?? this.profile.defaultImage;
     // The first preflight also pulls the image, with progress and a limit of its own; the provider would pull
     // it silently, under a 20-minute deadline.
-    const preflights = args.plan.instances.map((instance, i) => this.portPreflight(ids[i]!, legacyIds[i]!, instance, i === 0 ? imageName : undefined));
+    const preflights = args.layout.instances.map((instance, i) => this.portPreflight(ids[i]!, legacyIds[i]!, instance, i === 0 ? imageName : undefined));
     this.image = new docker.RemoteImage(
       `${name}-image`,
       { name: imageName, keepLocally: true },
@@ -103,7 +103,7 @@ export class WebUi extends pulumi.ComponentResource {
     // Host folders: created with the image's owner before any container, never removed on destroy.
     const script = onResource(this, () => foldersScript({
       outputsDir: settings.outputsDir,
-      instanceOutputsDirs: args.plan.instances.map((i) => i.outputsDir).filter((d) => d !== settings.outputsDir),
+      instanceOutputsDirs: args.layout.instances.map((i) => i.outputsDir).filter((d) => d !== settings.outputsDir),
       modelsDir: settings.modelsDir,
       uid: this.profile.uid,
       gid: this.profile.gid,
@@ -115,11 +115,11 @@ export class WebUi extends pulumi.ComponentResource {
     const hostReady = [this.folders, ...(this.checkpoints ? [this.checkpoints] : [])];
     const target = { host, connection: this.connection };
     const tls = settings.tls === "off" ? undefined : this.tlsHost(name, settings as TlsOn, hostIdentity, preflights);
-    args.plan.instances.forEach((instance, i) => {
+    args.layout.instances.forEach((instance, i) => {
       const c = new WebUiContainer(
         ids[i]!,
         {
-          settings: settings, secrets: args.secrets, hostPlan: args.plan, instance, profile: this.profile, stack: args.stack, project: args.project,
+          settings: settings, secrets: args.secrets, hostLayout: args.layout, instance, profile: this.profile, stack: args.stack, project: args.project,
           image: this.image, provider: this.provider, hostIdentity, connection: this.connection, knownHosts: this.knownHosts, ui: this.ui, target, tls,
           preflight: preflights[i]!, hostReady, legacy: { prefix: legacyIds[i]!, parent: this },
         },
@@ -139,11 +139,11 @@ export class WebUi extends pulumi.ComponentResource {
 
   /** With tls on: the stack's network on this host, the proxy image, and the proxies' folders and files. */
   private tlsHost(name: string, settings: TlsOn, hostIdentity: string, preflights: HostCommand[]): TlsHost {
-    const { plan, stack, project, secrets } = this.args;
+    const { layout, stack, project, secrets } = this.args;
     return declareTlsHost(
       name,
       {
-        settings, hostPlan: plan, profile: this.profile, target: { host: plan.host, connection: this.connection }, networkName: plan.networkName,
+        settings, hostLayout: layout, profile: this.profile, target: { host: layout.host, connection: this.connection }, networkName: layout.networkName,
         labels: [{ label: "sdwebui.project", value: project }, { label: "sdwebui.stack", value: stack }],
         certificate: secrets.tlsCertificate, key: secrets.tlsKey, hostIdentity, provider: this.provider, dependsOn: preflights,
       },
@@ -153,7 +153,7 @@ export class WebUi extends pulumi.ComponentResource {
 
   /** A script of the program run on this Docker host (hostCommand: local, or over ssh). */
   private hostCommand(name: string, script: string, o: { sudo: boolean; stdin?: pulumi.Output<string> }, opts: pulumi.CustomResourceOptions): HostCommand {
-    return hostCommand(name, { host: this.args.plan.host, connection: this.connection }, { create: script, ...o }, opts);
+    return hostCommand(name, { host: this.args.layout.host, connection: this.connection }, { create: script, ...o }, opts);
   }
 
   /**
@@ -166,7 +166,7 @@ export class WebUi extends pulumi.ComponentResource {
     const list = resolveCheckpoints(this.args.settings.checkpoints);
     if (list.length === 0) return undefined;
     const settings = this.args.settings;
-    const outputs = this.args.plan.instances.map((i) => i.outputsDir);
+    const outputs = this.args.layout.instances.map((i) => i.outputsDir);
     const writtenDirs = [settings.modelsDir, settings.outputsDir, ...outputs.filter((d) => d !== settings.outputsDir)];
     const script = onResource(this, () => placementScript({ modelsDir: settings.modelsDir, checkpoints: list, writtenDirs }));
     const token = this.args.secrets.checkpointToken;
@@ -179,7 +179,7 @@ export class WebUi extends pulumi.ComponentResource {
    * rules would otherwise stay on a port the deploy then refuses) and before Docker (which would leave a
    * Created container behind).
    */
-  private portPreflight(id: string, legacyId: string, instance: InstancePlan, pullImage: string | undefined): HostCommand {
+  private portPreflight(id: string, legacyId: string, instance: ContainerSlot, pullImage: string | undefined): HostCommand {
     const settings = this.args.settings;
     const stackLabel = { project: this.args.project, stack: this.args.stack };
     const check = (port: number, setting: string) => portCheckScript({ port, containerName: instance.containerName, stackLabel, setting });
@@ -197,5 +197,5 @@ export class WebUi extends pulumi.ComponentResource {
 
 /** The inputs the engine records for the component: its plain args; the secrets stay with the children that use them. */
 function recordedInputs(args: WebUiArgs): pulumi.Inputs {
-  return { settings: args.settings, plan: args.plan, stack: args.stack, project: args.project };
+  return { settings: args.settings, layout: args.layout, stack: args.stack, project: args.project };
 }

@@ -45,7 +45,7 @@ export const FirewallInputSchema = z.object({
 export type FirewallInput = z.input<typeof FirewallInputSchema>;
 export type FirewallSettings = z.output<typeof FirewallInputSchema>;
 
-export interface FirewallPlan {
+export interface FirewallRuleSet {
   settings: FirewallSettings;
   /** iptables backend: the rules in the order they end up in each chain; nftables: the ruleset text. */
   rules: { iptables: IptablesRule[]; nftables?: string };
@@ -77,7 +77,7 @@ function describe(list: string[], family: string, port: number, published = true
     : `${family}: allow ${list.join(", ")} to port ${port}; deny every other remote client`;
 }
 
-export function firewallPlan(input: FirewallInput): FirewallPlan {
+export function firewallRuleSet(input: FirewallInput): FirewallRuleSet {
   const settings = parseFirewallInput(input);
   const { tag, port, backend, bindAddress } = settings;
   const { v4, v6 } = split(settings.allowlist);

@@ -1,9 +1,9 @@
 // (e) Firewall apply and delete time for 1 and 50 allowlist CIDRs, on the real kernel: the plan's own
-// scripts (infra/firewall/rules.ts firewallPlan) run by tools/firewall/runner.ts, under a unique tag,
+// scripts (infra/firewall/rules.ts firewallRuleSet) run by tools/firewall/runner.ts, under a unique tag,
 // removed again whatever happens. iptables (DOCKER-USER + ip6tables) and, when nft exists, nftables.
 import { spawnSync } from "node:child_process";
-import { firewallPlan } from "../../infra/firewall/rules.js";
-import type { FirewallPlan } from "../../infra/firewall/rules.js";
+import { firewallRuleSet } from "../../infra/firewall/rules.js";
+import type { FirewallRuleSet } from "../../infra/firewall/rules.js";
 import { applyFirewall, deleteFirewall } from "../../tools/firewall/runner.js";
 import { median, round, Skip } from "./stats.js";
 import type { Section } from "./stats.js";
@@ -30,7 +30,7 @@ export function firewallSection(runs: number, log: (l: string) => void): Section
   for (const backend of backends)
     for (const n of [1, 50]) {
       const tag = `bench-${process.pid}-${backend.slice(0, 3)}-${n}`;
-      const plan: FirewallPlan = firewallPlan({ tag, port: PORT, allowlist: cidrs(n), backend, waitForDockerSeconds: 0 });
+      const plan: FirewallRuleSet = firewallRuleSet({ tag, port: PORT, allowlist: cidrs(n), backend, waitForDockerSeconds: 0 });
       log(`bench: (e) firewall ${backend}, ${n} CIDR(s)`);
       const apply: number[] = [];
       const del: number[] = [];

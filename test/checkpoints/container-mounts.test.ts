@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { placementScript } from "../../infra/docker/steps/place-checkpoints.js";
 import { resolveCheckpoints } from "../../infra/config/checkpoints.js";
-import { containerPlan } from "../../infra/docker/container-spec.js";
+import { containerSpec } from "../../infra/docker/container-spec.js";
 import { launchSpec, webuiFlags } from "../../infra/common/launch-flags.js";
 import { foldersScript } from "../../infra/docker/steps/folders.js";
 import { PRESETS } from "../../infra/webui/profiles.js";
@@ -69,7 +69,7 @@ describe("the container's mounts against the placed models", () => {
     const before = statSync(placed);
     assert.deepEqual([before.uid, before.mode & 0o777], [0, 0o644]);
 
-    const plan = containerPlan({ hostPort: 7860, bindAddress: "127.0.0.1", outputsDir: outputs, modelsDir: models, exposure: "api-only", shmSizeMb: 64 }, profile, { kind: "none" }, { project: "sdwebui", stack: "mounts-test" });
+    const plan = containerSpec({ hostPort: 7860, bindAddress: "127.0.0.1", outputsDir: outputs, modelsDir: models, exposure: "api-only", shmSizeMb: 64 }, profile, { kind: "none" }, { project: "sdwebui", stack: "mounts-test" });
     const launch = launchSpec(profile, webuiFlags({ exposure: "api-only", extraArgs: [], checkpoints: [] }, profile, { kind: "none" }, creds, { noModelDownload: true }));
     const name = `sdwebui-mounts-${randomBytes(4).toString("hex")}`;
     const mounts = plan.mounts.flatMap((m) => ["--mount", `type=bind,source=${m.source},target=${m.target}${m.readOnly ? ",readonly" : ""}`]);

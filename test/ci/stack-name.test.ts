@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { validateSettings } from "../../infra/config/validate.js";
-import { deploymentPlan } from "../../infra/docker/host-layout.js";
+import { hostLayouts } from "../../infra/docker/host-layout.js";
 import { TAG_PATTERN } from "../../infra/firewall/rules.js";
 import { CI_SYSTEMS, MAX_RUN_ID, MAX_STACK_NAME, PULUMI_STACK_NAME, StackNameError, checkRunId, checkStackName, ciRunId, ciStackName, fit, sanitise } from "../../tools/ci-stack/stack-name.js";
 
@@ -13,13 +13,13 @@ function assertUsable(name: string): void {
   assert.match(name, PULUMI_STACK_NAME, `${name} is a Pulumi stack name`);
   assert.ok(name.length <= MAX_STACK_NAME, `${name} has at most ${MAX_STACK_NAME} characters`);
   assert.match(name, /^[a-z0-9][a-z0-9_.-]*[a-z0-9]$/, `${name} is lower case and starts/ends alphanumeric`);
-  const [plan] = deploymentPlan(settings, name);
+  const [plan] = hostLayouts(settings, name);
   const inst = plan!.instances[0]!;
   assert.match(inst.containerName, /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, "the derived container name is valid");
   assert.match(inst.firewallTag, TAG_PATTERN, "the derived firewall tag is valid");
 }
 
-const tagOf = (stack: string) => deploymentPlan(settings, stack)[0]!.instances[0]!.firewallTag;
+const tagOf = (stack: string) => hostLayouts(settings, stack)[0]!.instances[0]!.firewallTag;
 
 describe("names from CI run variables", () => {
   it("GitHub: run id, attempt and job; deterministic", () => {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { firewallPlan } from "../../infra/firewall/rules.js";
+import { firewallRuleSet } from "../../infra/firewall/rules.js";
 import { ensureSmokeBuilt, inspectContainer, stackContainers, taggedRules, type HostView } from "../helpers/host-state.js";
 import { requireEngine } from "../helpers/pulumi-cli.js";
 import { requireRemoteHost, startRemoteHost, type RemoteHost } from "../helpers/remote-host.js";
@@ -69,7 +69,7 @@ test("two hosts, three GPUs: a container per GPU with its device, port, sub-fold
     const shared = e.host === a;
     assert.deepEqual([models.Source, models.RW], [s.modelsDir, !shared], shared ? "two containers share the models folder read-only" : "one container: read-write");
     const tag = s.tag(e.port);
-    assert.equal(taggedRules(tag, e.view).length, firewallPlan({ tag, port: e.port, allowlist: s.settings.firewallAllowlist as string[] }).rules.iptables.length, `complete rules for ${tag} on ${e.host.addr}`);
+    assert.equal(taggedRules(tag, e.view).length, firewallRuleSet({ tag, port: e.port, allowlist: s.settings.firewallAllowlist as string[] }).rules.iptables.length, `complete rules for ${tag} on ${e.host.addr}`);
   }
   // Docker's own NVIDIA path ran: the hook saw each container's device.
   assert.deepEqual(a.gpuHookCalls().map((l) => l.split(" ")[1]).sort(), ["NVIDIA_VISIBLE_DEVICES=0", "NVIDIA_VISIBLE_DEVICES=1"]);

@@ -5,7 +5,7 @@
 // and the other host's deploy completes, rules and proof included.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { firewallPlan } from "../../infra/firewall/rules.js";
+import { firewallRuleSet } from "../../infra/firewall/rules.js";
 import { ofType, output } from "../helpers/engine-stack.js";
 import { ensureSmokeBuilt, stackContainers, taggedRules } from "../helpers/host-state.js";
 import { requireEngine } from "../helpers/pulumi-cli.js";
@@ -96,7 +96,7 @@ describe("ssh:// deploys that cannot work", { timeout: 900_000 }, () => {
     const viewB = { dockerSocket: b!.dockerSocket, netns: b!.ns };
     assert.deepEqual(stackContainers(s.name, viewA), [`sdwebui-${s.name}-gpu0`], "host A's container");
     const tag = s.tag(7870);
-    assert.equal(taggedRules(tag, viewA).length, firewallPlan({ tag, port: 7870, allowlist: s.settings.firewallAllowlist as string[] }).rules.iptables.length, "host A's rules are complete");
+    assert.equal(taggedRules(tag, viewA).length, firewallRuleSet({ tag, port: 7870, allowlist: s.settings.firewallAllowlist as string[] }).rules.iptables.length, "host A's rules are complete");
     const smokes = s.stack.resources().filter((r) => r.urn.endsWith("-gpu0-smoke"));
     assert.equal(smokes.length, 1, "host A's proof ran");
     assert.ok(smokes[0]!.urn.includes(a!.addr.replace(/\./g, "-")));

@@ -28,9 +28,9 @@ describe("declareFirewall", () => {
     await allRegistered();
     const reg = engine.one("command:local:Command");
     assert.equal(reg.name, "fw-iptables-lab");
-    assert.equal(reg.inputs.create, r.plan.createScript);
-    assert.equal(reg.inputs.update, r.plan.createScript, "update re-applies in place (atomic), never delete+create");
-    assert.equal(reg.inputs.delete, r.plan.deleteScript);
+    assert.equal(reg.inputs.create, r.rules.createScript);
+    assert.equal(reg.inputs.update, r.rules.createScript, "update re-applies in place (atomic), never delete+create");
+    assert.equal(reg.inputs.delete, r.rules.deleteScript);
     assert.deepEqual(reg.inputs.interpreter, ["/bin/sh", "-c"]);
     // stdin, not triggers: a trigger change would replace the command (create the new, then run the old
     // one's delete, which removes the same tag's fresh rules); not environment: over ssh that is Setenv.
@@ -50,9 +50,9 @@ describe("declareFirewall", () => {
     assert.equal(reg.name, "fwr-nftables-lab");
     assert.ok(SECRET_SIG in (reg.inputs.connection as object), "the connection is stored as a secret");
     assert.equal((unwrapSecrets(reg.inputs.connection) as { host: string }).host, "10.231.0.9");
-    assert.equal(reg.inputs.create, remoteWrap(r.plan.createScript, true));
+    assert.equal(reg.inputs.create, remoteWrap(r.rules.createScript, true));
     assert.equal(reg.inputs.update, reg.inputs.create);
-    assert.equal(reg.inputs.delete, remoteWrap(r.plan.deleteScript, true));
+    assert.equal(reg.inputs.delete, remoteWrap(r.rules.deleteScript, true));
     assert.match(String(reg.inputs.create), /^sudo -n sh -c '#!\/bin\/sh\n/);
     assert.doesNotMatch(JSON.stringify([reg.inputs.create, reg.inputs.delete]), /KEY-DO-NOT-LOG/);
   });

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { firewallPlan, type FirewallInput } from "../../infra/firewall/rules.js";
+import { firewallRuleSet, type FirewallInput } from "../../infra/firewall/rules.js";
 import { applyFirewall, deleteFirewall } from "../../tools/firewall/runner.js";
 import { dockerStatus } from "../helpers/docker.js";
 import { createNetns, type NetnsClient } from "../helpers/netns.js";
@@ -50,7 +50,7 @@ describe("iptables backend on real iptables with a real container", { skip, time
   let target: Target;
   let rig: Rig | undefined;
   // The rig publishes on 0.0.0.0 and [::], as a container with bindAddress :: is.
-  const plan = (allowlist: string[], extra: Partial<FirewallInput> = {}) => firewallPlan({ tag, port, bindAddress: "::", allowlist, ...extra });
+  const plan = (allowlist: string[], extra: Partial<FirewallInput> = {}) => firewallRuleSet({ tag, port, bindAddress: "::", allowlist, ...extra });
   const v4 = (ns: NetnsClient) => rig!.v4(ns);
   const v6 = (ns: NetnsClient) => rig!.v6(ns);
 
@@ -61,7 +61,7 @@ describe("iptables backend on real iptables with a real container", { skip, time
   after(() => {
     try {
       deleteFirewall(plan([]));
-      deleteFirewall(firewallPlan({ tag: `${tag}2`, port: port + 1 }));
+      deleteFirewall(firewallRuleSet({ tag: `${tag}2`, port: port + 1 }));
     } finally {
       rig?.remove();
     }
@@ -133,7 +133,7 @@ describe("iptables backend on real iptables with a real container", { skip, time
   });
 
   it("deletes exactly its own rules; a second delete succeeds with nothing to remove", () => {
-    const other = firewallPlan({ tag: `${tag}2`, port: port + 1, bindAddress: "::", allowlist: ["10.231.250.0/24"] });
+    const other = firewallRuleSet({ tag: `${tag}2`, port: port + 1, bindAddress: "::", allowlist: ["10.231.250.0/24"] });
     applyFirewall(other);
     const unrelated = ["-s", "192.0.2.254/32", "-p", "udp", "--dport", "9", "-j", "RETURN"];
     execFileSync("iptables", ["-I", "DOCKER-USER", "1", ...unrelated]);

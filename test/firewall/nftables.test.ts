@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { firewallPlan } from "../../infra/firewall/rules.js";
+import { firewallRuleSet } from "../../infra/firewall/rules.js";
 import { applyFirewall, deleteFirewall, firewallStatus } from "../../tools/firewall/runner.js";
 import { dockerStatus } from "../helpers/docker.js";
 import type { NetnsClient } from "../helpers/netns.js";
@@ -32,7 +32,7 @@ describe("nftables backend on the real kernel with a real container", { skip, ti
   let target: Target;
   let rig: Rig | undefined;
   // The rig publishes on 0.0.0.0 and [::], as a container with bindAddress :: is.
-  const plan = (allowlist: string[]) => firewallPlan({ tag, port, bindAddress: "::", allowlist, backend: "nftables" });
+  const plan = (allowlist: string[]) => firewallRuleSet({ tag, port, bindAddress: "::", allowlist, backend: "nftables" });
   const v4 = (ns: NetnsClient) => rig!.v4(ns);
   const v6 = (ns: NetnsClient) => rig!.v6(ns);
 
@@ -80,7 +80,7 @@ describe("nftables backend on the real kernel with a real container", { skip, ti
   });
 
   it("delete removes only its table (another stack's survives); a second delete succeeds", () => {
-    const other = firewallPlan({ tag: `${tag}2`, port: port + 1, backend: "nftables" });
+    const other = firewallRuleSet({ tag: `${tag}2`, port: port + 1, backend: "nftables" });
     applyFirewall(other);
     try {
       deleteFirewall(plan([]));

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseCidr } from "../../infra/firewall/cidr.js";
-import { FirewallInputSchema, firewallPlan, parseFirewallInput } from "../../infra/firewall/rules.js";
+import { FirewallInputSchema, firewallRuleSet, parseFirewallInput } from "../../infra/firewall/rules.js";
 
 describe("parseCidr", () => {
   const ok: [string, string][] = [
@@ -54,13 +54,13 @@ describe("FirewallInputSchema / parseFirewallInput", () => {
     assert.throws(() => parseFirewallInput({ tag: "", port: 0 }), (e: Error) => /firewall\.tag/.test(e.message) && /firewall\.port/.test(e.message)));
   it("normalises the allowlist in the schema output", () =>
     assert.deepEqual(FirewallInputSchema.parse({ tag: "t", port: 1, allowlist: ["FD00::/8"] }).allowlist, ["fd00::/8"]));
-  it("firewallPlan validates again at its own boundary", () =>
-    assert.throws(() => firewallPlan({ tag: "ok", port: 1, allowlist: ["10.0.0.0/24'; reboot; '"] }), /firewall\.allowlist\.0/));
+  it("firewallRuleSet validates again at its own boundary", () =>
+    assert.throws(() => firewallRuleSet({ tag: "ok", port: 1, allowlist: ["10.0.0.0/24'; reboot; '"] }), /firewall\.allowlist\.0/));
 });
 
-describe("firewallPlan (iptables)", () => {
+describe("firewallRuleSet (iptables)", () => {
   it("an empty allowlist means deny every remote client, and the preview says so", () => {
-    const p = firewallPlan({ tag: "lab", port: 7860, allowlist: [] });
+    const p = firewallRuleSet({ tag: "lab", port: 7860, allowlist: [] });
     assert.match(p.preview, /deny every remote client to port 7860 \(empty allowlist\)/);
     assert.doesNotMatch(p.preview, /open|allow [0-9]/);
     const v4 = p.rules.iptables.filter((r) => r.family === 4).map((r) => r.args.at(-1));
@@ -69,7 +69,7 @@ describe("firewallPlan (iptables)", () => {
   });
 
   it("orders rules: established replies, one RETURN per allowed network, then DROP; IPv6 likewise", () => {
-    const p = firewallPlan({ tag: "lab", port: 7860, bindAddress: "::", allowlist: ["10.1.0.0/16", "fd00:1::/64", "10.2.0.0/16", "10.1.0.0/16"] });
+    const p = firewallRuleSet({ tag: "lab", port: 7860, bindAddress: "::", allowlist: ["10.1.0.0/16", "fd00:1::/64", "10.2.0.0/16", "10.1.0.0/16"] });
     const lines = p.rules.iptables.map((r) => `${r.family} ${r.table}/${r.chain} ${r.args.join(" ")}`);
     assert.deepEqual(lines, [
       "4 filter/DOCKER-USER -p tcp -m conntrack --ctstate RELATED,ESTABLISHED --ctorigdstport 7860 --ctdir REPLY -m comment --comment lab -j RETURN",
@@ -87,7 +87,7 @@ describe("firewallPlan (iptables)", () => {
 
   it("published on IPv4 only (the default): no IPv6 rule, so a host service on that port over IPv6 is untouched", () => {
     for (const backend of ["iptables", "nftables"] as const) {
-      const p = firewallPlan({ tag: "lab", port: 22, backend, allowlist: ["10.1.0.0/16", "fd00:1::/64"] });
+      const p = firewallRuleSet({ tag: "lab", port: 22, backend, allowlist: ["10.1.0.0/16", "fd00:1::/64"] });
       assert.deepEqual(p.rules.iptables.filter((r) => r.family === 6), []);
       if (backend === "nftables") assert.doesNotMatch(p.rules.nftables!, /dport 22/);
       assert.match(p.preview, /IPv6: port 22 is not published on IPv6 .*host services on that port are untouched/);
@@ -95,15 +95,15 @@ describe("firewallPlan (iptables)", () => {
   });
 
   it("published on one IPv6 address: the IPv6 rules match that address only", () => {
-    const p = firewallPlan({ tag: "lab", port: 7860, bindAddress: "fd00:1::5", allowlist: [] });
+    const p = firewallRuleSet({ tag: "lab", port: 7860, bindAddress: "fd00:1::5", allowlist: [] });
     const six = p.rules.iptables.filter((r) => r.family === 6).map((r) => r.args.join(" "));
     assert.ok(six.length === 2 && six.every((a) => a.includes("-d fd00:1::5/128")), six.join("\n"));
-    const nft = firewallPlan({ tag: "lab", port: 7860, bindAddress: "fd00:1::5", allowlist: [], backend: "nftables" }).rules.nftables!;
+    const nft = firewallRuleSet({ tag: "lab", port: 7860, bindAddress: "fd00:1::5", allowlist: [], backend: "nftables" }).rules.nftables!;
     assert.match(nft, /ip6 daddr fd00:1::5 tcp dport 7860/);
   });
 
   it("inserts last rule first, so the set lands at the top of DOCKER-USER in order", () => {
-    const p = firewallPlan({ tag: "lab", port: 7860, allowlist: ["10.1.0.0/16"] });
+    const p = firewallRuleSet({ tag: "lab", port: 7860, allowlist: ["10.1.0.0/16"] });
     // The insert lines are one argument of iptables.sh (a line each); the first shares the `set -- …` line.
     const inserts = p.createScript
       .split("\n")
@@ -115,25 +115,25 @@ describe("firewallPlan (iptables)", () => {
   });
 
   it("an IPv6-only allowlist still denies every IPv4 client, and says so", () => {
-    const p = firewallPlan({ tag: "lab", port: 7860, allowlist: ["fd00:1::/64"] });
+    const p = firewallRuleSet({ tag: "lab", port: 7860, allowlist: ["fd00:1::/64"] });
     assert.match(p.preview, /IPv4: deny every remote client to port 7860 \(no IPv4 networks in the allowlist\)/);
   });
 
   it("warns when the allowlist opens the port to everyone", () => {
-    assert.match(firewallPlan({ tag: "lab", port: 1, allowlist: ["0.0.0.0/0"] }).warnings.join(), /0\.0\.0\.0\/0.*every client/);
-    assert.match(firewallPlan({ tag: "lab", port: 1, allowlist: ["::/0"] }).warnings.join(), /::\/0/);
+    assert.match(firewallRuleSet({ tag: "lab", port: 1, allowlist: ["0.0.0.0/0"] }).warnings.join(), /0\.0\.0\.0\/0.*every client/);
+    assert.match(firewallRuleSet({ tag: "lab", port: 1, allowlist: ["::/0"] }).warnings.join(), /::\/0/);
   });
 
   it("uses the tag bare in the script (validated) and the DOCKER-USER wait limit", () => {
-    const p = firewallPlan({ tag: "sdwebui-a.b_c", port: 7860, waitForDockerSeconds: 7 });
+    const p = firewallRuleSet({ tag: "sdwebui-a.b_c", port: 7860, waitForDockerSeconds: 7 });
     assert.match(p.createScript, /^set -- create sdwebui-a\.b_c 7860 7 /m);
     assert.match(p.deleteScript, /succeeds|nothing to remove/);
   });
 });
 
-describe("firewallPlan (nftables, none)", () => {
+describe("firewallRuleSet (nftables, none)", () => {
   it("nftables: an own inet table with sets, replaced in one nft -f batch", () => {
-    const p = firewallPlan({ tag: "lab", port: 7860, allowlist: ["10.1.0.0/16", "fd00::/8"], backend: "nftables" });
+    const p = firewallRuleSet({ tag: "lab", port: 7860, allowlist: ["10.1.0.0/16", "fd00::/8"], backend: "nftables" });
     assert.match(p.rules.nftables!, /^table inet sdwebui_lab \{/);
     assert.match(p.rules.nftables!, /set allow4 \{ type ipv4_addr; flags interval; elements = \{ 10\.1\.0\.0\/16 \}; \}/);
     assert.match(p.rules.nftables!, /set allow6 \{ type ipv6_addr; flags interval; elements = \{ fd00::\/8 \}; \}/);
@@ -144,13 +144,13 @@ describe("firewallPlan (nftables, none)", () => {
   });
 
   it("nftables with an empty allowlist declares empty sets (so != @set drops everyone)", () => {
-    const p = firewallPlan({ tag: "lab", port: 7860, backend: "nftables" });
+    const p = firewallRuleSet({ tag: "lab", port: 7860, backend: "nftables" });
     assert.match(p.rules.nftables!, /set allow4 \{ type ipv4_addr; flags interval; \}/);
     assert.match(p.preview, /\(empty allowlist\)/);
   });
 
   it("none: no scripts and a warning that the port is open", () => {
-    const p = firewallPlan({ tag: "lab", port: 7860, allowlist: ["10.0.0.0/8"], backend: "none" });
+    const p = firewallRuleSet({ tag: "lab", port: 7860, allowlist: ["10.0.0.0/8"], backend: "none" });
     assert.equal(p.createScript + p.deleteScript + p.statusScript, "");
     assert.match(p.warnings.join(), /backend "none": no rules are applied, port 7860 is reachable/);
     assert.match(p.preview, /open to every client/);

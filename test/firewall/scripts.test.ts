@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { firewallPlan, type FirewallInput } from "../../infra/firewall/rules.js";
+import { firewallRuleSet, type FirewallInput } from "../../infra/firewall/rules.js";
 
 const hasShellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
 if (!hasShellcheck && process.env.CI) throw new Error("CI=true but shellcheck is not installed (apt-get install shellcheck)");
@@ -23,7 +23,7 @@ describe("shellcheck -s sh passes on every generated script", { skip: hasShellch
   for (const v of variants) {
     for (const kind of ["createScript", "deleteScript", "statusScript"] as const) {
       it(`${v.backend ?? "iptables"} ${kind} with ${v.allowlist?.length ?? 0} networks`, () => {
-        const r = spawnSync("shellcheck", ["-s", "sh", "-"], { input: firewallPlan(v)[kind], encoding: "utf8", timeout: 30_000 });
+        const r = spawnSync("shellcheck", ["-s", "sh", "-"], { input: firewallRuleSet(v)[kind], encoding: "utf8", timeout: 30_000 });
         assert.equal(r.status, 0, r.stdout + r.stderr);
       });
     }
@@ -68,7 +68,7 @@ describe("scripts against fake iptables binaries", () => {
 
   it("delete removes exactly the rules whose comment is the tag (quoted or bare), nothing else", () => {
     setup(listing4);
-    const r = run(firewallPlan({ tag: "lab", port: 7860 }).deleteScript);
+    const r = run(firewallRuleSet({ tag: "lab", port: 7860 }).deleteScript);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.v4, [
       "*filter",
@@ -83,13 +83,13 @@ describe("scripts against fake iptables binaries", () => {
 
   it("a dot in the tag is literal (l.b never matches lab)", () => {
     setup(listing4);
-    const r = run(firewallPlan({ tag: "l.b", port: 7860 }).deleteScript);
+    const r = run(firewallRuleSet({ tag: "l.b", port: 7860 }).deleteScript);
     assert.match(r.v4, /^\*filter\n-D DOCKER-USER -m comment --comment "l\.b" -j DROP\nCOMMIT\n$/);
   });
 
   it("create is one transaction per family: delete the tagged rules, insert the new set, COMMIT", () => {
     setup(listing4, '-P PREROUTING ACCEPT\n-A PREROUTING -p tcp -m comment --comment "lab" -j DROP');
-    const r = run(firewallPlan({ tag: "lab", port: 7860, bindAddress: "::", allowlist: ["10.1.0.0/16"] }).createScript);
+    const r = run(firewallRuleSet({ tag: "lab", port: 7860, bindAddress: "::", allowlist: ["10.1.0.0/16"] }).createScript);
     assert.equal(r.status, 0, r.stderr);
     const lines = r.v4.trim().split("\n");
     assert.deepEqual(lines.map((l) => l.split(" ").slice(0, 3).join(" ")), [
@@ -100,14 +100,14 @@ describe("scripts against fake iptables binaries", () => {
 
   it("published on IPv4 only, create still removes the tag's old IPv6 rules and inserts none", () => {
     setup(listing4, '-P PREROUTING ACCEPT\n-A PREROUTING -p tcp -m comment --comment "lab" -j DROP');
-    const r = run(firewallPlan({ tag: "lab", port: 7860, allowlist: ["10.1.0.0/16"] }).createScript);
+    const r = run(firewallRuleSet({ tag: "lab", port: 7860, allowlist: ["10.1.0.0/16"] }).createScript);
     assert.equal(r.status, 0, r.stderr);
     if (v6on) assert.match(r.v6, /^\*mangle\n-D PREROUTING -p tcp -m comment --comment "lab" -j DROP\nCOMMIT\n$/);
   });
 
   it("create with nothing tagged yet has no -D lines", () => {
     setup("-N DOCKER-USER\n-A DOCKER-USER -j RETURN");
-    const r = run(firewallPlan({ tag: "lab", port: 7860 }).createScript);
+    const r = run(firewallRuleSet({ tag: "lab", port: 7860 }).createScript);
     assert.equal(r.status, 0, r.stderr);
     assert.doesNotMatch(r.v4, /-D /);
     assert.match(r.v4, /^\*filter\n-I DOCKER-USER 1 /);
@@ -115,18 +115,18 @@ describe("scripts against fake iptables binaries", () => {
 
   it("create fails (exit 3) with a clear message when DOCKER-USER is missing; delete succeeds", () => {
     setup("", "", false);
-    const r = run(firewallPlan({ tag: "lab", port: 7860, waitForDockerSeconds: 0 }).createScript);
+    const r = run(firewallRuleSet({ tag: "lab", port: 7860, waitForDockerSeconds: 0 }).createScript);
     assert.equal(r.status, 3);
     assert.match(r.stderr, /DOCKER-USER not found .*dockerd is not running/);
     assert.equal(r.v4, "");
-    const d = run(firewallPlan({ tag: "lab", port: 7860 }).deleteScript);
+    const d = run(firewallRuleSet({ tag: "lab", port: 7860 }).deleteScript);
     assert.equal(d.status, 0);
     assert.match(d.stderr, /no DOCKER-USER chain/);
   });
 
   it("nftables create is one nft batch: the table (made when missing), its delete, then the ruleset", () => {
     fake("nft", `cat > "${dir}/nft-batch"`);
-    const p = firewallPlan({ tag: "lab", port: 7860, allowlist: ["10.1.0.0/16"], backend: "nftables" });
+    const p = firewallRuleSet({ tag: "lab", port: 7860, allowlist: ["10.1.0.0/16"], backend: "nftables" });
     const r = run(p.createScript);
     assert.equal(r.status, 0, r.stderr);
     const batch = readFileSync(join(dir, "nft-batch"), "utf8");
@@ -136,7 +136,7 @@ describe("scripts against fake iptables binaries", () => {
 
   it("status lists only the tagged rules", () => {
     setup(listing4);
-    const r = run(firewallPlan({ tag: "lab", port: 7860 }).statusScript);
+    const r = run(firewallRuleSet({ tag: "lab", port: 7860 }).statusScript);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /IPv4 filter DOCKER-USER: 2 rules tagged lab\n/);
     assert.doesNotMatch(r.stdout, /lab2|xlab|l\.b/);

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { deploymentPlan } from "../../infra/docker/host-layout.js";
-import { firewallPlan } from "../../infra/firewall/rules.js";
+import { hostLayouts } from "../../infra/docker/host-layout.js";
+import { firewallRuleSet } from "../../infra/firewall/rules.js";
 import { applyFirewall, deleteFirewall } from "../../tools/firewall/runner.js";
 import { dockerStatus } from "../helpers/docker.js";
 import type { NetnsClient } from "../helpers/netns.js";
@@ -23,8 +23,8 @@ const port = 40000 + (process.pid % 10000);
 const shared = `ci-gh-${process.pid}-1-e2e-matrix-profile-universonic-`.padEnd(45, "x");
 const stacks = [`${shared}-a`, `${shared}-b`];
 const tagOf = (stack: string, hostPort: number) =>
-  deploymentPlan(
-    { hosts: [], dockerHost: "unix:///var/run/docker.sock", gpus: "none", hostPort, outputsDir: "/srv/sd/outputs", bindAddress: "0.0.0.0" } as Parameters<typeof deploymentPlan>[0],
+  hostLayouts(
+    { hosts: [], dockerHost: "unix:///var/run/docker.sock", gpus: "none", hostPort, outputsDir: "/srv/sd/outputs", bindAddress: "0.0.0.0" } as Parameters<typeof hostLayouts>[0],
     stack,
   )[0]!.instances[0]!.firewallTag;
 
@@ -35,8 +35,8 @@ describe("two stacks on one host", { skip, timeout: 240_000 }, () => {
   // Stack A's port is the rig's published port; stack B has the next one.
   const tags = [tagOf(stacks[0]!, port), tagOf(stacks[1]!, port + 1)];
   const plans = (backend: "iptables" | "nftables", allowA: string[]) => [
-    firewallPlan({ tag: tags[0]!, port, backend, allowlist: allowA }),
-    firewallPlan({ tag: tags[1]!, port: port + 1, backend, allowlist: ["10.231.250.0/24"] }),
+    firewallRuleSet({ tag: tags[0]!, port, backend, allowlist: allowA }),
+    firewallRuleSet({ tag: tags[1]!, port: port + 1, backend, allowlist: ["10.231.250.0/24"] }),
   ];
   const iptablesTagged = (t: string) =>
     execFileSync("iptables", ["-t", "filter", "-S", "DOCKER-USER"], { encoding: "utf8" }).split("\n").filter((l) => l.includes(`"${t}"`) || l.includes(` ${t} `));

@@ -9,13 +9,13 @@ import type { WebUi as WebUiClass } from "../../infra/docker/webui.js";
 let engine: MockEngine;
 let WebUi: typeof WebUiClass;
 let loadStackConfig: typeof import("../../infra/config/load.js").loadStackConfig;
-let deploymentPlan: typeof import("../../infra/docker/host-layout.js").deploymentPlan;
+let hostLayouts: typeof import("../../infra/docker/host-layout.js").hostLayouts;
 
 before(async () => {
   engine = await installMocks({ stack: "lab" });
   ({ WebUi } = await import("../../infra/docker/webui.js"));
   ({ loadStackConfig } = await import("../../infra/config/load.js"));
-  ({ deploymentPlan } = await import("../../infra/docker/host-layout.js"));
+  ({ hostLayouts } = await import("../../infra/docker/host-layout.js"));
 });
 
 /** A WebUi built from a validated configuration, with `override` applied to its settings afterwards. */
@@ -24,8 +24,8 @@ function webUi(override: Record<string, unknown>) {
   setStackConfig({ apiPassword: "correct-horse-battery-9" });
   const config = loadStackConfig();
   const settings = { ...config.settings, ...override } as typeof config.settings;
-  const [plan] = deploymentPlan(settings, "lab");
-  return new WebUi("sdwebui", { settings, secrets: config.secrets, plan: plan!, stack: "lab", project: "sdwebui" });
+  const [layout] = hostLayouts(settings, "lab");
+  return new WebUi("sdwebui", { settings, secrets: config.secrets, layout: layout!, stack: "lab", project: "sdwebui" });
 }
 
 describe("WebUi component", () => {

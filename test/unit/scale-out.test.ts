@@ -1,7 +1,7 @@
 // Several hosts and GPUs from one stack, and remote (ssh://) hosts, evaluated under mocks.
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { deploymentPlan } from "../../infra/docker/host-layout.js";
+import { hostLayouts } from "../../infra/docker/host-layout.js";
 import { installMocks, MockEngine, resolveOutputs, setStackConfig, unwrapSecrets, visiblePart } from "../helpers/pulumi-mocks.js";
 
 const PASSWORD = "correct-horse-battery-9";
@@ -25,12 +25,12 @@ const inputsOf = (r: { inputs: Record<string, unknown> }) => unwrapSecrets(r.inp
 describe("deployment plan (pure)", () => {
   const base = { hosts: [] as string[], dockerHost: "unix:///var/run/docker.sock", gpus: "all", hostPort: 7860, outputsDir: "/o", bindAddress: "0.0.0.0" };
   it("one host, one container by default", () => {
-    const [h] = deploymentPlan(base, "dev");
+    const [h] = hostLayouts(base, "dev");
     assert.equal(h!.instances.length, 1);
     assert.deepEqual(h!.instances[0], { slot: "", gpus: { kind: "all" }, hostPort: 7860, outputsDir: "/o", containerName: "sdwebui-dev", firewallTag: "sdwebui.dev.7860" });
   });
   it("one container per GPU with consecutive ports and own outputs sub-folders", () => {
-    const plan = deploymentPlan({ ...base, hosts: ["ssh://ops@gpu-1#0,1", "unix:///var/run/docker.sock#cpu:2"] }, "lab");
+    const plan = hostLayouts({ ...base, hosts: ["ssh://ops@gpu-1#0,1", "unix:///var/run/docker.sock#cpu:2"] }, "lab");
     assert.deepEqual(plan.map((h) => [h.key, h.apiHost, h.sharedModels]), [["gpu-1", "gpu-1", true], ["local", "127.0.0.1", true]]);
     assert.deepEqual(plan[0]!.instances.map((i) => [`${plan[0]!.key}-${i.slot}`, i.hostPort, i.outputsDir, i.containerName, i.firewallTag]), [
       ["gpu-1-gpu0", 7860, "/o/gpu0", "sdwebui-lab-gpu0", "sdwebui.lab.7860"],

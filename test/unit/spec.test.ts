@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseDockerHost } from "../../infra/config/docker-host.js";
 import { gpuRequest, parseGpus } from "../../infra/config/gpus.js";
-import { containerPlan, defaultContainerName, deviceRequests } from "../../infra/docker/container-spec.js";
+import { containerSpec, defaultContainerName, deviceRequests } from "../../infra/docker/container-spec.js";
 import { launchSpec, webuiFlags } from "../../infra/common/launch-flags.js";
 import { PRESETS, resolveProfile } from "../../infra/webui/profiles.js";
 import { parseKnownHosts } from "../../infra/config/known-hosts.js";
@@ -75,19 +75,19 @@ describe("flags", () => {
 describe("container plan", () => {
   const s = { hostPort: 7860, bindAddress: "0.0.0.0", outputsDir: "/o", modelsDir: "/m", exposure: "api-and-ui" as const, shmSizeMb: 1024 };
   it("is a pure function of the settings (same input, same plan)", () => {
-    const a = containerPlan(s, PRESETS.universonic, { kind: "all" }, { project: "sdwebui", stack: "dev" });
-    const b = containerPlan(s, PRESETS.universonic, { kind: "all" }, { project: "sdwebui", stack: "dev" });
+    const a = containerSpec(s, PRESETS.universonic, { kind: "all" }, { project: "sdwebui", stack: "dev" });
+    const b = containerSpec(s, PRESETS.universonic, { kind: "all" }, { project: "sdwebui", stack: "dev" });
     assert.deepEqual(a, b);
     assert.equal(a.workingDir, "/app/stable-diffusion-webui");
     assert.match(a.healthcheck.tests[3]!, /http:\/\/127\.0\.0\.1:8080\/internal\/ping/);
   });
   it("mounts the checkpoints read-only over a writable models folder, and adds nothing when the whole folder is read-only", () => {
-    const rw = containerPlan(s, PRESETS.universonic, { kind: "all" }, { project: "sdwebui", stack: "dev" });
+    const rw = containerSpec(s, PRESETS.universonic, { kind: "all" }, { project: "sdwebui", stack: "dev" });
     assert.deepEqual(rw.mounts.slice(1), [
       { type: "bind", source: "/m", target: "/app/stable-diffusion-webui/models", readOnly: false },
       { type: "bind", source: "/m/Stable-diffusion", target: "/app/stable-diffusion-webui/models/Stable-diffusion", readOnly: true },
     ]);
-    const ro = containerPlan(s, PRESETS.universonic, { kind: "all" }, { project: "sdwebui", stack: "dev" }, true);
+    const ro = containerSpec(s, PRESETS.universonic, { kind: "all" }, { project: "sdwebui", stack: "dev" }, true);
     assert.deepEqual(ro.mounts.slice(1), [{ type: "bind", source: "/m", target: "/app/stable-diffusion-webui/models", readOnly: true }]);
   });
   it("default names are valid container names", () => {

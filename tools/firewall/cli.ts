@@ -4,7 +4,7 @@
 // Exit codes: 0 ok, 1 the script failed, 2 bad command line.
 import { z } from "zod";
 import { cliTable, CliUsageError, flag, parseTable, usageText } from "../../lib/cli-table.js";
-import { FirewallInputSchema, firewallPlan } from "../../infra/firewall/rules.js";
+import { FirewallInputSchema, firewallRuleSet } from "../../infra/firewall/rules.js";
 import { applyFirewall, deleteFirewall, firewallStatus } from "./runner.js";
 
 const FIREWALL_CLI = cliTable({
@@ -32,7 +32,7 @@ class UsageError extends Error {}
 
 const toInt = (v: string | undefined): number | undefined => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : Number.NaN);
 
-/** Parse argv (without node and script) into an action and a plan; throws UsageError naming the flag. */
+/** Parse argv (without node and script) into an action and a rule set; throws UsageError naming the flag. */
 export function parseCli(argv: string[]) {
   let parsed;
   try {
@@ -56,7 +56,7 @@ export function parseCli(argv: string[]) {
     });
     throw new UsageError(lines.join("\n"));
   }
-  return { action: parsed.command as "plan" | "apply" | "delete" | "status", plan: firewallPlan(r.data) };
+  return { action: parsed.command as "plan" | "apply" | "delete" | "status", rules: firewallRuleSet(r.data) };
 }
 
 export function main(argv: string[]): number {
@@ -67,19 +67,19 @@ export function main(argv: string[]): number {
     process.stderr.write(`firewall: ${(e as Error).message}\n`);
     return 2;
   }
-  const { action, plan } = cmd;
-  for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
+  const { action, rules } = cmd;
+  for (const w of rules.warnings) process.stderr.write(`warning: ${w}\n`);
   if (action === "plan") {
-    process.stderr.write(`${plan.preview}\n`);
-    process.stdout.write(plan.createScript);
+    process.stderr.write(`${rules.preview}\n`);
+    process.stdout.write(rules.createScript);
     return 0;
   }
   try {
     const run = action === "apply" ? applyFirewall : action === "delete" ? deleteFirewall : firewallStatus;
-    const r = run(plan);
+    const r = run(rules);
     process.stderr.write(r.stderr);
     process.stdout.write(r.stdout);
-    if (action === "apply") process.stderr.write(`${plan.preview}\n`);
+    if (action === "apply") process.stderr.write(`${rules.preview}\n`);
     return 0;
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);

@@ -1,7 +1,7 @@
-// Runs a plan's scripts with /bin/sh on this machine (the CLI, the tests and the benchmark share it).
+// Runs a rule set's scripts with /bin/sh on this machine (the CLI, the tests and the benchmark share it).
 // The Pulumi resource does not use this: the command provider runs the same scripts itself.
 import { spawnSync } from "node:child_process";
-import type { FirewallPlan } from "../../infra/firewall/rules.js";
+import type { FirewallRuleSet } from "../../infra/firewall/rules.js";
 
 export interface RunOptions {
   /** Prefix for the shell, e.g. ["ip", "netns", "exec", "ns1"] or ["sudo", "-n"]. */
@@ -31,9 +31,9 @@ function runScript(what: string, script: string, opts: RunOptions): RunResult {
   return { stdout: r.stdout, stderr: r.stderr, ms };
 }
 
-export const applyFirewall = (plan: FirewallPlan, opts: RunOptions = {}): RunResult =>
-  runScript("apply", plan.createScript, opts);
-export const deleteFirewall = (plan: FirewallPlan, opts: RunOptions = {}): RunResult =>
-  runScript("delete", plan.deleteScript, opts);
-export const firewallStatus = (plan: FirewallPlan, opts: RunOptions = {}): RunResult =>
-  runScript("status", plan.statusScript, opts);
+export const applyFirewall = (rules: FirewallRuleSet, opts: RunOptions = {}): RunResult =>
+  runScript("apply", rules.createScript, opts);
+export const deleteFirewall = (rules: FirewallRuleSet, opts: RunOptions = {}): RunResult =>
+  runScript("delete", rules.deleteScript, opts);
+export const firewallStatus = (rules: FirewallRuleSet, opts: RunOptions = {}): RunResult =>
+  runScript("status", rules.statusScript, opts);
