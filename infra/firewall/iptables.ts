@@ -3,7 +3,7 @@
 // after Docker's DNAT.
 // IPv6 (Docker 20.10 has no IPv6 DOCKER-USER) is filtered in mangle/PREROUTING, before any DNAT or
 // docker-proxy sees the packet. Every rule carries the tag as its comment; deletion matches it exactly.
-import { hostScriptIn } from "../../lib/host-script.js";
+import { shScript } from "../../lib/sh-script.js";
 
 export interface IptablesRule {
   family: 4 | 6;
@@ -53,7 +53,7 @@ export function iptablesScripts(
   const v6 = rules.filter((r) => r.family === 6);
   const port = v4[0]?.args[v4[0].args.indexOf("--ctorigdstport") + 1] ?? "?";
   // A file of its own when saved (firewall plan > file), so it starts with its interpreter.
-  const script = (args: (string | number)[]) => `#!/bin/sh\n${hostScriptIn(__dirname, "iptables.sh", args)}`;
+  const script = (args: (string | number)[]) => `#!/bin/sh\n${shScript(__dirname, "iptables.sh", args)}`;
   return {
     createScript: script(["create", tag, port, waitSeconds, insertLines(v4), insertLines(v6)]),
     deleteScript: script(["delete", tag]),

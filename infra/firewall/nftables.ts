@@ -1,7 +1,7 @@
 // nftables backend: one table of our own, `inet sdwebui_<tag>`, replaced in a single `nft -f`
 // transaction. It never touches the ip/ip6 tables that iptables-nft (and so Docker) manage. A drop in
 // any base chain is final, so our chains need no particular order relative to Docker's.
-import { hostScriptIn } from "../../lib/host-script.js";
+import { shScript } from "../../lib/sh-script.js";
 
 const nftTableName = (tag: string): string => `sdwebui_${tag}`;
 
@@ -41,7 +41,7 @@ export function nftRuleset(tag: string, port: number, v4: string[], v6: string[]
 export function nftScripts(tag: string, ruleset: string): { createScript: string; deleteScript: string; statusScript: string } {
   const name = nftTableName(tag);
   // A file of its own when saved (firewall plan > file), so it starts with its interpreter.
-  const script = (args: string[]) => `#!/bin/sh\n${hostScriptIn(__dirname, "nftables.sh", args)}`;
+  const script = (args: string[]) => `#!/bin/sh\n${shScript(__dirname, "nftables.sh", args)}`;
   return {
     createScript: script(["create", tag, name, ruleset]),
     deleteScript: script(["delete", tag, name]),

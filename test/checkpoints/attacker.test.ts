@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { before, describe, it } from "node:test";
-import { STAGING_DIR, stagedPartPath } from "../../infra/docker/steps/place-checkpoints-sh.js";
+import { STAGING_DIR, stagedPartPath } from "../../infra/docker/steps/place-checkpoints.js";
 import { foldersScript } from "../../infra/docker/steps/folders.js";
 import { requireOrSkip } from "../helpers/requirements.js";
 import { entry, files, modelsDir, root, run, sha, withServer } from "./harness.js";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before } from "node:test";
 import { placementScript } from "../../infra/docker/steps/place-checkpoints.js";
 import type { PlacementInput } from "../../infra/docker/steps/place-checkpoints.js";
-import { STAGING_DIR } from "../../infra/docker/steps/place-checkpoints-sh.js";
+import { STAGING_DIR } from "../../infra/docker/steps/place-checkpoints.js";
 import { resolveCheckpoints } from "../../infra/config/checkpoints.js";
 import type { CheckpointEntry } from "../../infra/config/checkpoints.js";
 import { startFileServer } from "../helpers/file-server.js";

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
-import { stagedPartPath } from "../../infra/docker/steps/place-checkpoints-sh.js";
+import { stagedPartPath } from "../../infra/docker/steps/place-checkpoints.js";
 import { requireOrSkip } from "../helpers/requirements.js";
 import { startFileServer } from "../helpers/file-server.js";
 import { entry, files, listing, modelsDir, run, served, sha, withServer } from "./harness.js";

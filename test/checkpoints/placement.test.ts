@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { placementScript } from "../../infra/docker/steps/place-checkpoints.js";
-import { stagedPartPath } from "../../infra/docker/steps/place-checkpoints-sh.js";
+import { stagedPartPath } from "../../infra/docker/steps/place-checkpoints.js";
 import { resolveCheckpoints, tokenHeader } from "../../infra/config/checkpoints.js";
 import { requireShellcheck } from "../helpers/requirements.js";
 import { entry, files, listing, modelsDir, root, run, served, sha, withServer } from "./harness.js";

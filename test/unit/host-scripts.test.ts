@@ -1,11 +1,11 @@
 // The host scripts (infra/**/*.sh) as files: each names its shell and passes shellcheck on its own, and the
-// text a step runs sets the arguments first, quoted (lib/host-script.ts).
+// text a step runs sets the arguments first, quoted (lib/sh-script.ts).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { hostScriptIn } from "../../lib/host-script.js";
+import { shScript } from "../../lib/sh-script.js";
 import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 import { requireShellcheck } from "../helpers/requirements.js";
 
@@ -32,10 +32,10 @@ describe("host scripts", () => {
   it("sets every argument, quoted, before the files' text, in the order given", () => {
     const steps = join(REPO_ROOT, "infra/docker/steps");
     const args = ["/a b", "it's", 7, ""];
-    const text = hostScriptIn(steps, ["host-walk.sh", "folders.sh"], args);
+    const text = shScript(steps, ["host-walk.sh", "folders.sh"], args);
     assert.equal(text.split("\n")[0], `set -- '/a b' 'it'\\''s' 7 ''`);
     assert.ok(text.indexOf("enter_dir()") < text.indexOf("fail() {"), "the shared functions come first");
-    const r = spawnSync("/bin/sh", ["-c", `${hostScriptIn(steps, [], args)}printf '[%s]' "$@"`], { encoding: "utf8" });
+    const r = spawnSync("/bin/sh", ["-c", `${shScript(steps, [], args)}printf '[%s]' "$@"`], { encoding: "utf8" });
     assert.equal(r.stdout, "[/a b][it's][7][]");
   });
 });

@@ -7,10 +7,19 @@
 // the stack. How it keeps root from being turned against the host by a container that writes the models
 // folder: the comments of place-checkpoints.sh.
 import { hostScript } from "./host-script.js";
-import { STAGING_DIR } from "./place-checkpoints-sh.js";
 import { CHECKPOINTS_SUBDIR, Checkpoint, fileNameProblem, SOURCE_IN_WRITTEN_FOLDER } from "../../config/checkpoints.js";
 import { PROJECT } from "../../config/schema.js";
 import { assertSafeAbsolutePath } from "../../../lib/shell.js";
+
+// Downloads and their temporary files live only in a root-owned 0700 staging folder inside the target folder.
+/** The staging folder's name inside each target folder: hidden, and unreadable to the WebUI's uid. */
+export const STAGING_DIR = ".sdwebui-staging";
+
+/** Where a download of NAME with hash SHA is staged, relative to the checkpoints folder (as place() names it). */
+export function stagedPartPath(fileName: string, sha256: string): string {
+  const slash = fileName.lastIndexOf("/");
+  return `${fileName.slice(0, slash + 1)}${STAGING_DIR}/${fileName.slice(slash + 1)}.${sha256}.part`;
+}
 
 /** The bound on a download whose size neither sizeBytes nor the server gives (20 GiB: above any SD checkpoint). */
 const DEFAULT_SIZE_CAP_BYTES = 20 * 1024 ** 3;

@@ -9,7 +9,7 @@ import { shellJoin } from "./shell.js";
  * The text of `files` (in the folder `dir`, in this order: files of shared functions first, the script last)
  * with its arguments set; every argument is quoted.
  */
-export function hostScriptIn(
+export function shScript(
   dir: string,
   files: string | readonly string[],
   args: readonly (string | number)[],
