@@ -15,6 +15,7 @@ import { backendOf, preflight } from "../../tools/ci-stack/runner-check.js";
 import { newOwner } from "../../tools/ci-stack/ownership.js";
 import { EXIT } from "../../tools/ci-stack/lifecycle.js";
 import type { CiResult, StackEngine } from "../../tools/ci-stack/lifecycle.js";
+import { SMOKE_CLI_BUILT } from "../../smoke/built-path.js";
 
 const PASSWORD = "correct-horse-battery-9";
 const CLI_MISSING = /^Pulumi CLI not found: install it \(https:\/\/www\.pulumi\.com\/docs\/install\/\)/;
@@ -29,7 +30,7 @@ before(() => {
   mkdirSync(join(work, "dist/smoke"), { recursive: true });
   writeFileSync(join(work, "Pulumi.yaml"), "name: sdwebui\nruntime: nodejs\nbackend:\n  url: file://./.pulumi-state\n");
   writeFileSync(join(work, "dist/infra/index.js"), "");
-  writeFileSync(join(work, "dist/smoke/cli.js"), "");
+  writeFileSync(join(work, SMOKE_CLI_BUILT), "");
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -185,7 +186,7 @@ describe("ci:stack up", () => {
 
   it(`a stack file that exists (up) or that git tracks (up and destroy): exit ${EXIT.owner} before any engine is made, the file kept`, async () => {
     const repo = mkdtempSync(join(dir, "repo-"));
-    for (const f of ["Pulumi.yaml", "dist/infra/index.js", "dist/smoke/cli.js"]) {
+    for (const f of ["Pulumi.yaml", "dist/infra/index.js", SMOKE_CLI_BUILT]) {
       mkdirSync(join(repo, f, ".."), { recursive: true });
       writeFileSync(join(repo, f), readFileSync(join(work, f)));
     }

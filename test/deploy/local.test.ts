@@ -16,6 +16,7 @@ import { filesContaining, requireEngine } from "../helpers/pulumi-cli.js";
 import { requireDocker } from "../helpers/docker.js";
 import { requireOrSkip } from "../helpers/requirements.js";
 import { ensureStandinImage, freePort } from "../helpers/standin.js";
+import { firewallTag } from "../../infra/docker/host-layout.js";
 import { programStack, type ProgramStack } from "./fixture.js";
 
 const T = { container: "docker:index/container:Container", image: "docker:index/remoteImage:RemoteImage", local: "command:local:Command" } as const;
@@ -117,7 +118,7 @@ test("a Docker-host stack through the real engine: deploy, prove, no-op, change,
     const kinds: [string, Record<string, unknown>, (c: Change[]) => void][] = [
       ["port", { hostPort: String(Number(s.settings.hostPort) + 1) }, (c) => {
         assert.ok(ops(c).includes("replace sdwebui-container"));
-        assert.ok(c.some((x) => x.op === "create" && x.name.includes(`-firewall-iptables-sdwebui.${s.name}.${Number(s.settings.hostPort) + 1}`)), "the new port's rules");
+        assert.ok(c.some((x) => x.op === "create" && x.name.includes(`-firewall-iptables-${firewallTag(s.name, Number(s.settings.hostPort) + 1)}`)), "the new port's rules");
         assert.ok(c.some((x) => x.op === "delete" && x.name.includes(`-firewall-iptables-${s.tag()}`)), "the old port's rules go");
       }],
       ["allowlist", { firewallAllowlist: ["198.51.100.0/24"] }, (c) => assert.deepEqual(ops(c), [`update sdwebui-firewall-iptables-${s.tag()}`])],

@@ -9,6 +9,7 @@ import { request as httpsRequest } from "node:https";
 import type { TLSSocket } from "node:tls";
 import * as path from "node:path";
 import { REPO_ROOT } from "../../tools/toolchain/layout.js";
+import { SMOKE_CLI_BUILT } from "../../smoke/built-path.js";
 
 /** Which engine and network namespace a check looks at (default: this machine's). */
 export interface HostView {
@@ -105,17 +106,17 @@ export function inspectContainer(name: string, h: HostView = {}): ContainerInspe
 
 /** The engine tests run the built program (dist/): compile when it is missing or older than the sources. */
 export function ensureSmokeBuilt(): string {
-  const cli = path.join(REPO_ROOT, "dist/smoke/cli.js");
+  const cli = path.join(REPO_ROOT, SMOKE_CLI_BUILT);
   const newest = (dir: string): number => Math.max(0, ...fs.readdirSync(dir, { withFileTypes: true }).map((e) =>
     e.isDirectory() ? newest(path.join(dir, e.name)) : /\.(ts|sh)$/.test(e.name) ? fs.statSync(path.join(dir, e.name)).mtimeMs : 0));
   const src = Math.max(...["smoke", "infra", "lib"].map((dir) => newest(path.join(REPO_ROOT, dir))));
-  if (fs.existsSync(cli) && fs.statSync(cli).mtimeMs >= src) return "dist/smoke/cli.js is up to date";
+  if (fs.existsSync(cli) && fs.statSync(cli).mtimeMs >= src) return `${SMOKE_CLI_BUILT} is up to date`;
   const t0 = Date.now();
   // tsc emits even when a file elsewhere in the tree has a type error; only the CLI's presence matters here.
   const r = spawnSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 180_000 });
   // The host scripts the compiled modules read, as npm run build copies them.
   spawnSync(process.execPath, ["tools/copy-host-scripts.mjs"], { cwd: REPO_ROOT, timeout: 60_000 });
-  if (!fs.existsSync(cli)) throw new Error(`npm run build did not produce dist/smoke/cli.js:\n${r.stdout}${r.stderr}`);
+  if (!fs.existsSync(cli)) throw new Error(`npm run build did not produce ${SMOKE_CLI_BUILT}:\n${r.stdout}${r.stderr}`);
   return `compiled dist/ in ${Date.now() - t0} ms${r.status === 0 ? "" : " (tsc reported errors elsewhere; the smoke CLI was emitted)"}`;
 }
 

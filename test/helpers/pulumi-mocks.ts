@@ -3,6 +3,7 @@
 // (parent, dependencies, retainOnDelete, aliases …) are the engine's business: the tests that need them
 // read the real engine's state (pulumi stack export, test/deploy).
 import * as pulumi from "@pulumi/pulumi";
+import { smokeCliPath } from "../../infra/common/smoke-step.js";
 
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -39,7 +40,7 @@ function mockState(args: pulumi.runtime.MockResourceArgs): MockState {
     case "command:local:Command":
     case "command:remote:Command":
       // The program parses the smoke's last line as its proof (for the smokeFile output): give it the shape.
-      state.stdout = String(args.inputs.create ?? "").includes("smoke/cli.js") ? JSON.stringify({ ok: true, file: "/mock-proof.png", bytes: 1, seed: 1, runId: "mock" }) : "";
+      state.stdout = String(args.inputs.create ?? "").includes(smokeCliPath()) ? JSON.stringify({ ok: true, file: "/mock-proof.png", bytes: 1, seed: 1, runId: "mock" }) : "";
       state.stderr = "";
       break;
   }

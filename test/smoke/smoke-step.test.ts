@@ -60,7 +60,7 @@ test("create runs the compiled CLI by a relative path with --json; every value i
   assert.equal(mod.smokeCliPath("/srv/project/dist/infra"), relative("/srv/project/dist/infra", mod.SMOKE_CLI_FILE));
   assert.ok(create.endsWith(" --json"));
   assert.ok(create.includes(`'--prompt=a cat'\\''s hat; $(x)'`), create);
-  assert.ok(create.includes("--password-env SD_SMOKE_API_PASSWORD"));
+  assert.ok(create.includes(`--password-env ${mod.ENV.apiPassword}`));
   assert.ok(create.includes("--container webui"));
   assert.ok(!create.includes(PW));
 });
@@ -81,16 +81,16 @@ test("passwords and the SSH key are only in secret environment entries", async (
   const envWire = reg.inputs.environment;
   assert.ok(pulumi.runtime.isRpcSecret(envWire), "environment is wrapped as a secret");
   const env = pulumi.runtime.unwrapRpcSecret(envWire) as Record<string, string>;
-  assert.equal(env.SD_SMOKE_API_PASSWORD, PW);
-  assert.equal(env.SD_SMOKE_UI_PASSWORD, UIPW);
-  assert.equal(env.SD_SMOKE_SSH_KEY, KEY);
+  assert.equal(env[mod.ENV.apiPassword], PW);
+  assert.equal(env[mod.ENV.uiPassword], UIPW);
+  assert.equal(env[mod.ENV.sshKey], KEY);
   // No other input contains any secret.
   const plain = JSON.stringify({ ...reg.inputs, environment: undefined });
   for (const s of [PW, UIPW, "KEYDATA-9d"]) assert.ok(!plain.includes(s), `secret ${s.slice(0, 6)}… leaked into a plain input`);
   const create = String(reg.inputs.create);
-  assert.match(create, /--ssh-identity-env SD_SMOKE_SSH_KEY/);
-  assert.match(create, /--ssh-known-hosts-env SD_SMOKE_SSH_KNOWN_HOSTS/);
-  assert.match(create, /--ui-password-env SD_SMOKE_UI_PASSWORD/);
+  assert.ok(create.includes(`--ssh-identity-env ${mod.ENV.sshKey}`));
+  assert.ok(create.includes(`--ssh-known-hosts-env ${mod.ENV.knownHosts}`));
+  assert.ok(create.includes(`--ui-password-env ${mod.ENV.uiPassword}`));
   assert.deepEqual(reg.inputs.triggers, ["container-id-1", "sha256:img"]);
   assert.equal(reg.inputs.addPreviousOutputInEnv, false);
 });

@@ -30,6 +30,26 @@ describe("exit codes", () => {
     assert.deepEqual(shared, ["usage=2", "config=2"], "only the usage-class code is common (bad input, nothing touched)");
     for (const [k, c] of Object.entries(EXIT_CODES)) if (![0, 2, 130].includes(c.exit as number)) assert.ok(c.exit >= 40 && c.exit <= 69, `${k}=${c.exit} is in 40-69`);
   });
+
+  it("every exit code README.md names comes with its class, and is that class's code in the table", () => {
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8").replace(/\s+/g, " ");
+    const smoke = new Map(Object.entries(FAILURES).map(([k, f]) => [k, f.exit as number]));
+    const ciStack = new Map(Object.entries(EXIT_CODES).map(([k, c]) => [k, c.exit as number]));
+    // "exit 26 `wrong-checkpoint`", "exit 10 `unreachable` or 11 `firewall`", "ci:stack exit 42 `owner`", "(gpus-short, exit 27".
+    const withClass = [...readme.matchAll(/(ci:stack )?exit (\d+) `([\w-]+)`(?: or (\d+) `([\w-]+)`)?/g)];
+    const inParens = [...readme.matchAll(/\(([\w-]+), exit (\d+)/g)];
+    const named = [
+      ...withClass.flatMap((m) => [
+        { table: m[1] ? ciStack : smoke, code: Number(m[2]), name: m[3]!, text: m[0] },
+        ...(m[4] ? [{ table: m[1] ? ciStack : smoke, code: Number(m[4]), name: m[5]!, text: m[0] }] : []),
+      ]),
+      ...inParens.map((m) => ({ table: smoke, code: Number(m[2]), name: m[1]!, text: m[0] })),
+    ];
+    for (const n of named) assert.equal(n.table.get(n.name), n.code, `README: "${n.text}": ${n.name} is exit ${n.table.get(n.name)} in the table`);
+    const bare = [...readme.matchAll(/exit (?:code )?(\d+)/g)].length - withClass.length - inParens.length;
+    assert.equal(bare, 0, "an exit code in README.md without its class name (write it as: exit NN `class`)");
+    assert.ok(named.length >= 10, `README names ${named.length} exit codes`);
+  });
 });
 
 describe("README's map of the code", () => {

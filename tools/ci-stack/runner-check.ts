@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { SMOKE_CLI_BUILT } from "../../smoke/built-path.js";
 
 type Env = Record<string, string | undefined>;
 
@@ -57,8 +58,8 @@ export function preflight(env: Env, workDir: string, o: { smokeEnabled: boolean;
   if (o.needBuild) {
     if (!fs.exists(join(workDir, "dist/infra/index.js")))
       problems.push("dist/infra/index.js is missing (Pulumi.yaml runs the compiled program): run npm ci or npm run build first");
-    if (o.smokeEnabled && !fs.exists(join(workDir, "dist/smoke/cli.js")))
-      problems.push("dist/smoke/cli.js is missing (the smoke step runs it): run npm ci or npm run build first");
+    if (o.smokeEnabled && !fs.exists(join(workDir, SMOKE_CLI_BUILT)))
+      problems.push(`${SMOKE_CLI_BUILT} is missing (the smoke step runs it): run npm ci or npm run build first`);
   }
 
   // Some CLI versions let a backend.url in Pulumi.yaml win over PULUMI_BACKEND_URL: the stack would land elsewhere.
