@@ -13,7 +13,13 @@ export async function deployStack() {
   if (config.settings.target === "kubernetes") return kubernetesOutputs(config, stack);
   const hosts = hostLayouts(config.settings, stack);
   const components = hosts.map(
-    (layout) => new WebUi(layout.key ? `sdwebui-${layout.key}` : "sdwebui", { ...config, layout, stack, project: pulumi.getProject() }),
+    (layout) =>
+      new WebUi(layout.key ? `sdwebui-${layout.key}` : "sdwebui", {
+        ...config,
+        layout,
+        stack,
+        project: pulumi.getProject(),
+      }),
   );
   const endpoints = components.flatMap((c) => c.endpoints);
   const first = endpoints[0]!;

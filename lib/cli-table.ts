@@ -53,12 +53,15 @@ export function flag<S extends z.ZodType>(schema: S, o: Omit<FlagDef<S>, "schema
 
 /** The schema of all flags: what the values are checked with, and where their types come from. */
 export function tableSchema<F extends Record<string, FlagDef>>(t: CliTable<F>) {
-  return z.object(Object.fromEntries(Object.entries(t.flags).map(([k, f]) => [k, f.schema])) as { [K in keyof F]: F[K]["schema"] });
+  return z.object(
+    Object.fromEntries(Object.entries(t.flags).map(([k, f]) => [k, f.schema])) as { [K in keyof F]: F[K]["schema"] },
+  );
 }
 
 function defaultOf(f: FlagDef): string | undefined {
   const r = f.schema.safeParse(undefined);
-  if (!r.success || r.data === undefined || r.data === false || (Array.isArray(r.data) && r.data.length === 0)) return undefined;
+  if (!r.success || r.data === undefined || r.data === false || (Array.isArray(r.data) && r.data.length === 0))
+    return undefined;
   return String(r.data);
 }
 
@@ -69,7 +72,9 @@ export function usageText<F extends Record<string, FlagDef>>(t: CliTable<F>): st
   for (const [name, f] of Object.entries(t.flags)) {
     const left = `  --${name}${f.arg ? ` ${f.arg}` : ""}`;
     const def = defaultOf(f);
-    lines.push(`${left.padEnd(Math.max(34, left.length + 2))}${f.help}${f.multiple ? " (repeatable)" : ""}${def === undefined ? "" : ` (default ${def})`}`);
+    lines.push(
+      `${left.padEnd(Math.max(34, left.length + 2))}${f.help}${f.multiple ? " (repeatable)" : ""}${def === undefined ? "" : ` (default ${def})`}`,
+    );
   }
   return [...lines, ...(t.notes ?? [])].join("\n");
 }
@@ -78,12 +83,22 @@ export function usageText<F extends Record<string, FlagDef>>(t: CliTable<F>): st
  * Parse argv with the table: the values checked by each flag's schema, and the command when the table has
  * commands. `help: true` when -h/--help was given (then nothing else is checked).
  */
-export function parseTable<F extends Record<string, FlagDef>>(t: CliTable<F>, argv: string[]): { help: true } | { help: false; command?: string; values: TableValues<F> } {
+export function parseTable<F extends Record<string, FlagDef>>(
+  t: CliTable<F>,
+  argv: string[],
+): { help: true } | { help: false; command?: string; values: TableValues<F> } {
   const usage = usageText(t);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     const options = Object.fromEntries([
-      ...Object.entries(t.flags).map(([k, f]) => [k, { type: f.arg ? ("string" as const) : ("boolean" as const), ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) }]),
+      ...Object.entries(t.flags).map(([k, f]) => [
+        k,
+        {
+          type: f.arg ? ("string" as const) : ("boolean" as const),
+          ...(f.multiple ? { multiple: true } : {}),
+          ...(f.short ? { short: f.short } : {}),
+        },
+      ]),
       ["help", { type: "boolean" as const, short: "h" }],
     ]);
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: t.commands !== undefined });
@@ -97,18 +112,24 @@ export function parseTable<F extends Record<string, FlagDef>>(t: CliTable<F>, ar
     const names = Object.keys(t.commands);
     command = parsed.positionals[0];
     if (!command || !names.includes(command) || parsed.positionals.length > 1)
-      throw new CliUsageError(`${command ? `unknown command "${parsed.positionals.join(" ")}"` : "no command given"}: expected one of ${names.join(", ")}\n${usage}`);
+      throw new CliUsageError(
+        `${command ? `unknown command "${parsed.positionals.join(" ")}"` : "no command given"}: expected one of ${names.join(", ")}\n${usage}`,
+      );
   }
   const given = (k: string) => parsed.values[k] !== undefined;
-  for (const [a, b] of t.conflicts ?? []) if (given(a) && given(b)) throw new CliUsageError(`give --${a} or --${b}, not both\n${usage}`);
-  for (const [a, b] of t.requires ?? []) if (given(a) && !given(b)) throw new CliUsageError(`--${a} needs --${b}\n${usage}`);
+  for (const [a, b] of t.conflicts ?? [])
+    if (given(a) && given(b)) throw new CliUsageError(`give --${a} or --${b}, not both\n${usage}`);
+  for (const [a, b] of t.requires ?? [])
+    if (given(a) && !given(b)) throw new CliUsageError(`--${a} needs --${b}\n${usage}`);
   const r = tableSchema(t).safeParse(parsed.values);
   if (!r.success) {
     const msgs = r.error.issues.map((i) => {
       const [k, index] = i.path;
       const value = parsed.values[String(k)];
       const which = Array.isArray(value) && typeof index === "number" ? ` (item ${index + 1})` : "";
-      return parsed.values[String(k)] === undefined ? `--${String(k)} is required` : `--${String(k)}${which}: ${i.message}`;
+      return parsed.values[String(k)] === undefined
+        ? `--${String(k)} is required`
+        : `--${String(k)}${which}: ${i.message}`;
     });
     throw new CliUsageError(`${msgs.join("; ")}\n${usage}`);
   }

@@ -33,17 +33,25 @@ function makeHost(f: CliFlags, env: NodeJS.ProcessEnv = process.env): HostSetup 
     writeFileSync(p, content.endsWith("\n") ? content : content + "\n", { mode: 0o600 });
     return p;
   };
-  const identityFile = f["ssh-identity-env"] ? tmpFile("id", secretFromEnv("--ssh-identity-env", f["ssh-identity-env"], env)) : f["ssh-identity"];
-  const knownHostsFile = f["ssh-known-hosts-env"] ? tmpFile("known_hosts", secretFromEnv("--ssh-known-hosts-env", f["ssh-known-hosts-env"], env)) : f["ssh-known-hosts"];
-  const host = new SshHost({
-    user: f["ssh-user"] ?? "",
-    host: f["ssh-host"],
-    port: f["ssh-port"],
-    identityFile,
-    knownHostsFile,
-    strictHostKeyChecking: f["ssh-strict-host-key-checking"],
-    connectTimeoutS: f["connect-timeout"],
-  }, undefined, confine);
+  const identityFile = f["ssh-identity-env"]
+    ? tmpFile("id", secretFromEnv("--ssh-identity-env", f["ssh-identity-env"], env))
+    : f["ssh-identity"];
+  const knownHostsFile = f["ssh-known-hosts-env"]
+    ? tmpFile("known_hosts", secretFromEnv("--ssh-known-hosts-env", f["ssh-known-hosts-env"], env))
+    : f["ssh-known-hosts"];
+  const host = new SshHost(
+    {
+      user: f["ssh-user"] ?? "",
+      host: f["ssh-host"],
+      port: f["ssh-port"],
+      identityFile,
+      knownHostsFile,
+      strictHostKeyChecking: f["ssh-strict-host-key-checking"],
+      connectTimeoutS: f["connect-timeout"],
+    },
+    undefined,
+    confine,
+  );
   return { host, hostUp: () => host.ping(), cleanup: () => dir && rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -59,19 +67,30 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     json = parsed.json;
     const apiPassword = secretFromEnv("--password-env", parsed["password-env"], env);
-    const uiPassword = parsed["ui-password-env"] ? secretFromEnv("--ui-password-env", parsed["ui-password-env"], env) : apiPassword;
+    const uiPassword = parsed["ui-password-env"]
+      ? secretFromEnv("--ui-password-env", parsed["ui-password-env"], env)
+      : apiPassword;
     // Not a secret, but too long for a flag: the pinned root certificate(s) come in a variable; an empty
     // one pins nothing (the system's roots).
     const tlsCa = parsed["tls-ca-env"] ? env[parsed["tls-ca-env"]] || undefined : undefined;
     setup = makeHost(parsed, env);
     const report = await runSmoke(
-      { flags: parsed, apiPassword, uiPassword, tlsCa, host: setup.host, hostUp: setup.hostUp, log: (l) => process.stderr.write(`smoke: ${l}\n`) },
+      {
+        flags: parsed,
+        apiPassword,
+        uiPassword,
+        tlsCa,
+        host: setup.host,
+        hostUp: setup.hostUp,
+        log: (l) => process.stderr.write(`smoke: ${l}\n`),
+      },
       state,
     );
     process.stdout.write((json ? JSON.stringify(report) : humanSuccess(report)) + "\n");
     return 0;
   } catch (e) {
-    const err = e instanceof SmokeError ? e : new SmokeError("internal", `unexpected error: ${(e as Error).stack ?? String(e)}`);
+    const err =
+      e instanceof SmokeError ? e : new SmokeError("internal", `unexpected error: ${(e as Error).stack ?? String(e)}`);
     const f = failureReport(err, state);
     if (json) process.stdout.write(JSON.stringify(f) + "\n");
     process.stderr.write(humanFailure(f) + "\n");

@@ -61,7 +61,8 @@ export function classifyNetError(e: unknown): NetError {
   const err = e as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
   const code = err.code ?? err.cause?.code ?? err.name ?? "UNKNOWN";
   const msg = err.message ?? String(e);
-  if (err.name === "TimeoutError" || err.name === "AbortError" || code === "UND_ERR_ABORTED") return new NetError("timeout", code, msg);
+  if (err.name === "TimeoutError" || err.name === "AbortError" || code === "UND_ERR_ABORTED")
+    return new NetError("timeout", code, msg);
   if (code === "UND_ERR_CONNECT_TIMEOUT" || code === "ETIMEDOUT") return new NetError("connect-timeout", code, msg);
   if (code === "ECONNREFUSED") return new NetError("refused", code, msg);
   if (code === "ECONNRESET" || code === "UND_ERR_SOCKET" || code === "EPIPE") return new NetError("reset", code, msg);
@@ -78,7 +79,15 @@ export class ApiClient {
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
     // headers/body timeouts off: the whole-request AbortSignal bounds a call instead.
-    this.agent = new Agent({ connect: { timeout: opts.connectTimeoutMs, ...(opts.ca ? { ca: opts.ca } : {}), ...(opts.servername ? { servername: opts.servername } : {}) }, headersTimeout: 0, bodyTimeout: 0 });
+    this.agent = new Agent({
+      connect: {
+        timeout: opts.connectTimeoutMs,
+        ...(opts.ca ? { ca: opts.ca } : {}),
+        ...(opts.servername ? { servername: opts.servername } : {}),
+      },
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
     this.authHeader =
       opts.username !== undefined && opts.password !== undefined
         ? "Basic " + Buffer.from(`${opts.username}:${opts.password}`).toString("base64")
@@ -113,7 +122,10 @@ export class ApiClient {
   ): Promise<z.infer<T>> {
     const res = await this.raw(method, path, {
       timeoutMs: o.timeoutMs,
-      headers: o.body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
+      headers:
+        o.body === undefined
+          ? { accept: "application/json" }
+          : { accept: "application/json", "content-type": "application/json" },
       body: o.body === undefined ? undefined : JSON.stringify(o.body),
     });
     const parsed = jsonOrText(res.body);

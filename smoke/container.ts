@@ -9,10 +9,16 @@ export const InspectSchema = z.array(
     Id: z.string(),
     State: z.looseObject({ Running: z.boolean(), Pid: z.number().int() }),
     Config: z.looseObject({ WorkingDir: z.string().nullable().optional(), User: z.string().nullable().optional() }),
-    Mounts: z.array(z.looseObject({ Type: z.string(), Source: z.string(), Destination: z.string() })).nullable().optional(),
+    Mounts: z
+      .array(z.looseObject({ Type: z.string(), Source: z.string(), Destination: z.string() }))
+      .nullable()
+      .optional(),
     NetworkSettings: z
       .looseObject({
-        Ports: z.record(z.string(), z.array(z.looseObject({ HostIp: z.string(), HostPort: z.string() })).nullable()).nullable().optional(),
+        Ports: z
+          .record(z.string(), z.array(z.looseObject({ HostIp: z.string(), HostPort: z.string() })).nullable())
+          .nullable()
+          .optional(),
       })
       .optional(),
   }),
@@ -27,8 +33,13 @@ export async function inspectContainer(host: HostAccess, name: string): Promise<
 }
 
 /** The mount whose destination covers `containerPath` (longest match), if any. */
-export function mountFor(facts: ContainerFacts, containerPath: string): { Source: string; Destination: string } | undefined {
-  const ms = (facts.Mounts ?? []).filter((m) => containerPath === m.Destination || containerPath.startsWith(m.Destination.replace(/\/+$/, "") + "/"));
+export function mountFor(
+  facts: ContainerFacts,
+  containerPath: string,
+): { Source: string; Destination: string } | undefined {
+  const ms = (facts.Mounts ?? []).filter(
+    (m) => containerPath === m.Destination || containerPath.startsWith(m.Destination.replace(/\/+$/, "") + "/"),
+  );
   return ms.sort((a, b) => b.Destination.length - a.Destination.length)[0];
 }
 
@@ -45,7 +56,11 @@ export function containerPortFor(facts: ContainerFacts, hostPort: number): numbe
  * accepts: proof that the WebUI saved the image inside the container rather than in a mounted folder.
  * Needs no tool inside the image.
  */
-export async function addedInContainer(host: HostAccess, name: string, matches: (base: string) => boolean): Promise<string[] | undefined> {
+export async function addedInContainer(
+  host: HostAccess,
+  name: string,
+  matches: (base: string) => boolean,
+): Promise<string[] | undefined> {
   const r = await host.run(["docker", "diff", name], 60_000);
   if (r.code !== 0) return undefined;
   return r.stdout
@@ -79,7 +94,11 @@ function hexToIp(h: string): string {
     return `${b[3]}.${b[2]}.${b[1]}.${b[0]}`;
   }
   // IPv6 in /proc: four little-endian 32-bit words.
-  const words = [0, 1, 2, 3].map((i) => Buffer.from(h.slice(i * 8, i * 8 + 8), "hex").reverse().toString("hex"));
+  const words = [0, 1, 2, 3].map((i) =>
+    Buffer.from(h.slice(i * 8, i * 8 + 8), "hex")
+      .reverse()
+      .toString("hex"),
+  );
   const full = words.join("");
   if (/^0{32}$/.test(full)) return "::";
   if (/^0{31}1$/.test(full)) return "::1";

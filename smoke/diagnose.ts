@@ -3,7 +3,14 @@
 // apart (not running, listening on 127.0.0.1 only, saved inside the container, other data root).
 import { SmokeError } from "./errors.js";
 import type { HostAccess } from "./host.js";
-import { addedInContainer, containerPortFor, inspectContainer, isLoopback, listeningSockets, mountFor } from "./container.js";
+import {
+  addedInContainer,
+  containerPortFor,
+  inspectContainer,
+  isLoopback,
+  listeningSockets,
+  mountFor,
+} from "./container.js";
 import { describeSearch } from "./locate.js";
 import type { SearchedFolder } from "./locate.js";
 import type { NotReachedError } from "./readiness.js";
@@ -27,7 +34,10 @@ export async function diagnoseNotReached(e: NotReachedError, d: DiagnoseContext)
         `connecting to ${where} times out while the Docker host is up (${d.host.description} answers): a firewall drops the packets. ` +
           `Allow this machine's address in the firewall settings (the allowed source addresses of the deployment).`,
       );
-    return new SmokeError("unreachable", `connecting to ${where} times out and the Docker host does not answer (${d.host.description}): is the host up?`);
+    return new SmokeError(
+      "unreachable",
+      `connecting to ${where} times out and the Docker host does not answer (${d.host.description}): is the host up?`,
+    );
   }
   if (e.lastKind === "http" || e.lastKind === "timeout")
     return new SmokeError(
@@ -36,9 +46,16 @@ export async function diagnoseNotReached(e: NotReachedError, d: DiagnoseContext)
     );
   if (d.container) {
     const facts = await inspectContainer(d.host, d.container).catch(() => undefined);
-    if (!facts) return new SmokeError("unreachable", `nothing answers at ${where} (${e.message}) and container ${d.container} does not exist on the host: was it created?`);
+    if (!facts)
+      return new SmokeError(
+        "unreachable",
+        `nothing answers at ${where} (${e.message}) and container ${d.container} does not exist on the host: was it created?`,
+      );
     if (!facts.State.Running)
-      return new SmokeError("unreachable", `nothing answers at ${where}: container ${d.container} is not running; see docker logs ${d.container}`);
+      return new SmokeError(
+        "unreachable",
+        `nothing answers at ${where}: container ${d.container} is not running; see docker logs ${d.container}`,
+      );
     const port = containerPortFor(facts, Number(u.port || 80));
     const socks = await listeningSockets(d.host, facts.State.Pid).catch(() => undefined);
     if (port !== undefined && socks) {
@@ -57,7 +74,10 @@ export async function diagnoseNotReached(e: NotReachedError, d: DiagnoseContext)
         );
     }
     if (port === undefined)
-      return new SmokeError("unreachable", `container ${d.container} publishes no port ${u.port}: check the port mapping and --url`);
+      return new SmokeError(
+        "unreachable",
+        `container ${d.container} publishes no port ${u.port}: check the port mapping and --url`,
+      );
   }
   return new SmokeError(
     "unreachable",
@@ -83,7 +103,11 @@ export async function diagnoseNotFound(n: NotFoundContext): Promise<SmokeError> 
   const listing = describeSearch(n.searched);
   const denied = n.searched.find((s) => s.state === "denied");
   if (denied)
-    return new SmokeError("permission-denied", `the smoke cannot read ${denied.path} on the host (${n.host.description}): give this user read access`, listing);
+    return new SmokeError(
+      "permission-denied",
+      `the smoke cannot read ${denied.path} on the host (${n.host.description}): give this user read access`,
+      listing,
+    );
   const profile = `profile: data root ${n.containerDataRoot}, outputs mounted at ${n.containerOutputsDir} from ${n.hostOutputsDir}`;
   if (n.container) {
     const facts = await inspectContainer(n.host, n.container).catch(() => undefined);
@@ -105,9 +129,17 @@ export async function diagnoseNotFound(n: NotFoundContext): Promise<SmokeError> 
           listing,
         );
       if (!mount)
-        return new SmokeError("saved-in-container", `no host folder is mounted at ${n.containerOutputsDir} in container ${n.container}: the outputs volume is not mapped`, listing);
+        return new SmokeError(
+          "saved-in-container",
+          `no host folder is mounted at ${n.containerOutputsDir} in container ${n.container}: the outputs volume is not mapped`,
+          listing,
+        );
       if (mount.Source.replace(/\/+$/, "") !== n.hostOutputsDir.replace(/\/+$/, ""))
-        return new SmokeError("saved-nowhere", `the container mounts ${mount.Source} at ${mount.Destination}, not ${n.hostOutputsDir}: point --outputs-dir at the mounted folder`, listing);
+        return new SmokeError(
+          "saved-nowhere",
+          `the container mounts ${mount.Source} at ${mount.Destination}, not ${n.hostOutputsDir}: point --outputs-dir at the mounted folder`,
+          listing,
+        );
       const wd = facts.Config.WorkingDir || "/";
       if (!n.outdirOption.startsWith("/") && wd.replace(/\/+$/, "") !== n.containerDataRoot.replace(/\/+$/, ""))
         return new SmokeError(

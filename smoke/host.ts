@@ -3,7 +3,8 @@
 import { execFile } from "node:child_process";
 import { constants as fsConstants, promises as fs } from "node:fs";
 
-export type ListResult = { kind: "ok"; names: string[] } | { kind: "missing" } | { kind: "denied" } | { kind: "link"; link: string };
+export type ListResult =
+  { kind: "ok"; names: string[] } | { kind: "missing" } | { kind: "denied" } | { kind: "link"; link: string };
 
 export interface HostStat {
   size: number;
@@ -84,7 +85,10 @@ export class LocalHost implements HostAccess {
     const root = confiningRoot(this.confine, path);
     if (root === undefined) return undefined;
     let at = root;
-    for (const part of path.slice(root.length).split("/").filter((p) => p !== "")) {
+    for (const part of path
+      .slice(root.length)
+      .split("/")
+      .filter((p) => p !== "")) {
       at = `${at}/${part}`;
       const st = await fs.lstat(at).catch(() => undefined);
       if (!st) return undefined;

@@ -37,7 +37,12 @@ export async function locateOnce(host: HostAccess, hostOutdir: string, layout: S
 }
 
 /** locateOnce, retried a few times over `graceMs` (a network filesystem may show the file late). */
-export async function locate(host: HostAccess, hostOutdir: string, layout: SaveLayout, graceMs = 1500): Promise<LocateOutcome> {
+export async function locate(
+  host: HostAccess,
+  hostOutdir: string,
+  layout: SaveLayout,
+  graceMs = 1500,
+): Promise<LocateOutcome> {
   const end = Date.now() + graceMs;
   for (;;) {
     const r = await locateOnce(host, hostOutdir, layout);
@@ -51,7 +56,8 @@ export function describeSearch(searched: SearchedFolder[]): string[] {
   return searched.map((f) => {
     if (f.state === "missing") return `${f.path}: does not exist`;
     if (f.state === "denied") return `${f.path}: permission denied`;
-    if (f.state === "link") return `${f.path}: not searched: ${f.link} is a symbolic link in the outputs folder, which a container writes; the smoke never follows one there (remove it)`;
+    if (f.state === "link")
+      return `${f.path}: not searched: ${f.link} is a symbolic link in the outputs folder, which a container writes; the smoke never follows one there (remove it)`;
     if (f.count === 0) return `${f.path}: empty`;
     return `${f.path}: ${f.count} entries, e.g. ${f.sample.join(", ")}`;
   });

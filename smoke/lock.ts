@@ -43,7 +43,10 @@ export async function proveLock(client: ApiClient, i: LockInput): Promise<LockRe
 
   const opts = await get("/sdapi/v1/options");
   if (ok(opts.status))
-    throw new SmokeError("surface-open", `GET /sdapi/v1/options answers ${opts.status} without credentials: the API is open; start the WebUI with --api-auth`);
+    throw new SmokeError(
+      "surface-open",
+      `GET /sdapi/v1/options answers ${opts.status} without credentials: the API is open; start the WebUI with --api-auth`,
+    );
   refused.push(`GET /sdapi/v1/options without credentials: ${opts.status}`);
 
   const fp = filePath(i.containerFile);
@@ -52,29 +55,47 @@ export async function proveLock(client: ApiClient, i: LockInput): Promise<LockRe
     throw new SmokeError(
       "surface-open",
       `GET /file=${i.containerFile} serves the generated image without credentials (${file.status}): ` +
-        (i.exposure === "api-and-ui" ? "start the WebUI with --gradio-auth (exposure api-and-ui)" : "start the WebUI with --nowebui (exposure api-only)"),
+        (i.exposure === "api-and-ui"
+          ? "start the WebUI with --gradio-auth (exposure api-and-ui)"
+          : "start the WebUI with --nowebui (exposure api-only)"),
     );
   refused.push(`GET /file=<proven file> without credentials: ${file.status}`);
 
   if (i.exposure === "api-only") {
     const root = await get("/");
-    if (ok(root.status)) throw new SmokeError("surface-open", `GET / answers ${root.status} in api-only mode: the UI is running; start the WebUI with --nowebui`);
+    if (ok(root.status))
+      throw new SmokeError(
+        "surface-open",
+        `GET / answers ${root.status} in api-only mode: the UI is running; start the WebUI with --nowebui`,
+      );
     refused.push(`GET / without credentials: ${root.status}`);
     return { refused, fileServed: false };
   }
 
   const root = await get("/");
   if (ok(root.status) && !isLoginPage(root))
-    throw new SmokeError("surface-open", `GET / serves the UI without a login (${root.status}): start the WebUI with --gradio-auth`);
+    throw new SmokeError(
+      "surface-open",
+      `GET / serves the UI without a login (${root.status}): start the WebUI with --gradio-auth`,
+    );
   const config = await get("/config");
   if (ok(config.status))
-    throw new SmokeError("surface-open", `GET /config answers ${config.status} without a login: the UI is open; start the WebUI with --gradio-auth`);
-  refused.push(`GET / without credentials: ${ok(root.status) ? "login page" : root.status}`, `GET /config without credentials: ${config.status}`);
+    throw new SmokeError(
+      "surface-open",
+      `GET /config answers ${config.status} without a login: the UI is open; start the WebUI with --gradio-auth`,
+    );
+  refused.push(
+    `GET / without credentials: ${ok(root.status) ? "login page" : root.status}`,
+    `GET /config without credentials: ${config.status}`,
+  );
 
   const cookie = await login(client, i);
   const dl = await client.raw("GET", fp, { auth: false, timeoutMs: i.timeoutMs, headers: { cookie } });
   if (!ok(dl.status))
-    throw new SmokeError("file-serve", `after the UI login, GET /file=${i.containerFile} answered ${dl.status}: /file= does not serve the proven image (check --gradio-allowed-path and the data root)`);
+    throw new SmokeError(
+      "file-serve",
+      `after the UI login, GET /file=${i.containerFile} answered ${dl.status}: /file= does not serve the proven image (check --gradio-allowed-path and the data root)`,
+    );
   if (!dl.body.equals(i.hostBytes))
     throw new SmokeError(
       "file-serve",
@@ -93,7 +114,9 @@ async function login(client: ApiClient, i: LockInput): Promise<string> {
     body: form,
   });
   const set = res.headers["set-cookie"];
-  const cookies = (Array.isArray(set) ? set : set ? [set] : []).map((c) => c.split(";")[0] ?? "").filter((c) => c.includes("="));
+  const cookies = (Array.isArray(set) ? set : set ? [set] : [])
+    .map((c) => c.split(";")[0] ?? "")
+    .filter((c) => c.includes("="));
   if (!(ok(res.status) || res.status === 302 || res.status === 303) || cookies.length === 0)
     throw new SmokeError(
       "file-serve",

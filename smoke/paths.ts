@@ -60,11 +60,22 @@ export interface SaveLayout {
 }
 
 /** The layout the WebUI's save options imply, or a message naming the option the smoke cannot follow. */
-export function saveLayout(o: Options, seed: number, now: Date, jobTimestamp?: string): SaveLayout | { unsupported: string } {
+export function saveLayout(
+  o: Options,
+  seed: number,
+  now: Date,
+  jobTimestamp?: string,
+): SaveLayout | { unsupported: string } {
   if (!o.samples_save) return { unsupported: "option samples_save is off, so the WebUI saves no samples: turn it on" };
   if (o.samples_format.toLowerCase() !== "png")
-    return { unsupported: `option samples_format is "${o.samples_format}"; the smoke verifies PNG files: set it to png` };
-  if (o.save_to_dirs && o.directories_filename_pattern.trim() !== "[date]" && o.directories_filename_pattern.trim() !== "")
+    return {
+      unsupported: `option samples_format is "${o.samples_format}"; the smoke verifies PNG files: set it to png`,
+    };
+  if (
+    o.save_to_dirs &&
+    o.directories_filename_pattern.trim() !== "[date]" &&
+    o.directories_filename_pattern.trim() !== ""
+  )
     return {
       unsupported: `option directories_filename_pattern is "${o.directories_filename_pattern}"; the smoke looks in [date] folders: set it to [date]`,
     };

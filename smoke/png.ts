@@ -33,7 +33,8 @@ export function readPng(buf: Buffer): PngInfo {
     if (off + 12 + len > buf.length) throw new PngError(`chunk ${type} at byte ${off} is truncated`);
     const data = buf.subarray(off + 8, off + 8 + len);
     const crc = buf.readUInt32BE(off + 8 + len);
-    if (crc32(buf.subarray(off + 4, off + 8 + len)) !== crc) throw new PngError(`CRC mismatch in chunk ${type} at byte ${off}`);
+    if (crc32(buf.subarray(off + 4, off + 8 + len)) !== crc)
+      throw new PngError(`CRC mismatch in chunk ${type} at byte ${off}`);
     if (off === 8 && type !== "IHDR") throw new PngError("first chunk is not IHDR");
     if (type === "IHDR") {
       if (len !== 13) throw new PngError("IHDR has the wrong length");
@@ -86,6 +87,7 @@ export function pngMismatches(info: PngInfo, want: PngExpectation): string[] {
     return out;
   }
   if (!params.includes(want.runId)) out.push(`"parameters" does not contain the run id ${want.runId}`);
-  if (!new RegExp(`(^|[\\s,])Seed: ${want.seed}(,|$|\\s)`, "m").test(params)) out.push(`"parameters" does not contain "Seed: ${want.seed}"`);
+  if (!new RegExp(`(^|[\\s,])Seed: ${want.seed}(,|$|\\s)`, "m").test(params))
+    out.push(`"parameters" does not contain "Seed: ${want.seed}"`);
   return out;
 }

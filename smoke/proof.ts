@@ -67,7 +67,10 @@ export function checkProofResponse(raw: unknown, settings: ProofSettings): Proof
   const path = `POST /sdapi/v1/${settings.mode}`;
   const resp = parseOrThrow(GenerationResponseSchema, raw, path);
   if (resp.images.length > 0)
-    throw new SmokeError("bad-response", `${path} returned ${resp.images.length} image(s) although send_images was false: the WebUI ignored the request options`);
+    throw new SmokeError(
+      "bad-response",
+      `${path} returned ${resp.images.length} image(s) although send_images was false: the WebUI ignored the request options`,
+    );
   let infoJson: unknown;
   try {
     infoJson = JSON.parse(resp.info);
@@ -79,24 +82,43 @@ export function checkProofResponse(raw: unknown, settings: ProofSettings): Proof
   return { seed, info };
 }
 
-export async function runProof(client: ApiClient, c: Clock, settings: ProofSettings, ctx: GenerationContext): Promise<ProofResult> {
+export async function runProof(
+  client: ApiClient,
+  c: Clock,
+  settings: ProofSettings,
+  ctx: GenerationContext,
+): Promise<ProofResult> {
   const path = `/sdapi/v1/${settings.mode}`;
   try {
-    const raw = await withProgress(client, c, `the proof image (${settings.mode} ${settings.width}x${settings.height}, ${settings.steps} steps)`, async (t) => {
-      const r = await client.raw("POST", path, { timeoutMs: t, headers: { "content-type": "application/json" }, body: JSON.stringify(proofBody(settings)) });
-      const body = jsonOrText(r.body);
-      if (r.status !== 200) throw new HttpError(r.status, path, body);
-      return body;
-    });
+    const raw = await withProgress(
+      client,
+      c,
+      `the proof image (${settings.mode} ${settings.width}x${settings.height}, ${settings.steps} steps)`,
+      async (t) => {
+        const r = await client.raw("POST", path, {
+          timeoutMs: t,
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(proofBody(settings)),
+        });
+        const body = jsonOrText(r.body);
+        if (r.status !== 200) throw new HttpError(r.status, path, body);
+        return body;
+      },
+    );
     return checkProofResponse(raw, settings);
   } catch (e) {
     if (e instanceof HttpError) throw classifyGenerationError(e, ctx);
     if (e instanceof SchemaError) throw new SmokeError("bad-response", e.message);
     if (e instanceof NetError && e.kind === "timeout")
-      throw new SmokeError("model-timeout", `timed out waiting for the proof generation (${settings.mode}) within the limit: raise --timeout, or lower --steps/--width/--height`);
+      throw new SmokeError(
+        "model-timeout",
+        `timed out waiting for the proof generation (${settings.mode}) within the limit: raise --timeout, or lower --steps/--width/--height`,
+      );
     if (e instanceof NetError)
-      throw new SmokeError("unreachable", `the connection broke during the proof generation (${e.kind}: ${e.code}): see the container logs (did it restart?)`);
+      throw new SmokeError(
+        "unreachable",
+        `the connection broke during the proof generation (${e.kind}: ${e.code}): see the container logs (did it restart?)`,
+      );
     throw e;
   }
 }
-

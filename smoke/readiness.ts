@@ -56,7 +56,9 @@ export async function waitForApi(client: ApiClient, c: Clock, o: WaitOptions): P
     let kind: NetKind | "http";
     let status: number | undefined;
     try {
-      const models = await client.json("GET", "/sdapi/v1/sd-models", SdModelsSchema, { timeoutMs: Math.max(1000, Math.min(30_000, remaining(c))) });
+      const models = await client.json("GET", "/sdapi/v1/sd-models", SdModelsSchema, {
+        timeoutMs: Math.max(1000, Math.min(30_000, remaining(c))),
+      });
       if (models.length === 0)
         throw new SmokeError(
           "no-checkpoint",
@@ -74,18 +76,31 @@ export async function waitForApi(client: ApiClient, c: Clock, o: WaitOptions): P
             `the API refused the credentials (401 ${describeErrorBody(e.body)}): check the user name and the password variable against --api-auth`,
           );
         if (e.status === 404)
-          throw new SmokeError("api-disabled", `GET /sdapi/v1/sd-models answered 404 (${describeErrorBody(e.body)}): the API is not enabled; start the WebUI with --api`);
-        if (e.status < 500) throw new SmokeError("bad-response", `GET /sdapi/v1/sd-models answered ${e.status}: ${describeErrorBody(e.body)}`);
+          throw new SmokeError(
+            "api-disabled",
+            `GET /sdapi/v1/sd-models answered 404 (${describeErrorBody(e.body)}): the API is not enabled; start the WebUI with --api`,
+          );
+        if (e.status < 500)
+          throw new SmokeError(
+            "bad-response",
+            `GET /sdapi/v1/sd-models answered ${e.status}: ${describeErrorBody(e.body)}`,
+          );
         why = `HTTP ${e.status} (not ready)`;
         kind = "http";
         status = e.status;
         connectTimeouts = 0;
       } else if (e instanceof NetError) {
-        why = e.kind === "refused" ? "connection refused" : e.kind === "reset" ? "connection closed without an answer" : `${e.kind} (${e.code})`;
+        why =
+          e.kind === "refused"
+            ? "connection refused"
+            : e.kind === "reset"
+              ? "connection closed without an answer"
+              : `${e.kind} (${e.code})`;
         kind = e.kind;
         connectTimeouts = e.kind === "connect-timeout" ? connectTimeouts + 1 : 0;
         if (connectTimeouts >= (o.connectTimeoutsToGiveUp ?? 2)) throw new NotReachedError("connect-timeout", why);
-        if (e.kind === "dns") throw new SmokeError("unreachable", `cannot resolve the host of ${client.baseUrl} (${e.code}): check --url`);
+        if (e.kind === "dns")
+          throw new SmokeError("unreachable", `cannot resolve the host of ${client.baseUrl} (${e.code}): check --url`);
       } else throw e;
     }
     if (remaining(c) <= 0) throw new NotReachedError(kind, why, status);
@@ -102,12 +117,19 @@ export async function waitForApi(client: ApiClient, c: Clock, o: WaitOptions): P
  * Run a blocking generation call while printing progress every 10 s (with the WebUI's own progress
  * when GET /sdapi/v1/progress answers). The call's timeout is what is left of the limit.
  */
-export async function withProgress<T>(client: ApiClient, c: Clock, what: string, call: (timeoutMs: number) => Promise<T>): Promise<T> {
+export async function withProgress<T>(
+  client: ApiClient,
+  c: Clock,
+  what: string,
+  call: (timeoutMs: number) => Promise<T>,
+): Promise<T> {
   let stopped = false;
   const ticker = setInterval(() => {
     void client
       .json("GET", "/sdapi/v1/progress?skip_current_image=true", ProgressSchema, { timeoutMs: 3000 })
-      .then((p) => (p.state.sampling_steps > 0 ? `step ${p.state.sampling_step}/${p.state.sampling_steps}` : p.state.job || "busy"))
+      .then((p) =>
+        p.state.sampling_steps > 0 ? `step ${p.state.sampling_step}/${p.state.sampling_steps}` : p.state.job || "busy",
+      )
       .catch(() => "busy")
       .then((why) => {
         if (!stopped) c.log(progressLine(c, what, why));
@@ -122,19 +144,41 @@ export async function withProgress<T>(client: ApiClient, c: Clock, what: string,
 }
 
 /** One tiny generation (nothing saved): a 200 means the model is loaded and usable. */
-export async function waitForModel(client: ApiClient, c: Clock, ctx: { expectedUid: number; hostOutputsDir: string; modelsHint: string }): Promise<void> {
-  const body = { prompt: "smoke readiness", steps: 1, width: 64, height: 64, batch_size: 1, n_iter: 1, save_images: false, send_images: false };
+export async function waitForModel(
+  client: ApiClient,
+  c: Clock,
+  ctx: { expectedUid: number; hostOutputsDir: string; modelsHint: string },
+): Promise<void> {
+  const body = {
+    prompt: "smoke readiness",
+    steps: 1,
+    width: 64,
+    height: 64,
+    batch_size: 1,
+    n_iter: 1,
+    save_images: false,
+    send_images: false,
+  };
   for (;;) {
     try {
       await withProgress(client, c, "the model (a 1-step 64x64 txt2img)", (t) =>
-        client.raw("POST", "/sdapi/v1/txt2img", { timeoutMs: t, headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).then((r) => {
-          if (r.status !== 200) throw new HttpError(r.status, "/sdapi/v1/txt2img", jsonOrText(r.body));
-        }),
+        client
+          .raw("POST", "/sdapi/v1/txt2img", {
+            timeoutMs: t,
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(body),
+          })
+          .then((r) => {
+            if (r.status !== 200) throw new HttpError(r.status, "/sdapi/v1/txt2img", jsonOrText(r.body));
+          }),
       );
       return;
     } catch (e) {
       if (e instanceof NetError && e.kind === "timeout")
-        throw new SmokeError("model-timeout", `timed out waiting for the model: the readiness generation did not finish within the ${secs(c.deadline - c.start)} limit; raise --timeout or check the container logs`);
+        throw new SmokeError(
+          "model-timeout",
+          `timed out waiting for the model: the readiness generation did not finish within the ${secs(c.deadline - c.start)} limit; raise --timeout or check the container logs`,
+        );
       if (e instanceof HttpError && (e.status === 502 || e.status === 503 || e.status === 504) && remaining(c) > 0) {
         c.log(progressLine(c, "the model", `HTTP ${e.status} (not ready)`));
         await new Promise((r) => setTimeout(r, Math.min(2000, remaining(c))));
@@ -150,4 +194,3 @@ export async function waitForModel(client: ApiClient, c: Clock, ctx: { expectedU
     }
   }
 }
-

@@ -41,7 +41,10 @@ export function humanSuccess(r: SmokeReport): string {
 }
 
 export function humanFailure(f: FailureReport): string {
-  const lines = [`smoke FAILED (${f.failure}, exit ${f.exitCode}: ${FAILURES[f.failure as keyof typeof FAILURES]?.title ?? ""})`, `  ${f.message}`];
+  const lines = [
+    `smoke FAILED (${f.failure}, exit ${f.exitCode}: ${FAILURES[f.failure as keyof typeof FAILURES]?.title ?? ""})`,
+    `  ${f.message}`,
+  ];
   for (const d of f.details) lines.push(`  - ${d}`);
   lines.push(`  run ${f.runId}${f.seed !== null ? `, seed ${f.seed}` : ""}`);
   return lines.join("\n");

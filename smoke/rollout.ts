@@ -21,12 +21,19 @@ interface Deployment {
   status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number };
 }
 interface PodList {
-  items: { metadata: { name: string; deletionTimestamp?: string }; status: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] } }[];
+  items: {
+    metadata: { name: string; deletionTimestamp?: string };
+    status: { phase?: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+  }[];
 }
 
 export type ApiGet = <T>(path: string) => Promise<T>;
 
-export type ApiRequest = (method: "GET" | "POST", path: string, body?: unknown) => Promise<{ status: number; json: unknown }>;
+export type ApiRequest = (
+  method: "GET" | "POST",
+  path: string,
+  body?: unknown,
+) => Promise<{ status: number; json: unknown }>;
 
 /** A request to the API server from inside a pod: its address from the environment, the token and CA mounted. */
 export function inClusterRequest(env: NodeJS.ProcessEnv = process.env, dir = SERVICE_ACCOUNT_DIR): ApiRequest {
@@ -39,14 +46,20 @@ export function inClusterRequest(env: NodeJS.ProcessEnv = process.env, dir = SER
     token = readFileSync(`${dir}/token`, "utf8").trim();
     ca = readFileSync(`${dir}/ca.crt`, "utf8");
   } catch {
-    throw new SmokeError("usage", `this step needs the pod's service account token in ${dir} (automountServiceAccountToken)`);
+    throw new SmokeError(
+      "usage",
+      `this step needs the pod's service account token in ${dir} (automountServiceAccountToken)`,
+    );
   }
   const dispatcher = new Agent({ connect: { ca } });
   const base = `https://${host.includes(":") ? `[${host}]` : host}:${port}`;
   return async (method, path, body) => {
     const r = await request(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       dispatcher,
     });
@@ -66,7 +79,11 @@ export function inClusterApi(env: NodeJS.ProcessEnv = process.env, dir = SERVICE
   const call = inClusterRequest(env, dir);
   return async <T>(path: string): Promise<T> => {
     const r = await call("GET", path);
-    if (r.status !== 200) throw new SmokeError("unreachable", `the Kubernetes API answered ${r.status} to GET ${path}: ${JSON.stringify(r.json).slice(0, 300)}`);
+    if (r.status !== 200)
+      throw new SmokeError(
+        "unreachable",
+        `the Kubernetes API answered ${r.status} to GET ${path}: ${JSON.stringify(r.json).slice(0, 300)}`,
+      );
     return r.json as T;
   };
 }
@@ -78,14 +95,28 @@ export function inClusterApi(env: NodeJS.ProcessEnv = process.env, dir = SERVICE
  */
 export function unschedulable(pods: PodList, target: RolloutTarget): SmokeError | undefined {
   if (pods.items.some((p) => p.metadata.deletionTimestamp)) return undefined;
-  const stuck = pods.items.filter((p) => p.status.phase === "Pending")
-    .map((p) => ({ name: p.metadata.name, c: p.status.conditions?.find((c) => c.type === "PodScheduled" && c.status === "False" && c.reason === "Unschedulable") }))
+  const stuck = pods.items
+    .filter((p) => p.status.phase === "Pending")
+    .map((p) => ({
+      name: p.metadata.name,
+      c: p.status.conditions?.find(
+        (c) => c.type === "PodScheduled" && c.status === "False" && c.reason === "Unschedulable",
+      ),
+    }))
     .filter((p) => p.c);
   if (stuck.length === 0) return undefined;
   const reasons = stuck.map((p) => `${p.name}: ${p.c!.message ?? "no message"}`);
   if (stuck.some((p) => p.c!.message?.includes(`Insufficient ${target.gpuResource}`)))
-    return new SmokeError("gpus-short", `${stuck.length} pod(s) of ${target.deployment} cannot be scheduled: the cluster has fewer free ${target.gpuResource} than replicas × gpusPerPod. Lower replicas, or add GPU nodes`, reasons);
-  return new SmokeError("unschedulable", `${stuck.length} pod(s) of ${target.deployment} cannot be scheduled (the scheduler's reason follows): check nodeSelector, tolerations, runtimeClassName and the claims`, reasons);
+    return new SmokeError(
+      "gpus-short",
+      `${stuck.length} pod(s) of ${target.deployment} cannot be scheduled: the cluster has fewer free ${target.gpuResource} than replicas × gpusPerPod. Lower replicas, or add GPU nodes`,
+      reasons,
+    );
+  return new SmokeError(
+    "unschedulable",
+    `${stuck.length} pod(s) of ${target.deployment} cannot be scheduled (the scheduler's reason follows): check nodeSelector, tolerations, runtimeClassName and the claims`,
+    reasons,
+  );
 }
 
 /**
@@ -93,27 +124,47 @@ export function unschedulable(pods: PodList, target: RolloutTarget): SmokeError 
  * has stayed so for `settleMs` with nothing terminating (the scheduler retries a pod only after something
  * frees room, so a verdict just older than a deletion is stale); anything else fails at `deadline`.
  */
-export async function waitForRollout(get: ApiGet, target: RolloutTarget, deadline: number, log: (line: string) => void, pollMs = 2000, settleMs = 15_000): Promise<void> {
+export async function waitForRollout(
+  get: ApiGet,
+  target: RolloutTarget,
+  deadline: number,
+  log: (line: string) => void,
+  pollMs = 2000,
+  settleMs = 15_000,
+): Promise<void> {
   const start = Date.now();
   let stuckSince: number | undefined;
   const path = `/apis/apps/v1/namespaces/${encodeURIComponent(target.namespace)}/deployments/${encodeURIComponent(target.deployment)}`;
   let lastSaid = 0;
   for (;;) {
     const d = await get<Deployment>(path);
-    const selector = Object.entries(d.spec.selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(",");
-    const pods = await get<PodList>(`/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods?labelSelector=${encodeURIComponent(selector)}`);
+    const selector = Object.entries(d.spec.selector.matchLabels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
+    const pods = await get<PodList>(
+      `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods?labelSelector=${encodeURIComponent(selector)}`,
+    );
     const stuck = unschedulable(pods, target);
     stuckSince = stuck ? (stuckSince ?? Date.now()) : undefined;
     if (stuck && Date.now() - stuckSince! >= settleMs) throw stuck;
     const want = d.spec.replicas ?? 1;
     const s = d.status ?? {};
-    const done = (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) && s.updatedReplicas === want && s.availableReplicas === want && s.replicas === want;
+    const done =
+      (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) &&
+      s.updatedReplicas === want &&
+      s.availableReplicas === want &&
+      s.replicas === want;
     if (done) return;
     const elapsed = Math.round((Date.now() - start) / 1000);
     if (Date.now() >= deadline)
-      throw new SmokeError("rollout-timeout", `${target.deployment}: ${s.availableReplicas ?? 0} of ${want} pods available after ${elapsed} s; see kubectl -n ${target.namespace} describe pods -l ${selector}`);
+      throw new SmokeError(
+        "rollout-timeout",
+        `${target.deployment}: ${s.availableReplicas ?? 0} of ${want} pods available after ${elapsed} s; see kubectl -n ${target.namespace} describe pods -l ${selector}`,
+      );
     if (Date.now() - lastSaid >= 10_000) {
-      log(`waiting for the rollout of ${target.deployment}: ${s.updatedReplicas ?? 0} updated, ${s.availableReplicas ?? 0} of ${want} available; ${elapsed}s elapsed of ${Math.round((deadline - start) / 1000)}s limit`);
+      log(
+        `waiting for the rollout of ${target.deployment}: ${s.updatedReplicas ?? 0} updated, ${s.availableReplicas ?? 0} of ${want} available; ${elapsed}s elapsed of ${Math.round((deadline - start) / 1000)}s limit`,
+      );
       lastSaid = Date.now();
     }
     await new Promise((r) => setTimeout(r, pollMs));

@@ -72,24 +72,44 @@ export interface RunState {
   timings: Partial<Timings>;
 }
 
-export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunId(), timings: {} }): Promise<SmokeReport> {
+export async function runSmoke(
+  i: SmokeInput,
+  state: RunState = { runId: newRunId(), timings: {} },
+): Promise<SmokeReport> {
   const f = i.flags;
   const start = Date.now();
   const c: Clock = { start, deadline: start + f.timeout * 1000, log: i.log };
-  const client = new ApiClient({ baseUrl: f.url, username: f.username, password: i.apiPassword, connectTimeoutMs: f["connect-timeout"] * 1000, ca: i.tlsCa, servername: f["tls-servername"] });
+  const client = new ApiClient({
+    baseUrl: f.url,
+    username: f.username,
+    password: i.apiPassword,
+    connectTimeoutMs: f["connect-timeout"] * 1000,
+    ca: i.tlsCa,
+    servername: f["tls-servername"],
+  });
   const url = new URL(f.url);
   const mode = f.img2img ? "img2img" : "txt2img";
-  const ctx = { expectedUid: f["expected-uid"], hostOutputsDir: f["outputs-dir"], modelsHint: f["models-dir"] ?? `the host folder mounted at ${f["container-data-root"]}/models` };
+  const ctx = {
+    expectedUid: f["expected-uid"],
+    hostOutputsDir: f["outputs-dir"],
+    modelsHint: f["models-dir"] ?? `the host folder mounted at ${f["container-data-root"]}/models`,
+  };
   try {
     // 0. on Kubernetes: every replica rolled out (the proof then reaches any of them through the Service)
     const rollout = f["kubernetes-rollout"];
     if (rollout) {
       const [namespace, deployment] = rollout.split("/") as [string, string];
-      await waitForRollout(i.kubernetesApi ?? inClusterApi(), { namespace, deployment, gpuResource: f["gpu-resource"] }, Date.now() + f["rollout-timeout"] * 1000, i.log);
+      await waitForRollout(
+        i.kubernetesApi ?? inClusterApi(),
+        { namespace, deployment, gpuResource: f["gpu-resource"] },
+        Date.now() + f["rollout-timeout"] * 1000,
+        i.log,
+      );
       c.deadline = Date.now() + f.timeout * 1000;
     }
     // 1. readiness: over HTTPS, first the certificate the proxy serves
-    const certificate = url.protocol === "https:" ? await proveCertificate(url, i.tlsCa, f["tls-servername"], c) : undefined;
+    const certificate =
+      url.protocol === "https:" ? await proveCertificate(url, i.tlsCa, f["tls-servername"], c) : undefined;
     await waitUntilReady(client, c, i, ctx);
     state.timings.readyMs = Date.now() - start;
 
@@ -101,9 +121,20 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
     // 3. the proof request
     const seedWanted = newSeed();
     const g0 = Date.now();
-    const proof = await runProof(client, c, { mode, prompt: f.prompt, steps: f.steps, width: f.width, height: f.height, runId: state.runId, seed: seedWanted }, ctx).catch(
-      (e: unknown) => enrichPermission(e, i.host, f["outputs-dir"], f["expected-uid"]),
-    );
+    const proof = await runProof(
+      client,
+      c,
+      {
+        mode,
+        prompt: f.prompt,
+        steps: f.steps,
+        width: f.width,
+        height: f.height,
+        runId: state.runId,
+        seed: seedWanted,
+      },
+      ctx,
+    ).catch((e: unknown) => enrichPermission(e, i.host, f["outputs-dir"], f["expected-uid"]));
     state.seed = proof.seed;
     state.timings.generateMs = Date.now() - g0;
 
@@ -111,8 +142,15 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
     const l0 = Date.now();
     const { found, bytes, png } = await findProvenFile(i, options, target, proof, state.runId);
     if (checkpoints) {
-      const wrong = modelInfotextMismatches(png.text.parameters ?? "", checkpoints.loaded, { addHash: options.add_model_hash_to_info, addName: options.add_model_name_to_info });
-      if (wrong.length > 0) throw new SmokeError("wrong-checkpoint", `the proof image ${found.file} was not made with ${checkpoints.loaded.name}: ${wrong.join("; ")}`);
+      const wrong = modelInfotextMismatches(png.text.parameters ?? "", checkpoints.loaded, {
+        addHash: options.add_model_hash_to_info,
+        addName: options.add_model_name_to_info,
+      });
+      if (wrong.length > 0)
+        throw new SmokeError(
+          "wrong-checkpoint",
+          `the proof image ${found.file} was not made with ${checkpoints.loaded.name}: ${wrong.join("; ")}`,
+        );
     }
     state.timings.locateMs = Date.now() - l0;
 
@@ -127,9 +165,21 @@ export async function runSmoke(i: SmokeInput, state: RunState = { runId: newRunI
       uiPassword: i.uiPassword,
       timeoutMs: Math.max(5000, Math.min(60_000, c.deadline - Date.now())),
     }).catch((e: unknown) => {
-      throw e instanceof NetError ? new SmokeError("unreachable", `the connection broke during the lock proof (${e.kind}: ${e.code})`) : e;
+      throw e instanceof NetError
+        ? new SmokeError("unreachable", `the connection broke during the lock proof (${e.kind}: ${e.code})`)
+        : e;
     });
-    const tls = certificate ? { ...certificate, bypass: await proveNoBypass({ url, plainPort: f["plain-port"], httpPort: f["http-port"], timeoutMs: f["connect-timeout"] * 1000 }) } : undefined;
+    const tls = certificate
+      ? {
+          ...certificate,
+          bypass: await proveNoBypass({
+            url,
+            plainPort: f["plain-port"],
+            httpPort: f["http-port"],
+            timeoutMs: f["connect-timeout"] * 1000,
+          }),
+        }
+      : undefined;
     state.timings.lockMs = Date.now() - k0;
     state.timings.totalMs = Date.now() - start;
     return {
@@ -162,13 +212,24 @@ async function waitUntilReady(client: ApiClient, c: Clock, i: SmokeInput, ctx: P
   try {
     await waitForApi(client, c, { modelsHint: ctx.modelsHint });
   } catch (e) {
-    if (e instanceof NotReachedError) throw await diagnoseNotReached(e, { url: f.url, host: i.host, hostUp: i.hostUp, container: f.container, limitS: f.timeout });
+    if (e instanceof NotReachedError)
+      throw await diagnoseNotReached(e, {
+        url: f.url,
+        host: i.host,
+        hostUp: i.hostUp,
+        container: f.container,
+        limitS: f.timeout,
+      });
     throw e;
   }
   await waitForModel(client, c, ctx);
 }
 
-interface SaveTarget { outdirOption: string; containerOutdir: string; hostOutdir: string }
+interface SaveTarget {
+  outdirOption: string;
+  containerOutdir: string;
+  hostOutdir: string;
+}
 
 /** Where the WebUI will save the proof image, in the container and on the host (through the mount). */
 function saveTarget(options: Options, mode: "txt2img" | "img2img", f: CliFlags): SaveTarget {
@@ -210,11 +271,14 @@ async function findProvenFile(i: SmokeInput, options: Options, target: SaveTarge
 
 async function getOptions(client: ApiClient, c: Clock, ctx: Parameters<typeof classifyGenerationError>[1]) {
   try {
-    return await client.json("GET", "/sdapi/v1/options", OptionsSchema, { timeoutMs: Math.max(5000, Math.min(60_000, c.deadline - Date.now())) });
+    return await client.json("GET", "/sdapi/v1/options", OptionsSchema, {
+      timeoutMs: Math.max(5000, Math.min(60_000, c.deadline - Date.now())),
+    });
   } catch (e) {
     if (e instanceof HttpError) throw classifyGenerationError(e, ctx);
     if (e instanceof SchemaError) throw new SmokeError("bad-response", e.message);
-    if (e instanceof NetError) throw new SmokeError("unreachable", `GET /sdapi/v1/options failed (${e.kind}: ${e.code})`);
+    if (e instanceof NetError)
+      throw new SmokeError("unreachable", `GET /sdapi/v1/options failed (${e.kind}: ${e.code})`);
     throw e;
   }
 }
@@ -223,7 +287,10 @@ async function getOptions(client: ApiClient, c: Clock, ctx: Parameters<typeof cl
 async function enrichPermission(e: unknown, host: HostAccess, dir: string, uid: number): Promise<never> {
   if (e instanceof SmokeError && e.failure === "permission-denied") {
     const st = await host.stat(dir).catch(() => null);
-    if (st) throw new SmokeError("permission-denied", e.message, [`${dir}: owner uid ${st.uid}, gid ${st.gid}, mode ${st.perm.toString(8)} (the image writes as uid ${uid})`]);
+    if (st)
+      throw new SmokeError("permission-denied", e.message, [
+        `${dir}: owner uid ${st.uid}, gid ${st.gid}, mode ${st.perm.toString(8)} (the image writes as uid ${uid})`,
+      ]);
   }
   throw e;
 }
@@ -233,38 +300,58 @@ async function readHostFile(host: HostAccess, file: string, uid: number): Promis
     return await host.readFile(file);
   } catch (e) {
     if (e instanceof HostDeniedError)
-      throw new SmokeError("permission-denied", `the smoke cannot read ${file} on the host (${host.description}); the image writes as uid ${uid}: give this user read access`);
-    if (e instanceof HostLinkError) throw new SmokeError("saved-nowhere", `the proof image's name ${file} is not a file the WebUI saved: ${e.message}`);
+      throw new SmokeError(
+        "permission-denied",
+        `the smoke cannot read ${file} on the host (${host.description}); the image writes as uid ${uid}: give this user read access`,
+      );
+    if (e instanceof HostLinkError)
+      throw new SmokeError(
+        "saved-nowhere",
+        `the proof image's name ${file} is not a file the WebUI saved: ${e.message}`,
+      );
     throw e;
   }
 }
 
 /** The declared checkpoints against what the WebUI lists and has loaded (the model is loaded by now). */
-async function proveCheckpoints(client: ApiClient, c: Clock, options: Options, f: CliFlags): Promise<CheckpointsReport> {
+async function proveCheckpoints(
+  client: ApiClient,
+  c: Clock,
+  options: Options,
+  f: CliFlags,
+): Promise<CheckpointsReport> {
   const declared = parseDeclared(f.checkpoint);
   let models;
   try {
-    models = await client.json("GET", "/sdapi/v1/sd-models", SdModelsSchema, { timeoutMs: Math.max(5000, Math.min(30_000, c.deadline - Date.now())) });
+    models = await client.json("GET", "/sdapi/v1/sd-models", SdModelsSchema, {
+      timeoutMs: Math.max(5000, Math.min(30_000, c.deadline - Date.now())),
+    });
   } catch (e) {
     if (e instanceof SchemaError) throw new SmokeError("bad-response", e.message);
     if (e instanceof HttpError) throw new SmokeError("bad-response", `GET /sdapi/v1/sd-models answered ${e.status}`);
-    if (e instanceof NetError) throw new SmokeError("unreachable", `GET /sdapi/v1/sd-models failed (${e.kind}: ${e.code})`);
+    if (e instanceof NetError)
+      throw new SmokeError("unreachable", `GET /sdapi/v1/sd-models failed (${e.kind}: ${e.code})`);
     throw e;
   }
   return checkCheckpoints(models, options.sd_model_checkpoint, declared, f["loaded-checkpoint"] ?? declared[0]!.name);
 }
 
-function verifyPng(file: string, bytes: Buffer, want: { width: number; height: number; runId: string; seed: number }): PngInfo {
+function verifyPng(
+  file: string,
+  bytes: Buffer,
+  want: { width: number; height: number; runId: string; seed: number },
+): PngInfo {
   let problems: string[];
   let info: PngInfo;
   try {
     info = readPng(bytes);
     problems = pngMismatches(info, want);
   } catch (e) {
-    if (e instanceof PngError) throw new SmokeError("bad-png", `${file} (${bytes.length} bytes) is not a valid PNG: ${e.message}`);
+    if (e instanceof PngError)
+      throw new SmokeError("bad-png", `${file} (${bytes.length} bytes) is not a valid PNG: ${e.message}`);
     throw e;
   }
-  if (problems.length > 0) throw new SmokeError("bad-png", `${file} does not match the proof request: ${problems.join("; ")}`);
+  if (problems.length > 0)
+    throw new SmokeError("bad-png", `${file} does not match the proof request: ${problems.join("; ")}`);
   return info;
 }
-

@@ -83,7 +83,11 @@ const FastApiErrorSchema = z.object({
 export function describeErrorBody(body: unknown): string {
   const a = A1111ErrorSchema.safeParse(body);
   if (a.success) {
-    const parts = [a.data.error, typeof a.data.detail === "string" ? a.data.detail : "", typeof a.data.errors === "string" ? a.data.errors : ""];
+    const parts = [
+      a.data.error,
+      typeof a.data.detail === "string" ? a.data.detail : "",
+      typeof a.data.errors === "string" ? a.data.errors : "",
+    ];
     return parts.filter((p) => p !== "").join(": ");
   }
   const f = FastApiErrorSchema.safeParse(body);
@@ -103,7 +107,10 @@ export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, wha
     .slice(0, 5)
     .map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`)
     .join("; ");
-  throw new SchemaError(`${what}: response does not match the expected schema (${fields})`, r.error.issues.map((i) => i.path.join(".")));
+  throw new SchemaError(
+    `${what}: response does not match the expected schema (${fields})`,
+    r.error.issues.map((i) => i.path.join(".")),
+  );
 }
 
 export class SchemaError extends Error {

@@ -22,15 +22,21 @@ export interface SshSettings {
   connectTimeoutS: number;
 }
 
-const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^[0-9a-fA-F:]+$/;
+const HOST_RE =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^[0-9a-fA-F:]+$/;
 const USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/i;
 
 /** Throws a usage error naming the setting when an SSH setting could be misread by ssh. */
 function validateSsh(settings: SshSettings): void {
-  if (!HOST_RE.test(settings.host)) throw new SmokeError("usage", `--ssh-host "${settings.host}" is not a host name or IP address`);
-  if (!USER_RE.test(settings.user)) throw new SmokeError("usage", `--ssh-user "${settings.user}" is not a valid user name`);
+  if (!HOST_RE.test(settings.host))
+    throw new SmokeError("usage", `--ssh-host "${settings.host}" is not a host name or IP address`);
+  if (!USER_RE.test(settings.user))
+    throw new SmokeError("usage", `--ssh-user "${settings.user}" is not a valid user name`);
   if (!isTcpPort(settings.port)) throw new SmokeError("usage", `--ssh-port ${settings.port} is not ${TCP_PORT_RULE}`);
-  for (const [flag, v] of [["--ssh-identity", settings.identityFile], ["--ssh-known-hosts", settings.knownHostsFile]] as const) {
+  for (const [flag, v] of [
+    ["--ssh-identity", settings.identityFile],
+    ["--ssh-known-hosts", settings.knownHostsFile],
+  ] as const) {
     // ssh splits -o values on whitespace and treats quotes specially: refuse such paths outright.
     if (v !== undefined && (!v.startsWith("/") || /[\s"'\\]/.test(v)))
       throw new SmokeError("usage", `${flag} must be an absolute path without spaces or quotes (got "${v}")`);
@@ -41,12 +47,17 @@ function validateSsh(settings: SshSettings): void {
 export function sshArgv(settings: SshSettings, remoteCommand: string): string[] {
   validateSsh(settings);
   const argv = [
-    "-o", "BatchMode=yes",
-    "-o", `ConnectTimeout=${Math.max(1, Math.round(settings.connectTimeoutS))}`,
-    "-o", `StrictHostKeyChecking=${settings.strictHostKeyChecking}`,
-    "-o", "LogLevel=ERROR",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    `ConnectTimeout=${Math.max(1, Math.round(settings.connectTimeoutS))}`,
+    "-o",
+    `StrictHostKeyChecking=${settings.strictHostKeyChecking}`,
+    "-o",
+    "LogLevel=ERROR",
   ];
-  if (settings.knownHostsFile) argv.push("-o", `UserKnownHostsFile=${settings.knownHostsFile}`, "-o", "GlobalKnownHostsFile=/dev/null");
+  if (settings.knownHostsFile)
+    argv.push("-o", `UserKnownHostsFile=${settings.knownHostsFile}`, "-o", "GlobalKnownHostsFile=/dev/null");
   if (settings.identityFile) argv.push("-i", settings.identityFile, "-o", "IdentitiesOnly=yes");
   argv.push("-p", String(settings.port), "-l", settings.user, "--", settings.host, remoteCommand);
   return argv;
@@ -76,14 +87,21 @@ export class SshHost implements HostAccess {
   private readonly timeoutMs: number;
 
   /** `confine`: folders a container writes; below them no link is followed. */
-  constructor(settings: SshSettings, timeoutMs = 60_000, private readonly confine: readonly string[] = []) {
+  constructor(
+    settings: SshSettings,
+    timeoutMs = 60_000,
+    private readonly confine: readonly string[] = [],
+  ) {
     validateSsh(settings);
     this.s = settings;
     this.timeoutMs = timeoutMs;
     this.description = `ssh ${settings.user}@${settings.host}:${settings.port}`;
   }
 
-  private async exec(remote: string, timeoutMs = this.timeoutMs): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  private async exec(
+    remote: string,
+    timeoutMs = this.timeoutMs,
+  ): Promise<{ code: number; stdout: Buffer; stderr: string }> {
     const r = await runProgramRaw("ssh", sshArgv(this.s, remote), timeoutMs);
     if (r.code === 255 || r.code === 127 || r.code === 124) {
       throw new SmokeError(
@@ -106,7 +124,13 @@ export class SshHost implements HostAccess {
     if (r.code === 44) return { kind: "missing" };
     if (r.code === 45) return { kind: "denied" };
     if (r.code !== 0) throw new Error(`listing ${path} over SSH failed (exit ${r.code}): ${r.stderr.trim()}`);
-    return { kind: "ok", names: r.stdout.toString("utf8").split("\0").filter((n) => n !== "") };
+    return {
+      kind: "ok",
+      names: r.stdout
+        .toString("utf8")
+        .split("\0")
+        .filter((n) => n !== ""),
+    };
   }
 
   async stat(path: string): Promise<HostStat | null> {
@@ -144,7 +168,10 @@ export class SshHost implements HostAccess {
  * banner's headline when the host key changed.
  */
 export function sshErrorSummary(stderr: string): string {
-  const lines = stderr.split(/\r?\n/).map((l) => l.replace(/\r/g, "").trim()).filter((l) => l !== "" && !/^@+$/.test(l));
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((l) => l.replace(/\r/g, "").trim())
+    .filter((l) => l !== "" && !/^@+$/.test(l));
   const last = lines[lines.length - 1] ?? "";
   const changed = lines.find((l) => /REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(l));
   return changed && changed !== last ? `REMOTE HOST IDENTIFICATION HAS CHANGED; ${last}` : last;
@@ -155,5 +182,11 @@ export function parseStat(out: string): HostStat {
   const m = /^(\d+) (\d+) (\d+) ([0-9a-fA-F]+)\s*$/.exec(out.trim());
   if (!m) throw new Error(`unexpected stat output: ${out.slice(0, 80)}`);
   const mode = parseInt(m[4] ?? "0", 16);
-  return { size: Number(m[1]), uid: Number(m[2]), gid: Number(m[3]), perm: mode & 0o7777, isDir: (mode & 0o170000) === 0o040000 };
+  return {
+    size: Number(m[1]),
+    uid: Number(m[2]),
+    gid: Number(m[3]),
+    perm: mode & 0o7777,
+    isDir: (mode & 0o170000) === 0o040000,
+  };
 }

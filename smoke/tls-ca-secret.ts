@@ -11,27 +11,44 @@ import { inClusterRequest, type ApiRequest } from "./rollout.js";
 
 const CA_KEYS = { cert: "root.crt", key: "root.key" } as const;
 
-async function keepCaSecret(api: ApiRequest, namespace: string, name: string, dir: string, labels: Record<string, string>): Promise<string> {
+async function keepCaSecret(
+  api: ApiRequest,
+  namespace: string,
+  name: string,
+  dir: string,
+  labels: Record<string, string>,
+): Promise<string> {
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`;
   const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
   const existing = await api("GET", `${path}/${encodeURIComponent(name)}`);
   if (existing.status === 200) {
     const data = (existing.json as { data?: Record<string, string> }).data ?? {};
-    if (!data[CA_KEYS.cert] || !data[CA_KEYS.key]) throw new Error(`Secret ${namespace}/${name} exists without ${CA_KEYS.cert} and ${CA_KEYS.key}; delete it (kubectl delete secret -n ${namespace} ${name}) to make a new CA`);
+    if (!data[CA_KEYS.cert] || !data[CA_KEYS.key])
+      throw new Error(
+        `Secret ${namespace}/${name} exists without ${CA_KEYS.cert} and ${CA_KEYS.key}; delete it (kubectl delete secret -n ${namespace} ${name}) to make a new CA`,
+      );
     return `kept: the stack's CA in Secret ${namespace}/${name} (root ${fingerprint(Buffer.from(data[CA_KEYS.cert], "base64").toString())})`;
   }
-  if (existing.status !== 404) throw new Error(`GET Secret ${namespace}/${name}: the API answered ${existing.status}: ${JSON.stringify(existing.json).slice(0, 300)}`);
+  if (existing.status !== 404)
+    throw new Error(
+      `GET Secret ${namespace}/${name}: the API answered ${existing.status}: ${JSON.stringify(existing.json).slice(0, 300)}`,
+    );
   const cert = readFileSync(join(dir, CA_KEYS.cert), "utf8");
   const key = readFileSync(join(dir, CA_KEYS.key), "utf8");
   const body = {
-    apiVersion: "v1", kind: "Secret", type: "Opaque",
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "Opaque",
     metadata: { name, namespace, labels },
     data: { [CA_KEYS.cert]: Buffer.from(cert).toString("base64"), [CA_KEYS.key]: Buffer.from(key).toString("base64") },
   };
   const created = await api("POST", path, body);
   // Another Job of the same stack may have won the race: then its root is the stack's.
   if (created.status === 409) return keepCaSecret(api, namespace, name, dir, labels);
-  if (created.status !== 201) throw new Error(`POST Secret ${namespace}/${name}: the API answered ${created.status}: ${JSON.stringify(created.json).slice(0, 300)}`);
+  if (created.status !== 201)
+    throw new Error(
+      `POST Secret ${namespace}/${name}: the API answered ${created.status}: ${JSON.stringify(created.json).slice(0, 300)}`,
+    );
   return `made: the stack's CA in Secret ${namespace}/${name} (root ${fingerprint(cert)})`;
 }
 

@@ -45,7 +45,9 @@ export function sourceFiles(repo: string, withTests: boolean): string[] {
 /** The relative imports of one file that name another production file (static, dynamic and `require`). */
 function importsOf(repo: string, file: string, production: ReadonlySet<string>): string[] {
   const text = readFileSync(join(repo, file), "utf8");
-  const specs = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g)].map((m) => m[1]!);
+  const specs = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\brequire\s*\(\s*)["'](\.{1,2}\/[^"']+)["']/g)].map(
+    (m) => m[1]!,
+  );
   const targets = specs.map((s) => relative(repo, resolve(repo, dirname(file), s)).replace(/\.js$/, ".ts"));
   return [...new Set(targets.filter((t) => production.has(t) && t !== file))];
 }

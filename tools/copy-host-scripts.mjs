@@ -5,4 +5,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 // Folders and .sh files only (a folder has no extension; sources and docs stay behind).
-cpSync(join(root, "infra"), join(root, "dist", "infra"), { recursive: true, filter: (p) => !/\.[A-Za-z]+$/.test(p) || p.endsWith(".sh") });
+cpSync(join(root, "infra"), join(root, "dist", "infra"), {
+  recursive: true,
+  filter: (p) => !/\.[A-Za-z]+$/.test(p) || p.endsWith(".sh"),
+});

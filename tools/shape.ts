@@ -7,7 +7,9 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { functionsOf, importGraph, LAYERS, sourceFiles } from "./architecture.js";
 
-const { values } = parseArgs({ options: { detail: { type: "boolean" }, layers: { type: "string" }, repo: { type: "string" } } });
+const { values } = parseArgs({
+  options: { detail: { type: "boolean" }, layers: { type: "string" }, repo: { type: "string" } },
+});
 const repo = resolve(values.repo ?? join(__dirname, ".."));
 const layers = values.layers ? (JSON.parse(readFileSync(values.layers, "utf8")) as [string, number][]) : LAYERS;
 
@@ -39,7 +41,11 @@ function repeatedBlocks(size: number): number {
 
 const graph = importGraph(repo, layers);
 const figures = {
-  files: { typescript: files.length, production: files.filter((f) => !isTest(f)).length, lines: [...texts.values()].reduce((n, t) => n + t.split("\n").length, 0) },
+  files: {
+    typescript: files.length,
+    production: files.filter((f) => !isTest(f)).length,
+    lines: [...texts.values()].reduce((n, t) => n + t.split("\n").length, 0),
+  },
   filesOver300Lines: bigFiles.length,
   functionsOver80Lines: { all: over80.length, production: over80.filter((fn) => !isTest(fn.file)).length },
   productionFunctionsOver60Lines: over60.length,
@@ -57,6 +63,15 @@ const figures = {
 };
 console.log(JSON.stringify(figures, null, 1));
 if (values.detail) {
-  const fn = (f: { file: string; line: number; name: string; lines: number }) => `${f.file}:${f.line} ${f.name} (${f.lines} lines)`;
-  console.log({ bigFiles, over80: over80.map(fn), productionOver60: over60.map(fn), circles: graph.circles, upward: graph.upward, across: graph.across, unlayered: graph.unlayered });
+  const fn = (f: { file: string; line: number; name: string; lines: number }) =>
+    `${f.file}:${f.line} ${f.name} (${f.lines} lines)`;
+  console.log({
+    bigFiles,
+    over80: over80.map(fn),
+    productionOver60: over60.map(fn),
+    circles: graph.circles,
+    upward: graph.upward,
+    across: graph.across,
+    unlayered: graph.unlayered,
+  });
 }

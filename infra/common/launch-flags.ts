@@ -20,7 +20,14 @@ export function webuiFlags(
   /** The checkpoints folder is read-only in the container: a WebUI that finds no model must not download one there. */
   o: { noModelDownload?: boolean } = {},
 ): string[] {
-  const flags = ["--api", "--api-auth", `${creds.api.username}:${creds.api.password}`, "--listen", "--port", String(profile.internalPort)];
+  const flags = [
+    "--api",
+    "--api-auth",
+    `${creds.api.username}:${creds.api.password}`,
+    "--listen",
+    "--port",
+    String(profile.internalPort),
+  ];
   if (settings.exposure === "api-only") flags.push("--nowebui");
   else flags.push("--gradio-auth", `${creds.ui.username}:${creds.ui.password}`);
   if (profile.passDataDir) flags.push("--data-dir", profile.dataRoot);

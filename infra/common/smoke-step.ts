@@ -76,7 +76,13 @@ export interface SmokeArgs {
 
 /** The smoke's settings that come from the stack and the image profile alone, alike on every target. */
 export function proofSettings(
-  settings: { smokeTimeoutSeconds: number; smokePrompt: string; smokeSteps: number; smokeWidth: number; smokeHeight: number },
+  settings: {
+    smokeTimeoutSeconds: number;
+    smokePrompt: string;
+    smokeSteps: number;
+    smokeWidth: number;
+    smokeHeight: number;
+  },
   profile: { outputsPath: string; dataRoot: string; uid: number },
 ) {
   return {
@@ -102,23 +108,39 @@ export interface ResolvedNames {
  * The CLI's argument list (without `node <cli>`), validated by the CLI's own parser so that a bad
  * setting fails here with the same message. Secrets are referenced by variable name only.
  */
-export function smokeCliArgs(a: Omit<SmokeArgs, "url" | "username" | "password" | "uiUsername" | "uiPassword" | "triggers" | "container">, n: ResolvedNames, hasUiPassword: boolean): string[] {
+export function smokeCliArgs(
+  a: Omit<SmokeArgs, "url" | "username" | "password" | "uiUsername" | "uiPassword" | "triggers" | "container">,
+  n: ResolvedNames,
+  hasUiPassword: boolean,
+): string[] {
   const argv = [
-    "--url", n.url,
+    "--url",
+    n.url,
     `--username=${n.username}`,
-    "--password-env", ENV.apiPassword,
-    "--exposure", a.exposure,
-    "--outputs-dir", a.hostOutputsDir,
-    "--models-dir", a.hostModelsDir,
-    "--container-outputs-dir", a.containerOutputsDir,
-    "--container-data-root", a.containerDataRoot,
-    "--expected-uid", String(a.expectedUid),
-    "--timeout", String(a.timeoutSeconds),
+    "--password-env",
+    ENV.apiPassword,
+    "--exposure",
+    a.exposure,
+    "--outputs-dir",
+    a.hostOutputsDir,
+    "--models-dir",
+    a.hostModelsDir,
+    "--container-outputs-dir",
+    a.containerOutputsDir,
+    "--container-data-root",
+    a.containerDataRoot,
+    "--expected-uid",
+    String(a.expectedUid),
+    "--timeout",
+    String(a.timeoutSeconds),
     // One token each: a value that starts with "-" must not be read as the next flag.
     `--prompt=${a.prompt}`,
-    "--steps", String(a.steps),
-    "--width", String(a.width),
-    "--height", String(a.height),
+    "--steps",
+    String(a.steps),
+    "--width",
+    String(a.width),
+    "--height",
+    String(a.height),
   ];
   if (n.uiUsername !== undefined) argv.push(`--ui-username=${n.uiUsername}`);
   if (hasUiPassword) argv.push("--ui-password-env", ENV.uiPassword);
@@ -132,7 +154,14 @@ export function smokeCliArgs(a: Omit<SmokeArgs, "url" | "username" | "password" 
   }
   if (a.kubernetesRollout) {
     const k = a.kubernetesRollout;
-    argv.push("--kubernetes-rollout", `${k.namespace}/${k.deployment}`, "--gpu-resource", k.gpuResource, "--rollout-timeout", String(k.timeoutSeconds));
+    argv.push(
+      "--kubernetes-rollout",
+      `${k.namespace}/${k.deployment}`,
+      "--gpu-resource",
+      k.gpuResource,
+      "--rollout-timeout",
+      String(k.timeoutSeconds),
+    );
   }
   if (a.ssh) {
     argv.push("--ssh-host", a.ssh.host, "--ssh-user", a.ssh.user, "--ssh-port", String(a.ssh.port));
@@ -140,8 +169,10 @@ export function smokeCliArgs(a: Omit<SmokeArgs, "url" | "username" | "password" 
     if (a.ssh.knownHosts !== undefined) argv.push("--ssh-known-hosts-env", ENV.knownHosts);
   }
   argv.push("--json");
-  if (!a.hostOutputsDir.startsWith("/")) throw new SmokeError("usage", `smoke hostOutputsDir must be absolute (got "${a.hostOutputsDir}")`);
-  if (!a.hostModelsDir.startsWith("/")) throw new SmokeError("usage", `smoke hostModelsDir must be absolute (got "${a.hostModelsDir}")`);
+  if (!a.hostOutputsDir.startsWith("/"))
+    throw new SmokeError("usage", `smoke hostOutputsDir must be absolute (got "${a.hostOutputsDir}")`);
+  if (!a.hostModelsDir.startsWith("/"))
+    throw new SmokeError("usage", `smoke hostModelsDir must be absolute (got "${a.hostModelsDir}")`);
   parseCli(argv); // throws a SmokeError naming the flag when a value is out of range
   return argv;
 }
@@ -155,7 +186,8 @@ export function declareSmoke(name: string, args: SmokeArgs, opts: pulumi.CustomR
   const create = pulumi
     .all([args.url, args.username, args.uiUsername, args.container])
     .apply(([url, username, uiUsername, container]) => {
-      const line = () => smokeCommandLine(smokeCliArgs(args, { url, username, uiUsername, container }, args.uiPassword !== undefined));
+      const line = () =>
+        smokeCommandLine(smokeCliArgs(args, { url, username, uiUsername, container }, args.uiPassword !== undefined));
       return opts.parent ? onResource(opts.parent, line) : line();
     });
   const environment: Record<string, pulumi.Input<string>> = { [ENV.apiPassword]: pulumi.secret(args.password) };
@@ -176,12 +208,23 @@ export function declareSmoke(name: string, args: SmokeArgs, opts: pulumi.CustomR
   );
 }
 
-const SmokeStdoutSchema = z.looseObject({ ok: z.literal(true), file: z.string().startsWith("/"), bytes: z.number().int().positive(), seed: z.number().int(), runId: z.string() });
+const SmokeStdoutSchema = z.looseObject({
+  ok: z.literal(true),
+  file: z.string().startsWith("/"),
+  bytes: z.number().int().positive(),
+  seed: z.number().int(),
+  runId: z.string(),
+});
 export type SmokeStdout = z.infer<typeof SmokeStdoutSchema>;
 
 /** Parse the CLI's --json line (the last non-empty stdout line). */
 export function parseSmokeStdout(stdout: string): SmokeStdout {
-  const last = stdout.trim().split("\n").filter((l) => l.trim() !== "").pop() ?? "";
+  const last =
+    stdout
+      .trim()
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .pop() ?? "";
   let v: unknown;
   try {
     v = JSON.parse(last);
@@ -197,7 +240,10 @@ export function provenFile(smoke: command.local.Command): pulumi.Output<string> 
     try {
       return parseSmokeStdout(s).file;
     } catch (e) {
-      throw new pulumi.ResourceError(`the smoke step's result cannot be read: ${e instanceof Error ? e.message : String(e)}`, smoke);
+      throw new pulumi.ResourceError(
+        `the smoke step's result cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+        smoke,
+      );
     }
   });
 }

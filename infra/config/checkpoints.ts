@@ -23,9 +23,12 @@ export function fileNameProblem(name: string): string {
   const parts = name.split("/");
   if (name.startsWith("/") || parts.includes("..") || parts.includes("."))
     return `must stay inside <modelsDir>/${CHECKPOINTS_SUBDIR}: a relative name without /, . or .. components at the start`;
-  if (!parts.every((p) => NAME_COMPONENT.test(p))) return "may contain only letters, digits and _ . + - (and / between folders), not starting with . or -";
-  if (VAE_FILE.test(name)) return "is a VAE file name (*.vae.safetensors), which the WebUI does not list as a checkpoint; name the checkpoint file";
-  if (!CHECKPOINT_FILE.test(name)) return "must end in .safetensors or .ckpt (the WebUI lists no other file as a checkpoint)";
+  if (!parts.every((p) => NAME_COMPONENT.test(p)))
+    return "may contain only letters, digits and _ . + - (and / between folders), not starting with . or -";
+  if (VAE_FILE.test(name))
+    return "is a VAE file name (*.vae.safetensors), which the WebUI does not list as a checkpoint; name the checkpoint file";
+  if (!CHECKPOINT_FILE.test(name))
+    return "must end in .safetensors or .ckpt (the WebUI lists no other file as a checkpoint)";
   return "";
 }
 
@@ -40,41 +43,80 @@ export type SourceKind = { kind: "url"; url: URL } | { kind: "path"; path: strin
  * one of its words (split at - _ . and camelCase), or two neighbouring words joined, is in this list.
  */
 const CREDENTIAL_WORDS = new Set([
-  "token", "tokens", "accesstoken", "authtoken", "signature", "sig", "secret", "password", "passwd", "pwd", "pass",
-  "credential", "credentials", "auth", "authorization", "apikey", "accesskey", "privatekey", "secretkey", "jwt", "hdnts", "hdnea",
+  "token",
+  "tokens",
+  "accesstoken",
+  "authtoken",
+  "signature",
+  "sig",
+  "secret",
+  "password",
+  "passwd",
+  "pwd",
+  "pass",
+  "credential",
+  "credentials",
+  "auth",
+  "authorization",
+  "apikey",
+  "accesskey",
+  "privatekey",
+  "secretkey",
+  "jwt",
+  "hdnts",
+  "hdnea",
 ]);
 /** Whole parameter names that carry a credential although none of their words does. */
 const CREDENTIAL_NAMES = new Set(["key", "awsaccesskeyid", "googleaccessid", "ossaccesskeyid", "q-ak", "key-pair-id"]);
 
 /** The query parameters of a URL whose names say they carry a credential (names only, never values). */
 function credentialQueryParams(url: URL): string[] {
-  const names = url.search.slice(1).split(/[&;]/).filter((p) => p !== "").map((p) => {
-    const raw = p.split("=")[0]!.replace(/\+/g, " ");
-    try {
-      return decodeURIComponent(raw);
-    } catch {
-      return raw;
-    }
-  });
-  return [...new Set(names.filter((name) => {
-    const lower = name.toLowerCase();
-    if (CREDENTIAL_NAMES.has(lower)) return true;
-    const words = name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== "");
-    return words.some((w, i) => CREDENTIAL_WORDS.has(w) || (i > 0 && CREDENTIAL_WORDS.has(`${words[i - 1]}${w}`)));
-  }))];
+  const names = url.search
+    .slice(1)
+    .split(/[&;]/)
+    .filter((p) => p !== "")
+    .map((p) => {
+      const raw = p.split("=")[0]!.replace(/\+/g, " ");
+      try {
+        return decodeURIComponent(raw);
+      } catch {
+        return raw;
+      }
+    });
+  return [
+    ...new Set(
+      names.filter((name) => {
+        const lower = name.toLowerCase();
+        if (CREDENTIAL_NAMES.has(lower)) return true;
+        const words = name
+          .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+          .toLowerCase()
+          .split(/[^a-z0-9]+/)
+          .filter((w) => w !== "");
+        return words.some((w, i) => CREDENTIAL_WORDS.has(w) || (i > 0 && CREDENTIAL_WORDS.has(`${words[i - 1]}${w}`)));
+      }),
+    ),
+  ];
 }
 
 /** A source as the placement step reads it: an http(s) URL or an absolute, normalised path on the Docker host. */
 function parseSource(s: string): SourceKind | string {
   if (s.startsWith("/")) {
-    if (!SAFE_PATH_CHARS.test(s) || s.endsWith("/") || s.includes("//") || s.split("/").some((c) => c === "." || c === ".."))
+    if (
+      !SAFE_PATH_CHARS.test(s) ||
+      s.endsWith("/") ||
+      s.includes("//") ||
+      s.split("/").some((c) => c === "." || c === "..")
+    )
       return "must be an http(s):// URL or an absolute, normalised path on the Docker host of letters, digits and _ . @ + / -";
     return { kind: "path", path: s };
   }
   if (!URL.canParse(s)) return "must be an http(s):// URL or an absolute path on the Docker host";
   const url = new URL(s);
-  if (url.protocol !== "https:" && url.protocol !== "http:") return `uses ${url.protocol}; only https:// and http:// URLs (or a host path) are fetched`;
-  if (url.username || url.password) return "must not carry credentials (user:password@): put the token in checkpointToken and set useToken: true";
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    return `uses ${url.protocol}; only https:// and http:// URLs (or a host path) are fetched`;
+  if (url.username || url.password)
+    return "must not carry credentials (user:password@): put the token in checkpointToken and set useToken: true";
   const secretParams = credentialQueryParams(url);
   if (secretParams.length > 0)
     return `must not carry a credential in its query (${secretParams.map((n) => JSON.stringify(n.slice(0, 40))).join(", ")}): the checkpoints list is stored in plain text (the state, the step's output, errors). For a token, put it in the checkpointToken secret and set useToken: true on the entry (curl sends it as a header); for a presigned or signed URL, download the file to the Docker host and give its path as the source`;
@@ -105,29 +147,50 @@ function isLoopback(url: URL): boolean {
 }
 
 export const checkpointEntry = z
-  .object({
-    source: z.string({ error: "is required: an https:// URL or an absolute path on the Docker host" }).superRefine((s, ctx) => {
-      const r = parseSource(s);
-      if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
-    }),
-    sha256: z.string({ error: "is required: the file's sha256 (sha256sum <file>, or the model page's SHA256)" })
-      .regex(/^[0-9a-fA-F]{64}$/, "must be the file's sha256: 64 hexadecimal digits").transform((h) => h.toLowerCase()),
-    fileName: z.string().optional(),
-    loadFirst: boolean().default(false),
-    useToken: boolean().default(false),
-    /** The file's exact size: the download is stopped as soon as it passes it, and free space is checked first. */
-    sizeBytes: integer(1, MAX_SIZE_BYTES, "the file's exact size in bytes").optional(),
-  }, { error: "must be an object such as {source: https://…/model.safetensors, sha256: <64 hex digits>}" })
+  .object(
+    {
+      source: z
+        .string({ error: "is required: an https:// URL or an absolute path on the Docker host" })
+        .superRefine((s, ctx) => {
+          const r = parseSource(s);
+          if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
+        }),
+      sha256: z
+        .string({ error: "is required: the file's sha256 (sha256sum <file>, or the model page's SHA256)" })
+        .regex(/^[0-9a-fA-F]{64}$/, "must be the file's sha256: 64 hexadecimal digits")
+        .transform((h) => h.toLowerCase()),
+      fileName: z.string().optional(),
+      loadFirst: boolean().default(false),
+      useToken: boolean().default(false),
+      /** The file's exact size: the download is stopped as soon as it passes it, and free space is checked first. */
+      sizeBytes: integer(1, MAX_SIZE_BYTES, "the file's exact size in bytes").optional(),
+    },
+    { error: "must be an object such as {source: https://…/model.safetensors, sha256: <64 hex digits>}" },
+  )
   .strict()
   .superRefine((e, ctx) => {
     const source = parseSource(e.source);
     if (typeof source === "string") return;
     const name = e.fileName ?? defaultFileName(source);
     const problem = fileNameProblem(name);
-    if (problem) ctx.addIssue({ code: "custom", path: ["fileName"], message: e.fileName === undefined ? `(taken from the source: "${name}") ${problem}; set fileName` : problem });
-    if (e.useToken && source.kind === "path") ctx.addIssue({ code: "custom", path: ["useToken"], message: "applies to URL sources only (a host path needs no token)" });
+    if (problem)
+      ctx.addIssue({
+        code: "custom",
+        path: ["fileName"],
+        message: e.fileName === undefined ? `(taken from the source: "${name}") ${problem}; set fileName` : problem,
+      });
+    if (e.useToken && source.kind === "path")
+      ctx.addIssue({
+        code: "custom",
+        path: ["useToken"],
+        message: "applies to URL sources only (a host path needs no token)",
+      });
     if (e.useToken && source.kind === "url" && source.url.protocol === "http:" && !isLoopback(source.url))
-      ctx.addIssue({ code: "custom", path: ["useToken"], message: "would send checkpointToken in clear text over http://; use the https:// URL" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["useToken"],
+        message: "would send checkpointToken in clear text over http://; use the https:// URL",
+      });
   });
 
 export type CheckpointEntry = z.infer<typeof checkpointEntry>;
@@ -148,7 +211,14 @@ export function resolveCheckpoints(entries: readonly CheckpointEntry[]): Checkpo
   return entries.map((e) => {
     const source = parseSource(e.source);
     if (typeof source === "string") throw new Error(`checkpoints: ${e.source} ${source}`);
-    return { source, sha256: e.sha256, fileName: e.fileName ?? defaultFileName(source), useToken: e.useToken, loadFirst: e.loadFirst, ...(e.sizeBytes === undefined ? {} : { sizeBytes: e.sizeBytes }) };
+    return {
+      source,
+      sha256: e.sha256,
+      fileName: e.fileName ?? defaultFileName(source),
+      useToken: e.useToken,
+      loadFirst: e.loadFirst,
+      ...(e.sizeBytes === undefined ? {} : { sizeBytes: e.sizeBytes }),
+    };
   });
 }
 
@@ -161,23 +231,36 @@ export function firstCheckpoint(checkpoints: readonly Checkpoint[]): Checkpoint 
 // zod runs this even when an entry failed its own checks: those entries are left to their own messages.
 export function checkpointListProblems(entries: readonly CheckpointEntry[]): string[] {
   const out: string[] = [];
-  const all = resolveCheckpoints(entries.filter((e) => typeof e?.source === "string" && typeof parseSource(e.source) !== "string"));
+  const all = resolveCheckpoints(
+    entries.filter((e) => typeof e?.source === "string" && typeof parseSource(e.source) !== "string"),
+  );
   const again = <T>(values: T[]) => values.findIndex((v, i) => values.indexOf(v) !== i);
   // The WebUI sorts and matches names case-insensitively; two names that differ only in case would clash there.
   const names = all.map((c) => c.fileName.toLowerCase());
   const n = again(names);
-  if (n >= 0) out.push(`names the file ${all[n]!.fileName} twice (entries ${names.indexOf(names[n]!)} and ${n}); give each file once`);
+  if (n >= 0)
+    out.push(
+      `names the file ${all[n]!.fileName} twice (entries ${names.indexOf(names[n]!)} and ${n}); give each file once`,
+    );
   // One name cannot be a file and, for another entry, a folder (a.safetensors and a.safetensors/b.safetensors).
   const folderOf = names.findIndex((f) => names.some((g) => g.startsWith(`${f}/`)));
   if (folderOf >= 0) {
     const inner = names.findIndex((g) => g.startsWith(`${names[folderOf]}/`));
-    out.push(`names ${all[folderOf]!.fileName} as a file (entry ${folderOf}) and as a folder of ${all[inner]!.fileName} (entry ${inner}); one path cannot be both: rename one of them (fileName)`);
+    out.push(
+      `names ${all[folderOf]!.fileName} as a file (entry ${folderOf}) and as a folder of ${all[inner]!.fileName} (entry ${inner}); one path cannot be both: rename one of them (fileName)`,
+    );
   }
   const hashes = all.map((c) => c.sha256);
   const h = again(hashes);
-  if (h >= 0) out.push(`declares the same sha256 for ${all[hashes.indexOf(hashes[h]!)]!.fileName} and ${all[h]!.fileName}: one file under two names; keep one entry`);
+  if (h >= 0)
+    out.push(
+      `declares the same sha256 for ${all[hashes.indexOf(hashes[h]!)]!.fileName} and ${all[h]!.fileName}: one file under two names; keep one entry`,
+    );
   const marked = entries.filter((e) => e.loadFirst).length;
-  if (marked > 1) out.push(`marks ${marked} entries loadFirst; the WebUI loads one checkpoint first: mark one (or none: then the first entry)`);
+  if (marked > 1)
+    out.push(
+      `marks ${marked} entries loadFirst; the WebUI loads one checkpoint first: mark one (or none: then the first entry)`,
+    );
   return out;
 }
 
@@ -194,7 +277,11 @@ export function sourceFolderProblems(entries: readonly unknown[], written: { key
     const source = typeof e === "object" && e !== null ? (e as { source?: unknown }).source : undefined;
     if (typeof source !== "string" || typeof parseSource(source) === "string" || !source.startsWith("/")) return [];
     const inside = written.find((w) => source === w.path || source.startsWith(`${w.path}/`));
-    return inside ? [`item ${i}: the source ${source} lies in ${inside.key} (${inside.path}), ${SOURCE_IN_WRITTEN_FOLDER}; keep the file outside the outputs and models folders (e.g. /srv/shared/models) and give that path as the source`] : [];
+    return inside
+      ? [
+          `item ${i}: the source ${source} lies in ${inside.key} (${inside.path}), ${SOURCE_IN_WRITTEN_FOLDER}; keep the file outside the outputs and models folders (e.g. /srv/shared/models) and give that path as the source`,
+        ]
+      : [];
   });
 }
 
@@ -202,7 +289,12 @@ export function sourceFolderProblems(entries: readonly unknown[], written: { key
 export const checkpointToken = z.string().superRefine((t, ctx) => {
   const header = /^[A-Za-z0-9-]+: [\x20-\x7e]+$/.test(t);
   const bare = /^[\x21-\x7e]+$/.test(t);
-  if (!header && !bare) ctx.addIssue({ code: "custom", message: "must be a token of printable ASCII without spaces, or a header line such as 'Authorization: Bearer <token>'" });
+  if (!header && !bare)
+    ctx.addIssue({
+      code: "custom",
+      message:
+        "must be a token of printable ASCII without spaces, or a header line such as 'Authorization: Bearer <token>'",
+    });
   else if (/["\\]/.test(t)) ctx.addIssue({ code: "custom", message: 'must not contain " or \\' });
 });
 

@@ -20,15 +20,21 @@ export function containerGpus(raw: Record<string, unknown>): Pick<ExtraArgContex
     });
     return {
       ...(slots.some((s) => s.kind === "none") ? { cpuModeBy: "a hosts entry with #cpu:<n>" } : {}),
-      ...(slots.some((s) => s.kind === "devices") ? { gpus: { perContainer: 1, by: "hosts: one GPU per container" } } : {}),
+      ...(slots.some((s) => s.kind === "devices")
+        ? { gpus: { perContainer: 1, by: "hosts: one GPU per container" } }
+        : {}),
     };
   }
   const gpus = typeof raw.gpus === "string" ? parseGpus(raw.gpus) : undefined;
   if (typeof gpus !== "object") return {};
   switch (gpus.kind) {
-    case "none": return { cpuModeBy: "gpus: none" };
-    case "count": return { gpus: { perContainer: gpus.count, by: `gpus: ${gpus.count}` } };
-    case "devices": return { gpus: { perContainer: gpus.ids.length, by: `gpus: device=${gpus.ids.join(",")}` } };
-    case "all": return {};
+    case "none":
+      return { cpuModeBy: "gpus: none" };
+    case "count":
+      return { gpus: { perContainer: gpus.count, by: `gpus: ${gpus.count}` } };
+    case "devices":
+      return { gpus: { perContainer: gpus.ids.length, by: `gpus: device=${gpus.ids.join(",")}` } };
+    case "all":
+      return {};
   }
 }

@@ -17,7 +17,11 @@ export function escapeControl(text: string): string {
 
 /** `[0].sha256`, `["nvidia.com/gpu"]`: the path as Pulumi's `config set --path` writes it. */
 export function pathText(path: ValuePath): string {
-  return path.map((p) => (typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join("");
+  return path
+    .map((p) =>
+      typeof p === "number" ? `[${p}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`,
+    )
+    .join("");
 }
 
 const URL_IN_TEXT = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'<>]+/g;
@@ -34,7 +38,13 @@ function maskUrl(url: string): string {
   const m = /^([^:]+:\/\/)([^/?#]*@)?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/.exec(url);
   if (!m) return url;
   const [, scheme, userInfo, rest, query, fragment] = m;
-  const q = query === undefined ? "" : `?${query.split("&").map((p) => (/=./.test(p) ? `${p.slice(0, p.indexOf("="))}=[secret]` : p)).join("&")}`;
+  const q =
+    query === undefined
+      ? ""
+      : `?${query
+          .split("&")
+          .map((p) => (/=./.test(p) ? `${p.slice(0, p.indexOf("="))}=[secret]` : p))
+          .join("&")}`;
   const f = fragment === undefined ? "" : fragment === "" ? "#" : "#[secret]";
   return `${scheme}${userInfo ? maskUserInfo(scheme!, userInfo) : ""}${rest}${q}${f}`;
 }
@@ -46,7 +56,8 @@ function maskValue(v: unknown): unknown {
     const redacted = redactCredentialArgs(v.map((x) => (typeof x === "string" ? x : "")));
     return v.map((x, i) => (typeof x === "string" ? maskValue(redacted[i]) : maskValue(x)));
   }
-  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskValue(x)]));
+  if (typeof v === "object" && v !== null)
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskValue(x)]));
   return v;
 }
 

@@ -11,15 +11,19 @@ export type DockerHost =
   | { kind: "unix"; uri: string; socket: string }
   | { kind: "ssh"; uri: string; user: string; host: string; port: number };
 
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
 
 export function parseDockerHost(uri: string): DockerHost | string {
   if (uri.startsWith("unix://")) {
     const socket = uri.slice("unix://".length);
-    return /^\/[A-Za-z0-9_./-]+$/.test(socket) ? { kind: "unix", uri, socket } : `unix:// must be followed by an absolute socket path, e.g. ${DEFAULT_DOCKER_HOST}`;
+    return /^\/[A-Za-z0-9_./-]+$/.test(socket)
+      ? { kind: "unix", uri, socket }
+      : `unix:// must be followed by an absolute socket path, e.g. ${DEFAULT_DOCKER_HOST}`;
   }
-  if (uri.startsWith("tcp://")) return "plain tcp:// exposes the Docker API without authentication; use ssh://user@host[:port]";
+  if (uri.startsWith("tcp://"))
+    return "plain tcp:// exposes the Docker API without authentication; use ssh://user@host[:port]";
   const m = /^ssh:\/\/([^@/]+)@(\[[0-9A-Fa-f:.]+\]|[^:/[\]]+)(?::(\d{1,5}))?$/.exec(uri);
   if (!m) return "must be unix:///path/to/docker.sock or ssh://user@host[:port]";
   const [, user, rawHost, rawPort] = m;

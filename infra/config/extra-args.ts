@@ -7,8 +7,17 @@ import { CPU_MODE_FLAGS, resolveFlag } from "../webui/flag-table.js";
 
 /** Flags the program sets itself (a user value would silently fight the program's). */
 export const OWNED_FLAGS = [
-  "--api", "--api-auth", "--listen", "--port", "--server-name", "--nowebui", "--gradio-auth",
-  "--gradio-auth-path", "--data-dir", "--models-dir", "--subpath",
+  "--api",
+  "--api-auth",
+  "--listen",
+  "--port",
+  "--server-name",
+  "--nowebui",
+  "--gradio-auth",
+  "--gradio-auth-path",
+  "--data-dir",
+  "--models-dir",
+  "--subpath",
 ] as const;
 /** Flags set by `gpus: none` (the tokens' flag names; the values, e.g. `all`, are left out). */
 const CPU_FLAGS: readonly string[] = CPU_MODE_FLAGS.filter((t) => t.startsWith("--"));
@@ -20,13 +29,16 @@ export const INSECURE_FLAGS: Readonly<Record<string, string>> = {
   "--share": "opens the server to the internet through a public gradio.live tunnel, around the firewall",
   "--ngrok": "opens the server to the internet through an ngrok tunnel, around the firewall",
   "--ngrok-options": "configures that ngrok tunnel (the internet, around the firewall)",
-  "--enable-insecure-extension-access": "opens the Extensions tab to UI users: installing an extension runs its code in the container",
+  "--enable-insecure-extension-access":
+    "opens the Extensions tab to UI users: installing an extension runs its code in the container",
   "--allow-code": "lets UI and API users run their own Python code in the container (the Custom code script)",
   "--disable-safe-unpickle": "turns off the check that keeps a .ckpt or .pt file from running code when it is loaded",
   "--gradio-allowed-path": "lets /file= serve that folder to every UI user (with / the container's whole filesystem)",
   "--cors-allow-origins": "lets pages of those web origins make requests with an operator's browser credentials",
-  "--cors-allow-origins-regex": "lets pages of every origin the pattern matches (.+ is any web page) make requests with an operator's browser credentials",
-  "--api-server-stop": "adds /sdapi/v1/server-kill, server-restart and server-stop: every API client can stop the WebUI",
+  "--cors-allow-origins-regex":
+    "lets pages of every origin the pattern matches (.+ is any web page) make requests with an operator's browser credentials",
+  "--api-server-stop":
+    "adds /sdapi/v1/server-kill, server-restart and server-stop: every API client can stop the WebUI",
   "--add-stop-route": "adds an unauthenticated POST /_stop in WebUI images before 1.6 (in 1.10 it does nothing)",
   "--administrator": "lets extensions such as the image browser open any folder of the container",
   "--update-all-extensions": "pulls and runs the newest code of every installed extension at each start, unpinned",
@@ -35,7 +47,8 @@ export const INSECURE_FLAGS: Readonly<Record<string, string>> = {
 /** Flags with which the WebUI exits at start-up, or starts unable to make an image: refused, each for this reason. */
 export const STOPPING_FLAGS: Readonly<Record<string, string>> = {
   "--dump-sysinfo": "writes a system-info file and exits instead of starting the WebUI",
-  "--test-server": "sets the WebUI up for its own test suite: it loads an empty test checkpoint instead of a model, so no image can be made",
+  "--test-server":
+    "sets the WebUI up for its own test suite: it loads an empty test checkpoint instead of a model, so no image can be made",
   "--ui-debug-mode": "starts the WebUI without loading any model: no image can be made",
 };
 /** launch.py exits after preparing the environment when this exact token is on its command line. */
@@ -72,10 +85,12 @@ export function redactCredentialArgs(tokens: readonly string[]): string[] {
 }
 
 /** One token: a flag (`--name` or `--name=value`) or a value; no characters a shell would act on. */
-export const extraArg = z.string().regex(
-  /^[A-Za-z0-9_.,:=/+@%-]+$/,
-  "must be a flag such as --medvram or a plain value, without spaces, quotes or shell characters",
-);
+export const extraArg = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9_.,:=/+@%-]+$/,
+    "must be a flag such as --medvram or a plain value, without spaces, quotes or shell characters",
+  );
 
 function flagName(token: string): string | undefined {
   return token.startsWith("--") ? token.split("=")[0] : undefined;
@@ -94,8 +109,10 @@ export interface ExtraArgContext {
 /** --device-id picks a CUDA device by index among those the container sees (0 .. n-1). */
 function deviceIdProblem(spelled: string, value: string | undefined, ctx: ExtraArgContext): string {
   if (value === undefined) return "";
-  if (!/^\d+$/.test(value)) return `${spelled} ${value} is not a CUDA device index (0, 1, …): the WebUI fails on cuda:${value} when it loads a model; remove it`;
-  if (ctx.cpuModeBy) return `${spelled} ${value} selects a GPU, but ${ctx.cpuModeBy} runs the WebUI without one; remove it`;
+  if (!/^\d+$/.test(value))
+    return `${spelled} ${value} is not a CUDA device index (0, 1, …): the WebUI fails on cuda:${value} when it loads a model; remove it`;
+  if (ctx.cpuModeBy)
+    return `${spelled} ${value} selects a GPU, but ${ctx.cpuModeBy} runs the WebUI without one; remove it`;
   if (ctx.gpus && Number(value) >= ctx.gpus.perContainer)
     return `${spelled} ${value} selects GPU ${value}, but each container sees ${ctx.gpus.perContainer} GPU${ctx.gpus.perContainer === 1 ? "" : "s"} (${ctx.gpus.by}), numbered from 0: the WebUI fails when it loads a model; use ${ctx.gpus.perContainer === 1 ? "0" : `0 to ${ctx.gpus.perContainer - 1}`}, or remove it`;
   return "";
@@ -111,34 +128,46 @@ export function extraArgProblems(args: readonly string[], ctx: ExtraArgContext):
     // The rules apply to the flag the WebUI will take the token for, abbreviations included.
     const spelled = name === use.given ? name : `${use.given} (an abbreviation the WebUI reads as ${name})`;
     if ((OWNED_FLAGS as readonly string[]).includes(name))
-      problems.push(`${spelled} is set by the program; remove it from extraArgs (use the hostPort, exposure, apiUsername/apiPassword or profile settings instead)`);
+      problems.push(
+        `${spelled} is set by the program; remove it from extraArgs (use the hostPort, exposure, apiUsername/apiPassword or profile settings instead)`,
+      );
     else if (ctx.checkpointsDeclared && (CHECKPOINT_FLAGS as readonly string[]).includes(name))
-      problems.push(`${spelled} conflicts with the checkpoints setting (the program passes --ckpt for the loadFirst entry, and the smoke checks the hashes the WebUI reports); remove it from extraArgs`);
+      problems.push(
+        `${spelled} conflicts with the checkpoints setting (the program passes --ckpt for the loadFirst entry, and the smoke checks the hashes the WebUI reports); remove it from extraArgs`,
+      );
     else if (ctx.cpuModeBy && CPU_FLAGS.includes(name))
       problems.push(`${spelled} is already set by ${ctx.cpuModeBy}; remove it from extraArgs`);
-    else if (name in STOPPING_FLAGS)
-      problems.push(`${spelled} ${STOPPING_FLAGS[name]}; remove it from extraArgs`);
-    else if (name in TLS_FLAGS)
-      problems.push(`${spelled} ${TLS_FLAGS[name]}; remove it from extraArgs`);
+    else if (name in STOPPING_FLAGS) problems.push(`${spelled} ${STOPPING_FLAGS[name]}; remove it from extraArgs`);
+    else if (name in TLS_FLAGS) problems.push(`${spelled} ${TLS_FLAGS[name]}; remove it from extraArgs`);
     else if (!ctx.allowInsecureFlags && name in INSECURE_FLAGS)
-      problems.push(`${spelled} ${INSECURE_FLAGS[name]}; remove it, or set allowInsecureFlags: true if you accept that`);
+      problems.push(
+        `${spelled} ${INSECURE_FLAGS[name]}; remove it, or set allowInsecureFlags: true if you accept that`,
+      );
     else if (name === "--device-id") {
       const p = deviceIdProblem(spelled, use.value, ctx);
       if (p) problems.push(p);
     }
   }
   problems.push(...read.exits);
-  if (args.includes(EXIT_TOKEN)) problems.push(`${EXIT_TOKEN} makes launch.py exit after preparing the environment, instead of starting the WebUI; remove it from extraArgs`);
+  if (args.includes(EXIT_TOKEN))
+    problems.push(
+      `${EXIT_TOKEN} makes launch.py exit after preparing the environment, instead of starting the WebUI; remove it from extraArgs`,
+    );
   const bytes = Buffer.byteLength(args.join(" "));
   if (bytes > MAX_EXTRA_ARGS_BYTES)
-    problems.push(`are ${bytes} bytes together: Linux refuses to start a process with one argument or variable over ${MAX_ARG_BYTES / 1024} KiB, and images that take their flags in one variable hold all of them in it; keep extraArgs to at most ${MAX_EXTRA_ARGS_BYTES} bytes (the program's own flags need the rest)`);
+    problems.push(
+      `are ${bytes} bytes together: Linux refuses to start a process with one argument or variable over ${MAX_ARG_BYTES / 1024} KiB, and images that take their flags in one variable hold all of them in it; keep extraArgs to at most ${MAX_EXTRA_ARGS_BYTES} bytes (the program's own flags need the rest)`,
+    );
   return problems;
 }
 
 /** README "Security model": every WebUI flag extraArgs refuses or gates, and why (npm run docs:tables). */
 export function flagRulesTable(): string {
   const row = (flag: string | readonly string[], rule: string, why: string) =>
-    `| ${[flag].flat().map((f) => `\`${f}\``).join(", ")} | ${rule} | ${why.replaceAll("|", "\\|")} |`;
+    `| ${[flag]
+      .flat()
+      .map((f) => `\`${f}\``)
+      .join(", ")} | ${rule} | ${why.replaceAll("|", "\\|")} |`;
   return [
     "| flag | in extraArgs | why |",
     "|---|---|---|",
@@ -147,8 +176,16 @@ export function flagRulesTable(): string {
     ...Object.entries(STOPPING_FLAGS).map(([f, why]) => row(f, "refused", why)),
     row(EXIT_TOKEN, "refused", "makes launch.py exit after preparing the environment"),
     ...Object.entries(TLS_FLAGS).map(([f, why]) => row(f, "refused", why)),
-    row(CHECKPOINT_FLAGS, "refused with `checkpoints`", "the program passes --ckpt for the loadFirst entry; the smoke checks the hashes the WebUI reports"),
+    row(
+      CHECKPOINT_FLAGS,
+      "refused with `checkpoints`",
+      "the program passes --ckpt for the loadFirst entry; the smoke checks the hashes the WebUI reports",
+    ),
     row(CPU_FLAGS, "refused in CPU mode", "already set by gpus: none, gpusPerPod: 0 or a hosts entry with #cpu:<n>"),
-    row("--device-id", "refused beyond the container's GPUs", "CUDA numbers the GPUs a container sees from 0; another index fails when the model loads"),
+    row(
+      "--device-id",
+      "refused beyond the container's GPUs",
+      "CUDA numbers the GPUs a container sees from 0; another index fails when the model loads",
+    ),
   ].join("\n");
 }

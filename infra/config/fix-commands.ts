@@ -39,7 +39,10 @@ export function setPathCommand(key: string, path: readonly (string | number)[], 
 
 /** `pulumi config rm --path '<ns>:key[0].field'`: one field of an item goes. */
 export function rmPathCommand(key: string, path: readonly PropertyKey[]): string {
-  const at = `<ns>:${key}${path.filter((s) => typeof s !== "symbol").map((s) => segment(s as string | number)).join("")}`;
+  const at = `<ns>:${key}${path
+    .filter((s) => typeof s !== "symbol")
+    .map((s) => segment(s as string | number))
+    .join("")}`;
   return `pulumi config rm --path ${shellQuote(at)}`;
 }
 
@@ -47,7 +50,8 @@ export function rmPathCommand(key: string, path: readonly PropertyKey[]): string
 function itemPath(shape: SettingShape, at: readonly PropertyKey[]): (string | number)[] | undefined {
   const [first, second] = at;
   if (shape === "list") return typeof first === "number" ? [first] : undefined;
-  if (shape === "objectList") return typeof first === "number" ? [first, typeof second === "string" ? second : "<field>"] : undefined;
+  if (shape === "objectList")
+    return typeof first === "number" ? [first, typeof second === "string" ? second : "<field>"] : undefined;
   if (shape === "map") return typeof first === "string" && at.length === 1 ? [first] : undefined;
   return undefined;
 }

@@ -13,17 +13,21 @@ export interface HostEntry {
 
 export function parseHostEntry(entry: string): HostEntry | string {
   const hash = entry.lastIndexOf("#");
-  if (hash < 0) return `"${entry}" names no GPUs: write <dockerHost>#<gpu ids>, e.g. ssh://ops@gpu-1#0,1, or <dockerHost>#cpu:<n>`;
+  if (hash < 0)
+    return `"${entry}" names no GPUs: write <dockerHost>#<gpu ids>, e.g. ssh://ops@gpu-1#0,1, or <dockerHost>#cpu:<n>`;
   const host = parseDockerHost(entry.slice(0, hash));
   if (typeof host === "string") return `"${entry}": ${host}`;
   const spec = entry.slice(hash + 1);
   const cpu = /^cpu:(\d{1,2})$/.exec(spec);
   if (cpu) {
     const n = Number(cpu[1]);
-    return n >= 1 && n <= 16 ? { host, slots: Array.from({ length: n }, () => ({ kind: "none" as const })) } : `"${entry}": cpu:<n> takes 1 to 16`;
+    return n >= 1 && n <= 16
+      ? { host, slots: Array.from({ length: n }, () => ({ kind: "none" as const })) }
+      : `"${entry}": cpu:<n> takes 1 to 16`;
   }
   const gpus = parseGpus(`device=${spec}`);
-  if (typeof gpus === "string" || gpus.kind !== "devices") return `"${entry}": after # give GPU ids such as 0,1 (or cpu:<n>)`;
+  if (typeof gpus === "string" || gpus.kind !== "devices")
+    return `"${entry}": after # give GPU ids such as 0,1 (or cpu:<n>)`;
   return { host, slots: gpus.ids.map((id) => ({ kind: "devices" as const, ids: [id] })) };
 }
 

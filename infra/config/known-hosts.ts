@@ -6,10 +6,16 @@
 const KNOWN_HOSTS_LINE = /^([A-Za-z0-9.:[\],*_-]+) ((?:ssh|ecdsa|sk)-[a-z0-9@.-]+) ([A-Za-z0-9+/]+={0,2})$/;
 
 export function parseKnownHosts(text: string): { line: string; keyType: string; key: string }[] {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
   return lines.map((line) => {
     const m = KNOWN_HOSTS_LINE.exec(line);
-    if (!m) throw new Error(`sshKnownHosts: "${line.slice(0, 60)}" is not a known_hosts line "host key-type base64-key"; get one with: ssh-keyscan -p <port> <host>`);
+    if (!m)
+      throw new Error(
+        `sshKnownHosts: "${line.slice(0, 60)}" is not a known_hosts line "host key-type base64-key"; get one with: ssh-keyscan -p <port> <host>`,
+      );
     return { line, keyType: m[2]!, key: m[3]! };
   });
 }
@@ -18,7 +24,12 @@ export function parseKnownHosts(text: string): { line: string; keyType: string; 
 export function knownHostsFor(knownHosts: string | undefined, host: string): string | undefined {
   if (knownHosts === undefined) return undefined;
   const lines = parseKnownHosts(knownHosts).map((k) => k.line);
-  const mine = lines.filter((l) => l.split(" ")[0]!.split(",").some((h) => h === host || h.startsWith(`[${host}]:`)));
+  const mine = lines.filter((l) =>
+    l
+      .split(" ")[0]!
+      .split(",")
+      .some((h) => h === host || h.startsWith(`[${host}]:`)),
+  );
   return (mine.length > 0 ? mine : lines).join("\n");
 }
 

@@ -33,7 +33,11 @@ export function serviceExposure(settings: ServiceExposureInput): ServiceExposure
       return false; // the setting's own check names it
     }
   });
-  const ways = [WAYS.clusterIp, ...(settings.serviceType === "ClusterIP" ? [] : [WAYS.nodePorts]), ...(settings.serviceType === "LoadBalancer" ? [WAYS.loadBalancer] : [])];
+  const ways = [
+    WAYS.clusterIp,
+    ...(settings.serviceType === "ClusterIP" ? [] : [WAYS.nodePorts]),
+    ...(settings.serviceType === "LoadBalancer" ? [WAYS.loadBalancer] : []),
+  ];
   // loadBalancerSourceRanges apply to the load balancer's address only, never to the node ports behind it.
   const byRanges = (way: string) => way === WAYS.loadBalancer && settings.firewallAllowlist.length > 0;
   return {
@@ -48,8 +52,12 @@ export function exposureWarnings(settings: ServiceExposureInput): string[] {
   const e = serviceExposure(settings);
   const out: string[] = [];
   if (e.anyAddress.length > 0)
-    out.push(`kubernetes: firewallAllowlist holds ${e.anyAddress.join(" and ")}, which admits every address of that family to the WebUI`);
+    out.push(
+      `kubernetes: firewallAllowlist holds ${e.anyAddress.join(" and ")}, which admits every address of that family to the WebUI`,
+    );
   if (e.policyOnly.length > 0 && e.anyAddress.length === 0)
-    out.push(`kubernetes: only the NetworkPolicy stands between ${e.policyOnly.join(" and ")} and the WebUI pods: the cluster's network plugin enforces it, and nothing does if the plugin does not enforce NetworkPolicy${settings.serviceType === "LoadBalancer" && settings.firewallAllowlist.length > 0 ? " (loadBalancerSourceRanges cover the load balancer's address only)" : ""}`);
+    out.push(
+      `kubernetes: only the NetworkPolicy stands between ${e.policyOnly.join(" and ")} and the WebUI pods: the cluster's network plugin enforces it, and nothing does if the plugin does not enforce NetworkPolicy${settings.serviceType === "LoadBalancer" && settings.firewallAllowlist.length > 0 ? " (loadBalancerSourceRanges cover the load balancer's address only)" : ""}`,
+    );
   return out;
 }

@@ -17,15 +17,23 @@ export interface FleetNames {
  * stack name that had to be folded or cut gets a short hash of itself, so dev_1 and dev-1 never share objects.
  */
 export function fleetNames(stack: string, settings: { outputsClaim?: string; modelsClaim?: string }): FleetNames {
-  const slug = stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "stack";
+  const slug =
+    stack
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "") || "stack";
   const folded = slug !== stack || slug.length > 32;
-  const base = folded ? `sdwebui-${slug.slice(0, 25).replace(/-+$/, "")}-${createHash("sha256").update(stack).digest("hex").slice(0, 6)}` : `sdwebui-${slug}`;
+  const base = folded
+    ? `sdwebui-${slug.slice(0, 25).replace(/-+$/, "")}-${createHash("sha256").update(stack).digest("hex").slice(0, 6)}`
+    : `sdwebui-${slug}`;
   return {
     base,
     smokeAccount: `${base}-smoke`,
     outputsClaim: settings.outputsClaim ?? `${base}-outputs`,
     modelsClaim: settings.modelsClaim ?? `${base}-models`,
-    ownClaims: [...(settings.outputsClaim ? [] : ["outputs" as const]), ...(settings.modelsClaim ? [] : ["models" as const])],
+    ownClaims: [
+      ...(settings.outputsClaim ? [] : ["outputs" as const]),
+      ...(settings.modelsClaim ? [] : ["models" as const]),
+    ],
   };
 }
-

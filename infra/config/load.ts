@@ -22,7 +22,8 @@ export interface StackConfig {
 export function readRawSettings(project = pulumi.getProject()): RawSettings {
   const raw: RawSettings = {};
   const prefix = `${project}:`;
-  for (const [k, v] of Object.entries(pulumi.runtime.allConfig())) if (k.startsWith(prefix)) raw[k.slice(prefix.length)] = v;
+  for (const [k, v] of Object.entries(pulumi.runtime.allConfig()))
+    if (k.startsWith(prefix)) raw[k.slice(prefix.length)] = v;
   return raw;
 }
 
@@ -31,14 +32,27 @@ const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) =>
 
 export function loadStackConfig(): StackConfig {
   const project = pulumi.getProject();
-  if (project !== PROJECT) throw new Error(`this program belongs to the Pulumi project "${PROJECT}" (found "${project}"); keep name: ${PROJECT} in Pulumi.yaml`);
+  if (project !== PROJECT)
+    throw new Error(
+      `this program belongs to the Pulumi project "${PROJECT}" (found "${project}"); keep name: ${PROJECT} in Pulumi.yaml`,
+    );
   const raw = readRawSettings(project);
-  const { settings, secrets } = asRunError(() => validateSettings(raw, (k) => runtime.isConfigSecret?.(`${project}:${k}`) ?? false, pulumi.getStack()));
+  const { settings, secrets } = asRunError(() =>
+    validateSettings(raw, (k) => runtime.isConfigSecret?.(`${project}:${k}`) ?? false, pulumi.getStack()),
+  );
   const wrap = (v: string | undefined) => (v === undefined ? undefined : pulumi.secret(v));
   for (const k of SECRET_KEYS) delete raw[k];
   return {
     settings,
-    secrets: { apiPassword: pulumi.secret(secrets.apiPassword), uiPassword: wrap(secrets.uiPassword), sshPrivateKey: wrap(secrets.sshPrivateKey), checkpointToken: wrap(secrets.checkpointToken), kubeconfig: wrap(secrets.kubeconfig), tlsCertificate: wrap(secrets.tlsCertificate), tlsKey: wrap(secrets.tlsKey) },
+    secrets: {
+      apiPassword: pulumi.secret(secrets.apiPassword),
+      uiPassword: wrap(secrets.uiPassword),
+      sshPrivateKey: wrap(secrets.sshPrivateKey),
+      checkpointToken: wrap(secrets.checkpointToken),
+      kubeconfig: wrap(secrets.kubeconfig),
+      tlsCertificate: wrap(secrets.tlsCertificate),
+      tlsKey: wrap(secrets.tlsKey),
+    },
   };
 }
 

@@ -20,11 +20,14 @@ export interface ConfigDeclaration {
 
 /** Every setting, as the README's table lists it. */
 export function settingDeclarations(): Record<string, ConfigDeclaration> {
-  const js = z.toJSONSchema(SettingsSchema, { io: "output", unrepresentable: "any" }) as { properties: Record<string, JsonProp> };
+  const js = z.toJSONSchema(SettingsSchema, { io: "output", unrepresentable: "any" }) as {
+    properties: Record<string, JsonProp>;
+  };
   const out: Record<string, ConfigDeclaration> = {};
   for (const [key, p] of Object.entries(js.properties)) {
     const type = p.type as ConfigDeclaration["type"];
-    if (!["string", "integer", "boolean", "array", "object"].includes(type)) throw new Error(`setting ${key}: type ${p.type} cannot be declared in Pulumi.yaml`);
+    if (!["string", "integer", "boolean", "array", "object"].includes(type))
+      throw new Error(`setting ${key}: type ${p.type} cannot be declared in Pulumi.yaml`);
     const decl: ConfigDeclaration = { type, description: p.description ?? "" };
     if (type === "array") decl.items = { type: p.items?.type === "object" ? "object" : "string" };
     if (p.default !== undefined) decl.default = p.default;
@@ -42,7 +45,11 @@ export function settingDeclarations(): Record<string, ConfigDeclaration> {
  * strings and refuse them, and it has no map type.
  */
 export function projectConfigBlock(): Record<string, ConfigDeclaration> {
-  return Object.fromEntries(Object.entries(settingDeclarations()).filter(([, d]) => d.default !== undefined && d.items?.type !== "object" && d.type !== "object"));
+  return Object.fromEntries(
+    Object.entries(settingDeclarations()).filter(
+      ([, d]) => d.default !== undefined && d.items?.type !== "object" && d.type !== "object",
+    ),
+  );
 }
 
 /** The README's settings table, from the same declarations. */

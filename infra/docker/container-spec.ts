@@ -50,7 +50,8 @@ export function deviceRequests(gpus: GpuRequest): DeviceRequest[] | undefined {
  * the same duration ("600s") is a change, and healthcheck changes replace the container.
  */
 function goDuration(seconds: number): string {
-  if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`goDuration: ${seconds} is not a whole number of seconds`);
+  if (!Number.isInteger(seconds) || seconds < 0)
+    throw new Error(`goDuration: ${seconds} is not a whole number of seconds`);
   if (seconds === 0) return "0s";
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);
@@ -62,12 +63,18 @@ function goDuration(seconds: number): string {
 
 /** Stack names may hold characters a container name may not; fold them into a valid, stable name. */
 export function defaultContainerName(stack: string): string {
-  const safe = stack.toLowerCase().replace(/[^a-z0-9_.-]+/g, "-").replace(/^[^a-z0-9]+/, "");
+  const safe = stack
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, "-")
+    .replace(/^[^a-z0-9]+/, "");
   return `sdwebui-${safe || "stack"}`.slice(0, 63);
 }
 
 export function containerSpec(
-  settings: Pick<PublicSettings, "containerName" | "hostPort" | "bindAddress" | "outputsDir" | "modelsDir" | "exposure" | "shmSizeMb">,
+  settings: Pick<
+    PublicSettings,
+    "containerName" | "hostPort" | "bindAddress" | "outputsDir" | "modelsDir" | "exposure" | "shmSizeMb"
+  >,
   profile: Profile,
   gpus: GpuRequest,
   ids: { project: string; stack: string },
@@ -85,7 +92,16 @@ export function containerSpec(
       // The checkpoints stay read-only over a writable models mount: no container (of any stack sharing the
       // folder) can delete, replace or plant links among them, nor rename the mount point. The WebUI is told
       // not to download a default model there (webuiFlags' noModelDownload).
-      ...(modelsReadOnly ? [] : [{ type: "bind" as const, source: `${settings.modelsDir}/${CHECKPOINTS_SUBDIR}`, target: `${profile.modelsPath}/${CHECKPOINTS_SUBDIR}`, readOnly: true }]),
+      ...(modelsReadOnly
+        ? []
+        : [
+            {
+              type: "bind" as const,
+              source: `${settings.modelsDir}/${CHECKPOINTS_SUBDIR}`,
+              target: `${profile.modelsPath}/${CHECKPOINTS_SUBDIR}`,
+              readOnly: true,
+            },
+          ]),
     ],
     deviceRequests: deviceRequests(gpus),
     // python3 is in every WebUI image (the WebUI is Python); curl and wget are not.

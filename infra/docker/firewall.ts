@@ -33,8 +33,11 @@ export interface DeclaredFirewall {
   rules: FirewallRuleSet;
 }
 
-
-export function declareFirewall(name: string, args: DeclareFirewallArgs, opts: pulumi.CustomResourceOptions = {}): DeclaredFirewall {
+export function declareFirewall(
+  name: string,
+  args: DeclareFirewallArgs,
+  opts: pulumi.CustomResourceOptions = {},
+): DeclaredFirewall {
   const rules = firewallRuleSet(args.input);
   const { preview, warnings } = rules;
   if (rules.settings.backend === "none") {
@@ -43,7 +46,11 @@ export function declareFirewall(name: string, args: DeclareFirewallArgs, opts: p
   }
   const suffix = `${rules.settings.backend}-${rules.settings.tag}`;
   const resourceName = `${name}-${suffix}`;
-  if (args.alias) opts = { ...opts, aliases: [...(opts.aliases ?? []), { name: `${args.alias.name}-${suffix}`, parent: args.alias.parent }] };
+  if (args.alias)
+    opts = {
+      ...opts,
+      aliases: [...(opts.aliases ?? []), { name: `${args.alias.name}-${suffix}`, parent: args.alias.parent }],
+    };
   // The value only has to reach the resource's inputs; the scripts never read their stdin.
   const stdin = args.reapplyOn === undefined ? undefined : pulumi.output(args.reapplyOn).apply((v) => `${v}\n`);
   // A new host: the rules go on there first, then the old host's are removed with the old connection.
@@ -53,7 +60,13 @@ export function declareFirewall(name: string, args: DeclareFirewallArgs, opts: p
     const create = remoteWrap(rules.createScript, args.sudo);
     const cmd = new command.remote.Command(
       resourceName,
-      { connection: args.connection, create, update: create, delete: remoteWrap(rules.deleteScript, args.sudo), ...common },
+      {
+        connection: args.connection,
+        create,
+        update: create,
+        delete: remoteWrap(rules.deleteScript, args.sudo),
+        ...common,
+      },
       opts,
     );
     return { command: cmd, preview, warnings, rules };

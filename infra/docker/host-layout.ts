@@ -40,10 +40,17 @@ export interface HostLayout {
   networkName: string;
 }
 
-type LayoutSettings = Pick<PublicSettings, "hosts" | "dockerHost" | "gpus" | "hostPort" | "outputsDir" | "containerName" | "apiHost" | "bindAddress"> &
+type LayoutSettings = Pick<
+  PublicSettings,
+  "hosts" | "dockerHost" | "gpus" | "hostPort" | "outputsDir" | "containerName" | "apiHost" | "bindAddress"
+> &
   Partial<Pick<PublicSettings, "tls" | "tlsDomain">>;
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "") || "host";
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "") || "host";
 
 function defaultApiHost(settings: LayoutSettings, host: DockerHost): string {
   if (settings.apiHost) return settings.apiHost;
@@ -57,8 +64,24 @@ export function hostLayouts(settings: LayoutSettings, stack: string): HostLayout
   const baseName = settings.containerName ?? defaultContainerName(stack);
   if (settings.hosts.length === 0) {
     const host = dockerHostOf(settings.dockerHost);
-    const instance = { slot: "", gpus: gpuRequest(settings.gpus), hostPort: settings.hostPort, outputsDir: settings.outputsDir, containerName: baseName, firewallTag: firewallTag(stack, settings.hostPort) };
-    return [{ key: "", host, apiHost: defaultApiHost(settings, host), instances: [instance], sharedModels: false, networkName: `${baseName}-net` }];
+    const instance = {
+      slot: "",
+      gpus: gpuRequest(settings.gpus),
+      hostPort: settings.hostPort,
+      outputsDir: settings.outputsDir,
+      containerName: baseName,
+      firewallTag: firewallTag(stack, settings.hostPort),
+    };
+    return [
+      {
+        key: "",
+        host,
+        apiHost: defaultApiHost(settings, host),
+        instances: [instance],
+        sharedModels: false,
+        networkName: `${baseName}-net`,
+      },
+    ];
   }
   const used = new Set<string>();
   return settings.hosts.map((entry) => {
@@ -78,6 +101,13 @@ export function hostLayouts(settings: LayoutSettings, stack: string): HostLayout
         firewallTag: firewallTag(stack, hostPort),
       };
     });
-    return { key, host, apiHost: defaultApiHost(settings, host), instances, sharedModels: instances.length > 1, networkName: `${baseName}-net` };
+    return {
+      key,
+      host,
+      apiHost: defaultApiHost(settings, host),
+      instances,
+      sharedModels: instances.length > 1,
+      networkName: `${baseName}-net`,
+    };
   });
 }

@@ -25,7 +25,12 @@ export function sshOpts(knownHosts: string | undefined): string[] {
     const lines = parseKnownHosts(knownHosts).map((k) => k.line);
     // KnownHostsCommand (OpenSSH 8.5+) feeds the pinned keys without writing a file. ssh expands
     // %-tokens in it (so %% for printf's %) and splits it into words with quotes, without a shell.
-    opts.push("-o", "UserKnownHostsFile=/dev/null", "-o", `KnownHostsCommand=${shellJoin(["/usr/bin/printf", "%%s\\n", ...lines])}`);
+    opts.push(
+      "-o",
+      "UserKnownHostsFile=/dev/null",
+      "-o",
+      `KnownHostsCommand=${shellJoin(["/usr/bin/printf", "%%s\\n", ...lines])}`,
+    );
   }
   return opts;
 }
@@ -37,7 +42,10 @@ export function remoteConnection(
   knownHosts: string | undefined,
 ): command.types.input.remote.ConnectionArgs {
   const pinned = knownHosts === undefined ? undefined : commandHostKey(knownHosts);
-  if (knownHosts !== undefined && !pinned) throw new Error(`sshKnownHosts pins only RSA keys for ${host.host}, which the command provider cannot check; validation refuses this`);
+  if (knownHosts !== undefined && !pinned)
+    throw new Error(
+      `sshKnownHosts pins only RSA keys for ${host.host}, which the command provider cannot check; validation refuses this`,
+    );
   return {
     host: host.host,
     port: host.port,

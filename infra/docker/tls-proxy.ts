@@ -12,7 +12,10 @@ import { hostScript } from "./steps/host-script.js";
 import type { Profile } from "../webui/profiles.js";
 import { caddyfile, PROXY_PATHS, PROXY_PORTS, type ProxySite } from "../tls/caddyfile.js";
 
-export type TlsSettings = Pick<PublicSettings, "tls" | "tlsDir" | "tlsEmail" | "tlsAcmeDirectory" | "tlsCaRoots" | "tlsHttpPort" | "tlsProxyImage" | "bindAddress">;
+export type TlsSettings = Pick<
+  PublicSettings,
+  "tls" | "tlsDir" | "tlsEmail" | "tlsAcmeDirectory" | "tlsCaRoots" | "tlsHttpPort" | "tlsProxyImage" | "bindAddress"
+>;
 export type TlsOn = TlsSettings & { tls: Exclude<PublicSettings["tls"], "off"> };
 
 /** Seconds the root reader waits for the first proxy to make its CA. */
@@ -30,7 +33,15 @@ function siteConfig(settings: TlsOn, hostLayout: HostLayout, instance: Container
     host: hostLayout.apiHost,
     publicPort: instance.hostPort,
     upstream: { host: instance.containerName, port: profile.internalPort },
-    ...(settings.tls === "acme" ? { acme: { email: settings.tlsEmail ?? "", directory: settings.tlsAcmeDirectory, hasCaRoots: settings.tlsCaRoots !== undefined } } : {}),
+    ...(settings.tls === "acme"
+      ? {
+          acme: {
+            email: settings.tlsEmail ?? "",
+            directory: settings.tlsAcmeDirectory,
+            hasCaRoots: settings.tlsCaRoots !== undefined,
+          },
+        }
+      : {}),
   };
   return caddyfile(site);
 }
@@ -65,29 +76,64 @@ export function declareTlsHost(name: string, a: TlsHostArgs, parent: pulumi.Reso
   const settings = a.settings;
   const onHost = { parent, provider: a.provider, replacementTrigger: a.hostIdentity };
   // A fixed name: the old network must go (after its containers) before the new one can be made.
-  const network = new docker.Network(`${name}-network`, { name: a.networkName, labels: a.labels }, { ...onHost, deleteBeforeReplace: true, dependsOn: a.dependsOn });
-  const image = new docker.RemoteImage(`${name}-proxy-image`, { name: settings.tlsProxyImage, keepLocally: true }, { ...onHost, dependsOn: a.dependsOn });
-  const sites = a.hostLayout.instances.flatMap((i) => [proxyNames(i).site, siteConfig(settings, a.hostLayout, i, a.profile)]);
+  const network = new docker.Network(
+    `${name}-network`,
+    { name: a.networkName, labels: a.labels },
+    { ...onHost, deleteBeforeReplace: true, dependsOn: a.dependsOn },
+  );
+  const image = new docker.RemoteImage(
+    `${name}-proxy-image`,
+    { name: settings.tlsProxyImage, keepLocally: true },
+    { ...onHost, dependsOn: a.dependsOn },
+  );
+  const sites = a.hostLayout.instances.flatMap((i) => [
+    proxyNames(i).site,
+    siteConfig(settings, a.hostLayout, i, a.profile),
+  ]);
   const script = hostScript("tls-site-files.sh", [settings.tlsDir, settings.tls, settings.tlsCaRoots ?? "", ...sites]);
-  const material = settings.tls === "files" && a.certificate && a.key ? pulumi.secret(pulumi.all([a.certificate, a.key]).apply(([c, k]) => `${c.trim()}\n${k.trim()}\n`)) : undefined;
-  const siteFiles = hostCommand(`${name}-tls`, a.target, { create: script, update: script, sudo: true, ...(material ? { stdin: material } : {}) }, {
-    parent,
-    dependsOn: a.dependsOn,
-    // The folders hold the proxies' CA and certificates: never removed, not even by destroy.
-    retainOnDelete: true,
-  });
-  const filesDigest = pulumi.secret(pulumi.all([pulumi.output(script), material ?? ""]).apply(([t, m]) => createHash("sha256").update(t).update(m).digest("hex")));
+  const material =
+    settings.tls === "files" && a.certificate && a.key
+      ? pulumi.secret(pulumi.all([a.certificate, a.key]).apply(([c, k]) => `${c.trim()}\n${k.trim()}\n`))
+      : undefined;
+  const siteFiles = hostCommand(
+    `${name}-tls`,
+    a.target,
+    { create: script, update: script, sudo: true, ...(material ? { stdin: material } : {}) },
+    {
+      parent,
+      dependsOn: a.dependsOn,
+      // The folders hold the proxies' CA and certificates: never removed, not even by destroy.
+      retainOnDelete: true,
+    },
+  );
+  const filesDigest = pulumi.secret(
+    pulumi
+      .all([pulumi.output(script), material ?? ""])
+      .apply(([t, m]) => createHash("sha256").update(t).update(m).digest("hex")),
+  );
   return { network, image, siteFiles, filesDigest };
 }
 
 /** tls: internal: the root certificate (PEM) of the proxies' CA, read on the host once the proxy has made it. */
-export function declareRootCertificate(name: string, target: HostTarget, tlsDir: string, proxy: docker.Container, parent: pulumi.Resource): pulumi.Output<string> {
+export function declareRootCertificate(
+  name: string,
+  target: HostTarget,
+  tlsDir: string,
+  proxy: docker.Container,
+  parent: pulumi.Resource,
+): pulumi.Output<string> {
   const script = hostScript("tls-read-root.sh", [tlsDir, ROOT_WAIT_SECONDS]);
   // Read again whenever the proxy is replaced; the CA itself outlives every proxy.
-  const reader = hostCommand(name, target, { create: script, update: script, sudo: true, stdin: proxy.id.apply((id) => `${id}\n`) }, { parent, dependsOn: [proxy] });
+  const reader = hostCommand(
+    name,
+    target,
+    { create: script, update: script, sudo: true, stdin: proxy.id.apply((id) => `${id}\n`) },
+    { parent, dependsOn: [proxy] },
+  );
   return reader.stdout.apply((pem) => {
     const cert = new X509Certificate(pem);
-    if (!cert.ca) throw new pulumi.ResourceError(`the proxy's root certificate in ${tlsDir} is not a CA certificate`, parent);
+    if (!cert.ca)
+      throw new pulumi.ResourceError(`the proxy's root certificate in ${tlsDir} is not a CA certificate`, parent);
     return cert.toString();
   });
 }
@@ -105,11 +151,23 @@ export interface ProxyArgs {
 }
 
 /** One WebUI container's proxy, and the step that reloads it when its files change. */
-export function declareProxy(name: string, a: ProxyArgs, parent: pulumi.Resource): { container: docker.Container; reload: HostCommand } {
+export function declareProxy(
+  name: string,
+  a: ProxyArgs,
+  parent: pulumi.Resource,
+): { container: docker.Container; reload: HostCommand } {
   const settings = a.settings;
   const names = proxyNames(a.instance);
-  const ports: { internal: number; external: number; ip: string; protocol: string }[] = [{ internal: PROXY_PORTS.https, external: a.instance.hostPort, ip: settings.bindAddress, protocol: "tcp" }];
-  if (settings.tls === "acme") ports.push({ internal: PROXY_PORTS.http, external: settings.tlsHttpPort, ip: settings.bindAddress, protocol: "tcp" });
+  const ports: { internal: number; external: number; ip: string; protocol: string }[] = [
+    { internal: PROXY_PORTS.https, external: a.instance.hostPort, ip: settings.bindAddress, protocol: "tcp" },
+  ];
+  if (settings.tls === "acme")
+    ports.push({
+      internal: PROXY_PORTS.http,
+      external: settings.tlsHttpPort,
+      ip: settings.bindAddress,
+      protocol: "tcp",
+    });
   const container = new docker.Container(
     name,
     {

@@ -42,10 +42,26 @@ export interface Endpoint {
  */
 export type ContainerSettings = Pick<
   PublicSettings,
-  | "containerName" | "hostPort" | "bindAddress" | "outputsDir" | "modelsDir" | "exposure" | "shmSizeMb" | "extraArgs" | "checkpoints"
-  | "apiUsername" | "firewallAllowlist" | "firewallBackend" | "smokeEnabled" | "smokeTimeoutSeconds" | "smokePrompt" | "smokeSteps"
-  | "smokeWidth" | "smokeHeight"
-> & TlsSettings;
+  | "containerName"
+  | "hostPort"
+  | "bindAddress"
+  | "outputsDir"
+  | "modelsDir"
+  | "exposure"
+  | "shmSizeMb"
+  | "extraArgs"
+  | "checkpoints"
+  | "apiUsername"
+  | "firewallAllowlist"
+  | "firewallBackend"
+  | "smokeEnabled"
+  | "smokeTimeoutSeconds"
+  | "smokePrompt"
+  | "smokeSteps"
+  | "smokeWidth"
+  | "smokeHeight"
+> &
+  TlsSettings;
 
 /** The secrets one container uses: the API login, the ssh key for a remote host, a tls files certificate. */
 export type ContainerSecrets = Pick<StackConfig["secrets"], "apiPassword" | "sshPrivateKey" | "tlsCertificate">;
@@ -100,25 +116,40 @@ export class WebUiContainer extends pulumi.ComponentResource {
     super("sdwebui:index:WebUiContainer", name, {}, opts);
     this.args = args;
     const { settings: settings, hostLayout, instance } = args;
-    const spec = onResource(this, () => containerSpec(
-      { ...settings, hostPort: instance.hostPort, outputsDir: instance.outputsDir, containerName: instance.containerName },
-      args.profile,
-      instance.gpus,
-      { project: args.project, stack: args.stack },
-      hostLayout.sharedModels && args.profile.sharedModelsReadOnly,
-    ));
+    const spec = onResource(this, () =>
+      containerSpec(
+        {
+          ...settings,
+          hostPort: instance.hostPort,
+          outputsDir: instance.outputsDir,
+          containerName: instance.containerName,
+        },
+        args.profile,
+        instance.gpus,
+        { project: args.project, stack: args.stack },
+        hostLayout.sharedModels && args.profile.sharedModelsReadOnly,
+      ),
+    );
     const launch = this.launch();
 
     // Firewall next, so the port is never published unprotected. The rules key on the host port and
     // survive container replacement; they are re-applied anyway whenever anything the container is
     // built from changes (a digest of its spec, secret because the flags carry the passwords).
-    const specDigest = pulumi
-      .all([args.image.imageId, launch])
-      .apply(([image, l]) => createHash("sha256").update(JSON.stringify({ image, launch: l, plan: spec })).digest("hex"));
+    const specDigest = pulumi.all([args.image.imageId, launch]).apply(([image, l]) =>
+      createHash("sha256")
+        .update(JSON.stringify({ image, launch: l, plan: spec }))
+        .digest("hex"),
+    );
     const firewall = declareFirewall(
       `${name}-firewall`,
       {
-        input: { tag: instance.firewallTag, port: instance.hostPort, bindAddress: settings.bindAddress, allowlist: settings.firewallAllowlist, backend: settings.firewallBackend },
+        input: {
+          tag: instance.firewallTag,
+          port: instance.hostPort,
+          bindAddress: settings.bindAddress,
+          allowlist: settings.firewallAllowlist,
+          backend: settings.firewallBackend,
+        },
         connection: args.connection,
         // iptables needs root: a non-root ssh login runs the scripts through sudo -n.
         sudo: hostLayout.host.kind === "ssh" && hostLayout.host.user !== "root",
@@ -130,18 +161,45 @@ export class WebUiContainer extends pulumi.ComponentResource {
     );
     this.warnings = firewall.warnings;
     const firewallDeps = firewall.command ? [firewall.command] : [];
-    this.container = this.declareContainer(`${name}-container`, spec, launch, [...args.hostReady, args.preflight, ...firewallDeps]);
+    this.container = this.declareContainer(`${name}-container`, spec, launch, [
+      ...args.hostReady,
+      args.preflight,
+      ...firewallDeps,
+    ]);
     // With tls, the proxy publishes the port (once the firewall holds) and the WebUI is reachable on the stack's network only.
-    const proxy = args.tls ? declareProxy(`${name}-proxy`, {
-      settings: settings as TlsOn, instance, target: args.target, host: args.tls, provider: args.provider, hostIdentity: args.hostIdentity,
-      spec, dependsOn: [...firewallDeps, this.container],
-    }, this) : undefined;
-    const rootPem = proxy && settings.tls === "internal" ? declareRootCertificate(`${name}-tls-root`, args.target, settings.tlsDir, proxy.container, this) : undefined;
+    const proxy = args.tls
+      ? declareProxy(
+          `${name}-proxy`,
+          {
+            settings: settings as TlsOn,
+            instance,
+            target: args.target,
+            host: args.tls,
+            provider: args.provider,
+            hostIdentity: args.hostIdentity,
+            spec,
+            dependsOn: [...firewallDeps, this.container],
+          },
+          this,
+        )
+      : undefined;
+    const rootPem =
+      proxy && settings.tls === "internal"
+        ? declareRootCertificate(`${name}-tls-root`, args.target, settings.tlsDir, proxy.container, this)
+        : undefined;
 
     const scheme = proxy ? "https" : "http";
     const base = `${scheme}://${hostLayout.apiHost.includes(":") ? `[${hostLayout.apiHost}]` : hostLayout.apiHost}:${instance.hostPort}`;
-    const pins = args.secrets.tlsCertificate ? args.secrets.tlsCertificate.apply((chain) => pinnedRoots(settings, chain)) : pulumi.output(pinnedRoots(settings, undefined));
-    const tlsProof = proxy ? { ca: rootPem ?? pins, plainPort: args.profile.internalPort, ...(settings.tls === "acme" ? { httpPort: settings.tlsHttpPort } : {}) } : undefined;
+    const pins = args.secrets.tlsCertificate
+      ? args.secrets.tlsCertificate.apply((chain) => pinnedRoots(settings, chain))
+      : pulumi.output(pinnedRoots(settings, undefined));
+    const tlsProof = proxy
+      ? {
+          ca: rootPem ?? pins,
+          plainPort: args.profile.internalPort,
+          ...(settings.tls === "acme" ? { httpPort: settings.tlsHttpPort } : {}),
+        }
+      : undefined;
     const smokeDeps = [...firewallDeps, ...(proxy ? [proxy.container, proxy.reload] : [])];
     this.endpoint = {
       host: hostLayout.host.kind === "ssh" ? hostLayout.host.host : "localhost",
@@ -149,7 +207,9 @@ export class WebUiContainer extends pulumi.ComponentResource {
       docsUrl: pulumi.output(`${base}/docs`),
       containerName: this.container.name,
       outputsDir: instance.outputsDir,
-      smokeFile: settings.smokeEnabled ? provenFile(this.declareSmoke(`${name}-smoke`, base, smokeDeps, tlsProof, proxy?.container)) : pulumi.output(""),
+      smokeFile: settings.smokeEnabled
+        ? provenFile(this.declareSmoke(`${name}-smoke`, base, smokeDeps, tlsProof, proxy?.container))
+        : pulumi.output(""),
       firewall: firewall.preview,
       ...(rootPem ? { tlsRootCertificate: rootPem } : {}),
     };
@@ -166,13 +226,21 @@ export class WebUiContainer extends pulumi.ComponentResource {
   private launch(): Launch {
     const { settings: settings, profile, ui, instance } = this.args;
     return pulumi.all([this.args.secrets.apiPassword, ui.password]).apply(([apiPassword, uiPassword]) => {
-      const creds = { api: { username: settings.apiUsername, password: apiPassword }, ui: { username: ui.username, password: uiPassword } };
+      const creds = {
+        api: { username: settings.apiUsername, password: apiPassword },
+        ui: { username: ui.username, password: uiPassword },
+      };
       // containerSpec mounts the checkpoints folder read-only (or the whole models folder).
       return launchSpec(profile, webuiFlags(settings, profile, instance.gpus, creds, { noModelDownload: true }));
     });
   }
 
-  private declareContainer(name: string, spec: ContainerSpec, launch: Launch, dependsOn: pulumi.Resource[]): docker.Container {
+  private declareContainer(
+    name: string,
+    spec: ContainerSpec,
+    launch: Launch,
+    dependsOn: pulumi.Resource[],
+  ): docker.Container {
     return new docker.Container(
       name,
       {
@@ -219,7 +287,13 @@ export class WebUiContainer extends pulumi.ComponentResource {
   }
 
   /** The post-deploy proof; it re-runs whenever the container or the image is replaced. */
-  private declareSmoke(name: string, url: string, deps: pulumi.Resource[], tls: { ca: pulumi.Input<string | undefined>; plainPort: number; httpPort?: number } | undefined, proxy: docker.Container | undefined): command.local.Command {
+  private declareSmoke(
+    name: string,
+    url: string,
+    deps: pulumi.Resource[],
+    tls: { ca: pulumi.Input<string | undefined>; plainPort: number; httpPort?: number } | undefined,
+    proxy: docker.Container | undefined,
+  ): command.local.Command {
     const { settings: settings, secrets, hostLayout, instance, profile, ui } = this.args;
     const h = hostLayout.host;
     return declareSmoke(
@@ -233,7 +307,17 @@ export class WebUiContainer extends pulumi.ComponentResource {
         hostOutputsDir: instance.outputsDir,
         hostModelsDir: settings.modelsDir,
         ...proofSettings(settings, profile),
-        ...(h.kind === "ssh" ? { ssh: { user: h.user, host: h.host, port: h.port, privateKey: secrets.sshPrivateKey, knownHosts: this.args.knownHosts } } : {}),
+        ...(h.kind === "ssh"
+          ? {
+              ssh: {
+                user: h.user,
+                host: h.host,
+                port: h.port,
+                privateKey: secrets.sshPrivateKey,
+                knownHosts: this.args.knownHosts,
+              },
+            }
+          : {}),
         ...checkpointProof(settings.checkpoints),
         ...(tls ? { tls: { ...tls, ca: pulumi.output(tls.ca).apply((c) => c ?? "") } } : {}),
         container: this.container.name,

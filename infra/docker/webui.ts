@@ -29,7 +29,8 @@ export type { Endpoint } from "./webui-container.js";
  * `Pulumi.yaml`'s config block): its containers' (ContainerSettings), the image and its profile, the pull
  * limit, the ssh host keys, the UI login and the host folders.
  */
-export type WebUiSettings = ContainerSettings & ProfileSettings &
+export type WebUiSettings = ContainerSettings &
+  ProfileSettings &
   Pick<PublicSettings, "image" | "imagePullTimeoutSeconds" | "sshKnownHosts" | "uiUsername" | "tlsDomain">;
 
 export interface WebUiArgs {
@@ -70,10 +71,16 @@ export class WebUi extends pulumi.ComponentResource {
     const { host } = args.layout;
     this.args = args;
     this.profile = onResource(this, () => resolveProfile(settings));
-    this.ui = { username: settings.uiUsername ?? settings.apiUsername, password: args.secrets.uiPassword ?? args.secrets.apiPassword };
+    this.ui = {
+      username: settings.uiUsername ?? settings.apiUsername,
+      password: args.secrets.uiPassword ?? args.secrets.apiPassword,
+    };
     this.knownHosts = host.kind === "ssh" ? knownHostsFor(settings.sshKnownHosts, host.host) : undefined;
     const knownHosts = this.knownHosts;
-    this.connection = host.kind === "ssh" ? onResource(this, () => remoteConnection(host, args.secrets.sshPrivateKey, knownHosts)) : undefined;
+    this.connection =
+      host.kind === "ssh"
+        ? onResource(this, () => remoteConnection(host, args.secrets.sshPrivateKey, knownHosts))
+        : undefined;
 
     // The provider's own diff treats a new host as an in-place update: its resources would stay "unchanged"
     // while nothing runs on the new host. The host's identity replaces the provider (the old one stays to
@@ -90,26 +97,46 @@ export class WebUi extends pulumi.ComponentResource {
     // Children are named from this component's name and the container's slot; `legacy` are the names
     // they had before (the host key repeated before the slot), aliased so deployed stacks keep them.
     const ids = args.layout.instances.map((instance) => (instance.slot ? `${name}-${instance.slot}` : name));
-    const legacyIds = args.layout.instances.map((instance) => (instance.slot ? `${name}-${args.layout.key}-${instance.slot}` : name));
+    const legacyIds = args.layout.instances.map((instance) =>
+      instance.slot ? `${name}-${args.layout.key}-${instance.slot}` : name,
+    );
     const imageName = settings.image ?? this.profile.defaultImage;
     // The first preflight also pulls the image, with progress and a limit of its own; the provider would pull
     // it silently, under a 20-minute deadline.
-    const preflights = args.layout.instances.map((instance, i) => this.portPreflight(ids[i]!, legacyIds[i]!, instance, i === 0 ? imageName : undefined));
+    const preflights = args.layout.instances.map((instance, i) =>
+      this.portPreflight(ids[i]!, legacyIds[i]!, instance, i === 0 ? imageName : undefined),
+    );
     this.image = new docker.RemoteImage(
       `${name}-image`,
       { name: imageName, keepLocally: true },
-      { parent: this, provider: this.provider, dependsOn: preflights, replacementTrigger: hostIdentity, customTimeouts: { create: `${settings.imagePullTimeoutSeconds}s`, update: `${settings.imagePullTimeoutSeconds}s` } },
+      {
+        parent: this,
+        provider: this.provider,
+        dependsOn: preflights,
+        replacementTrigger: hostIdentity,
+        customTimeouts: {
+          create: `${settings.imagePullTimeoutSeconds}s`,
+          update: `${settings.imagePullTimeoutSeconds}s`,
+        },
+      },
     );
     // Host folders: created with the image's owner before any container, never removed on destroy.
-    const script = onResource(this, () => foldersScript({
-      outputsDir: settings.outputsDir,
-      instanceOutputsDirs: args.layout.instances.map((i) => i.outputsDir).filter((d) => d !== settings.outputsDir),
-      modelsDir: settings.modelsDir,
-      uid: this.profile.uid,
-      gid: this.profile.gid,
-      profile: this.profile.name,
-    }));
-    this.folders = this.hostCommand(`${name}-folders`, script, { sudo: true }, { parent: this, retainOnDelete: true, dependsOn: preflights });
+    const script = onResource(this, () =>
+      foldersScript({
+        outputsDir: settings.outputsDir,
+        instanceOutputsDirs: args.layout.instances.map((i) => i.outputsDir).filter((d) => d !== settings.outputsDir),
+        modelsDir: settings.modelsDir,
+        uid: this.profile.uid,
+        gid: this.profile.gid,
+        profile: this.profile.name,
+      }),
+    );
+    this.folders = this.hostCommand(
+      `${name}-folders`,
+      script,
+      { sudo: true },
+      { parent: this, retainOnDelete: true, dependsOn: preflights },
+    );
     this.checkpoints = this.placeCheckpoints(name);
 
     const hostReady = [this.folders, ...(this.checkpoints ? [this.checkpoints] : [])];
@@ -119,9 +146,24 @@ export class WebUi extends pulumi.ComponentResource {
       const c = new WebUiContainer(
         ids[i]!,
         {
-          settings: settings, secrets: args.secrets, hostLayout: args.layout, instance, profile: this.profile, stack: args.stack, project: args.project,
-          image: this.image, provider: this.provider, hostIdentity, connection: this.connection, knownHosts: this.knownHosts, ui: this.ui, target, tls,
-          preflight: preflights[i]!, hostReady, legacy: { prefix: legacyIds[i]!, parent: this },
+          settings: settings,
+          secrets: args.secrets,
+          hostLayout: args.layout,
+          instance,
+          profile: this.profile,
+          stack: args.stack,
+          project: args.project,
+          image: this.image,
+          provider: this.provider,
+          hostIdentity,
+          connection: this.connection,
+          knownHosts: this.knownHosts,
+          ui: this.ui,
+          target,
+          tls,
+          preflight: preflights[i]!,
+          hostReady,
+          legacy: { prefix: legacyIds[i]!, parent: this },
         },
         { parent: this },
       );
@@ -143,17 +185,38 @@ export class WebUi extends pulumi.ComponentResource {
     return declareTlsHost(
       name,
       {
-        settings, hostLayout: layout, profile: this.profile, target: { host: layout.host, connection: this.connection }, networkName: layout.networkName,
-        labels: [{ label: "sdwebui.project", value: project }, { label: "sdwebui.stack", value: stack }],
-        certificate: secrets.tlsCertificate, key: secrets.tlsKey, hostIdentity, provider: this.provider, dependsOn: preflights,
+        settings,
+        hostLayout: layout,
+        profile: this.profile,
+        target: { host: layout.host, connection: this.connection },
+        networkName: layout.networkName,
+        labels: [
+          { label: "sdwebui.project", value: project },
+          { label: "sdwebui.stack", value: stack },
+        ],
+        certificate: secrets.tlsCertificate,
+        key: secrets.tlsKey,
+        hostIdentity,
+        provider: this.provider,
+        dependsOn: preflights,
       },
       this,
     );
   }
 
   /** A script of the program run on this Docker host (hostCommand: local, or over ssh). */
-  private hostCommand(name: string, script: string, o: { sudo: boolean; stdin?: pulumi.Output<string> }, opts: pulumi.CustomResourceOptions): HostCommand {
-    return hostCommand(name, { host: this.args.layout.host, connection: this.connection }, { create: script, ...o }, opts);
+  private hostCommand(
+    name: string,
+    script: string,
+    o: { sudo: boolean; stdin?: pulumi.Output<string> },
+    opts: pulumi.CustomResourceOptions,
+  ): HostCommand {
+    return hostCommand(
+      name,
+      { host: this.args.layout.host, connection: this.connection },
+      { create: script, ...o },
+      opts,
+    );
   }
 
   /**
@@ -168,10 +231,17 @@ export class WebUi extends pulumi.ComponentResource {
     const settings = this.args.settings;
     const outputs = this.args.layout.instances.map((i) => i.outputsDir);
     const writtenDirs = [settings.modelsDir, settings.outputsDir, ...outputs.filter((d) => d !== settings.outputsDir)];
-    const script = onResource(this, () => placementScript({ modelsDir: settings.modelsDir, checkpoints: list, writtenDirs }));
+    const script = onResource(this, () =>
+      placementScript({ modelsDir: settings.modelsDir, checkpoints: list, writtenDirs }),
+    );
     const token = this.args.secrets.checkpointToken;
     const stdin = needsToken(list) && token ? pulumi.secret(token.apply((t) => `${tokenHeader(t)}\n`)) : undefined;
-    return this.hostCommand(`${name}-checkpoints`, script, { sudo: true, stdin }, { parent: this, dependsOn: [this.folders] });
+    return this.hostCommand(
+      `${name}-checkpoints`,
+      script,
+      { sudo: true, stdin },
+      { parent: this, dependsOn: [this.folders] },
+    );
   }
 
   /**
@@ -179,13 +249,22 @@ export class WebUi extends pulumi.ComponentResource {
    * rules would otherwise stay on a port the deploy then refuses) and before Docker (which would leave a
    * Created container behind).
    */
-  private portPreflight(id: string, legacyId: string, instance: ContainerSlot, pullImage: string | undefined): HostCommand {
+  private portPreflight(
+    id: string,
+    legacyId: string,
+    instance: ContainerSlot,
+    pullImage: string | undefined,
+  ): HostCommand {
     const settings = this.args.settings;
     const stackLabel = { project: this.args.project, stack: this.args.stack };
-    const check = (port: number, setting: string) => portCheckScript({ port, containerName: instance.containerName, stackLabel, setting });
+    const check = (port: number, setting: string) =>
+      portCheckScript({ port, containerName: instance.containerName, stackLabel, setting });
     const script = onResource(this, () => {
       const limitSeconds = settings.imagePullTimeoutSeconds;
-      const pull = pullImage === undefined ? undefined : imagePullScript({ image: pullImage, limitSeconds, setting: "sdwebui:imagePullTimeoutSeconds" });
+      const pull =
+        pullImage === undefined
+          ? undefined
+          : imagePullScript({ image: pullImage, limitSeconds, setting: "sdwebui:imagePullTimeoutSeconds" });
       // The ACME challenge port is published too: it must be free as well.
       const challenge = settings.tls === "acme" ? [check(settings.tlsHttpPort, "sdwebui:tlsHttpPort")] : [];
       return preflightScript([check(instance.hostPort, "sdwebui:hostPort"), ...challenge], pull);

@@ -13,7 +13,8 @@ export interface Cidr {
 }
 
 /** RFC 5952 for IPv6 (lowercase, no leading zeros, the longest zero run as ::), dotted quad for IPv4. */
-const canonical = (a: ipaddr.IPv4 | ipaddr.IPv6): string => (a.kind() === "ipv6" ? (a as ipaddr.IPv6).toRFC5952String() : a.toString());
+const canonical = (a: ipaddr.IPv4 | ipaddr.IPv6): string =>
+  a.kind() === "ipv6" ? (a as ipaddr.IPv6).toRFC5952String() : a.toString();
 
 /**
  * Parse one allowlist entry. A bare address means one host (/32 or /128). An entry with host bits
@@ -28,14 +29,20 @@ export function parseCidr(raw: string): Cidr {
   // Both parsers must agree: node's rejects forms ipaddr.js is lenient about, and zones are refused.
   if (ipaddr.IPv4.isValidFourPartDecimal(addr) && isIPv4(addr)) family = 4;
   else if (ipaddr.IPv6.isValid(addr) && isIPv6(addr) && !addr.includes("%")) family = 6;
-  else throw new Error(`"${raw}": "${addr}" is not a valid IPv4 or IPv6 address (write e.g. 192.168.1.0/24 or fd00:1::/64)`);
+  else
+    throw new Error(
+      `"${raw}": "${addr}" is not a valid IPv4 or IPv6 address (write e.g. 192.168.1.0/24 or fd00:1::/64)`,
+    );
   const bits = family === 4 ? 32 : 128;
   const prefix = m[2] === undefined ? bits : Number(m[2]);
   if (m[2] !== undefined && (!/^(0|[1-9]\d*)$/.test(m[2]) || prefix > bits)) {
     throw new Error(`"${raw}": prefix length must be 0-${bits} for IPv${family}`);
   }
   const address = family === 4 ? ipaddr.IPv4.parse(addr) : ipaddr.IPv6.parse(addr);
-  const network = family === 4 ? ipaddr.IPv4.networkAddressFromCIDR(`${addr}/${prefix}`) : ipaddr.IPv6.networkAddressFromCIDR(`${addr}/${prefix}`);
+  const network =
+    family === 4
+      ? ipaddr.IPv4.networkAddressFromCIDR(`${addr}/${prefix}`)
+      : ipaddr.IPv6.networkAddressFromCIDR(`${addr}/${prefix}`);
   if (canonical(network) !== canonical(address)) {
     throw new Error(
       `"${raw}" has host bits set: write the network ${canonical(network)}/${prefix}, ` +

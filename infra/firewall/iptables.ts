@@ -18,21 +18,55 @@ export interface IptablesRule {
  * published on IPv6 (`dest`: the address, absent for ::); otherwise there are no IPv6 rules, which would
  * otherwise catch a host service of its own on that port.
  */
-export function iptablesRules(tag: string, port: number, v4: string[], v6: string[], ipv6?: { dest?: string }): IptablesRule[] {
+export function iptablesRules(
+  tag: string,
+  port: number,
+  v4: string[],
+  v6: string[],
+  ipv6?: { dest?: string },
+): IptablesRule[] {
   const p = String(port);
   const c = ["-m", "comment", "--comment", tag];
   const dnat = ["-p", "tcp", "-m", "conntrack", "--ctstate", "DNAT", "--ctorigdstport", p, "--ctdir", "ORIGINAL"];
   const r4 = (args: string[]): IptablesRule => ({ family: 4, table: "filter", chain: "DOCKER-USER", args });
   const r6 = (args: string[]): IptablesRule => ({ family: 6, table: "mangle", chain: "PREROUTING", args });
   // ctdir ORIGINAL: only client->host packets, never replies to the host's own outgoing connections.
-  const local6 = [...(ipv6?.dest ? ["-d", `${ipv6.dest}/128`] : []), "-p", "tcp", "--dport", p, "-m", "conntrack", "--ctdir", "ORIGINAL", "-m", "addrtype", "--dst-type", "LOCAL"];
+  const local6 = [
+    ...(ipv6?.dest ? ["-d", `${ipv6.dest}/128`] : []),
+    "-p",
+    "tcp",
+    "--dport",
+    p,
+    "-m",
+    "conntrack",
+    "--ctdir",
+    "ORIGINAL",
+    "-m",
+    "addrtype",
+    "--dst-type",
+    "LOCAL",
+  ];
   const rules6 = [
     r6(["-i", "lo", ...local6, ...c, "-j", "RETURN"]),
     ...v6.map((cidr) => r6(["-s", cidr, ...local6, ...c, "-j", "RETURN"])),
     r6([...local6, ...c, "-j", "DROP"]),
   ];
   return [
-    r4(["-p", "tcp", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "--ctorigdstport", p, "--ctdir", "REPLY", ...c, "-j", "RETURN"]),
+    r4([
+      "-p",
+      "tcp",
+      "-m",
+      "conntrack",
+      "--ctstate",
+      "RELATED,ESTABLISHED",
+      "--ctorigdstport",
+      p,
+      "--ctdir",
+      "REPLY",
+      ...c,
+      "-j",
+      "RETURN",
+    ]),
     ...v4.map((cidr) => r4(["-s", cidr, ...dnat, ...c, "-j", "RETURN"])),
     r4([...dnat, ...c, "-j", "DROP"]),
     ...(ipv6 ? rules6 : []),
@@ -41,7 +75,10 @@ export function iptablesRules(tag: string, port: number, v4: string[], v6: strin
 
 /** iptables-restore lines that insert the rules so they end up in `rules` order (last rule first). */
 function insertLines(rules: IptablesRule[]): string {
-  return [...rules].reverse().map((r) => `-I ${r.chain} 1 ${r.args.join(" ")}`).join("\n");
+  return [...rules]
+    .reverse()
+    .map((r) => `-I ${r.chain} 1 ${r.args.join(" ")}`)
+    .join("\n");
 }
 
 export function iptablesScripts(

@@ -38,7 +38,10 @@ export function nftRuleset(tag: string, port: number, v4: string[], v6: string[]
 }
 
 /** nftables.sh for each action; the ruleset replaces the table in one batch. */
-export function nftScripts(tag: string, ruleset: string): { createScript: string; deleteScript: string; statusScript: string } {
+export function nftScripts(
+  tag: string,
+  ruleset: string,
+): { createScript: string; deleteScript: string; statusScript: string } {
   const name = nftTableName(tag);
   // A file of its own when saved (firewall plan > file), so it starts with its interpreter.
   const script = (args: string[]) => `#!/bin/sh\n${shScript(__dirname, "nftables.sh", args)}`;

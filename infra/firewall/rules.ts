@@ -27,17 +27,25 @@ const PORT_EXAMPLE = `must be ${TCP_PORT_RULE}, e.g. 7860`;
 export const FirewallInputSchema = z.object({
   tag: z
     .string()
-    .regex(TAG_PATTERN, "use 1-128 characters from A-Z a-z 0-9 _ . - starting with a letter or digit, e.g. sdwebui.prod.7860"),
+    .regex(
+      TAG_PATTERN,
+      "use 1-128 characters from A-Z a-z 0-9 _ . - starting with a letter or digit, e.g. sdwebui.prod.7860",
+    ),
   port: z
     .number({ error: `must be ${TCP_PORT_RULE}: the host port the WebUI is published on, e.g. 7860` })
     .int(PORT_EXAMPLE)
     .min(TCP_PORT_MIN, PORT_EXAMPLE)
     .max(TCP_PORT_MAX, PORT_EXAMPLE),
   /** The address the port is published on (the container's bindAddress): IPv6 rules only for an IPv6 one. */
-  bindAddress: z.string().refine((s) => isIP(s) !== 0, "must be the IP address the port is published on, e.g. 0.0.0.0 or ::").default("0.0.0.0"),
+  bindAddress: z
+    .string()
+    .refine((s) => isIP(s) !== 0, "must be the IP address the port is published on, e.g. 0.0.0.0 or ::")
+    .default("0.0.0.0"),
   /** IPv4/IPv6 networks allowed to reach the port. Empty = deny every remote client. */
   allowlist: z.array(cidrEntry).default([]),
-  backend: z.enum(["iptables", "nftables", "none"], { error: 'must be "iptables" (default), "nftables" or "none"' }).default("iptables"),
+  backend: z
+    .enum(["iptables", "nftables", "none"], { error: 'must be "iptables" (default), "nftables" or "none"' })
+    .default("iptables"),
   /** How long create waits for dockerd to create DOCKER-USER before failing (iptables backend). */
   waitForDockerSeconds: z.number().int().min(0).max(600, "must be 0-600 seconds").default(30),
 });
@@ -71,7 +79,8 @@ function split(allowlist: string[]): { v4: string[]; v6: string[] } {
 }
 
 function describe(list: string[], family: string, port: number, published = true): string {
-  if (!published) return `${family}: port ${port} is not published on ${family} (bindAddress is IPv4): no ${family} rules, so host services on that port are untouched`;
+  if (!published)
+    return `${family}: port ${port} is not published on ${family} (bindAddress is IPv4): no ${family} rules, so host services on that port are untouched`;
   return list.length === 0
     ? `${family}: deny every remote client to port ${port} (no ${family} networks in the allowlist)`
     : `${family}: allow ${list.join(", ")} to port ${port}; deny every other remote client`;
@@ -84,7 +93,9 @@ export function firewallRuleSet(input: FirewallInput): FirewallRuleSet {
   const ipv6 = isIP(bindAddress) === 6 ? { dest: bindAddress === "::" ? undefined : bindAddress } : undefined;
   const warnings: string[] = [];
   if (v4.includes("0.0.0.0/0") || v6.includes("::/0")) {
-    warnings.push(`firewall: the allowlist contains ${v4.includes("0.0.0.0/0") ? "0.0.0.0/0" : "::/0"}, which opens port ${port} to every client of that family`);
+    warnings.push(
+      `firewall: the allowlist contains ${v4.includes("0.0.0.0/0") ? "0.0.0.0/0" : "::/0"}, which opens port ${port} to every client of that family`,
+    );
   }
   const host = "traffic from the Docker host itself (loopback, its own addresses) is never filtered";
 
@@ -104,7 +115,8 @@ export function firewallRuleSet(input: FirewallInput): FirewallRuleSet {
     };
   }
 
-  const emptyNote = settings.allowlist.length === 0 ? ` — deny every remote client to port ${port} (empty allowlist)` : "";
+  const emptyNote =
+    settings.allowlist.length === 0 ? ` — deny every remote client to port ${port} (empty allowlist)` : "";
   const preview = [
     `firewall ${backend}, tag ${tag}, port ${port}${emptyNote}`,
     `  ${describe(v4, "IPv4", port)}`,
@@ -117,5 +129,11 @@ export function firewallRuleSet(input: FirewallInput): FirewallRuleSet {
     return { settings, rules: { iptables: [], nftables: ruleset }, ...nftScripts(tag, ruleset), preview, warnings };
   }
   const rules = iptablesRules(tag, port, v4, v6, ipv6);
-  return { settings, rules: { iptables: rules }, ...iptablesScripts(tag, rules, settings.waitForDockerSeconds), preview, warnings };
+  return {
+    settings,
+    rules: { iptables: rules },
+    ...iptablesScripts(tag, rules, settings.waitForDockerSeconds),
+    preview,
+    warnings,
+  };
 }

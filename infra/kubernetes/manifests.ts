@@ -11,7 +11,12 @@ import { PROXY_PORTS, SITE_FILES } from "../tls/caddyfile.js";
 import { proxyContainer, proxyVolumes, tlsObjectNames } from "./tls-sidecar.js";
 
 /** The credentials Secret's data keys: the WebUI's two auth flag values, and the passwords alone for the smoke Job. */
-export const CREDENTIAL_KEYS = { apiAuth: "api-auth", uiAuth: "ui-auth", apiPassword: "api-password", uiPassword: "ui-password" } as const;
+export const CREDENTIAL_KEYS = {
+  apiAuth: "api-auth",
+  uiAuth: "ui-auth",
+  apiPassword: "api-password",
+  uiPassword: "ui-password",
+} as const;
 /** Environment variables the WebUI container gets from the Secret; its flags reference them as $(VAR). */
 export { fleetNames, type FleetNames };
 
@@ -21,10 +26,37 @@ const proofMount = (claim: string) => `/claims/${claim}`;
 
 export type FleetSettings = Pick<
   PublicSettings,
-  | "namespace" | "replicas" | "gpuResource" | "gpusPerPod" | "runtimeClassName" | "nodeSelector" | "tolerations" | "outputsClaim" | "modelsClaim"
-  | "storageClass" | "storageAccessMode" | "outputsStorageSize" | "modelsStorageSize" | "serviceType" | "servicePort" | "firewallAllowlist" | "exposure" | "extraArgs"
-  | "shmSizeMb" | "apiUsername" | "uiUsername" | "smokeImage" | "smokeTimeoutSeconds" | "smokePrompt" | "smokeSteps" | "smokeWidth" | "smokeHeight"
-  | "rolloutTimeoutSeconds" | "tls" | "tlsDomain" | "tlsProxyImage"
+  | "namespace"
+  | "replicas"
+  | "gpuResource"
+  | "gpusPerPod"
+  | "runtimeClassName"
+  | "nodeSelector"
+  | "tolerations"
+  | "outputsClaim"
+  | "modelsClaim"
+  | "storageClass"
+  | "storageAccessMode"
+  | "outputsStorageSize"
+  | "modelsStorageSize"
+  | "serviceType"
+  | "servicePort"
+  | "firewallAllowlist"
+  | "exposure"
+  | "extraArgs"
+  | "shmSizeMb"
+  | "apiUsername"
+  | "uiUsername"
+  | "smokeImage"
+  | "smokeTimeoutSeconds"
+  | "smokePrompt"
+  | "smokeSteps"
+  | "smokeWidth"
+  | "smokeHeight"
+  | "rolloutTimeoutSeconds"
+  | "tls"
+  | "tlsDomain"
+  | "tlsProxyImage"
 >;
 
 /** With tls on: the objects the proxies read, by their (auto-made) names. */
@@ -37,25 +69,40 @@ export interface FleetTlsObjects {
 }
 
 export function fleetLabels(stack: string, component: "webui" | "smoke" | "tls-ca"): Record<string, string> {
-  return { "app.kubernetes.io/name": "sdwebui", "app.kubernetes.io/instance": fleetNames(stack, {}).base, "app.kubernetes.io/component": component };
+  return {
+    "app.kubernetes.io/name": "sdwebui",
+    "app.kubernetes.io/instance": fleetNames(stack, {}).base,
+    "app.kubernetes.io/component": component,
+  };
 }
 
 /** Kubernetes expands $(VAR) in command, args and env values; a literal $ is written $$. */
 const literal = (s: string) => s.replaceAll("$", "$$");
 
 /** The WebUI's flags with the credentials as $(VAR) references, passed the way the profile takes them. */
-export function webuiLaunch(settings: FleetSettings, profile: Profile): { command?: string[]; args?: string[]; env: { name: string; value: string }[] } {
-  const gpus = settings.gpusPerPod > 0 ? { kind: "count" as const, count: settings.gpusPerPod } : { kind: "none" as const };
+export function webuiLaunch(
+  settings: FleetSettings,
+  profile: Profile,
+): { command?: string[]; args?: string[]; env: { name: string; value: string }[] } {
+  const gpus =
+    settings.gpusPerPod > 0 ? { kind: "count" as const, count: settings.gpusPerPod } : { kind: "none" as const };
   const placeholder = "\u0000";
-  const flags = webuiFlags(settings, profile, gpus, { api: { username: placeholder, password: "a" }, ui: { username: placeholder, password: "u" } })
-    .map((f) => (f === `${placeholder}:a` ? `$(${AUTH_ENV.api})` : f === `${placeholder}:u` ? `$(${AUTH_ENV.ui})` : literal(f)));
+  const flags = webuiFlags(settings, profile, gpus, {
+    api: { username: placeholder, password: "a" },
+    ui: { username: placeholder, password: "u" },
+  }).map((f) =>
+    f === `${placeholder}:a` ? `$(${AUTH_ENV.api})` : f === `${placeholder}:u` ? `$(${AUTH_ENV.ui})` : literal(f),
+  );
   const spec = launchSpec(profile, flags);
   // Docker's "command" is the image's CMD, which Kubernetes calls args (the ENTRYPOINT stays).
   const env = spec.envs.map((e) => ({ name: e.slice(0, e.indexOf("=")), value: e.slice(e.indexOf("=") + 1) }));
   return { ...(spec.command ? { args: spec.command } : {}), env };
 }
 
-const secretEnv = (name: string, secret: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: secret, key } } });
+const secretEnv = (name: string, secret: string, key: string) => ({
+  name,
+  valueFrom: { secretKeyRef: { name: secret, key } },
+});
 
 /** The WebUI container of a pod: its flags with the credentials as $(VAR) from the Secret, its probes and folders. */
 function webuiContainerSpec(settings: FleetSettings, profile: Profile, image: string, secret: string) {
@@ -75,13 +122,22 @@ function webuiContainerSpec(settings: FleetSettings, profile: Profile, image: st
     ],
     ports: [{ name: "http", containerPort: profile.internalPort, protocol: "TCP" }],
     resources: { limits: gpuLimits, requests: gpuLimits },
-    startupProbe: { ...probe, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: Math.ceil(settings.rolloutTimeoutSeconds / 10) },
+    startupProbe: {
+      ...probe,
+      periodSeconds: 10,
+      timeoutSeconds: 10,
+      failureThreshold: Math.ceil(settings.rolloutTimeoutSeconds / 10),
+    },
     readinessProbe: { ...probe, periodSeconds: 10, timeoutSeconds: 10, failureThreshold: 3 },
     livenessProbe: { ...probe, periodSeconds: 30, timeoutSeconds: 15, failureThreshold: 3 },
     securityContext: { allowPrivilegeEscalation: false },
     volumeMounts: [
       { name: "outputs", mountPath: profile.outputsPath },
-      { name: "models", mountPath: profile.modelsPath, readOnly: settings.replicas > 1 && profile.sharedModelsReadOnly },
+      {
+        name: "models",
+        mountPath: profile.modelsPath,
+        readOnly: settings.replicas > 1 && profile.sharedModelsReadOnly,
+      },
       { name: "shm", mountPath: "/dev/shm" },
     ],
   };
@@ -89,7 +145,14 @@ function webuiContainerSpec(settings: FleetSettings, profile: Profile, image: st
 export type WebUiContainerSpec = ReturnType<typeof webuiContainerSpec>;
 
 /** `secret`: the credentials Secret's name (auto-named: new credentials are a new Secret, so the pods roll). */
-function webuiPodTemplate(settings: FleetSettings, profile: Profile, image: string, stack: string, secret: string, tls?: FleetTlsObjects) {
+function webuiPodTemplate(
+  settings: FleetSettings,
+  profile: Profile,
+  image: string,
+  stack: string,
+  secret: string,
+  tls?: FleetTlsObjects,
+) {
   const names = fleetNames(stack, settings);
   const modelsReadOnly = settings.replicas > 1 && profile.sharedModelsReadOnly;
   return {
@@ -101,7 +164,13 @@ function webuiPodTemplate(settings: FleetSettings, profile: Profile, image: stri
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       // OnRootMismatch: re-own a claim only when its root is not the image's group, not every file at every start.
-      securityContext: { runAsUser: profile.uid, runAsGroup: profile.gid, fsGroup: profile.gid, fsGroupChangePolicy: "OnRootMismatch", ...(profile.uid !== 0 ? { runAsNonRoot: true } : {}) },
+      securityContext: {
+        runAsUser: profile.uid,
+        runAsGroup: profile.gid,
+        fsGroup: profile.gid,
+        fsGroupChangePolicy: "OnRootMismatch",
+        ...(profile.uid !== 0 ? { runAsNonRoot: true } : {}),
+      },
       // With tls the pod's HTTPS port is the proxy's; it reaches the WebUI on the pod's loopback.
       containers: [webuiContainerSpec(settings, profile, image, secret), ...(tls ? [proxyContainer(settings)] : [])],
       volumes: [
@@ -114,7 +183,14 @@ function webuiPodTemplate(settings: FleetSettings, profile: Profile, image: stri
   };
 }
 
-export function deploymentSpec(settings: FleetSettings, profile: Profile, image: string, stack: string, secret: string, tls?: FleetTlsObjects) {
+export function deploymentSpec(
+  settings: FleetSettings,
+  profile: Profile,
+  image: string,
+  stack: string,
+  secret: string,
+  tls?: FleetTlsObjects,
+) {
   return {
     replicas: settings.replicas,
     selector: { matchLabels: fleetLabels(stack, "webui") },
@@ -130,7 +206,9 @@ export function claimSpec(settings: FleetSettings, which: "outputs" | "models") 
     // A setting, not derived from replicas: a claim's access mode cannot change once it exists.
     accessModes: [settings.storageAccessMode],
     ...(settings.storageClass ? { storageClassName: settings.storageClass } : {}),
-    resources: { requests: { storage: which === "outputs" ? settings.outputsStorageSize : settings.modelsStorageSize } },
+    resources: {
+      requests: { storage: which === "outputs" ? settings.outputsStorageSize : settings.modelsStorageSize },
+    },
   };
 }
 
@@ -140,12 +218,18 @@ export function serviceSpec(settings: FleetSettings, profile: Profile, stack: st
     type: settings.serviceType,
     selector: fleetLabels(stack, "webui"),
     // With tls only the proxy's port is in the Service; the WebUI's own port is not.
-    ports: [settings.tls === "off" ? { name: "http", port: settings.servicePort, targetPort: profile.internalPort, protocol: "TCP" } : { name: "https", port: settings.servicePort, targetPort: "https", protocol: "TCP" }],
+    ports: [
+      settings.tls === "off"
+        ? { name: "http", port: settings.servicePort, targetPort: profile.internalPort, protocol: "TCP" }
+        : { name: "https", port: settings.servicePort, targetPort: "https", protocol: "TCP" },
+    ],
     // A UI login lives in one pod's memory: keep each client on its pod, or its next request gets 401.
     sessionAffinity: "ClientIP",
     // Keep the client's address, so the NetworkPolicy's ipBlocks see who is calling.
     ...(external ? { externalTrafficPolicy: "Local" } : {}),
-    ...(settings.serviceType === "LoadBalancer" && settings.firewallAllowlist.length > 0 ? { loadBalancerSourceRanges: settings.firewallAllowlist } : {}),
+    ...(settings.serviceType === "LoadBalancer" && settings.firewallAllowlist.length > 0
+      ? { loadBalancerSourceRanges: settings.firewallAllowlist }
+      : {}),
   };
 }
 
@@ -156,7 +240,10 @@ export function networkPolicySpec(settings: FleetSettings, profile: Profile, sta
     policyTypes: ["Ingress"],
     ingress: [
       {
-        from: [{ podSelector: { matchLabels: fleetLabels(stack, "smoke") } }, ...settings.firewallAllowlist.map((cidr) => ({ ipBlock: { cidr } }))],
+        from: [
+          { podSelector: { matchLabels: fleetLabels(stack, "smoke") } },
+          ...settings.firewallAllowlist.map((cidr) => ({ ipBlock: { cidr } })),
+        ],
         ports: [{ protocol: "TCP", port: settings.tls === "off" ? profile.internalPort : PROXY_PORTS.https }],
       },
     ],
@@ -164,7 +251,14 @@ export function networkPolicySpec(settings: FleetSettings, profile: Profile, sta
 }
 
 /** The smoke Job: the smoke CLI against the Service, with the claims mounted read-only where it looks for the PNG. */
-export function smokeJobSpec(settings: FleetSettings, profile: Profile, stack: string, serviceUrl: string, secret: string, tls?: FleetTlsObjects) {
+export function smokeJobSpec(
+  settings: FleetSettings,
+  profile: Profile,
+  stack: string,
+  serviceUrl: string,
+  secret: string,
+  tls?: FleetTlsObjects,
+) {
   const names = fleetNames(stack, settings);
   const args = smokeCliArgs(
     {
@@ -172,11 +266,28 @@ export function smokeJobSpec(settings: FleetSettings, profile: Profile, stack: s
       hostOutputsDir: proofMount(names.outputsClaim),
       hostModelsDir: proofMount(names.modelsClaim),
       ...proofSettings(settings, profile),
-      kubernetesRollout: { namespace: settings.namespace, deployment: names.base, gpuResource: settings.gpuResource, timeoutSeconds: settings.rolloutTimeoutSeconds },
+      kubernetesRollout: {
+        namespace: settings.namespace,
+        deployment: names.base,
+        gpuResource: settings.gpuResource,
+        timeoutSeconds: settings.rolloutTimeoutSeconds,
+      },
       // The WebUI's own port must not answer on the Service; a files certificate names tlsDomain, not the cluster IP.
-      ...(tls ? { tls: { ca: "", plainPort: profile.internalPort, ...(settings.tls === "files" && settings.tlsDomain ? { servername: settings.tlsDomain } : {}) } } : {}),
+      ...(tls
+        ? {
+            tls: {
+              ca: "",
+              plainPort: profile.internalPort,
+              ...(settings.tls === "files" && settings.tlsDomain ? { servername: settings.tlsDomain } : {}),
+            },
+          }
+        : {}),
     },
-    { url: serviceUrl, username: settings.apiUsername, ...(settings.exposure === "api-and-ui" ? { uiUsername: settings.uiUsername ?? settings.apiUsername } : {}) },
+    {
+      url: serviceUrl,
+      username: settings.apiUsername,
+      ...(settings.exposure === "api-and-ui" ? { uiUsername: settings.uiUsername ?? settings.apiUsername } : {}),
+    },
     settings.exposure === "api-and-ui",
   );
   return {
@@ -191,10 +302,26 @@ export function smokeJobSpec(settings: FleetSettings, profile: Profile, stack: s
         automountServiceAccountToken: true,
         // Beside a WebUI pod where it can (a ReadWriteOnce claim mounts on that node only), but never waiting for
         // one: when no WebUI pod is placed, the smoke is what reports why. It tolerates the GPU nodes' taints.
-        affinity: { podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { labelSelector: { matchLabels: fleetLabels(stack, "webui") }, topologyKey: "kubernetes.io/hostname" } }] } },
+        affinity: {
+          podAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              {
+                weight: 100,
+                podAffinityTerm: {
+                  labelSelector: { matchLabels: fleetLabels(stack, "webui") },
+                  topologyKey: "kubernetes.io/hostname",
+                },
+              },
+            ],
+          },
+        },
         ...(settings.tolerations ? { tolerations: settings.tolerations } : {}),
         enableServiceLinks: false,
-        securityContext: { runAsUser: profile.uid, runAsGroup: profile.gid, ...(profile.uid !== 0 ? { runAsNonRoot: true } : {}) },
+        securityContext: {
+          runAsUser: profile.uid,
+          runAsGroup: profile.gid,
+          ...(profile.uid !== 0 ? { runAsNonRoot: true } : {}),
+        },
         containers: [smokeContainer(settings, names, args, secret, tls)],
         volumes: [
           { name: "outputs", persistentVolumeClaim: { claimName: names.outputsClaim, readOnly: true } },
@@ -207,16 +334,30 @@ export function smokeJobSpec(settings: FleetSettings, profile: Profile, stack: s
 }
 
 /** The smoke container: the CLI with the passwords from the Secret, the claims read-only under their names. */
-function smokeContainer(settings: FleetSettings, names: FleetNames, args: string[], secret: string, tls?: FleetTlsObjects) {
+function smokeContainer(
+  settings: FleetSettings,
+  names: FleetNames,
+  args: string[],
+  secret: string,
+  tls?: FleetTlsObjects,
+) {
   return {
     name: "smoke",
     image: settings.smokeImage,
     args: args.map(literal),
     env: [
       secretEnv(SMOKE_ENV.apiPassword, secret, CREDENTIAL_KEYS.apiPassword),
-      ...(settings.exposure === "api-and-ui" ? [secretEnv(SMOKE_ENV.uiPassword, secret, CREDENTIAL_KEYS.uiPassword)] : []),
+      ...(settings.exposure === "api-and-ui"
+        ? [secretEnv(SMOKE_ENV.uiPassword, secret, CREDENTIAL_KEYS.uiPassword)]
+        : []),
       // The root to pin: the stack's CA (internal) from its Secret, or the roots the settings give (files).
-      ...(tls ? [settings.tls === "internal" ? secretEnv(SMOKE_ENV.tlsCa, tlsObjectNames(names.base).caSecret, SITE_FILES.caRoot) : { name: SMOKE_ENV.tlsCa, value: tls.pinnedRoots ?? "" }] : []),
+      ...(tls
+        ? [
+            settings.tls === "internal"
+              ? secretEnv(SMOKE_ENV.tlsCa, tlsObjectNames(names.base).caSecret, SITE_FILES.caRoot)
+              : { name: SMOKE_ENV.tlsCa, value: tls.pinnedRoots ?? "" },
+          ]
+        : []),
     ],
     // The smoke's last lines (its failure class and fix) become the pod's termination message.
     terminationMessagePolicy: "FallbackToLogsOnError",

@@ -19,16 +19,46 @@ export interface TlsObjectNames {
   files: string;
 }
 
-export const tlsObjectNames = (base: string): TlsObjectNames => ({ site: `${base}-tls`, caSecret: `${base}-tls-ca`, caJob: `${base}-tls-ca`, files: `${base}-tls-files` });
+export const tlsObjectNames = (base: string): TlsObjectNames => ({
+  site: `${base}-tls`,
+  caSecret: `${base}-tls-ca`,
+  caJob: `${base}-tls-ca`,
+  files: `${base}-tls-files`,
+});
 
 /** The names a pod's certificate covers: the Service's DNS names, its cluster IP, and tlsDomain. */
-export function serviceNames(base: string, namespace: string, clusterIp: string, tlsDomain: string | undefined): string[] {
-  return [clusterIp, base, `${base}.${namespace}`, `${base}.${namespace}.svc`, `${base}.${namespace}.svc.cluster.local`, ...(tlsDomain ? [tlsDomain] : [])];
+export function serviceNames(
+  base: string,
+  namespace: string,
+  clusterIp: string,
+  tlsDomain: string | undefined,
+): string[] {
+  return [
+    clusterIp,
+    base,
+    `${base}.${namespace}`,
+    `${base}.${namespace}.svc`,
+    `${base}.${namespace}.svc.cluster.local`,
+    ...(tlsDomain ? [tlsDomain] : []),
+  ];
 }
 
 /** Every pod's Caddyfile: the WebUI on the pod's loopback, clients without SNI (the cluster IP) served its certificate. */
-export function podCaddyfile(settings: FleetTls & { tls: "internal" | "files" }, profile: Profile, names: string[], servicePort: number): string {
-  return caddyfile({ mode: settings.tls, host: names[0]!, alsoNames: names.slice(1), publicPort: servicePort, upstream: { host: "127.0.0.1", port: profile.internalPort }, sharedCaRoot: settings.tls === "internal", noAdmin: true });
+export function podCaddyfile(
+  settings: FleetTls & { tls: "internal" | "files" },
+  profile: Profile,
+  names: string[],
+  servicePort: number,
+): string {
+  return caddyfile({
+    mode: settings.tls,
+    host: names[0]!,
+    alsoNames: names.slice(1),
+    publicPort: servicePort,
+    upstream: { host: "127.0.0.1", port: profile.internalPort },
+    sharedCaRoot: settings.tls === "internal",
+    noAdmin: true,
+  });
 }
 
 /** The Job's Caddyfile: a CA and one internal site, just enough for `caddy validate` to make the root. */
@@ -50,12 +80,42 @@ export function proxyContainer(settings: FleetTls) {
 }
 
 /** The proxy's volumes: its Caddyfile with the CA (internal) or the certificate (files); its own storage. */
-export function proxyVolumes(settings: FleetTls, n: TlsObjectNames, configMap: string, filesSecret: string | undefined) {
-  const material = settings.tls === "internal"
-    ? { secret: { name: n.caSecret, items: [{ key: SITE_FILES.caRoot, path: SITE_FILES.caRoot }, { key: SITE_FILES.caKey, path: SITE_FILES.caKey }] } }
-    : { secret: { name: filesSecret!, items: [{ key: SITE_FILES.cert, path: SITE_FILES.cert }, { key: SITE_FILES.key, path: SITE_FILES.key }] } };
+export function proxyVolumes(
+  settings: FleetTls,
+  n: TlsObjectNames,
+  configMap: string,
+  filesSecret: string | undefined,
+) {
+  const material =
+    settings.tls === "internal"
+      ? {
+          secret: {
+            name: n.caSecret,
+            items: [
+              { key: SITE_FILES.caRoot, path: SITE_FILES.caRoot },
+              { key: SITE_FILES.caKey, path: SITE_FILES.caKey },
+            ],
+          },
+        }
+      : {
+          secret: {
+            name: filesSecret!,
+            items: [
+              { key: SITE_FILES.cert, path: SITE_FILES.cert },
+              { key: SITE_FILES.key, path: SITE_FILES.key },
+            ],
+          },
+        };
   return [
-    { name: "tls-site", projected: { sources: [{ configMap: { name: configMap, items: [{ key: SITE_FILES.caddyfile, path: SITE_FILES.caddyfile }] } }, material] } },
+    {
+      name: "tls-site",
+      projected: {
+        sources: [
+          { configMap: { name: configMap, items: [{ key: SITE_FILES.caddyfile, path: SITE_FILES.caddyfile }] } },
+          material,
+        ],
+      },
+    },
     { name: "tls-data", emptyDir: {} },
   ];
 }
@@ -73,20 +133,34 @@ export function caJobSpec(settings: FleetTls, n: TlsObjectNames, configMap: stri
         automountServiceAccountToken: true,
         enableServiceLinks: false,
         securityContext: { runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534, runAsNonRoot: true },
-        initContainers: [{
-          name: "make-root",
-          image: settings.tlsProxyImage,
-          command: ["caddy", "validate", "--config", `${PROXY_PATHS.site}/ca.Caddyfile`, "--adapter", "caddyfile"],
-          securityContext: { allowPrivilegeEscalation: false },
-          volumeMounts: [{ name: "site", mountPath: PROXY_PATHS.site, readOnly: true }, { name: "data", mountPath: PROXY_PATHS.data }],
-        }],
-        containers: [{
-          name: "keep-root",
-          image: settings.smokeImage,
-          command: ["/usr/bin/node", "/opt/sdwebui/dist/smoke/tls-ca-secret.js", settings.namespace, n.caSecret, `${PROXY_PATHS.data}/caddy/pki/authorities/local`, ...labelArgs],
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
-          volumeMounts: [{ name: "data", mountPath: PROXY_PATHS.data, readOnly: true }],
-        }],
+        initContainers: [
+          {
+            name: "make-root",
+            image: settings.tlsProxyImage,
+            command: ["caddy", "validate", "--config", `${PROXY_PATHS.site}/ca.Caddyfile`, "--adapter", "caddyfile"],
+            securityContext: { allowPrivilegeEscalation: false },
+            volumeMounts: [
+              { name: "site", mountPath: PROXY_PATHS.site, readOnly: true },
+              { name: "data", mountPath: PROXY_PATHS.data },
+            ],
+          },
+        ],
+        containers: [
+          {
+            name: "keep-root",
+            image: settings.smokeImage,
+            command: [
+              "/usr/bin/node",
+              "/opt/sdwebui/dist/smoke/tls-ca-secret.js",
+              settings.namespace,
+              n.caSecret,
+              `${PROXY_PATHS.data}/caddy/pki/authorities/local`,
+              ...labelArgs,
+            ],
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
+            volumeMounts: [{ name: "data", mountPath: PROXY_PATHS.data, readOnly: true }],
+          },
+        ],
         volumes: [
           { name: "site", configMap: { name: configMap, items: [{ key: "ca.Caddyfile", path: "ca.Caddyfile" }] } },
           { name: "data", emptyDir: {} },

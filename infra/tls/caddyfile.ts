@@ -11,7 +11,14 @@ export const PROXY_PORTS = { https: 8443, http: 8880 } as const;
 /** Paths inside the proxy container: its own storage (CA, ACME account, certificates) and this site's files. */
 export const PROXY_PATHS = { data: "/data", site: "/etc/caddy", caddyfile: "/etc/caddy/Caddyfile" } as const;
 /** File names in the site folder. */
-export const SITE_FILES = { caddyfile: "Caddyfile", cert: "cert.pem", key: "key.pem", acmeRoots: "acme-ca-roots.pem", caRoot: "root.crt", caKey: "root.key" } as const;
+export const SITE_FILES = {
+  caddyfile: "Caddyfile",
+  cert: "cert.pem",
+  key: "key.pem",
+  acmeRoots: "acme-ca-roots.pem",
+  caRoot: "root.crt",
+  caKey: "root.key",
+} as const;
 
 export interface ProxySite {
   mode: CertificateSource;
@@ -35,7 +42,8 @@ export interface ProxySite {
 
 /** A Caddyfile token from a validated value: nothing that would end the token or open a block or placeholder. */
 function token(v: string, what: string): string {
-  if (!/^[A-Za-z0-9._:/@+%=?&~-]+$/.test(v)) throw new Error(`tls: ${what} "${v}" cannot be written into the proxy's configuration`);
+  if (!/^[A-Za-z0-9._:/@+%=?&~-]+$/.test(v))
+    throw new Error(`tls: ${what} "${v}" cannot be written into the proxy's configuration`);
   return v;
 }
 
@@ -63,23 +71,40 @@ function globalOptions(s: ProxySite): string[] {
   }
   if (s.mode === "internal") {
     lines.push("\tpki {", "\t\tca local {", '\t\t\tname "sd-webui"');
-    if (s.sharedCaRoot) lines.push("\t\t\troot {", `\t\t\t\tcert ${siteFile(SITE_FILES.caRoot)}`, `\t\t\t\tkey ${siteFile(SITE_FILES.caKey)}`, "\t\t\t}");
+    if (s.sharedCaRoot)
+      lines.push(
+        "\t\t\troot {",
+        `\t\t\t\tcert ${siteFile(SITE_FILES.caRoot)}`,
+        `\t\t\t\tkey ${siteFile(SITE_FILES.caKey)}`,
+        "\t\t\t}",
+      );
     lines.push("\t\t}", "\t}");
   }
   // A generation can take minutes before the first byte of its answer: no read or write deadline on a
   // request once its headers are in; idle keep-alive connections still end. No HTTP/3: its UDP port inside
   // the container is not published, so advertising it would only send clients to a dead end.
-  lines.push("\tservers {", "\t\tprotocols h1 h2", "\t\ttimeouts {", "\t\t\tread_header 30s", "\t\t\tidle 5m", "\t\t}", "\t}", "}");
+  lines.push(
+    "\tservers {",
+    "\t\tprotocols h1 h2",
+    "\t\ttimeouts {",
+    "\t\t\tread_header 30s",
+    "\t\t\tidle 5m",
+    "\t\t}",
+    "\t}",
+    "}",
+  );
   return lines;
 }
 
 export function caddyfile(s: ProxySite): string {
   const host = token(s.host, "host");
   const tls =
-    s.mode === "internal" ? ["\ttls internal"]
-    : s.mode === "files" ? [`\ttls ${siteFile(SITE_FILES.cert)} ${siteFile(SITE_FILES.key)}`]
-    // The HTTP challenge only: TLS-ALPN would be validated on port 443 of the host, which is not the proxy's.
-    : ["\ttls {", "\t\tissuer acme {", "\t\t\tdisable_tlsalpn_challenge", "\t\t}", "\t}"];
+    s.mode === "internal"
+      ? ["\ttls internal"]
+      : s.mode === "files"
+        ? [`\ttls ${siteFile(SITE_FILES.cert)} ${siteFile(SITE_FILES.key)}`]
+        : // The HTTP challenge only: TLS-ALPN would be validated on port 443 of the host, which is not the proxy's.
+          ["\ttls {", "\t\tissuer acme {", "\t\t\tdisable_tlsalpn_challenge", "\t\t}", "\t}"];
   const lines = [
     ...globalOptions(s),
     "",

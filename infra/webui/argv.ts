@@ -24,7 +24,11 @@ export interface ArgvReading {
  * abbreviation), while it takes the options in order (help, a missing or bad value), or at the end (a
  * token nothing took). The first one met decides whether the WebUI prints its help or an error.
  */
-interface Exits { scan: string[]; now: string[]; late: string[] }
+interface Exits {
+  scan: string[];
+  now: string[];
+  late: string[];
+}
 
 // argparse reads "-5" and "-.5" as values, not options, while no option looks like a negative number.
 const NEGATIVE_NUMBER = /^-\d+$|^-\d*\.\d+$/;
@@ -50,7 +54,8 @@ function valueProblem(name: string, spec: FlagSpec, value: string): string {
   if (spec.kind === "int" && !PYTHON_INT.test(value)) return `${name} takes a whole number, not "${value}"`;
   // Not echoed: JSON options may hold credentials (--ngrok-options).
   if (spec.kind === "json" && !pythonJson(value)) return `${name} takes JSON text, and its value is not`;
-  if (spec.kind === "choice" && !spec.choices!.includes(value)) return `${name} takes one of ${spec.choices!.join(", ")}, not "${value}"`;
+  if (spec.kind === "choice" && !spec.choices!.includes(value))
+    return `${name} takes one of ${spec.choices!.join(", ")}, not "${value}"`;
   return "";
 }
 
@@ -64,7 +69,9 @@ function readShort(token: string, uses: FlagUse[], exits: Exits): void {
     return;
   }
   // A cluster that starts with a known letter fails as argparse takes it; any other is left over to the end.
-  (/^-[fh]/.test(token) ? exits.now : exits.late).push(`${token} is not an option of the WebUI (its only single-dash options are -h and -f, which take no value); its parser exits on it`);
+  (/^-[fh]/.test(token) ? exits.now : exits.late).push(
+    `${token} is not an option of the WebUI (its only single-dash options are -h and -f, which take no value); its parser exits on it`,
+  );
 }
 
 /** How the WebUI's parser reads `tokens` (the flags after the program's own, which are complete). */
@@ -80,7 +87,10 @@ export function readArgv(tokens: readonly string[]): ArgvReading {
     }
     if (!looksLikeOption(token)) {
       // After a flag the table does not know, a value may be that flag's own.
-      if (!afterUnknown) exits.late.push(`${token} follows no flag that takes a value; the WebUI's parser exits on it as an unrecognized argument`);
+      if (!afterUnknown)
+        exits.late.push(
+          `${token} follows no flag that takes a value; the WebUI's parser exits on it as an unrecognized argument`,
+        );
       continue;
     }
     afterUnknown = false;
@@ -92,7 +102,9 @@ export function readArgv(tokens: readonly string[]): ArgvReading {
     const given = eq >= 0 ? token.slice(0, eq) : token;
     const r = resolveFlag(token);
     if ("ambiguous" in r) {
-      exits.scan.push(`${given} is an abbreviation of several WebUI flags (${r.ambiguous.join(", ")}), which stops the WebUI at start-up; write the flag in full`);
+      exits.scan.push(
+        `${given} is an abbreviation of several WebUI flags (${r.ambiguous.join(", ")}), which stops the WebUI at start-up; write the flag in full`,
+      );
       continue;
     }
     if ("unknown" in r) {
@@ -103,7 +115,8 @@ export function readArgv(tokens: readonly string[]): ArgvReading {
     const spec = WEBUI_FLAGS[r.flag]!;
     const name = given === r.flag ? given : `${given} (${r.flag})`;
     if (spec.kind === "help" || spec.kind === "bool") {
-      if (eq >= 0) exits.now.push(`${name} takes no value, and the WebUI's parser exits on "${token}"; write ${given} alone`);
+      if (eq >= 0)
+        exits.now.push(`${name} takes no value, and the WebUI's parser exits on "${token}"; write ${given} alone`);
       else if (spec.kind === "help") exits.now.push(`${name} ${HELP}`);
       else uses.push({ given, flag: r.flag });
       continue;
@@ -116,7 +129,9 @@ export function readArgv(tokens: readonly string[]): ArgvReading {
       }
     if (values.length === 0) {
       const next = tokens[i + 1];
-      exits.now.push(`${name} takes a value, but ${next === undefined ? "it is the last token" : `the next token, ${next}, is an option`}: the WebUI's parser exits; write ${given}=<value>`);
+      exits.now.push(
+        `${name} takes a value, but ${next === undefined ? "it is the last token" : `the next token, ${next}, is an option`}: the WebUI's parser exits; write ${given}=<value>`,
+      );
       continue;
     }
     for (const v of values) {

@@ -30,7 +30,10 @@ const ProfileSchema = z.object({
    */
   flagsVia: z.enum(FLAGS_VIA),
   commandPrefix: z.array(z.string()).default([]),
-  flagsEnvVar: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  flagsEnvVar: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional(),
   /** Pass `--data-dir <dataRoot>` (for images whose data root is not the install dir). */
   passDataDir: z.boolean().default(false),
   /** With several containers on one host the models folder is shared; mount it read-only unless the image writes there. */
@@ -96,7 +99,14 @@ export const PRESETS: Record<PresetName, Profile> = {
 };
 
 /** The settings a custom profile cannot do without (the validator names each one that is missing). */
-export const CUSTOM_REQUIRED = ["profileDataRoot", "profileOutputsPath", "profileModelsPath", "profileUid", "profilePort", "profileFlagsVia"] as const;
+export const CUSTOM_REQUIRED = [
+  "profileDataRoot",
+  "profileOutputsPath",
+  "profileModelsPath",
+  "profileUid",
+  "profilePort",
+  "profileFlagsVia",
+] as const;
 
 /** The settings that choose and describe the image's profile. */
 export interface ProfileSettings {

@@ -37,9 +37,18 @@ export async function engineUpSection(runs: number, log: (l: string) => void): P
   const n = Math.min(runs, 5);
   const floorProject = tinyProgram("floor", FLOOR);
   const floorName = `bench-floor-${process.pid}`;
-  const floor = EngineStack.init(floorProject, floorName, { config: { image: STANDIN_IMAGE, name: floorName, port: String(await freePort()) }, namespace: "floor" });
+  const floor = EngineStack.init(floorProject, floorName, {
+    config: { image: STANDIN_IMAGE, name: floorName, port: String(await freePort()) },
+    namespace: "floor",
+  });
   const full = programStack({ hostPort: await freePort(), name: `bench-full-${process.pid}` });
-  const t = { floorFresh: [] as number[], floorNoop: [] as number[], fullFresh: [] as number[], fullNoop: [] as number[], smoke: [] as number[] };
+  const t = {
+    floorFresh: [] as number[],
+    floorNoop: [] as number[],
+    fullFresh: [] as number[],
+    fullNoop: [] as number[],
+    smoke: [] as number[],
+  };
   try {
     for (let i = 0; i < n; i++) {
       log(`bench: engine up, run ${i + 1}/${n}: floor fresh, no-op; program fresh, no-op; the smoke alone`);
@@ -65,7 +74,10 @@ export async function engineUpSection(runs: number, log: (l: string) => void): P
     title: "pulumi up of this program vs one RemoteImage and one Container (the engine's floor)",
     status: "ok",
     runs: n,
-    target: { text: "no-op ≤ 1.3× the floor's no-op; fresh ≤ (floor fresh + smoke) × 1.2", met: noopRatio <= 1.3 && m.fullFresh <= freshBound },
+    target: {
+      text: "no-op ≤ 1.3× the floor's no-op; fresh ≤ (floor fresh + smoke) × 1.2",
+      met: noopRatio <= 1.3 && m.fullFresh <= freshBound,
+    },
     figures: { ...m, noopRatio: round(noopRatio), freshBoundMs: round(freshBound, 0) },
     table: [
       ["", "floor (ms)", "this program (ms)", "ratio"],
@@ -86,7 +98,12 @@ function smokeAlone(stack: EngineStack, projectDir: string): number {
   if (!smoke?.inputs) throw new Error("the program's state has no smoke step");
   const env = { ...process.env, ...(smoke.inputs.environment as Record<string, string>) };
   const t0 = Date.now();
-  const r = spawnSync("/bin/sh", ["-c", String(smoke.inputs.create)], { cwd: join(projectDir, "dist", "infra"), env, encoding: "utf8", timeout: 300_000 });
+  const r = spawnSync("/bin/sh", ["-c", String(smoke.inputs.create)], {
+    cwd: join(projectDir, "dist", "infra"),
+    env,
+    encoding: "utf8",
+    timeout: 300_000,
+  });
   if (r.status !== 0) throw new Error(`the smoke command failed when run alone: ${r.stderr.slice(-1000)}`);
   return Date.now() - t0;
 }

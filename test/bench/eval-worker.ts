@@ -8,12 +8,19 @@ const PASSWORD = "bench-api-pw-4f9c2a";
 
 const CONFIGS: Record<string, Record<string, unknown>> = {
   // One container on the local engine, CPU mode, an allowlist: the CI stack's shape.
-  single: { apiPassword: PASSWORD, gpus: "none", outputsDir: "/srv/sd/outputs", modelsDir: "/srv/sd/models", firewallAllowlist: ["10.0.0.0/8", "2001:db8::/32"] },
+  single: {
+    apiPassword: PASSWORD,
+    gpus: "none",
+    outputsDir: "/srv/sd/outputs",
+    modelsDir: "/srv/sd/models",
+    firewallAllowlist: ["10.0.0.0/8", "2001:db8::/32"],
+  },
   // Scale-out: two ssh hosts with four GPUs each, eight containers.
   scaleOut8: {
     apiPassword: PASSWORD,
     hosts: ["ssh://ops@gpu-1#0,1,2,3", "ssh://ops@gpu-2#0,1,2,3"],
-    sshKnownHosts: "gpu-1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchBenchBenchBenchBenchBenchBenchBenchBe\ngpu-2 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchBenchBenchBenchBenchBenchBenchBenchBe",
+    sshKnownHosts:
+      "gpu-1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchBenchBenchBenchBenchBenchBenchBenchBe\ngpu-2 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchBenchBenchBenchBenchBenchBenchBenchBe",
     outputsDir: "/srv/sd/outputs",
     modelsDir: "/srv/sd/models",
   },

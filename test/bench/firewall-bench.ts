@@ -22,7 +22,8 @@ const PORT = 64000 + (process.pid % 1000);
 export function firewallSection(runs: number, log: (l: string) => void): Section {
   if (process.getuid?.() !== 0) throw new Skip("needs root for iptables/nft (run as root, e.g. in bash .ci/run)");
   if (!has("iptables", ["--version"])) throw new Skip("iptables is not installed");
-  if (!has("iptables", ["-n", "-L", "DOCKER-USER"])) throw new Skip("the DOCKER-USER chain does not exist (start dockerd with its iptables integration)");
+  if (!has("iptables", ["-n", "-L", "DOCKER-USER"]))
+    throw new Skip("the DOCKER-USER chain does not exist (start dockerd with its iptables integration)");
   const backends: ("iptables" | "nftables")[] = has("nft", ["--version"]) ? ["iptables", "nftables"] : ["iptables"];
   const rows: string[][] = [["backend", "CIDRs", "apply (ms)", "delete (ms)"]];
   const figures: Record<string, unknown> = {};
@@ -30,7 +31,13 @@ export function firewallSection(runs: number, log: (l: string) => void): Section
   for (const backend of backends)
     for (const n of [1, 50]) {
       const tag = `bench-${process.pid}-${backend.slice(0, 3)}-${n}`;
-      const plan: FirewallRuleSet = firewallRuleSet({ tag, port: PORT, allowlist: cidrs(n), backend, waitForDockerSeconds: 0 });
+      const plan: FirewallRuleSet = firewallRuleSet({
+        tag,
+        port: PORT,
+        allowlist: cidrs(n),
+        backend,
+        waitForDockerSeconds: 0,
+      });
       log(`bench: (e) firewall ${backend}, ${n} CIDR(s)`);
       const apply: number[] = [];
       const del: number[] = [];

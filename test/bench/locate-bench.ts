@@ -54,8 +54,15 @@ function addToday(outdir: string, today: string, from: number, to: number): void
   for (let i = from; i < to; i++) touch(join(outdir, today, `${pad(i % 100_000)}-${200_000 + i}.png`));
 }
 
-async function series(outdir: string, runs: number, grow: (from: number, to: number) => void): Promise<{ n: number; ms: number; entries: number }[]> {
-  const options = OptionsSchema.parse({ outdir_txt2img_samples: "outputs/txt2img-images", outdir_img2img_samples: "outputs/img2img-images" });
+async function series(
+  outdir: string,
+  runs: number,
+  grow: (from: number, to: number) => void,
+): Promise<{ n: number; ms: number; entries: number }[]> {
+  const options = OptionsSchema.parse({
+    outdir_txt2img_samples: "outputs/txt2img-images",
+    outdir_img2img_samples: "outputs/img2img-images",
+  });
   const seed = 4_242_424_242;
   const layout = saveLayout(options, seed, new Date());
   if ("unsupported" in layout) throw new Error(layout.unsupported);
@@ -70,7 +77,8 @@ async function series(outdir: string, runs: number, grow: (from: number, to: num
     for (let i = 0; i < runs + WARM; i++) {
       const host = new CountingHost();
       const r = await timed(() => locate(host, outdir, layout, 0));
-      if (!r.value.file?.endsWith(`-${seed}.png`)) throw new Error(`locate did not find the proof file with ${n} older images`);
+      if (!r.value.file?.endsWith(`-${seed}.png`))
+        throw new Error(`locate did not find the proof file with ${n} older images`);
       if (i >= WARM) times.push(r.ms); // untimed runs first: dentry cache and JIT warm
       entries = host.entries;
     }
@@ -113,7 +121,13 @@ export async function locateSection(runs: number, log: (l: string) => void): Pro
       },
       table: [
         ["images", "older dated folders: ms", "entries listed", "all in today's folder: ms", "entries listed"],
-        ...COUNTS.map((n, i) => [n.toLocaleString("en"), String(round(older[i]!.ms, 3)), String(older[i]!.entries), String(round(busy[i]!.ms, 3)), String(busy[i]!.entries)]),
+        ...COUNTS.map((n, i) => [
+          n.toLocaleString("en"),
+          String(round(older[i]!.ms, 3)),
+          String(older[i]!.entries),
+          String(round(busy[i]!.ms, 3)),
+          String(busy[i]!.entries),
+        ]),
       ],
       notes: [
         `Layout as the WebUI saves: txt2img-images/<date>/<NNNNN>-<seed>.png, ${PER_DAY} images per older day; today's folder holds 20 images plus the proof's. The locator lists only the dated folders that can hold a file saved now (today/yesterday, UTC and local), so older days never cost anything.`,

@@ -15,11 +15,21 @@ export interface BenchResult {
 function table(rows: string[][]): string[] {
   const [head, ...body] = rows;
   if (!head) return [];
-  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...body.map((r) => `| ${r.join(" | ")} |`)];
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...body.map((r) => `| ${r.join(" | ")} |`),
+  ];
 }
 
 const verdict = (s: Section): string =>
-  s.status !== "ok" ? s.status.toUpperCase() : s.target?.met === true ? "met" : s.target?.met === false ? "**NOT met**" : "n/a";
+  s.status !== "ok"
+    ? s.status.toUpperCase()
+    : s.target?.met === true
+      ? "met"
+      : s.target?.met === false
+        ? "**NOT met**"
+        : "n/a";
 
 export function renderMarkdown(r: BenchResult): string {
   const m = r.machine;
@@ -34,7 +44,10 @@ export function renderMarkdown(r: BenchResult): string {
     "",
     "| measurement | target | result |",
     "|---|---|---|",
-    ...r.sections.map((s) => `| ${s.title} | ${s.target?.text ?? "-"} | ${verdict(s)}${s.reason ? `: ${s.reason.split("\n")[0]}` : ""} |`),
+    ...r.sections.map(
+      (s) =>
+        `| ${s.title} | ${s.target?.text ?? "-"} | ${verdict(s)}${s.reason ? `: ${s.reason.split("\n")[0]}` : ""} |`,
+    ),
     "",
   ];
   for (const s of r.sections) {

@@ -17,7 +17,10 @@ import { tlsProxySection } from "./tls-bench.js";
 import type { Section } from "./stats.js";
 
 const PARTS = {
-  a: { ids: ["smoke-overhead", "wire-bytes"], title: "(a)+(b) smoke overhead and bytes over the wire (stand-in container)" },
+  a: {
+    ids: ["smoke-overhead", "wire-bytes"],
+    title: "(a)+(b) smoke overhead and bytes over the wire (stand-in container)",
+  },
   c: { ids: ["locate"], title: "(c) locate vs older images" },
   d: { ids: ["eval"], title: "(d) program evaluation under mocks" },
   e: { ids: ["firewall"], title: "(e) firewall apply/delete" },
@@ -47,7 +50,10 @@ function failed(part: Part, e: unknown): Section[] {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { runs: { type: "string" }, only: { type: "string" }, out: { type: "string" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { runs: { type: "string" }, only: { type: "string" }, out: { type: "string" } },
+  });
   const runs = Number(values.runs ?? 7);
   if (!Number.isInteger(runs) || runs < 1 || runs > 101) {
     process.stderr.write("bench: --runs must be a whole number 1-101 (default 7)\n");
@@ -88,12 +94,21 @@ export async function main(argv: string[]): Promise<number> {
 
   const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", cwd: __dirname, timeout: 10_000 });
   const commit = git.status === 0 ? git.stdout.trim() : null;
-  const result = { startedAt: started.toISOString(), totalMs: Date.now() - t0, runsPerFigure: runs, commit, machine: machine(), sections };
+  const result = {
+    startedAt: started.toISOString(),
+    totalMs: Date.now() - t0,
+    runsPerFigure: runs,
+    commit,
+    machine: machine(),
+    sections,
+  };
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, "latest.json"), JSON.stringify(result, null, 2) + "\n");
   writeFileSync(join(outDir, "latest.md"), renderMarkdown(result));
   for (const s of sections)
-    log(`bench: ${s.id}: ${s.status}${s.target ? `, target ${s.target.met === null ? "n/a" : s.target.met ? "met" : "NOT met"}` : ""}${s.reason ? ` (${s.reason.split("\n")[0]})` : ""}`);
+    log(
+      `bench: ${s.id}: ${s.status}${s.target ? `, target ${s.target.met === null ? "n/a" : s.target.met ? "met" : "NOT met"}` : ""}${s.reason ? ` (${s.reason.split("\n")[0]})` : ""}`,
+    );
   log(`bench: wrote ${join(outDir, "latest.json")} and latest.md in ${Math.round((Date.now() - t0) / 1000)} s`);
   return sections.some((s) => s.status === "error") ? 1 : 0;
 }

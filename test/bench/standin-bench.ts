@@ -26,8 +26,13 @@ const PROOF = { width: 256, height: 256, steps: 4 };
 async function post(url: string, body: Record<string, unknown>): Promise<{ status: number; bytes: Buffer }> {
   const client = new ApiClient({ baseUrl: url, username: API_USER, password: API_PW, connectTimeoutMs: 5000 });
   try {
-    const r = await client.raw("POST", "/sdapi/v1/txt2img", { timeoutMs: 60_000, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    if (r.status !== 200) throw new Error(`POST /sdapi/v1/txt2img answered ${r.status}: ${r.body.toString("utf8").slice(0, 300)}`);
+    const r = await client.raw("POST", "/sdapi/v1/txt2img", {
+      timeoutMs: 60_000,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (r.status !== 200)
+      throw new Error(`POST /sdapi/v1/txt2img answered ${r.status}: ${r.body.toString("utf8").slice(0, 300)}`);
     return { status: r.status, bytes: r.body };
   } finally {
     await client.close();
@@ -35,7 +40,15 @@ async function post(url: string, body: Record<string, unknown>): Promise<{ statu
 }
 
 const proof = (width: number, height: number, steps: number, sendImages: boolean) => ({
-  ...proofBody({ mode: "txt2img", prompt: "a lighthouse on a cliff at dawn", steps, width, height, runId: newRunId(), seed: newSeed() }),
+  ...proofBody({
+    mode: "txt2img",
+    prompt: "a lighthouse on a cliff at dawn",
+    steps,
+    width,
+    height,
+    runId: newRunId(),
+    seed: newSeed(),
+  }),
   send_images: sendImages,
 });
 
@@ -45,7 +58,16 @@ async function smokeOverhead(url: string, flags: CliFlags, runs: number): Promis
   const phases: Timings[] = [];
   const once = async (record: boolean) => {
     const b = await timed(() => post(url, proof(PROOF.width, PROOF.height, PROOF.steps, false)));
-    const s = await timed(() => runSmoke({ flags, apiPassword: API_PW, uiPassword: UI_PW, host: new LocalHost(), hostUp: async () => true, log: () => {} }));
+    const s = await timed(() =>
+      runSmoke({
+        flags,
+        apiPassword: API_PW,
+        uiPassword: UI_PW,
+        host: new LocalHost(),
+        hostUp: async () => true,
+        log: () => {},
+      }),
+    );
     if (!record) return;
     bare.push(b.ms);
     smoke.push(s.ms);
@@ -63,18 +85,33 @@ async function smokeOverhead(url: string, flags: CliFlags, runs: number): Promis
     title: "Smoke overhead over the bare generation request",
     status: "ok",
     runs,
-    target: { text: `smoke − bare < max(10% of bare, 100 ms) = ${round(allowedMs, 1)} ms`, met: overheadMs < allowedMs },
+    target: {
+      text: `smoke − bare < max(10% of bare, 100 ms) = ${round(allowedMs, 1)} ms`,
+      met: overheadMs < allowedMs,
+    },
     figures: {
       bareMs: round(bareMs, 1),
       smokeMs: round(smokeMs, 1),
       overheadMs: round(overheadMs, 1),
       overheadPct: round((overheadMs / bareMs) * 100, 1),
-      smokePhasesMs: { ready: ph("readyMs"), generate: ph("generateMs"), locate: ph("locateMs"), lock: ph("lockMs"), total: ph("totalMs") },
+      smokePhasesMs: {
+        ready: ph("readyMs"),
+        generate: ph("generateMs"),
+        locate: ph("locateMs"),
+        lock: ph("lockMs"),
+        total: ph("totalMs"),
+      },
       image: `${PROOF.width}x${PROOF.height}, ${PROOF.steps} steps`,
     },
     table: [
       ["bare POST /sdapi/v1/txt2img (ms)", "full smoke (ms)", "overhead (ms)", "overhead (%)", "allowed (ms)"],
-      [String(round(bareMs, 1)), String(round(smokeMs, 1)), String(round(overheadMs, 1)), String(round((overheadMs / bareMs) * 100, 1)), String(round(allowedMs, 1))],
+      [
+        String(round(bareMs, 1)),
+        String(round(smokeMs, 1)),
+        String(round(overheadMs, 1)),
+        String(round((overheadMs / bareMs) * 100, 1)),
+        String(round(allowedMs, 1)),
+      ],
     ],
     notes: [
       `Bare = one POST of the proof's own body (${PROOF.width}x${PROOF.height}, ${PROOF.steps} steps, save_images true, send_images false) on a fresh connection. Smoke = runSmoke end to end: readiness (GET sd-models + a 1-step 64x64 generation), GET options, the proof generation, locate + PNG check on the host, lock proof (unauthenticated probes, UI login, /file= download).`,
@@ -100,7 +137,11 @@ async function wireBytes(hostPort: number, runs: number): Promise<Section> {
         totals.push(c.up + c.down);
         downs.push(c.down);
         ups.push(c.up);
-        if (send) png = Buffer.from((JSON.parse(r.bytes.toString("utf8")) as { images: string[] }).images[0] ?? "", "base64").length;
+        if (send)
+          png = Buffer.from(
+            (JSON.parse(r.bytes.toString("utf8")) as { images: string[] }).images[0] ?? "",
+            "base64",
+          ).length;
       }
       return { total: median(totals), down: median(downs), up: median(ups), png };
     };
@@ -112,7 +153,10 @@ async function wireBytes(hostPort: number, runs: number): Promise<Section> {
       title: "Bytes over the wire: proof request at 512x512, send_images false vs true",
       status: "ok",
       runs,
-      target: { text: "send_images:false sends far fewer bytes (ratio true/false reported)", met: on.total > off.total },
+      target: {
+        text: "send_images:false sends far fewer bytes (ratio true/false reported)",
+        met: on.total > off.total,
+      },
       figures: {
         sendImagesFalse: { upBytes: off.up, downBytes: off.down, totalBytes: off.total },
         sendImagesTrue: { upBytes: on.up, downBytes: on.down, totalBytes: on.total, pngBytes: on.png },
@@ -157,9 +201,30 @@ export async function standinSections(runs: number, log: (l: string) => void): P
     });
     stop = c.stop;
     const flags = parseCli([
-      "--url", c.url, "--username", API_USER, "--password-env", "UNUSED", "--ui-username", UI_USER, "--ui-password-env", "UNUSED",
-      "--outputs-dir", outputs, "--models-dir", models, "--container", c.containerName, "--timeout", "60",
-      "--width", String(PROOF.width), "--height", String(PROOF.height), "--steps", String(PROOF.steps),
+      "--url",
+      c.url,
+      "--username",
+      API_USER,
+      "--password-env",
+      "UNUSED",
+      "--ui-username",
+      UI_USER,
+      "--ui-password-env",
+      "UNUSED",
+      "--outputs-dir",
+      outputs,
+      "--models-dir",
+      models,
+      "--container",
+      c.containerName,
+      "--timeout",
+      "60",
+      "--width",
+      String(PROOF.width),
+      "--height",
+      String(PROOF.height),
+      "--steps",
+      String(PROOF.steps),
     ]);
     if (flags === "help") throw new Error("unexpected help");
     log("bench: (a) smoke overhead");

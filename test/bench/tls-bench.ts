@@ -80,38 +80,57 @@ function cpuMs(pid: number): number {
 }
 const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
-interface Load { rps: number; cpuUs: { client: number; standin: number; caddy: number } }
+interface Load {
+  rps: number;
+  cpuUs: { client: number; standin: number; caddy: number };
+}
 
 /**
  * Requests per second for `total` GETs with `CONCURRENCY` in flight on as many connections, and the CPU
  * each party spent per request meanwhile (the client is this process; the others by their container's pid).
  */
-async function throughput(url: string, agentOpts: Agent.Options, total: number, pids: { standin: number; caddy: number }): Promise<Load> {
+async function throughput(
+  url: string,
+  agentOpts: Agent.Options,
+  total: number,
+  pids: { standin: number; caddy: number },
+): Promise<Load> {
   const agent = new Agent({ ...agentOpts, connections: CONCURRENCY });
   try {
     await Promise.all(Array.from({ length: CONCURRENCY }, () => get(url, agent))); // open every connection
     let next = 0;
     const before = { client: process.cpuUsage(), standin: cpuMs(pids.standin), caddy: cpuMs(pids.caddy) };
     const t0 = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < total) {
-        next++;
-        await get(url, agent);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < total) {
+          next++;
+          await get(url, agent);
+        }
+      }),
+    );
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const client = process.cpuUsage(before.client);
     const perRequest = (ms: number) => (ms * 1000) / total;
     return {
       rps: total / seconds,
-      cpuUs: { client: (client.user + client.system) / total, standin: perRequest(cpuMs(pids.standin) - before.standin), caddy: perRequest(cpuMs(pids.caddy) - before.caddy) },
+      cpuUs: {
+        client: (client.user + client.system) / total,
+        standin: perRequest(cpuMs(pids.standin) - before.standin),
+        caddy: perRequest(cpuMs(pids.caddy) - before.caddy),
+      },
     };
   } finally {
     await agent.close();
   }
 }
 
-async function waitFor(what: string, limitMs: number, check: () => Promise<boolean> | boolean, logs: () => string): Promise<void> {
+async function waitFor(
+  what: string,
+  limitMs: number,
+  check: () => Promise<boolean> | boolean,
+  logs: () => string,
+): Promise<void> {
   const t0 = Date.now();
   while (!(await check())) {
     if (Date.now() - t0 > limitMs) throw new Error(`${what}: not within ${limitMs} ms:\n${logs()}`);
@@ -130,40 +149,110 @@ export async function tlsProxySection(runs: number, log: (l: string) => void): P
   const webuiName = `sd-bench-webui-${id}`;
   const dir = mkdtempSync(join(tmpdir(), "sd-bench-tls-"));
   let stopStandin: (() => Promise<void>) | undefined;
-  const caddyLogs = () => { const r = spawnSync("docker", ["logs", caddyName], { encoding: "utf8", timeout: 15_000 }); return `${r.stdout ?? ""}${r.stderr ?? ""}`; };
+  const caddyLogs = () => {
+    const r = spawnSync("docker", ["logs", caddyName], { encoding: "utf8", timeout: 15_000 });
+    return `${r.stdout ?? ""}${r.stderr ?? ""}`;
+  };
   try {
     docker(["network", "create", network]);
     const outputs = join(dir, "outputs");
     mkdirSync(outputs);
     if (process.getuid?.() === 0) chownSync(outputs, 1000, 1000);
     const models = makeModelsDir(join(dir, "models"));
-    const webui = await startStandinContainer({ name: webuiName, args: ["--api", "--api-auth", `${API_USER}:${API_PW}`, "--gradio-auth", `${UI_USER}:${UI_PW}`], outputsHostDir: outputs, modelsHostDir: models, timeoutMs: 30_000 });
+    const webui = await startStandinContainer({
+      name: webuiName,
+      args: ["--api", "--api-auth", `${API_USER}:${API_PW}`, "--gradio-auth", `${UI_USER}:${UI_PW}`],
+      outputsHostDir: outputs,
+      modelsHostDir: models,
+      timeoutMs: 30_000,
+    });
     stopStandin = webui.stop;
     docker(["network", "connect", network, webuiName]);
     mkdirSync(join(dir, "data"));
     // The program's own proxy configuration (tls internal), reaching the stand-in by its container name.
-    writeFileSync(join(dir, "Caddyfile"), caddyfile({ mode: "internal", host: "127.0.0.1", publicPort: HTTPS_PORT, upstream: { host: webuiName, port: 8080 } }));
-    docker(["run", "-d", "--name", caddyName, "--network", network, "-p", `127.0.0.1::${HTTPS_PORT}`,
-      "-v", `${join(dir, "Caddyfile")}:/etc/caddy/Caddyfile:ro`, "-v", `${join(dir, "data")}:/data`, image]);
-    const mapped = docker(["port", caddyName, `${HTTPS_PORT}/tcp`]).trim().split("\n")[0] ?? "";
+    writeFileSync(
+      join(dir, "Caddyfile"),
+      caddyfile({
+        mode: "internal",
+        host: "127.0.0.1",
+        publicPort: HTTPS_PORT,
+        upstream: { host: webuiName, port: 8080 },
+      }),
+    );
+    docker([
+      "run",
+      "-d",
+      "--name",
+      caddyName,
+      "--network",
+      network,
+      "-p",
+      `127.0.0.1::${HTTPS_PORT}`,
+      "-v",
+      `${join(dir, "Caddyfile")}:/etc/caddy/Caddyfile:ro`,
+      "-v",
+      `${join(dir, "data")}:/data`,
+      image,
+    ]);
+    const mapped =
+      docker(["port", caddyName, `${HTTPS_PORT}/tcp`])
+        .trim()
+        .split("\n")[0] ?? "";
     const proxyUrl = `https://127.0.0.1:${mapped.slice(mapped.lastIndexOf(":") + 1)}${PATH}`;
     const directUrl = `${webui.url}${PATH}`;
     const rootFile = join(dir, "data", ROOT_CRT);
     await waitFor("Caddy's internal root certificate", 30_000, () => existsSync(rootFile), caddyLogs);
     const rootPem = readFileSync(rootFile, "utf8");
     const tlsAgent: Agent.Options = { connect: { ca: rootPem } };
-    await waitFor(`Caddy answering ${proxyUrl}`, 30_000, async () => {
-      const a = new Agent(tlsAgent);
-      try { await get(proxyUrl, a); return true; } catch { return false; } finally { await a.close(); }
-    }, caddyLogs);
+    await waitFor(
+      `Caddy answering ${proxyUrl}`,
+      30_000,
+      async () => {
+        const a = new Agent(tlsAgent);
+        try {
+          await get(proxyUrl, a);
+          return true;
+        } catch {
+          return false;
+        } finally {
+          await a.close();
+        }
+      },
+      caddyLogs,
+    );
 
     const smoke = { direct: [] as number[], proxy: [] as number[] };
     const smokeOnce = async (url: string, ca: string | undefined): Promise<number> => {
-      const flags = parseCli(["--url", url, "--username", API_USER, "--password-env", "UNUSED", "--ui-username", UI_USER, "--ui-password-env", "UNUSED",
-        "--outputs-dir", outputs, "--models-dir", models, "--timeout", "60", ...(ca ? ["--tls-ca-env", "UNUSED"] : [])]);
+      const flags = parseCli([
+        "--url",
+        url,
+        "--username",
+        API_USER,
+        "--password-env",
+        "UNUSED",
+        "--ui-username",
+        UI_USER,
+        "--ui-password-env",
+        "UNUSED",
+        "--outputs-dir",
+        outputs,
+        "--models-dir",
+        models,
+        "--timeout",
+        "60",
+        ...(ca ? ["--tls-ca-env", "UNUSED"] : []),
+      ]);
       if (flags === "help") throw new Error("unexpected help");
       const t0 = Date.now();
-      await runSmoke({ flags, apiPassword: API_PW, uiPassword: UI_PW, tlsCa: ca, host: new LocalHost(), hostUp: async () => true, log: () => {} });
+      await runSmoke({
+        flags,
+        apiPassword: API_PW,
+        uiPassword: UI_PW,
+        tlsCa: ca,
+        host: new LocalHost(),
+        hostUp: async () => true,
+        log: () => {},
+      });
       return Date.now() - t0;
     };
     const lat = { direct: [] as number[], proxy: [] as number[] };
@@ -187,18 +276,33 @@ export async function tlsProxySection(runs: number, log: (l: string) => void): P
     const rps = { direct: load.direct.map((l) => l.rps), proxy: load.proxy.map((l) => l.rps) };
     const ratio = median(rps.proxy) / median(rps.direct);
     const cpu = (k: "direct" | "proxy", who: keyof Load["cpuUs"]) => round(median(load[k].map((l) => l.cpuUs[who])), 0);
-    const row = (name: string, k: "direct" | "proxy") =>
-      [name, String(p(lat[k], 50)), String(p(lat[k], 99)), String(p(hs[k], 50)), String(p(hs[k], 99)), String(round(median(rps[k]), 0))];
+    const row = (name: string, k: "direct" | "proxy") => [
+      name,
+      String(p(lat[k], 50)),
+      String(p(lat[k], 99)),
+      String(p(hs[k], 50)),
+      String(p(hs[k], 99)),
+      String(round(median(rps[k]), 0)),
+    ];
     return {
       id: "tls-proxy",
       title: "(g) HTTPS through Caddy vs plain HTTP straight to the stand-in",
       status: "ok",
       runs,
-      target: { text: "p50 overhead ≤ 2 ms on loopback, throughput ≥ 0.8× direct", met: overheadP50 <= 2 && ratio >= 0.8 },
+      target: {
+        text: "p50 overhead ≤ 2 ms on loopback, throughput ≥ 0.8× direct",
+        met: overheadP50 <= 2 && ratio >= 0.8,
+      },
       figures: {
         image,
-        keptAliveMs: { direct: { p50: p(lat.direct, 50), p99: p(lat.direct, 99) }, proxy: { p50: p(lat.proxy, 50), p99: p(lat.proxy, 99) } },
-        newConnectionMs: { direct: { p50: p(hs.direct, 50), p99: p(hs.direct, 99) }, proxy: { p50: p(hs.proxy, 50), p99: p(hs.proxy, 99) } },
+        keptAliveMs: {
+          direct: { p50: p(lat.direct, 50), p99: p(lat.direct, 99) },
+          proxy: { p50: p(lat.proxy, 50), p99: p(lat.proxy, 99) },
+        },
+        newConnectionMs: {
+          direct: { p50: p(hs.direct, 50), p99: p(hs.direct, 99) },
+          proxy: { p50: p(hs.proxy, 50), p99: p(hs.proxy, 99) },
+        },
         requestsPerSecond: { direct: round(median(rps.direct), 0), proxy: round(median(rps.proxy), 0) },
         p50OverheadMs: round(overheadP50, 2),
         p99Ratio: round(percentile(lat.proxy, 99) / percentile(lat.direct, 99), 2),
@@ -210,12 +314,32 @@ export async function tlsProxySection(runs: number, log: (l: string) => void): P
         },
       },
       table: [
-        ["path", "p50 kept-alive (ms)", "p99 kept-alive (ms)", "p50 new connection (ms)", "p99 new connection (ms)", `req/s at ${CONCURRENCY} concurrent`],
+        [
+          "path",
+          "p50 kept-alive (ms)",
+          "p99 kept-alive (ms)",
+          "p50 new connection (ms)",
+          "p99 new connection (ms)",
+          `req/s at ${CONCURRENCY} concurrent`,
+        ],
         row("direct (HTTP, published port)", "direct"),
         row("through Caddy (HTTPS, internal CA)", "proxy"),
-        ["proxy − direct / proxy ÷ direct", `+${round(overheadP50, 2)}`, `×${round(percentile(lat.proxy, 99) / percentile(lat.direct, 99), 2)}`,
-          `+${round(percentile(hs.proxy, 50) - percentile(hs.direct, 50), 2)}`, "", `×${round(ratio, 2)}`],
-        ["the whole smoke (ms, median)", `direct ${median(smoke.direct)}`, `through Caddy ${median(smoke.proxy)}`, `+${median(smoke.proxy) - median(smoke.direct)}`, "", ""],
+        [
+          "proxy − direct / proxy ÷ direct",
+          `+${round(overheadP50, 2)}`,
+          `×${round(percentile(lat.proxy, 99) / percentile(lat.direct, 99), 2)}`,
+          `+${round(percentile(hs.proxy, 50) - percentile(hs.direct, 50), 2)}`,
+          "",
+          `×${round(ratio, 2)}`,
+        ],
+        [
+          "the whole smoke (ms, median)",
+          `direct ${median(smoke.direct)}`,
+          `through Caddy ${median(smoke.proxy)}`,
+          `+${median(smoke.proxy) - median(smoke.direct)}`,
+          "",
+          "",
+        ],
       ],
       notes: [
         `GET ${PATH} with Basic auth (a small JSON answer), the stand-in's port published on 127.0.0.1 vs Caddy (${image}) published on 127.0.0.1 and proxying to the stand-in's container name over a user-defined Docker network; both through Docker's port publishing.`,
@@ -227,7 +351,13 @@ export async function tlsProxySection(runs: number, log: (l: string) => void): P
       ],
     };
   } finally {
-    const quietly = (args: string[]) => { try { docker(args, { timeoutMs: 30_000 }); } catch { /* already gone */ } };
+    const quietly = (args: string[]) => {
+      try {
+        docker(args, { timeoutMs: 30_000 });
+      } catch {
+        /* already gone */
+      }
+    };
     quietly(["rm", "-f", caddyName]);
     await stopStandin?.();
     quietly(["network", "rm", network]);

@@ -21,7 +21,10 @@ export const served = join(root, "served");
 after(() => rmSync(root, { recursive: true, force: true }));
 
 /** Checkpoint-shaped files of a few MB (random bytes: a resumed download that goes wrong shows in the hash). */
-export const files: Record<string, Buffer> = { "a.safetensors": randomBytes(3 * 1024 * 1024), "b.safetensors": randomBytes(2 * 1024 * 1024 + 17) };
+export const files: Record<string, Buffer> = {
+  "a.safetensors": randomBytes(3 * 1024 * 1024),
+  "b.safetensors": randomBytes(2 * 1024 * 1024 + 17),
+};
 export const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 
 before(() => {
@@ -37,13 +40,27 @@ export function modelsDir(): string {
   return d;
 }
 
-export interface RunResult { status: number | null; stdout: string; stderr: string; script: string }
-export type RunOptions = { stdin?: string; stall?: number; progress?: number } & Partial<Omit<PlacementInput, "modelsDir" | "checkpoints">>;
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  script: string;
+}
+export type RunOptions = { stdin?: string; stall?: number; progress?: number } & Partial<
+  Omit<PlacementInput, "modelsDir" | "checkpoints">
+>;
 
 /** Run the script as the command resource does, bounded at 120 s. */
 export function run(models: string, entries: CheckpointEntry[], o: RunOptions = {}): Promise<RunResult> {
   const { stdin, stall, progress, ...rest } = o;
-  const script = placementScript({ modelsDir: models, checkpoints: resolveCheckpoints(entries), stallSeconds: stall ?? 10, attempts: 4, progressSeconds: progress ?? 5, ...rest });
+  const script = placementScript({
+    modelsDir: models,
+    checkpoints: resolveCheckpoints(entries),
+    stallSeconds: stall ?? 10,
+    attempts: 4,
+    progressSeconds: progress ?? 5,
+    ...rest,
+  });
   return new Promise((resolve) => {
     const child = spawn("/bin/sh", ["-c", script], { stdio: ["pipe", "pipe", "pipe"], timeout: 120_000 });
     let stdout = "";
@@ -56,8 +73,13 @@ export function run(models: string, entries: CheckpointEntry[], o: RunOptions = 
   });
 }
 
-export const entry = (server: FileServer, file: string, extra: Partial<CheckpointEntry> = {}): CheckpointEntry =>
-  ({ source: `${server.url}/${file}`, sha256: sha(files[file]!), loadFirst: false, useToken: false, ...extra });
+export const entry = (server: FileServer, file: string, extra: Partial<CheckpointEntry> = {}): CheckpointEntry => ({
+  source: `${server.url}/${file}`,
+  sha256: sha(files[file]!),
+  loadFirst: false,
+  useToken: false,
+  ...extra,
+});
 
 /**
  * Everything in a checkpoints folder (or a sub-folder) that a case may have left: its entries besides the
@@ -66,7 +88,11 @@ export const entry = (server: FileServer, file: string, extra: Partial<Checkpoin
 export function listing(models: string, sub = ""): string[] {
   const dir = join(models, "Stable-diffusion", sub);
   const staging = join(dir, STAGING_DIR);
-  const staged = existsSync(staging) ? readdirSync(staging).filter((f) => !f.endsWith(".lock")).map((f) => `${STAGING_DIR}/${f}`) : [];
+  const staged = existsSync(staging)
+    ? readdirSync(staging)
+        .filter((f) => !f.endsWith(".lock"))
+        .map((f) => `${STAGING_DIR}/${f}`)
+    : [];
   return [...readdirSync(dir).filter((f) => f !== STAGING_DIR), ...staged].sort();
 }
 

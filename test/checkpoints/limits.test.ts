@@ -29,7 +29,10 @@ describe("placement: size bounds and free space", () => {
       const t0 = Date.now();
       const r = await run(models, [entry(s, A)], { sizeCapBytes: 8 * MiB });
       assert.notEqual(r.status, 0);
-      assert.match(r.stderr, /stopped fetching .*: it passed 8\.0 MiB \(8388608 bytes\), the cap for a download whose size neither sizeBytes nor the server gives; set sizeBytes on the entry if the file really is larger; the partial download was removed, nothing was placed/);
+      assert.match(
+        r.stderr,
+        /stopped fetching .*: it passed 8\.0 MiB \(8388608 bytes\), the cap for a download whose size neither sizeBytes nor the server gives; set sizeBytes on the entry if the file really is larger; the partial download was removed, nothing was placed/,
+      );
       assert.ok(Date.now() - t0 < 5000, "stopped well before the 60 MiB stream (6 s at 10 MiB/s) ended");
       assert.doesNotMatch(r.stderr, /Terminated/, "only the reason, not the shell's job report");
       assert.deepEqual(listing(models), [], "no part is left");
@@ -42,14 +45,20 @@ describe("placement: size bounds and free space", () => {
       const models = modelsDir();
       const r = await run(models, [entry(s, A, { sizeBytes: MiB })]);
       assert.notEqual(r.status, 0);
-      assert.match(r.stderr, /announces 3145728 bytes, but sizeBytes declares 1048576; nothing was placed: check the source and sizeBytes/);
+      assert.match(
+        r.stderr,
+        /announces 3145728 bytes, but sizeBytes declares 1048576; nothing was placed: check the source and sizeBytes/,
+      );
       assert.deepEqual(listing(models), []);
     });
     await withServer({ noContentLength: true, bytesPerSecond: 2 * MiB }, async (s) => {
       const models = modelsDir();
       const r = await run(models, [entry(s, A, { sizeBytes: MiB })]);
       assert.notEqual(r.status, 0);
-      assert.match(r.stderr, /stopped fetching .*: it passed 1\.0 MiB \(1048576 bytes\), the size sizeBytes declares; the partial download was removed/);
+      assert.match(
+        r.stderr,
+        /stopped fetching .*: it passed 1\.0 MiB \(1048576 bytes\), the size sizeBytes declares; the partial download was removed/,
+      );
       assert.deepEqual(listing(models), []);
     });
   });
@@ -72,7 +81,10 @@ describe("placement: size bounds and free space", () => {
       const models = modelsDir();
       const r = await run(models, [entry(s, A, { sizeBytes: 2 ** 50 })]);
       assert.notEqual(r.status, 0);
-      assert.match(r.stderr, /needs 1\.0 PiB more, but only [\d.]+ [KMGT]iB are free on the filesystem of \S+; free some space \(or choose another modelsDir\); nothing was fetched/);
+      assert.match(
+        r.stderr,
+        /needs 1\.0 PiB more, but only [\d.]+ [KMGT]iB are free on the filesystem of \S+; free some space \(or choose another modelsDir\); nothing was fetched/,
+      );
       assert.equal(s.requests.length, 0);
     });
   });
@@ -85,7 +97,10 @@ describe("placement: size bounds and free space", () => {
       await withServer({ bytesPerSecond: MiB }, async (s) => {
         const r = await run(models, [entry(s, A)]);
         assert.notEqual(r.status, 0);
-        assert.match(r.stderr, /stopped fetching .*: it needs [\d.]+ [KM]iB more, but only [\d.]+ [KM]iB are free on the filesystem of \S+; free some space/);
+        assert.match(
+          r.stderr,
+          /stopped fetching .*: it needs [\d.]+ [KM]iB more, but only [\d.]+ [KM]iB are free on the filesystem of \S+; free some space/,
+        );
         assert.deepEqual(listing(models), []);
       });
     } finally {
@@ -101,7 +116,10 @@ describe("placement: true messages", () => {
       stalePart(models, Buffer.concat([files[A]!, Buffer.from("trailing bytes of something else")]));
       const r = await run(models, [entry(s, A)]);
       assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /the partial download left by an earlier run \(3\.0 MiB\) is not the start of the file at the source \(it answered 416/);
+      assert.match(
+        r.stdout,
+        /the partial download left by an earlier run \(3\.0 MiB\) is not the start of the file at the source \(it answered 416/,
+      );
       assert.doesNotMatch(r.stdout + r.stderr, /check the URL/);
       assert.deepEqual(readFileSync(placed(models)), files[A]);
     });
@@ -113,7 +131,10 @@ describe("placement: true messages", () => {
       stalePart(models, Buffer.alloc(4 * MiB));
       const r = await run(models, [entry(s, A, { sizeBytes: files[A]!.length })]);
       assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /\(4\.0 MiB\) is larger than 3145728 bytes, the size sizeBytes declares; removed it, starting from byte 0/);
+      assert.match(
+        r.stdout,
+        /\(4\.0 MiB\) is larger than 3145728 bytes, the size sizeBytes declares; removed it, starting from byte 0/,
+      );
       assert.deepEqual(readFileSync(placed(models)), files[A]);
     });
   });
@@ -122,9 +143,17 @@ describe("placement: true messages", () => {
     await withServer({ answerStatus: 403 }, async (s) => {
       const models = modelsDir();
       const r = await run(models, [entry(s, A)]);
-      assert.match(r.stderr, /answered HTTP 403: it wants credentials\. If the file is gated, set the token \(pulumi config set --secret sdwebui:checkpointToken <token>\) and useToken: true on this entry; nothing was fetched/);
-      const token = await run(models, [entry(s, A, { useToken: true })], { stdin: "Authorization: Bearer hf_example_token_value\n" });
-      assert.match(token.stderr, /refused checkpointToken \(HTTP 403\); check that the token is valid and may read this file/);
+      assert.match(
+        r.stderr,
+        /answered HTTP 403: it wants credentials\. If the file is gated, set the token \(pulumi config set --secret sdwebui:checkpointToken <token>\) and useToken: true on this entry; nothing was fetched/,
+      );
+      const token = await run(models, [entry(s, A, { useToken: true })], {
+        stdin: "Authorization: Bearer hf_example_token_value\n",
+      });
+      assert.match(
+        token.stderr,
+        /refused checkpointToken \(HTTP 403\); check that the token is valid and may read this file/,
+      );
       assert.ok(!token.stderr.includes("hf_example_token_value"));
     });
   });
@@ -134,7 +163,10 @@ describe("placement: true messages", () => {
       const models = modelsDir();
       const r = await run(models, [entry(s, A)]);
       assert.notEqual(r.status, 0);
-      assert.match(r.stderr, /did not complete after 4 attempts .*; the 1\.0 MiB fetched so far stay in \S+\.sdwebui-staging and the next pulumi up resumes from there/);
+      assert.match(
+        r.stderr,
+        /did not complete after 4 attempts .*; the 1\.0 MiB fetched so far stay in \S+\.sdwebui-staging and the next pulumi up resumes from there/,
+      );
       const part = join(models, "Stable-diffusion", stagedPartPath(A, sha(files[A]!)));
       assert.equal(statSync(part).size, MiB);
     });
@@ -142,7 +174,9 @@ describe("placement: true messages", () => {
     const closed = await startFileServer({ dir: served });
     await closed.close();
     const models = modelsDir();
-    const r = await run(models, [{ source: `${closed.url}/${A}`, sha256: sha(files[A]!), loadFirst: false, useToken: false }]);
+    const r = await run(models, [
+      { source: `${closed.url}/${A}`, sha256: sha(files[A]!), loadFirst: false, useToken: false },
+    ]);
     assert.match(r.stderr, /did not complete after 4 attempts .*; nothing was fetched$/m);
     assert.doesNotMatch(r.stderr, /kept|resumes/);
     assert.equal(existsSync(join(models, "Stable-diffusion", stagedPartPath(A, sha(files[A]!)))), false);
@@ -160,8 +194,14 @@ describe("placement: two placements of the same file at once (two stacks sharing
       assert.equal(a.status, 0, a.stderr);
       assert.equal(b.status, 0, b.stderr);
       assert.match(a.stdout, /a\.safetensors: placed from/);
-      assert.match(b.stdout, /a\.safetensors: waiting for another placement of this file on this host to finish \(\d+s elapsed, limit 7200s\)/);
-      assert.match(b.stdout, /a\.safetensors: already in place with sha256 [0-9a-f]{64} \(placed by another run while this one waited; nothing fetched\)/);
+      assert.match(
+        b.stdout,
+        /a\.safetensors: waiting for another placement of this file on this host to finish \(\d+s elapsed, limit 7200s\)/,
+      );
+      assert.match(
+        b.stdout,
+        /a\.safetensors: already in place with sha256 [0-9a-f]{64} \(placed by another run while this one waited; nothing fetched\)/,
+      );
       assert.equal(s.requests.length, 1, "exactly one download request");
       assert.deepEqual(readFileSync(placed(models)), files[A]);
       assert.deepEqual(listing(models), [A]);
@@ -175,7 +215,10 @@ describe("placement: two placements of the same file at once (two stacks sharing
       await new Promise((r) => setTimeout(r, 500));
       const second = await run(models, [entry(s, A)], { progress: 1, lockWaitSeconds: 1 });
       assert.notEqual(second.status, 0);
-      assert.match(second.stderr, /a\.safetensors: another placement of this file on this host \(another stack sharing \S+\?\) still holds its lock after \d+s \(limit 1s\); nothing was changed: run pulumi up again once it has finished/);
+      assert.match(
+        second.stderr,
+        /a\.safetensors: another placement of this file on this host \(another stack sharing \S+\?\) still holds its lock after \d+s \(limit 1s\); nothing was changed: run pulumi up again once it has finished/,
+      );
       assert.equal((await first).status, 0);
       assert.equal(s.requests.length, 1);
     });

@@ -9,7 +9,8 @@ import { describe, it } from "node:test";
 import { entry, files, modelsDir, root, run, served, sha, withServer } from "./harness.js";
 
 const A = "a.safetensors";
-const FIX = /move the link away and copy the file into \S+\/Stable-diffusion instead, make it a relative link to a file inside the models folder \(ln -sr\), or declare the file's host path as this entry's source/;
+const FIX =
+  /move the link away and copy the file into \S+\/Stable-diffusion instead, make it a relative link to a file inside the models folder \(ln -sr\), or declare the file's host path as this entry's source/;
 
 describe("placement: links at a declared name", () => {
   it("a relative link to the right file inside the models folder is in place: nothing fetched", async () => {
@@ -42,7 +43,10 @@ describe("placement: links at a declared name", () => {
       symlinkSync("../shared/missing.safetensors", join(models, "Stable-diffusion", A));
       const r = await run(models, [entry(s, A)]);
       assert.notEqual(r.status, 0);
-      assert.match(r.stderr, /Stable-diffusion\/a\.safetensors is a link to \.\.\/shared\/missing\.safetensors, which does not exist; this step never replaces a link: move it away/);
+      assert.match(
+        r.stderr,
+        /Stable-diffusion\/a\.safetensors is a link to \.\.\/shared\/missing\.safetensors, which does not exist; this step never replaces a link: move it away/,
+      );
       assert.equal(s.requests.length, 0);
     });
   });
@@ -55,7 +59,12 @@ describe("placement: links at a declared name", () => {
       symlinkSync("../shared/other.safetensors", join(models, "Stable-diffusion", A));
       const r = await run(models, [entry(s, A)]);
       assert.notEqual(r.status, 0);
-      assert.match(r.stderr, new RegExp(`Stable-diffusion/a\\.safetensors \\(a link to \\S+/shared/other\\.safetensors\\) exists with sha256 ${sha("another model")}, not the declared`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `Stable-diffusion/a\\.safetensors \\(a link to \\S+/shared/other\\.safetensors\\) exists with sha256 ${sha("another model")}, not the declared`,
+        ),
+      );
       assert.equal(readFileSync(join(models, "shared", "other.safetensors"), "utf8"), "another model");
     });
   });
@@ -66,7 +75,12 @@ describe("placement: links at a declared name", () => {
       symlinkSync(join(served, A), join(models, "Stable-diffusion", A));
       const r = await run(models, [entry(s, A)]);
       assert.notEqual(r.status, 0);
-      assert.match(r.stderr, new RegExp(`Stable-diffusion/a\\.safetensors is a link to the absolute path ${join(served, A).replace(/[.]/g, "\\.")}, which does not exist inside the container`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `Stable-diffusion/a\\.safetensors is a link to the absolute path ${join(served, A).replace(/[.]/g, "\\.")}, which does not exist inside the container`,
+        ),
+      );
       assert.match(r.stderr, FIX);
       assert.equal(s.requests.length, 0);
     });
@@ -92,7 +106,10 @@ describe("placement: links at a declared name", () => {
       const name = models.slice(models.lastIndexOf("/") + 1);
       symlinkSync(`../../${name}/shared/${A}`, join(models, "Stable-diffusion", A));
       const r = await run(models, [entry(s, A)]);
-      assert.match(r.stderr, /leads out of the models folder \(through the link \S+\), and the container sees nothing outside it/);
+      assert.match(
+        r.stderr,
+        /leads out of the models folder \(through the link \S+\), and the container sees nothing outside it/,
+      );
       assert.match(r.stderr, FIX);
     });
   });
@@ -105,6 +122,9 @@ describe("placement: links at a declared name", () => {
     symlinkSync(join(models, "incoming", A), alias);
     const r = await run(models, [{ source: alias, sha256: sha(files[A]!), loadFirst: false, useToken: false }]);
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /the source \S+ \(\S+\/incoming\/a\.safetensors\) lies in \S+, a folder the containers write: one of them could replace the file with a link to a host file that the placement step, which runs as root, would then read; keep the file outside/);
+    assert.match(
+      r.stderr,
+      /the source \S+ \(\S+\/incoming\/a\.safetensors\) lies in \S+, a folder the containers write: one of them could replace the file with a link to a host file that the placement step, which runs as root, would then read; keep the file outside/,
+    );
   });
 });

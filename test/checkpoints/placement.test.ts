@@ -18,10 +18,16 @@ describe("checkpoint placement script", () => {
     if (!requireShellcheck(t)) return;
     for (const useToken of [false, true]) {
       const file = join(root, `placement-${useToken}.sh`);
-      writeFileSync(file, placementScript({ modelsDir: "/srv/m", checkpoints: resolveCheckpoints([
-        { source: "https://example.invalid/x/a.safetensors", sha256: "a".repeat(64), loadFirst: false, useToken },
-        { source: "/srv/shared/b.ckpt", sha256: "b".repeat(64), loadFirst: false, useToken: false },
-      ]) }));
+      writeFileSync(
+        file,
+        placementScript({
+          modelsDir: "/srv/m",
+          checkpoints: resolveCheckpoints([
+            { source: "https://example.invalid/x/a.safetensors", sha256: "a".repeat(64), loadFirst: false, useToken },
+            { source: "/srv/shared/b.ckpt", sha256: "b".repeat(64), loadFirst: false, useToken: false },
+          ]),
+        }),
+      );
       execFileSync("shellcheck", ["-s", "sh", file]);
     }
   });
@@ -29,16 +35,25 @@ describe("checkpoint placement script", () => {
   it("downloads a fresh file to a temporary name, verifies it, renames it into place; a re-deploy fetches nothing", async () => {
     await withServer({}, async (s) => {
       const models = modelsDir();
-      const r = await run(models, [entry(s, "a.safetensors"), entry(s, "b.safetensors", { fileName: "sub/b-renamed.safetensors" })]);
+      const r = await run(models, [
+        entry(s, "a.safetensors"),
+        entry(s, "b.safetensors", { fileName: "sub/b-renamed.safetensors" }),
+      ]);
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(readFileSync(join(models, "Stable-diffusion/a.safetensors")), files["a.safetensors"]);
-      assert.deepEqual(readFileSync(join(models, "Stable-diffusion/sub/b-renamed.safetensors")), files["b.safetensors"]);
+      assert.deepEqual(
+        readFileSync(join(models, "Stable-diffusion/sub/b-renamed.safetensors")),
+        files["b.safetensors"],
+      );
       assert.equal(statSync(join(models, "Stable-diffusion/a.safetensors")).mode & 0o777, 0o644);
       assert.deepEqual(listing(models), ["a.safetensors", "sub"], "no temporary or header file is left");
       assert.equal(s.requests.length, 2);
       assert.match(r.stdout, /a\.safetensors: placed from http.*sha256 [0-9a-f]{64} verified/);
 
-      const again = await run(models, [entry(s, "a.safetensors"), entry(s, "b.safetensors", { fileName: "sub/b-renamed.safetensors" })]);
+      const again = await run(models, [
+        entry(s, "a.safetensors"),
+        entry(s, "b.safetensors", { fileName: "sub/b-renamed.safetensors" }),
+      ]);
       assert.equal(again.status, 0, again.stderr);
       assert.equal(s.requests.length, 2, "a re-deploy sends no request");
       assert.match(again.stdout, /a\.safetensors: already in place .*nothing fetched/);
@@ -58,7 +73,10 @@ describe("checkpoint placement script", () => {
       assert.match(r.stdout, /will resume/);
       assert.match(r.stdout, /resuming at 1\.5 MiB/);
       // Each attempt carries 1.5 MiB at 1 MiB/s, so each spans a progress tick.
-      assert.match(r.stdout, /a\.safetensors \(attempt [12] of 4\): [\d.]+ [KM]iB of 3\.0 MiB, [\d.]+ [KM]iB\/s, \d+s elapsed/);
+      assert.match(
+        r.stdout,
+        /a\.safetensors \(attempt [12] of 4\): [\d.]+ [KM]iB of 3\.0 MiB, [\d.]+ [KM]iB\/s, \d+s elapsed/,
+      );
     });
   });
 
@@ -81,7 +99,10 @@ describe("checkpoint placement script", () => {
       const r = await run(other, [entry(s, "a.safetensors")]);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /ignores Range requests; starting again from byte 0/);
-      assert.deepEqual(s.requests.map((q) => q.range), ["bytes=1000-", null]);
+      assert.deepEqual(
+        s.requests.map((q) => q.range),
+        ["bytes=1000-", null],
+      );
       assert.deepEqual(readFileSync(join(other, "Stable-diffusion/a.safetensors")), files["a.safetensors"]);
       assert.deepEqual(listing(other), ["a.safetensors"]);
     });
@@ -99,7 +120,10 @@ describe("checkpoint placement script", () => {
 
       const missing = await run(models, [{ ...entry(s, "a.safetensors"), source: `${s.url}/gone.safetensors` }]);
       assert.notEqual(missing.status, 0);
-      assert.match(missing.stderr, /gone\.safetensors answered HTTP 404 \(not found\): check the URL; nothing was fetched/);
+      assert.match(
+        missing.stderr,
+        /gone\.safetensors answered HTTP 404 \(not found\): check the URL; nothing was fetched/,
+      );
       assert.deepEqual(listing(models), []);
     });
   });
@@ -132,10 +156,14 @@ describe("checkpoint placement script", () => {
   it("copies a host-path source and checks it the same way", async () => {
     const models = modelsDir();
     const src = join(served, "b.safetensors");
-    const ok = await run(models, [{ source: src, sha256: sha(files["b.safetensors"]!), fileName: "b.ckpt", loadFirst: false, useToken: false }]);
+    const ok = await run(models, [
+      { source: src, sha256: sha(files["b.safetensors"]!), fileName: "b.ckpt", loadFirst: false, useToken: false },
+    ]);
     assert.equal(ok.status, 0, ok.stderr);
     assert.deepEqual(readFileSync(join(models, "Stable-diffusion/b.ckpt")), files["b.safetensors"]);
-    const bad = await run(models, [{ source: src, sha256: "1".repeat(64), fileName: "c.ckpt", loadFirst: false, useToken: false }]);
+    const bad = await run(models, [
+      { source: src, sha256: "1".repeat(64), fileName: "c.ckpt", loadFirst: false, useToken: false },
+    ]);
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /c\.ckpt from .* has sha256 [0-9a-f]{64}, but the checkpoints setting declares 1{64}/);
     assert.deepEqual(listing(models), ["b.ckpt"]);
@@ -146,14 +174,20 @@ describe("checkpoint placement script", () => {
     const token = `hf_${randomBytes(12).toString("hex")}`;
     await withServer({ requireHeader: tokenHeader(token) }, async (s) => {
       const models = modelsDir();
-      const r = await run(models, [entry(s, "a.safetensors", { useToken: true })], { stdin: `${tokenHeader(token)}\n` });
+      const r = await run(models, [entry(s, "a.safetensors", { useToken: true })], {
+        stdin: `${tokenHeader(token)}\n`,
+      });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(s.requests[0]!.authorised, true);
-      for (const text of [r.script, r.stdout, r.stderr]) assert.ok(!text.includes(token), "the token is in no script text and no output");
+      for (const text of [r.script, r.stdout, r.stderr])
+        assert.ok(!text.includes(token), "the token is in no script text and no output");
 
       const without = await run(modelsDir(), [entry(s, "b.safetensors")], { stdin: `${tokenHeader(token)}\n` });
       assert.notEqual(without.status, 0, "an entry without useToken does not get the header");
-      assert.match(without.stderr, /answered HTTP 401: it wants credentials\. If the file is gated, set the token \(pulumi config set --secret sdwebui:checkpointToken <token>\) and useToken: true on this entry; nothing was fetched/);
+      assert.match(
+        without.stderr,
+        /answered HTTP 401: it wants credentials\. If the file is gated, set the token \(pulumi config set --secret sdwebui:checkpointToken <token>\) and useToken: true on this entry; nothing was fetched/,
+      );
       assert.ok(!without.stderr.includes(token));
       assert.equal(JSON.stringify(s.requests[1]!.headers).includes(token), false);
     });

@@ -48,14 +48,34 @@ async function withoutPulumi<T>(fn: () => Promise<T>): Promise<T> {
 
 describe("the Automation API adapter without the Pulumi CLI", () => {
   it("findPulumiCli fails with the install hint", async () => {
-    await withoutPulumi(() => assert.rejects(findPulumiCli(), (e: Error) => e instanceof PulumiCliMissingError && CLI_MISSING.test(e.message)));
+    await withoutPulumi(() =>
+      assert.rejects(findPulumiCli(), (e: Error) => e instanceof PulumiCliMissingError && CLI_MISSING.test(e.message)),
+    );
   });
 
   it("every engine call fails with the same clear error, not a raw ENOENT", async () => {
-    const engine = automationEngine({ workDir: work, stackName: "ci-test", envVars: {}, secrets: [PASSWORD], claim: { kind: "process", owner: newOwner("gh-1-1-e2e") } });
+    const engine = automationEngine({
+      workDir: work,
+      stackName: "ci-test",
+      envVars: {},
+      secrets: [PASSWORD],
+      claim: { kind: "process", owner: newOwner("gh-1-1-e2e") },
+    });
     await withoutPulumi(async () => {
-      for (const call of [() => engine.create(() => {}), () => engine.up(() => {}), () => engine.outputs(), () => engine.destroy(() => {}), () => engine.removeStack()])
-        await assert.rejects(call(), (e: Error) => e instanceof PulumiCliMissingError && CLI_MISSING.test(e.message) && !/spawn pulumi ENOENT\n/.test(e.message));
+      for (const call of [
+        () => engine.create(() => {}),
+        () => engine.up(() => {}),
+        () => engine.outputs(),
+        () => engine.destroy(() => {}),
+        () => engine.removeStack(),
+      ])
+        await assert.rejects(
+          call(),
+          (e: Error) =>
+            e instanceof PulumiCliMissingError &&
+            CLI_MISSING.test(e.message) &&
+            !/spawn pulumi ENOENT\n/.test(e.message),
+        );
     });
   });
 });
@@ -74,7 +94,15 @@ function deps(env: Record<string, string>, engine?: StackEngine, cli: "ok" | "re
   return { d, logs, out, made };
 }
 
-const okEnv = { GITHUB_RUN_ID: "77", GITHUB_RUN_ATTEMPT: "2", GITHUB_JOB: "e2e", SDWEBUI_API_PASSWORD: PASSWORD, SDWEBUI_GPUS: "none", PULUMI_CONFIG_PASSPHRASE: "pp", PULUMI_BACKEND_URL: "" };
+const okEnv = {
+  GITHUB_RUN_ID: "77",
+  GITHUB_RUN_ATTEMPT: "2",
+  GITHUB_JOB: "e2e",
+  SDWEBUI_API_PASSWORD: PASSWORD,
+  SDWEBUI_GPUS: "none",
+  PULUMI_CONFIG_PASSPHRASE: "pp",
+  PULUMI_BACKEND_URL: "",
+};
 const readResult = (f: string) => JSON.parse(readFileSync(f, "utf8")) as CiResult;
 
 describe("ci:stack up", () => {
@@ -95,7 +123,13 @@ describe("ci:stack up", () => {
     const engine: StackEngine = {
       create: async () => void calls.push("create"),
       up: async () => void calls.push("up"),
-      outputs: async () => (calls.push("outputs"), { smokeFile: { value: "/o/x-1.png", secret: false }, endpoints: { value: [{ smokeFile: "/o/x-1.png" }], secret: false } }),
+      outputs: async () => (
+        calls.push("outputs"),
+        {
+          smokeFile: { value: "/o/x-1.png", secret: false },
+          endpoints: { value: [{ smokeFile: "/o/x-1.png" }], secret: false },
+        }
+      ),
       destroy: async () => void calls.push("destroy"),
       removeStack: async () => void calls.push("removeStack"),
     };
@@ -106,7 +140,11 @@ describe("ci:stack up", () => {
     assert.deepEqual(calls, ["create", "up", "outputs", "destroy", "removeStack"]);
     const o = made[0] as { stack: string; config: EnvConfig; envVars: Record<string, string>; claim: Claim };
     assert.equal(o.stack, "ci-gh-77-2-e2e");
-    assert.equal(o.claim.kind === "process" && o.claim.owner.runId, "gh-77-2-e2e", "up claims the stack it creates, tagged with this run's id");
+    assert.equal(
+      o.claim.kind === "process" && o.claim.owner.runId,
+      "gh-77-2-e2e",
+      "up claims the stack it creates, tagged with this run's id",
+    );
     assert.match(o.claim.kind === "process" ? o.claim.owner.nonce : "", /^[0-9a-f]{12}$/);
     assert.equal(o.config.document["sdwebui:apiPassword"]?.secret, true);
     assert.equal(o.envVars.PULUMI_BACKEND_URL, `file://${work}/.pulumi-state`);
@@ -121,12 +159,15 @@ describe("ci:stack up", () => {
 
   it(`a bad environment: exit ${EXIT.config} with every problem, result written, no engine made`, async () => {
     const out = join(dir, "bad.json");
-    const { d, made, logs } = deps({ ...okEnv, SDWEBUI_API_PASSWORD: "short", SDWEBUI_HOST_PORT: "0" }, {} as StackEngine);
+    const { d, made, logs } = deps(
+      { ...okEnv, SDWEBUI_API_PASSWORD: "short", SDWEBUI_HOST_PORT: "0" },
+      {} as StackEngine,
+    );
     assert.equal(await main(["up", "--out", out, "--work-dir", work], d), EXIT.config);
     assert.equal(made.length, 0);
     const text = logs.join("\n");
     assert.match(text, /2 problems/);
-    assert.ok(!text.includes("short\""), "the bad password is not echoed");
+    assert.ok(!text.includes('short"'), "the bad password is not echoed");
     assert.equal(readResult(out).failedStep, "config");
   });
 
@@ -144,7 +185,10 @@ describe("ci:stack up", () => {
     assert.equal(made.length, 0);
     const p = preflight({ PULUMI_CONFIG_PASSPHRASE: "" }, work, { smokeEnabled: true, needBuild: true });
     assert.match(p.problems.join("\n"), /PULUMI_CONFIG_PASSPHRASE is empty/);
-    assert.deepEqual(preflight({ PULUMI_CONFIG_PASSPHRASE: "x" }, work, { smokeEnabled: true, needBuild: true }).problems, []);
+    assert.deepEqual(
+      preflight({ PULUMI_CONFIG_PASSPHRASE: "x" }, work, { smokeEnabled: true, needBuild: true }).problems,
+      [],
+    );
   });
 
   it("--keep skips teardown; destroy uses no settings; name and check touch nothing", async () => {
@@ -159,12 +203,35 @@ describe("ci:stack up", () => {
     const { d } = deps(okEnv, engine);
     assert.equal(await main(["up", "--keep", "--out", join(dir, "keep.json"), "--work-dir", work], d), EXIT.ok);
     assert.deepEqual(calls, ["create", "up"]);
-    assert.match(readResult(join(dir, "keep.json")).advice.join("\n"), /npm run ci:stack -- destroy --stack ci-gh-77-2-e2e --run-id gh-77-2-e2e/);
+    assert.match(
+      readResult(join(dir, "keep.json")).advice.join("\n"),
+      /npm run ci:stack -- destroy --stack ci-gh-77-2-e2e --run-id gh-77-2-e2e/,
+    );
     calls.length = 0;
     const { d: d2, made } = deps({ PULUMI_CONFIG_PASSPHRASE: "pp" }, engine);
-    assert.equal(await main(["destroy", "--stack", "ci-gh-77-2-e2e", "--run-id", "gh-77-2-e2e", "--out", join(dir, "destroy.json"), "--work-dir", work], d2), EXIT.ok);
+    assert.equal(
+      await main(
+        [
+          "destroy",
+          "--stack",
+          "ci-gh-77-2-e2e",
+          "--run-id",
+          "gh-77-2-e2e",
+          "--out",
+          join(dir, "destroy.json"),
+          "--work-dir",
+          work,
+        ],
+        d2,
+      ),
+      EXIT.ok,
+    );
     assert.deepEqual(calls, ["destroy", "removeStack"]);
-    assert.deepEqual((made[0] as { claim: Claim }).claim, { kind: "run", runId: "gh-77-2-e2e" }, "destroy removes any stack of the named run");
+    assert.deepEqual(
+      (made[0] as { claim: Claim }).claim,
+      { kind: "run", runId: "gh-77-2-e2e" },
+      "destroy removes any stack of the named run",
+    );
     const n = deps(okEnv);
     assert.equal(await main(["name"], n.d), EXIT.ok);
     assert.equal(n.out.join(""), "ci-gh-77-2-e2e\n");
@@ -190,15 +257,24 @@ describe("ci:stack up", () => {
       mkdirSync(join(repo, f, ".."), { recursive: true });
       writeFileSync(join(repo, f), readFileSync(join(work, f)));
     }
-    const git = (...a: string[]) => assert.equal(spawnSync("git", ["-C", repo, ...a], { encoding: "utf8" }).status, 0, a.join(" "));
+    const git = (...a: string[]) =>
+      assert.equal(spawnSync("git", ["-C", repo, ...a], { encoding: "utf8" }).status, 0, a.join(" "));
     git("init", "-q");
-    writeFileSync(join(repo, "Pulumi.dev.yaml"), "config:\n  sdwebui:hostPort: \"7861\"\n");
+    writeFileSync(join(repo, "Pulumi.dev.yaml"), 'config:\n  sdwebui:hostPort: "7861"\n');
     git("add", "Pulumi.dev.yaml");
     writeFileSync(join(repo, "Pulumi.scratch.yml"), "config: {}\n");
     const cases: [string[], Record<string, string>, RegExp][] = [
-      [["up"], { SDWEBUI_CI_STACK: "dev" }, /Pulumi\.dev\.yaml is tracked by git: ci:stack never uses a stack whose stack file is committed/],
+      [
+        ["up"],
+        { SDWEBUI_CI_STACK: "dev" },
+        /Pulumi\.dev\.yaml is tracked by git: ci:stack never uses a stack whose stack file is committed/,
+      ],
       [["destroy", "--run-id", "gh-77-2-e2e"], { SDWEBUI_CI_STACK: "dev" }, /Pulumi\.dev\.yaml is tracked by git/],
-      [["up"], { SDWEBUI_CI_STACK: "scratch" }, /Pulumi\.scratch\.yml already exists: ci:stack creates only new stacks/],
+      [
+        ["up"],
+        { SDWEBUI_CI_STACK: "scratch" },
+        /Pulumi\.scratch\.yml already exists: ci:stack creates only new stacks/,
+      ],
       [["up", "--stack", "dev"], {}, /tracked by git/],
     ];
     for (const [argv, env, message] of cases) {
@@ -210,23 +286,38 @@ describe("ci:stack up", () => {
       assert.match(logs.join("\n"), /fix: (set SDWEBUI_CI_STACK to a name no stack has|check that --stack)/);
       assert.equal(readResult(out).failedStep, "owner");
     }
-    assert.equal(readFileSync(join(repo, "Pulumi.dev.yaml"), "utf8"), "config:\n  sdwebui:hostPort: \"7861\"\n");
+    assert.equal(readFileSync(join(repo, "Pulumi.dev.yaml"), "utf8"), 'config:\n  sdwebui:hostPort: "7861"\n');
     const c = deps({ ...okEnv, SDWEBUI_CI_STACK: "dev" });
     assert.equal(await main(["check", "--work-dir", repo], c.d), EXIT.owner);
     assert.match(c.out.join(""), /problem: .*tracked by git/);
   });
 
   it(`usage errors exit ${EXIT.usage}`, async () => {
-    for (const argv of [[], ["deploy"], ["up", "--bogus"], ["destroy", "--keep"], ["up", "extra"], ["up", "--stack", "bad name"], ["destroy", "--run-id", "a/b"]]) {
+    for (const argv of [
+      [],
+      ["deploy"],
+      ["up", "--bogus"],
+      ["destroy", "--keep"],
+      ["up", "extra"],
+      ["up", "--stack", "bad name"],
+      ["destroy", "--run-id", "a/b"],
+    ]) {
       const { d } = deps(okEnv);
       assert.equal(await main([...argv, "--out", join(dir, "u.json")], d), EXIT.usage, argv.join(" "));
     }
   });
 
   it("the default backend is a file backend in the project's .pulumi-state", () => {
-    assert.deepEqual(backendOf({}, "/repo"), { url: "file:///repo/.pulumi-state", dir: "/repo/.pulumi-state", fromEnv: false });
+    assert.deepEqual(backendOf({}, "/repo"), {
+      url: "file:///repo/.pulumi-state",
+      dir: "/repo/.pulumi-state",
+      fromEnv: false,
+    });
     assert.equal(backendOf({ PULUMI_BACKEND_URL: "s3://bucket/x" }, "/repo").dir, undefined);
-    const w = preflight({ PULUMI_CONFIG_PASSPHRASE: "x", PULUMI_BACKEND_URL: "file:///elsewhere" }, work, { smokeEnabled: false, needBuild: false }).warnings;
+    const w = preflight({ PULUMI_CONFIG_PASSPHRASE: "x", PULUMI_BACKEND_URL: "file:///elsewhere" }, work, {
+      smokeEnabled: false,
+      needBuild: false,
+    }).warnings;
     assert.match(w.join("\n"), /pulumi\/pulumi#7155/);
   });
 });

@@ -21,7 +21,10 @@ describe("the ci:stack tag", () => {
     assert.ok(!accepts({ kind: "process", owner: a }, b), "the same run's other process");
     assert.ok(accepts({ kind: "run", runId: "gh-1-1-e2e" }, b));
     assert.ok(!accepts({ kind: "run", runId: "gh-2-1-e2e" }, a));
-    assert.ok(!accepts({ kind: "run", runId: "gh-1-1-e2e" }, undefined), "an untagged stack (someone's own, or one being created)");
+    assert.ok(
+      !accepts({ kind: "run", runId: "gh-1-1-e2e" }, undefined),
+      "an untagged stack (someone's own, or one being created)",
+    );
   });
 });
 
@@ -29,9 +32,15 @@ describe("refusals", () => {
   const a = newOwner("gh-1-1-e2e");
   it("an untagged stack: left untouched, the fix names another stack name or stack rm by hand", () => {
     const up = notOurs("dev", undefined, { kind: "process", owner: a }, "up");
-    assert.match(up.message, /stack dev exists but has no sdwebui:ci-stack tag: ci:stack did not create it .*left untouched \(config, state, stack file\)/);
+    assert.match(
+      up.message,
+      /stack dev exists but has no sdwebui:ci-stack tag: ci:stack did not create it .*left untouched \(config, state, stack file\)/,
+    );
     assert.match(up.fix, /set SDWEBUI_CI_STACK to a name no stack has, or unset it .*pulumi stack rm dev/);
-    assert.match(notOurs("dev", undefined, { kind: "run", runId: "gh-1-1-e2e" }, "destroy").fix, /check that --stack or SDWEBUI_CI_STACK names the stack your up created/);
+    assert.match(
+      notOurs("dev", undefined, { kind: "run", runId: "gh-1-1-e2e" }, "destroy").fix,
+      /check that --stack or SDWEBUI_CI_STACK names the stack your up created/,
+    );
   });
 
   it("another run's stack: the fix names the cleanup command with that run's id", () => {

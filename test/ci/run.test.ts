@@ -22,7 +22,11 @@ type Fail = Partial<Record<keyof StackEngine, Error>>;
 type Span = { step: keyof StackEngine; start: number; end: number };
 
 /** `hold`: the calls that last, each until the clock has moved on by that many ms. */
-function fakeEngine(fail: Fail = {}, outputs = GOOD_OUTPUTS, hold: Partial<Record<keyof StackEngine, number>> = {}): { engine: StackEngine; calls: string[]; spans: Span[] } {
+function fakeEngine(
+  fail: Fail = {},
+  outputs = GOOD_OUTPUTS,
+  hold: Partial<Record<keyof StackEngine, number>> = {},
+): { engine: StackEngine; calls: string[]; spans: Span[] } {
   const calls: string[] = [];
   const spans: Span[] = [];
   const step = (name: keyof StackEngine) => async () => {
@@ -46,7 +50,15 @@ function fakeEngine(fail: Fail = {}, outputs = GOOD_OUTPUTS, hold: Partial<Recor
   };
 }
 
-async function run(fail: Fail = {}, opts: { keep?: boolean; smokeEnabled?: boolean; outputs?: Record<string, StackOutput>; hold?: Partial<Record<keyof StackEngine, number>> } = {}) {
+async function run(
+  fail: Fail = {},
+  opts: {
+    keep?: boolean;
+    smokeEnabled?: boolean;
+    outputs?: Record<string, StackOutput>;
+    hold?: Partial<Record<keyof StackEngine, number>>;
+  } = {},
+) {
   const { engine, calls, spans } = fakeEngine(fail, opts.outputs, opts.hold);
   const written: CiResult[] = [];
   const logs: string[] = [];
@@ -78,12 +90,21 @@ function assertTimes(result: CiResult, before: number, after: number, spans: Spa
   const started = Date.parse(result.startedAt);
   const finished = Date.parse(result.finishedAt);
   const times = `before ${before}, startedAt ${started}, finishedAt ${finished}, after ${after}, totalMs ${result.totalMs}`;
-  assert.ok(before <= started && started <= finished && finished <= after, `startedAt and finishedAt in order, within the run: ${times}`);
-  assert.ok(finished - started <= result.totalMs && started + result.totalMs <= after, `totalMs covers startedAt..finishedAt and ends within the run: ${times}`);
+  assert.ok(
+    before <= started && started <= finished && finished <= after,
+    `startedAt and finishedAt in order, within the run: ${times}`,
+  );
+  assert.ok(
+    finished - started <= result.totalMs && started + result.totalMs <= after,
+    `totalMs covers startedAt..finishedAt and ends within the run: ${times}`,
+  );
   assert.ok(spans.length > 0);
   for (const { step, start, end } of spans) {
     const ms = result.steps[step]?.ms;
-    assert.ok(ms !== undefined && ms >= end - start, `${step}: ${ms} ms recorded, the engine call took ${end - start} ms`);
+    assert.ok(
+      ms !== undefined && ms >= end - start,
+      `${step}: ${ms} ms recorded, the engine call took ${end - start} ms`,
+    );
   }
   const stepsMs = Object.values(result.steps).reduce((n, r) => n + r.ms, 0);
   assert.ok(stepsMs <= result.totalMs, `the steps (${stepsMs} ms in all) fit in totalMs ${result.totalMs}`);
@@ -110,7 +131,9 @@ describe("runCiStack", () => {
   });
 
   it("up fails: destroy and remove still run; exit code of up; the error is scrubbed", async () => {
-    const { result, calls } = await run({ up: new Error(`pulumi config set-all --secret sdwebui:apiPassword=${SECRET} failed`) });
+    const { result, calls } = await run({
+      up: new Error(`pulumi config set-all --secret sdwebui:apiPassword=${SECRET} failed`),
+    });
     assert.deepEqual(calls, ["create", "up", "destroy", "removeStack"]);
     assert.equal(result.exitCode, EXIT.up);
     assert.equal(result.failedStep, "up");
@@ -120,17 +143,35 @@ describe("runCiStack", () => {
 
   it(`the smoke step fails inside up: classified as smoke (exit ${EXIT.smoke}) with its failure class; teardown runs`, async () => {
     const exitCode = SMOKE_EXIT["saved-nowhere"];
-    const smokeJson = JSON.stringify({ ok: false, failure: "saved-nowhere", exitCode, message: "no PNG for seed 42 under /srv/out", details: [], runId: "smoke-1" });
-    const err = new Error(`error: update failed\n  command:local:Command (sdwebui-smoke):\n    error: exit status ${exitCode}: running "node dist/smoke/cli.js ...":\n${smokeJson}\nsmoke FAILED`);
+    const smokeJson = JSON.stringify({
+      ok: false,
+      failure: "saved-nowhere",
+      exitCode,
+      message: "no PNG for seed 42 under /srv/out",
+      details: [],
+      runId: "smoke-1",
+    });
+    const err = new Error(
+      `error: update failed\n  command:local:Command (sdwebui-smoke):\n    error: exit status ${exitCode}: running "node dist/smoke/cli.js ...":\n${smokeJson}\nsmoke FAILED`,
+    );
     const { result, calls } = await run({ up: err });
     assert.deepEqual(calls, ["create", "up", "destroy", "removeStack"]);
     assert.equal(result.failedStep, "smoke");
     assert.equal(result.exitCode, EXIT.smoke);
-    assert.deepEqual(result.smoke, { ok: false, failure: "saved-nowhere", exitCode, message: "no PNG for seed 42 under /srv/out" });
+    assert.deepEqual(result.smoke, {
+      ok: false,
+      failure: "saved-nowhere",
+      exitCode,
+      message: "no PNG for seed 42 under /srv/out",
+    });
   });
 
   it("up succeeds but no proven file in the outputs: smoke failure, teardown runs", async () => {
-    const outputs = { ...GOOD_OUTPUTS, smokeFile: { value: "", secret: false }, endpoints: { value: [{ smokeFile: "" }], secret: false } };
+    const outputs = {
+      ...GOOD_OUTPUTS,
+      smokeFile: { value: "", secret: false },
+      endpoints: { value: [{ smokeFile: "" }], secret: false },
+    };
     const { result, calls } = await run({}, { outputs });
     assert.deepEqual(calls, ["create", "up", "outputs", "destroy", "removeStack"]);
     assert.equal(result.exitCode, EXIT.smoke);
@@ -139,7 +180,11 @@ describe("runCiStack", () => {
   });
 
   it("smoke disabled: no proven file needed", async () => {
-    const outputs = { ...GOOD_OUTPUTS, smokeFile: { value: "", secret: false }, endpoints: { value: [{ smokeFile: "" }], secret: false } };
+    const outputs = {
+      ...GOOD_OUTPUTS,
+      smokeFile: { value: "", secret: false },
+      endpoints: { value: [{ smokeFile: "" }], secret: false },
+    };
     const { result } = await run({}, { outputs, smokeEnabled: false });
     assert.equal(result.ok, true);
     assert.equal(result.smoke.ok, null);
@@ -157,7 +202,9 @@ describe("runCiStack", () => {
     assert.equal(result.exitCode, EXIT.destroy);
     assert.equal(result.failedStep, "destroy");
     assert.match(result.steps.removeStack!.skipped!, /destroy failed/);
-    assert.ok(result.advice.some((a) => a.includes("npm run ci:stack -- destroy --stack ci-gh-1-1-e2e --run-id gh-1-1-e2e")));
+    assert.ok(
+      result.advice.some((a) => a.includes("npm run ci:stack -- destroy --stack ci-gh-1-1-e2e --run-id gh-1-1-e2e")),
+    );
   });
 
   it("up AND destroy fail: exit code of the first failure (up); remove skipped", async () => {
@@ -193,7 +240,16 @@ describe("runCiStack", () => {
       throw new TypeError("not a promise");
     };
     const written: CiResult[] = [];
-    const r = await runCiStack({ engine, stack: "s", stackSource: "t", runId: "r1", smokeEnabled: true, keep: false, log: () => {}, writeResult: (x) => written.push(x) });
+    const r = await runCiStack({
+      engine,
+      stack: "s",
+      stackSource: "t",
+      runId: "r1",
+      smokeEnabled: true,
+      keep: false,
+      log: () => {},
+      writeResult: (x) => written.push(x),
+    });
     assert.deepEqual(calls, ["create", "up", "destroy", "removeStack"]);
     assert.equal(r.exitCode, EXIT.up);
     assert.equal(written.length, 1);
@@ -201,7 +257,11 @@ describe("runCiStack", () => {
 });
 
 describe("a stack that is not this run's", () => {
-  const refusal = () => new OwnershipError("stack ci-gh-1-1-e2e exists but has no sdwebui:ci-stack tag", "set SDWEBUI_CI_STACK to a name no stack has");
+  const refusal = () =>
+    new OwnershipError(
+      "stack ci-gh-1-1-e2e exists but has no sdwebui:ci-stack tag",
+      "set SDWEBUI_CI_STACK to a name no stack has",
+    );
 
   it(`create refused: nothing is torn down (it is someone else's), exit ${EXIT.owner}, the fix in the advice`, async () => {
     const { result, calls } = await run({ create: refusal() });
@@ -236,7 +296,14 @@ describe("a stack that is not this run's", () => {
 
   it(`the cleanup command refuses a stack of another run: exit ${EXIT.owner}, nothing removed`, async () => {
     const { engine, calls } = fakeEngine({ destroy: refusal() });
-    const r = await destroyCiStack({ engine, stack: "s", stackSource: "t", runId: "r1", log: () => {}, writeResult: () => {} });
+    const r = await destroyCiStack({
+      engine,
+      stack: "s",
+      stackSource: "t",
+      runId: "r1",
+      log: () => {},
+      writeResult: () => {},
+    });
     assert.deepEqual(calls, ["destroy"]);
     assert.equal(r.exitCode, EXIT.owner);
     assert.deepEqual(r.advice, ["set SDWEBUI_CI_STACK to a name no stack has"]);
@@ -254,7 +321,17 @@ describe("interruption", () => {
         setTimeout(() => abort.abort(), 10);
       });
     const written: CiResult[] = [];
-    const r = await runCiStack({ engine, stack: "s", stackSource: "t", runId: "r1", smokeEnabled: true, keep: false, log: () => {}, writeResult: (x) => written.push(x), signal: abort.signal });
+    const r = await runCiStack({
+      engine,
+      stack: "s",
+      stackSource: "t",
+      runId: "r1",
+      smokeEnabled: true,
+      keep: false,
+      log: () => {},
+      writeResult: (x) => written.push(x),
+      signal: abort.signal,
+    });
     assert.deepEqual(calls, ["create", "up", "destroy", "removeStack"], "no outputs after an interrupt, teardown runs");
     assert.equal(r.failedStep, "interrupted");
     assert.equal(r.exitCode, EXIT.interrupted);
@@ -270,7 +347,14 @@ describe("destroyCiStack", () => {
     ] as const) {
       const { engine, calls } = fakeEngine(fail);
       const written: CiResult[] = [];
-      const r = await destroyCiStack({ engine, stack: "s", stackSource: "t", runId: "r1", log: () => {}, writeResult: (x) => written.push(x) });
+      const r = await destroyCiStack({
+        engine,
+        stack: "s",
+        stackSource: "t",
+        runId: "r1",
+        log: () => {},
+        writeResult: (x) => written.push(x),
+      });
       assert.deepEqual(calls, wantCalls);
       assert.equal(r.exitCode, code);
       assert.equal(r.command, "destroy");
@@ -284,6 +368,9 @@ describe("smokeFailureIn", () => {
     assert.equal(smokeFailureIn("error: exit status 1\nno json here"), undefined);
     assert.equal(smokeFailureIn('{"ok":false, broken'), undefined);
     const exitCode = SMOKE_EXIT.unauthorized;
-    assert.deepEqual(smokeFailureIn(`  stdout: {"ok":false,"failure":"unauthorized","exitCode":${exitCode},"message":"401"}`), { ok: false, failure: "unauthorized", exitCode, message: "401" });
+    assert.deepEqual(
+      smokeFailureIn(`  stdout: {"ok":false,"failure":"unauthorized","exitCode":${exitCode},"message":"401"}`),
+      { ok: false, failure: "unauthorized", exitCode, message: "401" },
+    );
   });
 });

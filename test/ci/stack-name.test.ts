@@ -5,7 +5,19 @@ import { describe, it } from "node:test";
 import { validateSettings } from "../../infra/config/validate.js";
 import { hostLayouts } from "../../infra/docker/host-layout.js";
 import { TAG_PATTERN } from "../../infra/firewall/rules.js";
-import { CI_SYSTEMS, MAX_RUN_ID, MAX_STACK_NAME, PULUMI_STACK_NAME, StackNameError, checkRunId, checkStackName, ciRunId, ciStackName, fit, sanitise } from "../../tools/ci-stack/stack-name.js";
+import {
+  CI_SYSTEMS,
+  MAX_RUN_ID,
+  MAX_STACK_NAME,
+  PULUMI_STACK_NAME,
+  StackNameError,
+  checkRunId,
+  checkStackName,
+  ciRunId,
+  ciStackName,
+  fit,
+  sanitise,
+} from "../../tools/ci-stack/stack-name.js";
 
 const settings = validateSettings({ apiPassword: "correct-horse-battery-9" }, () => true).settings;
 
@@ -28,9 +40,21 @@ describe("names from CI run variables", () => {
     assert.equal(a.name, "ci-gh-9876543210-1-e2e");
     assert.equal(a.deterministic, true);
     assert.equal(ciStackName({ ...env }).name, a.name, "the cleanup step recomputes the same name");
-    assert.notEqual(ciStackName({ ...env, GITHUB_RUN_ATTEMPT: "2" }).name, a.name, "a re-run attempt gets its own stack");
-    assert.notEqual(ciStackName({ ...env, GITHUB_JOB: "smoke" }).name, a.name, "another job of the run gets its own stack");
-    assert.notEqual(ciStackName({ ...env, SDWEBUI_CI_STACK_SUFFIX: "node-22" }).name, a.name, "matrix legs differ by suffix");
+    assert.notEqual(
+      ciStackName({ ...env, GITHUB_RUN_ATTEMPT: "2" }).name,
+      a.name,
+      "a re-run attempt gets its own stack",
+    );
+    assert.notEqual(
+      ciStackName({ ...env, GITHUB_JOB: "smoke" }).name,
+      a.name,
+      "another job of the run gets its own stack",
+    );
+    assert.notEqual(
+      ciStackName({ ...env, SDWEBUI_CI_STACK_SUFFIX: "node-22" }).name,
+      a.name,
+      "matrix legs differ by suffix",
+    );
     assertUsable(a.name);
   });
 
@@ -58,7 +82,11 @@ describe("names from CI run variables", () => {
     const tags = new Set<string>();
     for (let run = 0; run < 10_000; run++)
       for (const attempt of ["1", "2", "3"]) {
-        const n = ciStackName({ GITHUB_RUN_ID: String(12_000_000_000 + run * 7919), GITHUB_RUN_ATTEMPT: attempt, GITHUB_JOB: "deploy-and-prove" }).name;
+        const n = ciStackName({
+          GITHUB_RUN_ID: String(12_000_000_000 + run * 7919),
+          GITHUB_RUN_ATTEMPT: attempt,
+          GITHUB_JOB: "deploy-and-prove",
+        }).name;
         names.add(n);
         tags.add(tagOf(n));
       }
@@ -100,9 +128,17 @@ describe("sanitising and length", () => {
 
 describe("explicit names and the fallback", () => {
   it("SDWEBUI_CI_STACK is used as given when valid, refused with the variable named when not", () => {
-    assert.deepEqual(ciStackName({ SDWEBUI_CI_STACK: "pr-17", GITHUB_RUN_ID: "1" }), { name: "pr-17", source: "SDWEBUI_CI_STACK", deterministic: true });
+    assert.deepEqual(ciStackName({ SDWEBUI_CI_STACK: "pr-17", GITHUB_RUN_ID: "1" }), {
+      name: "pr-17",
+      source: "SDWEBUI_CI_STACK",
+      deterministic: true,
+    });
     for (const bad of ["PR 17", "Upper", "x".repeat(40), "-lead"])
-      assert.throws(() => ciStackName({ SDWEBUI_CI_STACK: bad }), (e: Error) => e instanceof StackNameError && e.message.includes("SDWEBUI_CI_STACK"), bad);
+      assert.throws(
+        () => ciStackName({ SDWEBUI_CI_STACK: bad }),
+        (e: Error) => e instanceof StackNameError && e.message.includes("SDWEBUI_CI_STACK"),
+        bad,
+      );
   });
 
   it("--stack is checked against Pulumi's rule", () => {
@@ -118,7 +154,10 @@ describe("explicit names and the fallback", () => {
     assert.equal(r.deterministic, false);
     assertUsable(r.name);
     assert.notEqual(ciStackName({}).name, ciStackName({}).name, "two real fallbacks differ");
-    assert.equal(ciStackName({ SDWEBUI_CI_STACK_PREFIX: "Nightly!" }, { now, random: () => "ff" }).name, "nightly-local-20261125-1304-ff");
+    assert.equal(
+      ciStackName({ SDWEBUI_CI_STACK_PREFIX: "Nightly!" }, { now, random: () => "ff" }).name,
+      "nightly-local-20261125-1304-ff",
+    );
   });
 });
 
@@ -127,7 +166,11 @@ describe("run ids (the first half of the ci:stack tag)", () => {
     const env = { GITHUB_RUN_ID: "9876543210", GITHUB_RUN_ATTEMPT: "1", GITHUB_JOB: "e2e-with-a-rather-long-job-name" };
     assert.deepEqual(ciRunId(env), { id: "gh-9876543210-1-e2e-with-a-rather-long-job-name", deterministic: true });
     assert.equal(ciRunId({ ...env, SDWEBUI_CI_STACK: "shared" }).id, ciRunId(env).id);
-    assert.notEqual(ciRunId({ ...env, SDWEBUI_CI_STACK_SUFFIX: "node-22" }).id, ciRunId(env).id, "matrix legs differ by suffix");
+    assert.notEqual(
+      ciRunId({ ...env, SDWEBUI_CI_STACK_SUFFIX: "node-22" }).id,
+      ciRunId(env).id,
+      "matrix legs differ by suffix",
+    );
     assert.notEqual(ciRunId({ ...env, GITHUB_RUN_ATTEMPT: "2" }).id, ciRunId(env).id);
     assert.ok(ciRunId({ ...env, GITHUB_JOB: "j".repeat(300) }).id.length <= MAX_RUN_ID);
   });
@@ -140,6 +183,7 @@ describe("run ids (the first half of the ci:stack tag)", () => {
 
   it("--run-id: tag characters only, no separator", () => {
     assert.equal(checkRunId("gh-1-1-e2e"), "gh-1-1-e2e");
-    for (const bad of ["", "a/b", "a b", "x".repeat(MAX_RUN_ID + 1)]) assert.throws(() => checkRunId(bad), StackNameError, bad);
+    for (const bad of ["", "a/b", "a b", "x".repeat(MAX_RUN_ID + 1)])
+      assert.throws(() => checkRunId(bad), StackNameError, bad);
   });
 });

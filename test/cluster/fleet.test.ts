@@ -31,21 +31,26 @@ function pngs(dir: string): { path: string; seq: number }[] {
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       if (e.isDirectory()) walk(join(d, e.name));
-      else if (e.name.endsWith(".png")) out.push({ path: join(d, e.name), seq: Number(/^(\d+)/.exec(e.name)?.[1] ?? -1) });
+      else if (e.name.endsWith(".png"))
+        out.push({ path: join(d, e.name), seq: Number(/^(\d+)/.exec(e.name)?.[1] ?? -1) });
     }
   };
   walk(dir);
   return out.sort((a, b) => a.seq - b.seq);
 }
 
-interface Pod { metadata: { name: string }; spec: { nodeName?: string; runtimeClassName?: string; containers: { env?: { name: string; value?: string }[] }[] }; status: { phase: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] } }
+interface Pod {
+  metadata: { name: string };
+  spec: { nodeName?: string; runtimeClassName?: string; containers: { env?: { name: string; value?: string }[] }[] };
+  status: { phase: string; conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+}
 
 describe("the Kubernetes target on a real cluster, through the real engine", { concurrency: false }, () => {
   let cluster: TestCluster | undefined;
   let project: EngineProject | undefined;
   let failed = false;
   const need = (t: TestContext) => {
-    if (failed) return t.skip("an earlier step failed"), false;
+    if (failed) return (t.skip("an earlier step failed"), false);
     if (!project) setUp(t);
     return Boolean(cluster && project);
   };
@@ -55,7 +60,8 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     const r = project!.pulumi(["config", "set", ...flags, "--stack", STACK, `sdwebui:${key}`], value);
     assert.equal(r.status, 0, r.stderr);
   };
-  const webuiPods = () => cluster!.json<{ items: Pod[] }>(["-n", NS, "get", "pods", "-l", "app.kubernetes.io/component=webui"]).items;
+  const webuiPods = () =>
+    cluster!.json<{ items: Pod[] }>(["-n", NS, "get", "pods", "-l", "app.kubernetes.io/component=webui"]).items;
 
   /** Once, from the first test (a skip needs a test's context): the cluster, the namespace, the volumes, the stack. */
   function setUp(t: TestContext) {
@@ -64,10 +70,14 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     if (!cluster) return;
     rmSync(hostRoot, { recursive: true, force: true });
     cluster.kubectl(["delete", "namespace", NS, "--wait=true", "--ignore-not-found"]);
-    for (const pv of ["sdwebui-e2e-outputs", "sdwebui-e2e-models"]) cluster.kubectl(["delete", "pv", pv, "--ignore-not-found"]);
+    for (const pv of ["sdwebui-e2e-outputs", "sdwebui-e2e-models"])
+      cluster.kubectl(["delete", "pv", pv, "--ignore-not-found"]);
     assert.equal(cluster.kubectl(["create", "namespace", NS]).status, 0);
     cluster.hostFolderVolume("sdwebui-e2e-outputs", outputsDir, { namespace: NS, name: "sdwebui-fleet-outputs" });
-    cluster.hostFolderVolume("sdwebui-e2e-models", makeModelsDir(join(hostRoot, "models")), { namespace: NS, name: "sdwebui-fleet-models" });
+    cluster.hostFolderVolume("sdwebui-e2e-models", makeModelsDir(join(hostRoot, "models")), {
+      namespace: NS,
+      name: "sdwebui-fleet-models",
+    });
     project = engineProject("fleet");
     assert.equal(project.pulumi(["stack", "init", STACK]).status, 0);
     set("target", "kubernetes");
@@ -102,7 +112,16 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
       assert.equal(p.spec.runtimeClassName, "nvidia", "the GPU runtime class (its handler is plain runc here)");
     }
     const devices = pods.map((p) => {
-      const exec = cluster!.kubectl(["-n", NS, "exec", p.metadata.name, "--", "/usr/bin/node", "-e", "console.log(process.env.NVIDIA_VISIBLE_DEVICES)"]);
+      const exec = cluster!.kubectl([
+        "-n",
+        NS,
+        "exec",
+        p.metadata.name,
+        "--",
+        "/usr/bin/node",
+        "-e",
+        "console.log(process.env.NVIDIA_VISIBLE_DEVICES)",
+      ]);
       assert.equal(exec.status, 0, exec.stderr);
       return exec.stdout.trim();
     });
@@ -110,7 +129,10 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     const files = pngs(outputsDir);
     assert.equal(files.length, 1, "the smoke's one image is in the outputs claim's host folder");
     assert.ok(statSync(files[0]!.path).size > 0);
-    const outputs = JSON.parse(project!.pulumi(["stack", "output", "--json", "--stack", STACK]).stdout) as Record<string, unknown>;
+    const outputs = JSON.parse(project!.pulumi(["stack", "output", "--json", "--stack", STACK]).stdout) as Record<
+      string,
+      unknown
+    >;
     assert.match(String(outputs.smokeJob), /^sdwebui-fleet-smoke-[0-9a-f]{10}$/);
     assert.match(String(outputs.apiUrl), /^http:\/\/10\.223\.0\.\d+:7860$/);
     const job = cluster!.json<{ status: { succeeded?: number } }>(["-n", NS, "get", "job", String(outputs.smokeJob)]);
@@ -128,16 +150,29 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     assert.ok(!jobs.stdout.includes(PASSWORD));
     assert.deepEqual(filesContaining(project!.dir, PASSWORD), [], "state and history hold it encrypted only");
     const clientKey = /client-key-data: (\S+)/.exec(kubeconfigText(cluster!))![1]!;
-    assert.deepEqual(filesContaining(project!.dir, clientKey.slice(0, 60)), [], "the kubeconfig setting is a secret in the state too");
+    assert.deepEqual(
+      filesContaining(project!.dir, clientKey.slice(0, 60)),
+      [],
+      "the kubeconfig setting is a secret in the state too",
+    );
   });
 
   it("the NetworkPolicy is declared from firewallAllowlist (plus the smoke Job's pods)", (t) => {
     if (!need(t)) return;
-    const np = cluster!.json<{ spec: { ingress: { from: { ipBlock?: { cidr: string }; podSelector?: unknown }[]; ports: { port: number }[] }[] } }>(["-n", NS, "get", "networkpolicy", "sdwebui-fleet-ingress"]);
+    const np = cluster!.json<{
+      spec: { ingress: { from: { ipBlock?: { cidr: string }; podSelector?: unknown }[]; ports: { port: number }[] }[] };
+    }>(["-n", NS, "get", "networkpolicy", "sdwebui-fleet-ingress"]);
     const from = np.spec.ingress[0]!.from;
-    assert.deepEqual(from.filter((f) => f.ipBlock).map((f) => f.ipBlock!.cidr), ["10.99.0.0/24"]);
+    assert.deepEqual(
+      from.filter((f) => f.ipBlock).map((f) => f.ipBlock!.cidr),
+      ["10.99.0.0/24"],
+    );
     assert.equal(from.filter((f) => f.podSelector).length, 1, "the smoke Job's pods");
-    assert.deepEqual(np.spec.ingress[0]!.ports.map((p) => p.port), [8080], "the WebUI port only");
+    assert.deepEqual(
+      np.spec.ingress[0]!.ports.map((p) => p.port),
+      [8080],
+      "the WebUI port only",
+    );
   });
 
   it("pulumi up --expect-no-changes after the deploy", (t) => {
@@ -149,7 +184,9 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
   it("an image and flag change rolls out and proves again with a new smoke Job", (t) => {
     if (!need(t)) return;
     failed = true;
-    const before = JSON.parse(project!.pulumi(["stack", "output", "smokeJob", "--json", "--stack", STACK]).stdout) as string;
+    const before = JSON.parse(
+      project!.pulumi(["stack", "output", "smokeJob", "--json", "--stack", STACK]).stdout,
+    ) as string;
     // The same stand-in under a second tag: a new image reference for the Deployment.
     assert.equal(spawnSync("docker", ["tag", STANDIN_IMAGE, ROLLOUT_IMAGE]).status, 0);
     cluster!.load(ROLLOUT_IMAGE);
@@ -157,9 +194,17 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     set("extraArgs[0]", "--medvram", "--path");
     const r = up();
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-    const after = JSON.parse(project!.pulumi(["stack", "output", "smokeJob", "--json", "--stack", STACK]).stdout) as string;
+    const after = JSON.parse(
+      project!.pulumi(["stack", "output", "smokeJob", "--json", "--stack", STACK]).stdout,
+    ) as string;
     assert.notEqual(after, before, "a new Job ran");
-    const webui = cluster!.json<{ spec: { template: { spec: { containers: { args: string[]; image: string }[] } } } }>(["-n", NS, "get", "deployment", "sdwebui-fleet"]).spec.template.spec.containers[0]!;
+    const webui = cluster!.json<{ spec: { template: { spec: { containers: { args: string[]; image: string }[] } } } }>([
+      "-n",
+      NS,
+      "get",
+      "deployment",
+      "sdwebui-fleet",
+    ]).spec.template.spec.containers[0]!;
     assert.ok(webui.args.includes("--medvram"));
     assert.equal(webui.image, ROLLOUT_IMAGE);
     for (const p of webuiPods()) assert.equal(p.status.phase, "Running");
@@ -170,8 +215,14 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
   it("a new password is a new Secret: the pods roll, the old Secret goes, the smoke proves with the new one", (t) => {
     if (!need(t)) return;
     failed = true;
-    const secretOf = () => cluster!.json<{ spec: { template: { spec: { containers: { env: { valueFrom?: { secretKeyRef?: { name: string } } }[] }[] } } } }>(["-n", NS, "get", "deployment", "sdwebui-fleet"])
-      .spec.template.spec.containers[0]!.env.find((e) => e.valueFrom?.secretKeyRef)!.valueFrom!.secretKeyRef!.name;
+    const secretOf = () =>
+      cluster!
+        .json<{
+          spec: {
+            template: { spec: { containers: { env: { valueFrom?: { secretKeyRef?: { name: string } } }[] }[] } };
+          };
+        }>(["-n", NS, "get", "deployment", "sdwebui-fleet"])
+        .spec.template.spec.containers[0]!.env.find((e) => e.valueFrom?.secretKeyRef)!.valueFrom!.secretKeyRef!.name;
     const before = secretOf();
     set("apiPassword", NEW_PASSWORD, "--secret");
     const r = up();
@@ -208,8 +259,16 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     const before = pngs(outputsDir);
     const down = project!.pulumi(["destroy", "--yes", "--skip-preview", "--stack", STACK]);
     assert.equal(down.status, 0, `${down.stdout}\n${down.stderr}`);
-    assert.deepEqual(pngs(outputsDir).map((f) => f.path), before.map((f) => f.path), "every image is still on the disk");
-    assert.equal(cluster!.kubectl(["-n", NS, "get", "pvc", "sdwebui-fleet-outputs"]).status, 0, "the claim is kept (retainOnDelete)");
+    assert.deepEqual(
+      pngs(outputsDir).map((f) => f.path),
+      before.map((f) => f.path),
+      "every image is still on the disk",
+    );
+    assert.equal(
+      cluster!.kubectl(["-n", NS, "get", "pvc", "sdwebui-fleet-outputs"]).status,
+      0,
+      "the claim is kept (retainOnDelete)",
+    );
     // The Deployment is gone; its pods go after their grace period.
     for (let i = 0; i < 60 && webuiPods().length > 0; i++) spawnSync("sleep", ["1"]);
     assert.equal(webuiPods().length, 0, "the pods are gone");
@@ -221,7 +280,11 @@ describe("the Kubernetes target on a real cluster, through the real engine", { c
     // crosses midnight UTC starts a new folder at 00000).
     const added = now.find((f) => !before.some((b) => b.path === f.path))!;
     const sameFolder = before.filter((b) => dirname(b.path) === dirname(added.path));
-    if (sameFolder.length > 0) assert.ok(added.seq > Math.max(...sameFolder.map((b) => b.seq)), `numbering continues: ${sameFolder.at(-1)!.seq} then ${added.seq}`);
+    if (sameFolder.length > 0)
+      assert.ok(
+        added.seq > Math.max(...sameFolder.map((b) => b.seq)),
+        `numbering continues: ${sameFolder.at(-1)!.seq} then ${added.seq}`,
+      );
     else assert.equal(added.seq, 0, "a new dated folder starts at 00000");
   });
 });

@@ -25,13 +25,35 @@ const BASE = `sdwebui-${STACK}`;
 const hostRoot = join(tmpdir(), "sdwebui-tls-volumes");
 
 /** GET over HTTPS to `host:port` trusting only `ca`, naming `servername`: the status and the leaf's issuer, or the error. */
-function get(host: string, port: number, ca: string, servername?: string): Promise<{ status: number; issuerCa: string; fingerprint: string }> {
+function get(
+  host: string,
+  port: number,
+  ca: string,
+  servername?: string,
+): Promise<{ status: number; issuerCa: string; fingerprint: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: "/sdapi/v1/options", ca, ...(servername ? { servername, headers: { host: servername } } : {}), agent: false, timeout: 15_000 }, (res) => {
-      const cert = (res.socket as import("node:tls").TLSSocket).getPeerCertificate(true);
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, issuerCa: String(cert.issuerCertificate?.subject?.CN ?? ""), fingerprint: cert.fingerprint256 }));
-    });
+    const req = request(
+      {
+        host,
+        port,
+        path: "/sdapi/v1/options",
+        ca,
+        ...(servername ? { servername, headers: { host: servername } } : {}),
+        agent: false,
+        timeout: 15_000,
+      },
+      (res) => {
+        const cert = (res.socket as import("node:tls").TLSSocket).getPeerCertificate(true);
+        res.resume();
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            issuerCa: String(cert.issuerCertificate?.subject?.CN ?? ""),
+            fingerprint: cert.fingerprint256,
+          }),
+        );
+      },
+    );
     req.on("timeout", () => req.destroy(new Error("timed out")));
     req.on("error", reject);
     req.end();
@@ -44,7 +66,7 @@ describe("tls internal on a real cluster, through the real engine", { concurrenc
   let failed = false;
   let root = "";
   const need = (t: TestContext) => {
-    if (failed) return t.skip("an earlier step failed"), false;
+    if (failed) return (t.skip("an earlier step failed"), false);
     if (!project) setUp(t);
     return Boolean(cluster && project);
   };
@@ -53,8 +75,13 @@ describe("tls internal on a real cluster, through the real engine", { concurrenc
     const r = project!.pulumi(["config", "set", ...flags, "--stack", STACK, `sdwebui:${key}`], value);
     assert.equal(r.status, 0, r.stderr);
   };
-  const caRoot = () => Buffer.from(cluster!.json<{ data: Record<string, string> }>(["-n", NS, "get", "secret", `${BASE}-tls-ca`]).data["root.crt"]!, "base64").toString();
-  const clusterIp = () => cluster!.json<{ spec: { clusterIP: string } }>(["-n", NS, "get", "service", BASE]).spec.clusterIP;
+  const caRoot = () =>
+    Buffer.from(
+      cluster!.json<{ data: Record<string, string> }>(["-n", NS, "get", "secret", `${BASE}-tls-ca`]).data["root.crt"]!,
+      "base64",
+    ).toString();
+  const clusterIp = () =>
+    cluster!.json<{ spec: { clusterIP: string } }>(["-n", NS, "get", "service", BASE]).spec.clusterIP;
 
   function setUp(t: TestContext) {
     if (!requireToolchain(t)) return;
@@ -64,14 +91,32 @@ describe("tls internal on a real cluster, through the real engine", { concurrenc
     cluster.load(caddy);
     rmSync(hostRoot, { recursive: true, force: true });
     cluster.kubectl(["delete", "namespace", NS, "--wait=true", "--ignore-not-found"]);
-    for (const pv of ["sdwebui-tls-outputs", "sdwebui-tls-models"]) cluster.kubectl(["delete", "pv", pv, "--ignore-not-found"]);
+    for (const pv of ["sdwebui-tls-outputs", "sdwebui-tls-models"])
+      cluster.kubectl(["delete", "pv", pv, "--ignore-not-found"]);
     assert.equal(cluster.kubectl(["create", "namespace", NS]).status, 0);
-    cluster.hostFolderVolume("sdwebui-tls-outputs", join(hostRoot, "outputs"), { namespace: NS, name: `${BASE}-outputs` });
-    cluster.hostFolderVolume("sdwebui-tls-models", makeModelsDir(join(hostRoot, "models")), { namespace: NS, name: `${BASE}-models` });
+    cluster.hostFolderVolume("sdwebui-tls-outputs", join(hostRoot, "outputs"), {
+      namespace: NS,
+      name: `${BASE}-outputs`,
+    });
+    cluster.hostFolderVolume("sdwebui-tls-models", makeModelsDir(join(hostRoot, "models")), {
+      namespace: NS,
+      name: `${BASE}-models`,
+    });
     project = engineProject("tlsk");
     assert.equal(project.pulumi(["stack", "init", STACK]).status, 0);
-    for (const [k, v] of [["target", "kubernetes"], ["image", STANDIN_IMAGE], ["namespace", NS], ["replicas", String(FAKE_GPUS)], ["storageClass", STORAGE_CLASS],
-      ["outputsStorageSize", "1Gi"], ["modelsStorageSize", "1Gi"], ["rolloutTimeoutSeconds", "90"], ["smokeTimeoutSeconds", "120"], ["tls", "internal"], ["tlsProxyImage", caddy]])
+    for (const [k, v] of [
+      ["target", "kubernetes"],
+      ["image", STANDIN_IMAGE],
+      ["namespace", NS],
+      ["replicas", String(FAKE_GPUS)],
+      ["storageClass", STORAGE_CLASS],
+      ["outputsStorageSize", "1Gi"],
+      ["modelsStorageSize", "1Gi"],
+      ["rolloutTimeoutSeconds", "90"],
+      ["smokeTimeoutSeconds", "120"],
+      ["tls", "internal"],
+      ["tlsProxyImage", caddy],
+    ])
       set(k!, v!);
     set("kubeconfig", kubeconfigText(cluster), "--secret");
     set("apiPassword", "fleet-tls-secret-7702", "--secret");
@@ -89,20 +134,49 @@ describe("tls internal on a real cluster, through the real engine", { concurrenc
     failed = true;
     const r = up();
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-    const outputs = JSON.parse(project!.pulumi(["stack", "output", "--json", "--stack", STACK]).stdout) as Record<string, unknown>;
+    const outputs = JSON.parse(project!.pulumi(["stack", "output", "--json", "--stack", STACK]).stdout) as Record<
+      string,
+      unknown
+    >;
     assert.match(String(outputs.apiUrl), /^https:\/\//);
     root = caRoot();
     assert.ok(new X509Certificate(root).ca, "the Secret holds a CA root");
-    const service = cluster!.json<{ spec: { ports: { name: string; targetPort: string | number }[] } }>(["-n", NS, "get", "service", BASE]);
-    assert.deepEqual(service.spec.ports.map((p) => [p.name, p.targetPort]), [["https", "https"]], "the WebUI's own port is not in the Service");
-    const np = cluster!.json<{ spec: { ingress: { ports: { port: number }[] }[] } }>(["-n", NS, "get", "networkpolicy", `${BASE}-ingress`]);
-    assert.deepEqual(np.spec.ingress[0]!.ports.map((p) => p.port), [PROXY_PORTS.https]);
+    const service = cluster!.json<{ spec: { ports: { name: string; targetPort: string | number }[] } }>([
+      "-n",
+      NS,
+      "get",
+      "service",
+      BASE,
+    ]);
+    assert.deepEqual(
+      service.spec.ports.map((p) => [p.name, p.targetPort]),
+      [["https", "https"]],
+      "the WebUI's own port is not in the Service",
+    );
+    const np = cluster!.json<{ spec: { ingress: { ports: { port: number }[] }[] } }>([
+      "-n",
+      NS,
+      "get",
+      "networkpolicy",
+      `${BASE}-ingress`,
+    ]);
+    assert.deepEqual(
+      np.spec.ingress[0]!.ports.map((p) => p.port),
+      [PROXY_PORTS.https],
+    );
     failed = false;
   });
 
   it("every pod's proxy serves a certificate from the one root: a client pinning it reaches each pod", async (t) => {
     if (!need(t)) return;
-    const pods = cluster!.json<{ items: { status: { podIP: string } }[] }>(["-n", NS, "get", "pods", "-l", "app.kubernetes.io/component=webui"]).items;
+    const pods = cluster!.json<{ items: { status: { podIP: string } }[] }>([
+      "-n",
+      NS,
+      "get",
+      "pods",
+      "-l",
+      "app.kubernetes.io/component=webui",
+    ]).items;
     assert.equal(pods.length, FAKE_GPUS);
     for (const p of pods) {
       const answer = await get(p.status.podIP, PROXY_PORTS.https, root, `${BASE}.${NS}.svc`);
@@ -141,7 +215,11 @@ describe("tls internal on a real cluster, through the real engine", { concurrenc
     const r = up();
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     const served = await get(clusterIp(), 7860, ca.cert, "sd.cluster.test");
-    assert.equal(served.fingerprint, new X509Certificate(leaf.cert).fingerprint256, "the given certificate, from every pod behind the Service");
+    assert.equal(
+      served.fingerprint,
+      new X509Certificate(leaf.cert).fingerprint256,
+      "the given certificate, from every pod behind the Service",
+    );
     assert.ok(!`${r.stdout}${r.stderr}`.includes(leaf.key.split("\n")[1]!), "the key in no output");
   });
 });

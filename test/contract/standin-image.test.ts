@@ -12,9 +12,21 @@ test("image config and layout match the universonic profile", (t) => {
   ensureStandinImage();
   const p = PRESETS.universonic;
   const cfg = JSON.parse(docker(["image", "inspect", STANDIN_IMAGE, "--format", "{{json .Config}}"])) as {
-    Entrypoint: string[]; Cmd: string[] | null; WorkingDir: string; User: string; Env: string[];
+    Entrypoint: string[];
+    Cmd: string[] | null;
+    WorkingDir: string;
+    User: string;
+    Env: string[];
   };
-  assert.deepEqual(cfg.Entrypoint, ["/usr/bin/node", "/opt/standin/server.js", "--update-check", "--xformers", "--listen", "--port", String(p.internalPort)]);
+  assert.deepEqual(cfg.Entrypoint, [
+    "/usr/bin/node",
+    "/opt/standin/server.js",
+    "--update-check",
+    "--xformers",
+    "--listen",
+    "--port",
+    String(p.internalPort),
+  ]);
   assert.ok(cfg.Cmd == null, "no CMD: docker args are the extra flags");
   assert.equal(p.flagsVia, "args");
   assert.equal(cfg.WorkingDir, p.dataRoot);
@@ -25,10 +37,20 @@ test("image config and layout match the universonic profile", (t) => {
 
   const name = `sd-standin-layout-${process.pid}`;
   docker(["create", "--name", name, STANDIN_IMAGE]);
-  t.after(() => { spawnSync("docker", ["rm", "-f", name]); });
-  const list = spawnSync("sh", ["-c", `docker export ${name} | tar -tv --numeric-owner`], { encoding: "utf8", timeout: 60_000 }).stdout;
-  const owner = (path: string): string => (list.split("\n").find((l) => l.endsWith(` ${path}/`)) ?? "").split(/\s+/)[1] ?? "";
-  for (const d of ["app/stable-diffusion-webui", "app/stable-diffusion-webui/outputs", "app/stable-diffusion-webui/models/Stable-diffusion"]) {
+  t.after(() => {
+    spawnSync("docker", ["rm", "-f", name]);
+  });
+  const list = spawnSync("sh", ["-c", `docker export ${name} | tar -tv --numeric-owner`], {
+    encoding: "utf8",
+    timeout: 60_000,
+  }).stdout;
+  const owner = (path: string): string =>
+    (list.split("\n").find((l) => l.endsWith(` ${path}/`)) ?? "").split(/\s+/)[1] ?? "";
+  for (const d of [
+    "app/stable-diffusion-webui",
+    "app/stable-diffusion-webui/outputs",
+    "app/stable-diffusion-webui/models/Stable-diffusion",
+  ]) {
     assert.equal(owner(d), `${p.uid}/${p.gid}`, d);
   }
   assert.match(list, / usr\/bin\/python3\n/);

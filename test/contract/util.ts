@@ -5,29 +5,43 @@ import { request } from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 
-export interface HttpResult { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; text: string; json(): unknown }
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  text: string;
+  json(): unknown;
+}
 
-export function http(method: string, url: string, o: { headers?: Record<string, string>; body?: string | Buffer; timeoutMs?: number } = {}): Promise<HttpResult> {
+export function http(
+  method: string,
+  url: string,
+  o: { headers?: Record<string, string>; body?: string | Buffer; timeoutMs?: number } = {},
+): Promise<HttpResult> {
   const u = new URL(url);
   const rawPath = url.slice(url.indexOf("/", u.protocol.length + 2)); // keep `..` and `%2e` as written
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path: rawPath, method, headers: o.headers, timeout: o.timeoutMs ?? 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const body = Buffer.concat(chunks);
-        const text = body.toString("utf8");
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text, json: () => JSON.parse(text) });
-      });
-    });
+    const req = request(
+      { host: u.hostname, port: u.port, path: rawPath, method, headers: o.headers, timeout: o.timeoutMs ?? 30_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const body = Buffer.concat(chunks);
+          const text = body.toString("utf8");
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text, json: () => JSON.parse(text) });
+        });
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`${method} ${url} timed out`)));
     req.on("error", reject);
     req.end(o.body);
   });
 }
 
-export const basic = (user: string, pass: string): Record<string, string> =>
-  ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` });
+export const basic = (user: string, pass: string): Record<string, string> => ({
+  authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`,
+});
 
 export const postJson = (url: string, obj: unknown, headers: Record<string, string> = {}): Promise<HttpResult> =>
   http("POST", url, { headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(obj) });
@@ -46,12 +60,12 @@ export function listFiles(dir: string): string[] {
   const walk = (d: string): void => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p); else out.push(path.relative(dir, p));
+      if (e.isDirectory()) walk(p);
+      else out.push(path.relative(dir, p));
     }
   };
   if (fs.existsSync(dir)) walk(dir);
   return out.sort();
 }
-
 
 export const rmrf = (p: string): void => fs.rmSync(p, { recursive: true, force: true });

@@ -105,16 +105,31 @@ export function programStack(opts: ProgramStackOptions): ProgramStack {
     for (const k of gone) delete settings[k];
   };
   set(settings);
-  stack.setConfig({ apiPassword: password, ...(r ? { sshPrivateKey: r.host.client.privateKey } : {}) }, ["apiPassword", "sshPrivateKey"], NS);
+  stack.setConfig(
+    { apiPassword: password, ...(r ? { sshPrivateKey: r.host.client.privateKey } : {}) },
+    ["apiPassword", "sshPrivateKey"],
+    NS,
+  );
   const view: HostView = r ? { dockerSocket: r.host.dockerSocket, netns: r.host.ns } : {};
   return {
-    name, project, stack, root, outputsDir, modelsDir, username, password, settings, view, printed,
+    name,
+    project,
+    stack,
+    root,
+    outputsDir,
+    modelsDir,
+    username,
+    password,
+    settings,
+    view,
+    printed,
     set,
     unset: (keys) => set(Object.fromEntries(keys.map((k) => [k, undefined]))),
     up(extra = []) {
       const res = stack.run(["up", "--yes", "--skip-preview", ...extra]);
       printed.push(output(res));
-      if (res.status !== 0) throw new Error(`pulumi up ${extra.join(" ")} exited ${res.status}:\n${output(res).slice(-6000)}`);
+      if (res.status !== 0)
+        throw new Error(`pulumi up ${extra.join(" ")} exited ${res.status}:\n${output(res).slice(-6000)}`);
       return res;
     },
     tag: (port = Number(settings.hostPort)) => firewallTag(name, port),
@@ -123,7 +138,8 @@ export function programStack(opts: ProgramStackOptions): ProgramStack {
       if (left.length) printed.push(output(stack.run(["destroy", "--yes", "--skip-preview"])));
       removeStackContainers(name, view);
       removeStackNetworks(name, view);
-      for (let p = Number(settings.hostPort) - 2; p <= Number(settings.hostPort) + 4; p++) purgeTaggedRules(firewallTag(name, p), view);
+      for (let p = Number(settings.hostPort) - 2; p <= Number(settings.hostPort) + 4; p++)
+        purgeTaggedRules(firewallTag(name, p), view);
       project.cleanUp();
       rmSync(root, { recursive: true, force: true });
     },

@@ -13,26 +13,36 @@ import { requireOrSkip } from "../helpers/requirements.js";
 import { ensureStandinImage, freePort } from "../helpers/standin.js";
 import { programStack } from "./fixture.js";
 
-test("a port a host service listens on is refused before any folder, firewall rule or container", { timeout: 300_000 }, async (t) => {
-  if (!requireEngine(t) || !requireDocker(t)) return;
-  if (!requireOrSkip(t, process.getuid?.() === 0 ? "" : "the firewall step needs root")) return;
-  ensureStandinImage();
-  ensureSmokeBuilt();
-  const port = await freePort();
-  const service = createServer((c) => c.end());
-  await new Promise<void>((res) => service.listen(port, "0.0.0.0", res));
-  const s = programStack({ hostPort: port });
-  t.after(async () => {
-    service.close();
-    await s.cleanUp();
-  });
-  const r = s.stack.run(["up", "--yes", "--skip-preview"]);
-  assert.notEqual(r.status, 0);
-  assert.match(output(r), new RegExp(`port ${port} on this host is already in use`));
-  assert.match(output(r), new RegExp(`fix: choose another port \\(pulumi config set sdwebui:hostPort ${port + 1}\\)`));
-  assert.deepEqual(taggedRules(s.tag()), [], "no firewall rule was applied for the refused port");
-  assert.deepEqual(stackContainers(s.name), [], "no container was created");
-  assert.ok(!existsSync(s.outputsDir), "no host folder was created");
-  const created = s.stack.resources().filter((x) => x.custom && !x.type.startsWith("pulumi:providers:")).map((x) => x.urn.split("::").pop());
-  assert.deepEqual(created, [], "nothing recorded in the state");
-});
+test(
+  "a port a host service listens on is refused before any folder, firewall rule or container",
+  { timeout: 300_000 },
+  async (t) => {
+    if (!requireEngine(t) || !requireDocker(t)) return;
+    if (!requireOrSkip(t, process.getuid?.() === 0 ? "" : "the firewall step needs root")) return;
+    ensureStandinImage();
+    ensureSmokeBuilt();
+    const port = await freePort();
+    const service = createServer((c) => c.end());
+    await new Promise<void>((res) => service.listen(port, "0.0.0.0", res));
+    const s = programStack({ hostPort: port });
+    t.after(async () => {
+      service.close();
+      await s.cleanUp();
+    });
+    const r = s.stack.run(["up", "--yes", "--skip-preview"]);
+    assert.notEqual(r.status, 0);
+    assert.match(output(r), new RegExp(`port ${port} on this host is already in use`));
+    assert.match(
+      output(r),
+      new RegExp(`fix: choose another port \\(pulumi config set sdwebui:hostPort ${port + 1}\\)`),
+    );
+    assert.deepEqual(taggedRules(s.tag()), [], "no firewall rule was applied for the refused port");
+    assert.deepEqual(stackContainers(s.name), [], "no container was created");
+    assert.ok(!existsSync(s.outputsDir), "no host folder was created");
+    const created = s.stack
+      .resources()
+      .filter((x) => x.custom && !x.type.startsWith("pulumi:providers:"))
+      .map((x) => x.urn.split("::").pop());
+    assert.deepEqual(created, [], "nothing recorded in the state");
+  },
+);

@@ -75,7 +75,10 @@ describe("ssh:// deploys that cannot work", { timeout: 900_000 }, () => {
     const t0 = Date.now();
     const text = failedUp(s);
     t.diagnostic(`up failed after ${Date.now() - t0} ms`);
-    assert.match(text, /times out while the Docker host is up \(ssh root@10\.233\.\d+\.2:2222 answers\): a firewall drops the packets\. Allow this machine's address/);
+    assert.match(
+      text,
+      /times out while the Docker host is up \(ssh root@10\.233\.\d+\.2:2222 answers\): a firewall drops the packets\. Allow this machine's address/,
+    );
     assert.ok(taggedRules(s.tag(), s.view).length > 0, "the rules that drop it are in place");
   });
 
@@ -90,13 +93,21 @@ describe("ssh:// deploys that cannot work", { timeout: 900_000 }, () => {
     });
     const text = failedUp(s);
     const slugB = b!.addr.replace(/\./g, "-");
-    assert.match(text, new RegExp(`command:remote:Command \\(sdwebui-${slugB}-gpu0-preflight\\)`), "the failing step carries host B in its name");
+    assert.match(
+      text,
+      new RegExp(`command:remote:Command \\(sdwebui-${slugB}-gpu0-preflight\\)`),
+      "the failing step carries host B in its name",
+    );
     assert.ok(text.includes(`docker pull ${STANDIN_IMAGE} failed`), text);
     const viewA = { dockerSocket: a!.dockerSocket, netns: a!.ns };
     const viewB = { dockerSocket: b!.dockerSocket, netns: b!.ns };
     assert.deepEqual(stackContainers(s.name, viewA), [`sdwebui-${s.name}-gpu0`], "host A's container");
     const tag = s.tag(7870);
-    assert.equal(taggedRules(tag, viewA).length, firewallRuleSet({ tag, port: 7870, allowlist: s.settings.firewallAllowlist as string[] }).rules.iptables.length, "host A's rules are complete");
+    assert.equal(
+      taggedRules(tag, viewA).length,
+      firewallRuleSet({ tag, port: 7870, allowlist: s.settings.firewallAllowlist as string[] }).rules.iptables.length,
+      "host A's rules are complete",
+    );
     const smokes = s.stack.resources().filter((r) => r.urn.endsWith("-gpu0-smoke"));
     assert.equal(smokes.length, 1, "host A's proof ran");
     assert.ok(smokes[0]!.urn.includes(a!.addr.replace(/\./g, "-")));

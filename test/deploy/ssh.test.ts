@@ -9,7 +9,14 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { ensureSmokeBuilt, httpGet, httpsGet, inspectContainer, stackContainers, taggedRules } from "../helpers/host-state.js";
+import {
+  ensureSmokeBuilt,
+  httpGet,
+  httpsGet,
+  inspectContainer,
+  stackContainers,
+  taggedRules,
+} from "../helpers/host-state.js";
 import { makeCa, makeLeaf } from "../helpers/certs.js";
 import { ensureCaddyImage } from "../helpers/tls-builds.js";
 import { filesContaining, requireEngine } from "../helpers/pulumi-cli.js";
@@ -41,7 +48,10 @@ describe("ssh:// hosts with a stock sshd", { timeout: 900_000 }, () => {
       rsaHostKey: true,
       sudoUser: true,
       // Docker takes a network here: the test links' addresses, where the registry listens.
-      daemonJson: { "log-opts": { "max-size": "20m", labels: "sdwebui.stack", "env-regex": "^SDWEBUI_" }, "insecure-registries": ["10.233.0.0/16"] },
+      daemonJson: {
+        "log-opts": { "max-size": "20m", labels: "sdwebui.stack", "env-regex": "^SDWEBUI_" },
+        "insecure-registries": ["10.233.0.0/16"],
+      },
       images: [STANDIN_IMAGE],
     });
     // The registry listens on this side of A's link.
@@ -67,12 +77,20 @@ describe("ssh:// hosts with a stock sshd", { timeout: 900_000 }, () => {
     s = programStack({
       hostPort: ports.a,
       remote: { host: a!, agentSock: agent!.sock },
-      settings: { image, sshKnownHosts: `${a!.knownHosts}\n${b!.knownHosts}`, firewallAllowlist: [`${a!.peerAddr}/32`, `${b!.peerAddr}/32`] },
+      settings: {
+        image,
+        sshKnownHosts: `${a!.knownHosts}\n${b!.knownHosts}`,
+        firewallAllowlist: [`${a!.peerAddr}/32`, `${b!.peerAddr}/32`],
+      },
     });
     assert.match(a!.knownHosts.split("\n")[0]!, / ssh-rsa /, "the RSA key is pinned first");
     const up = s.up();
     const text = `${up.stdout}\n${up.stderr}`;
-    assert.match(text, new RegExp(`pulling ${image.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} \\(limit 7200s\\)`), "the preflight says what it pulls and its limit");
+    assert.match(
+      text,
+      new RegExp(`pulling ${image.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} \\(limit 7200s\\)`),
+      "the preflight says what it pulls and its limit",
+    );
     assert.match(text, /pulled .* in \d+s/);
     assert.doesNotMatch(text, SETENV_REFUSED);
     const file = String(s.stack.outputs().smokeFile);
@@ -81,7 +99,10 @@ describe("ssh:// hosts with a stock sshd", { timeout: 900_000 }, () => {
     assert.deepEqual(stackContainers(s.name, s.view), [`sdwebui-${s.name}`]);
     const merged = inspectContainer(`sdwebui-${s.name}`, s.view).HostConfig.LogConfig.Config;
     assert.equal(merged.labels, "sdwebui.stack", "the engine merged its default log options into the container's");
-    assert.ok(taggedRules(s.tag(), s.view).some((r) => r.includes(`--ctorigdstport ${ports.a}`)), "the rules are on the remote host");
+    assert.ok(
+      taggedRules(s.tag(), s.view).some((r) => r.includes(`--ctorigdstport ${ports.a}`)),
+      "the rules are on the remote host",
+    );
     s.up(["--expect-no-changes"]);
     assert.deepEqual(filesContaining(s.project.stateDir, s.password), []);
     assert.deepEqual(filesContaining(s.project.stateDir, a!.client.privateKey.split("\n")[1]!), [], "nor the ssh key");
@@ -100,7 +121,10 @@ describe("ssh:// hosts with a stock sshd", { timeout: 900_000 }, () => {
     s.set({ dockerHost: b!.dockerHost(), image: STANDIN_IMAGE });
     const changes = s.stack.changes();
     t.diagnostic(changes.map((c) => `${c.op} ${c.name}`).join(", "));
-    assert.ok(changes.some((c) => c.name === "sdwebui-container" && c.op === "replace"), "the container is replaced onto the new host");
+    assert.ok(
+      changes.some((c) => c.name === "sdwebui-container" && c.op === "replace"),
+      "the container is replaced onto the new host",
+    );
     s.up();
     assert.deepEqual(stackContainers(s.name, s.view), [], "nothing of the stack is left on host A");
     assert.deepEqual(taggedRules(s.tag(), s.view), [], "nor its rules");
@@ -118,7 +142,11 @@ describe("ssh:// hosts with a stock sshd", { timeout: 900_000 }, () => {
   it(`as a sudo user (${SUDO_USER}, in the docker group): deploy, prove, no-op, destroy`, async (t) => {
     if (!requireEngine(t) || !requireRemoteHost(t, { sudoUser: true })) return;
     assert.ok(ready, "the hosts started");
-    const u = programStack({ hostPort: ports.sudo, remote: { host: a!, user: SUDO_USER, agentSock: agent!.sock }, settings: { image } });
+    const u = programStack({
+      hostPort: ports.sudo,
+      remote: { host: a!, user: SUDO_USER, agentSock: agent!.sock },
+      settings: { image },
+    });
     try {
       const up = u.up();
       assert.doesNotMatch(`${up.stdout}\n${up.stderr}`, SETENV_REFUSED);
@@ -142,7 +170,11 @@ describe("ssh:// hosts with a stock sshd", { timeout: 900_000 }, () => {
     assert.ok(ready, "the hosts started");
     const caddy = ensureCaddyImage();
     a!.docker(["load"], execFileSync("docker", ["save", caddy], { maxBuffer: 512 * 2 ** 20, timeout: 120_000 }));
-    const u = programStack({ hostPort: ports.tls, remote: { host: a!, user: SUDO_USER, agentSock: agent!.sock }, settings: { image, tls: "internal", tlsProxyImage: caddy } });
+    const u = programStack({
+      hostPort: ports.tls,
+      remote: { host: a!, user: SUDO_USER, agentSock: agent!.sock },
+      settings: { image, tls: "internal", tlsProxyImage: caddy },
+    });
     try {
       const up = u.up();
       assert.doesNotMatch(`${up.stdout}\n${up.stderr}`, SETENV_REFUSED);
@@ -150,7 +182,11 @@ describe("ssh:// hosts with a stock sshd", { timeout: 900_000 }, () => {
       assert.equal(api, `https://${a!.addr}:${ports.tls}`);
       const root = String(u.stack.outputs().tlsRootCertificate);
       const auth = { username: u.username, password: u.password };
-      assert.equal((await httpsGet(`${api}/sdapi/v1/sd-models`, root, auth)).status, 200, "a client pinning the root reaches the remote API");
+      assert.equal(
+        (await httpsGet(`${api}/sdapi/v1/sd-models`, root, auth)).status,
+        200,
+        "a client pinning the root reaches the remote API",
+      );
       const webui = () => inspectContainer(`sdwebui-${u.name}`, u.view);
       const started = webui().State.StartedAt;
 
@@ -160,7 +196,11 @@ describe("ssh:// hosts with a stock sshd", { timeout: 900_000 }, () => {
       u.stack.setConfig({ tlsCertificate: leaf.cert, tlsKey: leaf.key }, ["tlsCertificate", "tlsKey"], "sdwebui");
       u.up();
       const served = await httpsGet(`${api}/sdapi/v1/sd-models`, ca.cert, auth);
-      assert.equal(served.fingerprint, new X509Certificate(leaf.cert).fingerprint256, "the given certificate, after a reload on the remote host");
+      assert.equal(
+        served.fingerprint,
+        new X509Certificate(leaf.cert).fingerprint256,
+        "the given certificate, after a reload on the remote host",
+      );
       assert.equal(webui().State.StartedAt, started, "the WebUI kept running");
       u.up(["--expect-no-changes"]);
       u.stack.destroy();

@@ -16,32 +16,40 @@ import { programStack } from "./fixture.js";
 const NO_DRIVER = /could not select device driver "nvidia" with capabilities: \[\[gpu\]\]/;
 
 for (const smokeEnabled of ["true", "false"]) {
-  test(`a container that cannot start fails every up until fixed (smokeEnabled ${smokeEnabled})`, { timeout: 300_000 }, async (t: TestContext) => {
-    if (!requireEngine(t) || !requireDocker(t)) return;
-    if (!requireOrSkip(t, process.getuid?.() === 0 ? "" : "the firewall needs root")) return;
-    ensureStandinImage();
-    ensureSmokeBuilt();
-    const s = programStack({ hostPort: await freePort(), settings: { gpus: "1", smokeEnabled } });
-    t.after(() => s.cleanUp());
+  test(
+    `a container that cannot start fails every up until fixed (smokeEnabled ${smokeEnabled})`,
+    { timeout: 300_000 },
+    async (t: TestContext) => {
+      if (!requireEngine(t) || !requireDocker(t)) return;
+      if (!requireOrSkip(t, process.getuid?.() === 0 ? "" : "the firewall needs root")) return;
+      ensureStandinImage();
+      ensureSmokeBuilt();
+      const s = programStack({ hostPort: await freePort(), settings: { gpus: "1", smokeEnabled } });
+      t.after(() => s.cleanUp());
 
-    const first = s.stack.run(["up", "--yes", "--skip-preview"]);
-    s.printed.push(output(first));
-    assert.notEqual(first.status, 0, "the first up fails");
-    assert.match(output(first), NO_DRIVER);
-    const recorded = ofType(s.stack.resources(), "docker:index/container:Container");
-    assert.equal(recorded.length, 1, "the provider recorded the created container");
-    assert.ok((recorded[0]!.initErrors ?? []).length > 0, "with its initialisation error");
+      const first = s.stack.run(["up", "--yes", "--skip-preview"]);
+      s.printed.push(output(first));
+      assert.notEqual(first.status, 0, "the first up fails");
+      assert.match(output(first), NO_DRIVER);
+      const recorded = ofType(s.stack.resources(), "docker:index/container:Container");
+      assert.equal(recorded.length, 1, "the provider recorded the created container");
+      assert.ok((recorded[0]!.initErrors ?? []).length > 0, "with its initialisation error");
 
-    const second = s.stack.run(["up", "--yes", "--skip-preview"]);
-    s.printed.push(output(second));
-    assert.notEqual(second.status, 0, `the second up must fail too, not report success:\n${output(second).slice(-3000)}`);
-    assert.match(output(second), NO_DRIVER, "with the same reason: the container was tried again");
-    assert.notEqual(inspectContainer(`sdwebui-${s.name}`).State.Status, "running");
+      const second = s.stack.run(["up", "--yes", "--skip-preview"]);
+      s.printed.push(output(second));
+      assert.notEqual(
+        second.status,
+        0,
+        `the second up must fail too, not report success:\n${output(second).slice(-3000)}`,
+      );
+      assert.match(output(second), NO_DRIVER, "with the same reason: the container was tried again");
+      assert.notEqual(inspectContainer(`sdwebui-${s.name}`).State.Status, "running");
 
-    // Fixed: CPU mode. The next up replaces the broken container and is green.
-    s.set({ gpus: "none" });
-    s.up();
-    assert.equal(inspectContainer(`sdwebui-${s.name}`).State.Running, true);
-    s.up(["--expect-no-changes"]);
-  });
+      // Fixed: CPU mode. The next up replaces the broken container and is green.
+      s.set({ gpus: "none" });
+      s.up();
+      assert.equal(inspectContainer(`sdwebui-${s.name}`).State.Running, true);
+      s.up(["--expect-no-changes"]);
+    },
+  );
 }

@@ -12,7 +12,14 @@ import { EngineStack, output } from "../helpers/engine-stack.js";
 import { purgeTaggedRules, removeStackContainers } from "../helpers/host-state.js";
 import { engineProject } from "../helpers/pulumi-cli.js";
 import { ensureStandinImage, makeModelsDir } from "../helpers/standin.js";
-import { CHECKPOINT_BYTES, UPGRADE_BASE, UPGRADE_DIR, UPGRADE_PASSWORD, UPGRADE_ROOT, UPGRADE_STACKS } from "./upgrade-stacks.js";
+import {
+  CHECKPOINT_BYTES,
+  UPGRADE_BASE,
+  UPGRADE_DIR,
+  UPGRADE_PASSWORD,
+  UPGRADE_ROOT,
+  UPGRADE_STACKS,
+} from "./upgrade-stacks.js";
 import { firewallTag } from "../../infra/docker/host-layout.js";
 
 const worktree = "/tmp/sdwebui-upgrade-worktree";
@@ -48,7 +55,12 @@ function main(): void {
   for (const [name, settings] of Object.entries(UPGRADE_STACKS)) {
     rmSync(join(UPGRADE_ROOT, name), { recursive: true, force: true });
     const models = makeModelsDir(join(UPGRADE_ROOT, name, "models"));
-    for (const p of [models, join(models, "Stable-diffusion"), join(models, "Stable-diffusion", "standin-model.safetensors")]) chownSync(p, 1000, 1000);
+    for (const p of [
+      models,
+      join(models, "Stable-diffusion"),
+      join(models, "Stable-diffusion", "standin-model.safetensors"),
+    ])
+      chownSync(p, 1000, 1000);
     mkdirSync(join(UPGRADE_ROOT, name, "source"), { recursive: true });
     writeFileSync(join(UPGRADE_ROOT, name, "source", "fixture.safetensors"), CHECKPOINT_BYTES);
     const project = engineProject(`upgrade-${name}`, {}, process.env, worktree);
@@ -58,7 +70,8 @@ function main(): void {
       stack.setConfig(settings, [], "sdwebui");
       stack.setConfig({ apiPassword: UPGRADE_PASSWORD }, ["apiPassword"], "sdwebui");
       const up = stack.run(["up", "--yes", "--skip-preview"]);
-      if (up.status !== 0) throw new Error(`pulumi up at ${UPGRADE_BASE} (${name}) failed:\n${output(up).slice(-4000)}`);
+      if (up.status !== 0)
+        throw new Error(`pulumi up at ${UPGRADE_BASE} (${name}) failed:\n${output(up).slice(-4000)}`);
       writeFileSync(join(UPGRADE_DIR, `${name}.state.json`), stack.ok(["stack", "export"]).stdout);
       writeFileSync(join(UPGRADE_DIR, `Pulumi.${name}.yaml`), readFileSync(join(project.dir, `Pulumi.${name}.yaml`)));
       console.log(`${name}: deployed at ${UPGRADE_BASE}, state written`);

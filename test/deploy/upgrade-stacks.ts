@@ -35,7 +35,13 @@ export const UPGRADE_STACKS: Record<string, Record<string, unknown>> = {
   single: { ...common("single", 17860), gpus: "none", bindAddress: "127.0.0.1" },
   // Two containers on this machine's engine: the names that carried the host key before the split.
   "scale-out": { ...common("scale-out", 17862), hosts: ["unix:///var/run/docker.sock#cpu:2"] },
-  "nftables-smoke-off": { ...common("nftables-smoke-off", 17865), gpus: "none", bindAddress: "127.0.0.1", firewallBackend: "nftables", smokeEnabled: "false" },
+  "nftables-smoke-off": {
+    ...common("nftables-smoke-off", 17865),
+    gpus: "none",
+    bindAddress: "127.0.0.1",
+    firewallBackend: "nftables",
+    smokeEnabled: "false",
+  },
   // A checkpoint from a path on the host: the placement step and --ckpt.
   checkpoints: {
     ...common("checkpoints", 17867),

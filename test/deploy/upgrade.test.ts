@@ -26,7 +26,10 @@ describe(`stacks deployed at ${UPGRADE_BASE.slice(0, 7)} (before the per-contain
       const state = join(UPGRADE_DIR, `${name}.state.json`);
       assert.ok(existsSync(state), `${state} is recorded (node --import tsx test/deploy/upgrade-fixture.ts writes it)`);
       const recorded = JSON.parse(readFileSync(state, "utf8")) as { deployment: { resources: { type: string }[] } };
-      assert.ok(recorded.deployment.resources.some((r) => r.type === "docker:index/container:Container"), "the fixture holds a deployed container");
+      assert.ok(
+        recorded.deployment.resources.some((r) => r.type === "docker:index/container:Container"),
+        "the fixture holds a deployed container",
+      );
       const project = engineProject(`upgrade-${name}`);
       try {
         // The recorded stack file carries the encryption salt and the secret config the state was made with.
@@ -34,23 +37,41 @@ describe(`stacks deployed at ${UPGRADE_BASE.slice(0, 7)} (before the per-contain
         const stack = EngineStack.init(project, name);
         stack.ok(["stack", "import", "--file", state]);
         const changes = stack.changes();
-        for (const c of changes) t.diagnostic(`${c.op} ${c.type} ${c.name}${c.diffs.length ? ` [${c.diffs.join(",")}]` : ""}`);
+        for (const c of changes)
+          t.diagnostic(`${c.op} ${c.type} ${c.name}${c.diffs.length ? ` [${c.diffs.join(",")}]` : ""}`);
         // The per-container components are new: logical groupings with no provider, nothing on a host, and
         // nothing in the old state to alias. Every resource that is something on a host keeps its URN.
         const components = changes.filter((c) => c.type === "sdwebui:index:WebUiContainer");
-        assert.ok(components.every((c) => c.op === "create"), "the new components are created");
+        assert.ok(
+          components.every((c) => c.op === "create"),
+          "the new components are created",
+        );
         const structural = changes.filter((c) => c.type !== "sdwebui:index:WebUiContainer" && c.op !== "update");
         const replaced = (c: (typeof changes)[number]) => REPLACE_STEPS.includes(c.op);
         const containers = structural.filter((c) => c.type === CONTAINER && replaced(c));
-        const smokes = structural.filter((c) => c.type === "command:local:Command" && c.name.endsWith("-smoke") && replaced(c));
+        const smokes = structural.filter(
+          (c) => c.type === "command:local:Command" && c.name.endsWith("-smoke") && replaced(c),
+        );
         const rest = structural.filter((c) => !containers.includes(c) && !smokes.includes(c));
-        assert.deepEqual(rest.map((c) => `${c.op} ${c.type} ${c.name}`), [], "no create, replace or delete of a real resource besides the containers and their proofs");
+        assert.deepEqual(
+          rest.map((c) => `${c.op} ${c.type} ${c.name}`),
+          [],
+          "no create, replace or delete of a real resource besides the containers and their proofs",
+        );
         for (const c of containers.filter((c) => c.op === "replace"))
-          assert.ok(c.replaces.length > 0 && c.replaces.every((r) => ["mounts", "command"].includes(r)), `${c.name} is replaced for its mounts or flags only: ${c.replaces.join(", ")}`);
-        for (const c of smokes.filter((c) => c.op === "replace")) assert.ok(c.diffs.includes("triggers"), `${c.name} is replaced because its container is (triggers)`);
+          assert.ok(
+            c.replaces.length > 0 && c.replaces.every((r) => ["mounts", "command"].includes(r)),
+            `${c.name} is replaced for its mounts or flags only: ${c.replaces.join(", ")}`,
+          );
+        for (const c of smokes.filter((c) => c.op === "replace"))
+          assert.ok(c.diffs.includes("triggers"), `${c.name} is replaced because its container is (triggers)`);
         const deployed = recorded.deployment.resources.filter((r) => r.type === CONTAINER).length;
         assert.equal(containers.filter((c) => c.op === "replace").length, deployed, "each container is replaced once");
-        assert.equal(components.length, recorded.deployment.resources.filter((r) => r.type === "docker:index/container:Container").length, "one new component per container");
+        assert.equal(
+          components.length,
+          recorded.deployment.resources.filter((r) => r.type === "docker:index/container:Container").length,
+          "one new component per container",
+        );
       } finally {
         project.cleanUp();
       }

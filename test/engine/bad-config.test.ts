@@ -36,7 +36,11 @@ describe("a bad configuration under the real engine", () => {
     assert.match(text, /sdwebui:hostPort = "70000": must be at most 65535/);
     assert.match(text, /sdwebui:apiPassword = \[secret\]: contains ":"/);
     assert.match(text, /fix: pulumi config set --secret sdwebui:apiPassword <value>/);
-    assert.doesNotMatch(text, /unhandled exception|at validateSettings|problems: \[/, "a user-facing error, not a crash report");
+    assert.doesNotMatch(
+      text,
+      /unhandled exception|at validateSettings|problems: \[/,
+      "a user-facing error, not a crash report",
+    );
     assert.ok(!text.includes(COLON_PASSWORD), "the password is never printed");
 
     const json = p.pulumi(["preview", "--json"]);
@@ -46,12 +50,18 @@ describe("a bad configuration under the real engine", () => {
     const up = p.pulumi(["up", "--yes", "--skip-preview"]);
     assert.notEqual(up.status, 0, out(up));
     assert.match(out(up), /the stack configuration has 2 problems/);
-    const exported = JSON.parse(p.pulumi(["stack", "export"]).stdout) as { deployment: { resources?: { type: string }[] } };
+    const exported = JSON.parse(p.pulumi(["stack", "export"]).stdout) as {
+      deployment: { resources?: { type: string }[] };
+    };
     const types = (exported.deployment.resources ?? []).map((r) => r.type).filter((ty) => ty !== "pulumi:pulumi:Stack");
     assert.deepEqual(types, [], "no resource was created");
     const containers = spawnSync("docker", ["ps", "-aq", "--filter", "label=sdwebui.stack=bad"], { encoding: "utf8" });
     assert.equal(containers.stdout.trim(), "", "no container was created");
-    assert.deepEqual(filesContaining(p.dir, COLON_PASSWORD), [], "no file of the project or its state holds the password");
+    assert.deepEqual(
+      filesContaining(p.dir, COLON_PASSWORD),
+      [],
+      "no file of the project or its state holds the password",
+    );
   });
 
   it("a password stored in plain text is refused without being echoed", (t) => {
@@ -73,7 +83,10 @@ describe("a bad configuration under the real engine", () => {
     assert.equal(p.pulumi(["config", "set", "--secret", "sdwebui:apipassword", PLAIN_PASSWORD]).status, 0);
     const preview = p.pulumi(["preview"]);
     assert.notEqual(preview.status, 0);
-    assert.match(out(preview), /sdwebui:apipassword = \[secret\]: is not a setting of this program; did you mean apiPassword\?/);
+    assert.match(
+      out(preview),
+      /sdwebui:apipassword = \[secret\]: is not a setting of this program; did you mean apiPassword\?/,
+    );
     assert.ok(!out(preview).includes(PLAIN_PASSWORD));
   });
 
@@ -104,14 +117,24 @@ describe("checkpoints through the real CLI's structured config", () => {
     const token = "hf_engine_token_5f3a9c2e";
     assert.equal(p.pulumi(["stack", "init", "ckpt"]).status, 0);
     assert.equal(p.pulumi(["config", "set", "--secret", "sdwebui:apiPassword", "correct-horse-battery-9"]).status, 0);
-    assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].source", "https://hf.example/v1-5.safetensors"]).status, 0);
+    assert.equal(
+      p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].source", "https://hf.example/v1-5.safetensors"])
+        .status,
+      0,
+    );
     assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].sha256", "abc"]).status, 0);
     assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].useToken", "true"]).status, 0);
     assert.equal(p.pulumi(["config", "set", "--secret", "sdwebui:checkpointToken", token]).status, 0);
     const bad = p.pulumi(["preview"]);
     assert.notEqual(bad.status, 0);
-    assert.match(out(bad), /sdwebui:checkpoints\[0\]\.sha256 = "abc": must be the file's sha256: 64 hexadecimal digits/);
-    assert.match(out(bad), /fix: edit the checkpoints list in Pulumi\.<stack>\.yaml, or pulumi config set --path --type string 'sdwebui:checkpoints\[0\]\.sha256' -- <value>/);
+    assert.match(
+      out(bad),
+      /sdwebui:checkpoints\[0\]\.sha256 = "abc": must be the file's sha256: 64 hexadecimal digits/,
+    );
+    assert.match(
+      out(bad),
+      /fix: edit the checkpoints list in Pulumi\.<stack>\.yaml, or pulumi config set --path --type string 'sdwebui:checkpoints\[0\]\.sha256' -- <value>/,
+    );
     assert.ok(!out(bad).includes(token), "the token is in no output");
 
     assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].sha256", "ab".repeat(32)]).status, 0);
@@ -132,16 +155,43 @@ describe("values echoed by the config error through the real CLI", () => {
       assert.equal(p.pulumi(["stack", "init", "esc"]).status, 0);
       assert.equal(p.pulumi(["config", "set", "--secret", "sdwebui:apiPassword", "correct-horse-battery-9"]).status, 0);
       assert.equal(p.pulumi(["config", "set", "sdwebui:smokePrompt", "a\u001b[2J\u009b31mb"]).status, 0);
-      assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].source", "https://alice:Url-Secret-71@hf.example/m.safetensors"]).status, 0);
+      assert.equal(
+        p.pulumi([
+          "config",
+          "set",
+          "--path",
+          "sdwebui:checkpoints[0].source",
+          "https://alice:Url-Secret-71@hf.example/m.safetensors",
+        ]).status,
+        0,
+      );
       assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[0].sha256", "ab".repeat(32)]).status, 0);
-      assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[1].source", "https://hf.example/x%1b%5d0;t%07.safetensors"]).status, 0);
+      assert.equal(
+        p.pulumi([
+          "config",
+          "set",
+          "--path",
+          "sdwebui:checkpoints[1].source",
+          "https://hf.example/x%1b%5d0;t%07.safetensors",
+        ]).status,
+        0,
+      );
       assert.equal(p.pulumi(["config", "set", "--path", "sdwebui:checkpoints[1].sha256", "cd".repeat(32)]).status, 0);
       const preview = p.pulumi(["preview", "--color", "never"]);
       assert.notEqual(preview.status, 0);
       const text = out(preview);
-      assert.match(text, /sdwebui:smokePrompt = "a\\u001b\[2J\\u009b31mb": must be one line of text, without control characters/);
-      assert.match(text, /sdwebui:checkpoints\[0\]\.source = "https:\/\/alice:\[secret\]@hf\.example\/m\.safetensors": must not carry credentials/);
-      assert.match(text, /sdwebui:checkpoints\[1\]\.fileName = \(not set\): \(taken from the source: "x\\u001b\]0;t\\u0007\.safetensors"\)/);
+      assert.match(
+        text,
+        /sdwebui:smokePrompt = "a\\u001b\[2J\\u009b31mb": must be one line of text, without control characters/,
+      );
+      assert.match(
+        text,
+        /sdwebui:checkpoints\[0\]\.source = "https:\/\/alice:\[secret\]@hf\.example\/m\.safetensors": must not carry credentials/,
+      );
+      assert.match(
+        text,
+        /sdwebui:checkpoints\[1\]\.fileName = \(not set\): \(taken from the source: "x\\u001b\]0;t\\u0007\.safetensors"\)/,
+      );
       // eslint-disable-next-line no-control-regex -- what must not reach the terminal
       assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
       assert.ok(!text.includes("Url-Secret-71"));

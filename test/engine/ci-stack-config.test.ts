@@ -23,12 +23,15 @@ const CASES: Record<string, Record<string, string>> = {
   kubernetes: {
     SDWEBUI_TARGET: "kubernetes",
     SDWEBUI_NODE_SELECTOR: '{"nvidia.com/gpu.present":"true","gpu-count":"1","spot":"false"}',
-    SDWEBUI_TOLERATIONS: '[{"key":"gpu","operator":"Equal","value":"true","effect":"NoExecute","tolerationSeconds":"60"},{"key":"1","operator":"Equal","value":"60"}]',
+    SDWEBUI_TOLERATIONS:
+      '[{"key":"gpu","operator":"Equal","value":"true","effect":"NoExecute","tolerationSeconds":"60"},{"key":"1","operator":"Equal","value":"60"}]',
     SDWEBUI_EXTRA_ARGS: "--timeout-keep-alive 60 --filenames-max-length 128",
   },
   docker: {
     SDWEBUI_EXTRA_ARGS: '["--max-batch-count","4","--use-textbox-seed"]',
-    SDWEBUI_CHECKPOINTS: JSON.stringify([{ source: "https://hf.example/m.safetensors", sha256: "1".repeat(64), loadFirst: "true", useToken: false }]),
+    SDWEBUI_CHECKPOINTS: JSON.stringify([
+      { source: "https://hf.example/m.safetensors", sha256: "1".repeat(64), loadFirst: "true", useToken: false },
+    ]),
     SDWEBUI_FIREWALL_ALLOWLIST: "10.0.0.0/8 2001:db8::/32",
     SDWEBUI_IMAGE_PROFILE: "custom",
     SDWEBUI_IMAGE: "example/webui:1",
@@ -51,11 +54,37 @@ describe("ci:stack stores each setting in the form the program reads", { timeout
     it(`${name}: up stores, the CLI accepts, and the program reads exactly what was validated`, (t) => {
       if (!requireToolchain(t)) return;
       const stack = `ci-config-${name}`;
-      const env = { ...project!.env, GITHUB_RUN_ID: "77", GITHUB_RUN_ATTEMPT: "1", GITHUB_JOB: name, SDWEBUI_CI_STACK: stack, SDWEBUI_API_PASSWORD: PASSWORD, SDWEBUI_SMOKE_ENABLED: "false", ...settings };
+      const env = {
+        ...project!.env,
+        GITHUB_RUN_ID: "77",
+        GITHUB_RUN_ATTEMPT: "1",
+        GITHUB_JOB: name,
+        SDWEBUI_CI_STACK: stack,
+        SDWEBUI_API_PASSWORD: PASSWORD,
+        SDWEBUI_SMOKE_ENABLED: "false",
+        ...settings,
+      };
       const ci = (args: string[]) => {
         const out = join(project!.dir, `result-${stack}-${args[0]}.json`);
-        const r = spawnSync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "tools/ci-stack/cli.ts"), ...args, "--work-dir", project!.dir, "--out", out], { cwd: REPO_ROOT, env, encoding: "utf8", timeout: 5 * 60_000 });
-        return { status: r.status, log: `${r.stdout}\n${r.stderr}`, result: existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as CiResult) : undefined };
+        const r = spawnSync(
+          process.execPath,
+          [
+            "--import",
+            "tsx",
+            join(REPO_ROOT, "tools/ci-stack/cli.ts"),
+            ...args,
+            "--work-dir",
+            project!.dir,
+            "--out",
+            out,
+          ],
+          { cwd: REPO_ROOT, env, encoding: "utf8", timeout: 5 * 60_000 },
+        );
+        return {
+          status: r.status,
+          log: `${r.stdout}\n${r.stderr}`,
+          result: existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as CiResult) : undefined,
+        };
       };
       const up = ci(["up", "--keep"]);
       assert.equal(up.status, EXIT.ok, up.log.slice(-3000));
@@ -69,18 +98,37 @@ describe("ci:stack stores each setting in the form the program reads", { timeout
       }
       assert.deepEqual(read.secretKeys, ["apiPassword"], "the password arrived as a secret");
       // And the stack holds strings where strings were typed.
-      const stored = JSON.parse(project!.must(["config", "--json", "--stack", stack])) as Record<string, { objectValue?: unknown }>;
+      const stored = JSON.parse(project!.must(["config", "--json", "--stack", stack])) as Record<
+        string,
+        { objectValue?: unknown }
+      >;
       if (name === "kubernetes") {
-        assert.deepEqual(stored["sdwebui:nodeSelector"]?.objectValue, { "nvidia.com/gpu.present": "true", "gpu-count": "1", spot: "false" });
-        assert.deepEqual(stored["sdwebui:extraArgs"]?.objectValue, ["--timeout-keep-alive", "60", "--filenames-max-length", "128"]);
+        assert.deepEqual(stored["sdwebui:nodeSelector"]?.objectValue, {
+          "nvidia.com/gpu.present": "true",
+          "gpu-count": "1",
+          spot: "false",
+        });
+        assert.deepEqual(stored["sdwebui:extraArgs"]?.objectValue, [
+          "--timeout-keep-alive",
+          "60",
+          "--filenames-max-length",
+          "128",
+        ]);
         assert.equal((stored["sdwebui:tolerations"]?.objectValue as { value: unknown }[])[1]?.value, "60");
-        assert.deepEqual(read.settings?.nodeSelector, { "nvidia.com/gpu.present": "true", "gpu-count": "1", spot: "false" });
+        assert.deepEqual(read.settings?.nodeSelector, {
+          "nvidia.com/gpu.present": "true",
+          "gpu-count": "1",
+          spot: "false",
+        });
       } else {
         assert.deepEqual(stored["sdwebui:profileCommandPrefix"]?.objectValue, ["python3", "-u", "launch.py", "1"]);
         assert.equal((stored["sdwebui:checkpoints"]?.objectValue as { sha256: unknown }[])[0]?.sha256, "1".repeat(64));
         assert.deepEqual(read.settings?.extraArgs, ["--max-batch-count", "4", "--use-textbox-seed"]);
       }
-      assert.ok(!readFileSync(join(project!.dir, `Pulumi.${stack}.yaml`), "utf8").includes(PASSWORD), "the password is encrypted in the stack file");
+      assert.ok(
+        !readFileSync(join(project!.dir, `Pulumi.${stack}.yaml`), "utf8").includes(PASSWORD),
+        "the password is encrypted in the stack file",
+      );
       const down = ci(["destroy"]);
       assert.equal(down.status, EXIT.ok, down.log.slice(-3000));
     });

@@ -36,7 +36,12 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     const root = join(project!.dir, "data", stack);
     const models = withCheckpoint ? makeModelsDir(join(root, "models")) : join(root, "models");
     mkdirSync(join(models, "Stable-diffusion"), { recursive: true });
-    for (const p of [models, join(models, "Stable-diffusion"), ...readdirSync(join(models, "Stable-diffusion")).map((f) => join(models, "Stable-diffusion", f))]) chownSync(p, 1000, 1000);
+    for (const p of [
+      models,
+      join(models, "Stable-diffusion"),
+      ...readdirSync(join(models, "Stable-diffusion")).map((f) => join(models, "Stable-diffusion", f)),
+    ])
+      chownSync(p, 1000, 1000);
     return { outputs: join(root, "outputs"), models };
   }
 
@@ -66,16 +71,34 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
       SDWEBUI_EXTRA_ARGS: "--timeout-keep-alive 60",
     };
   }
-  const cliArgs = (args: string[], out: string) => ["--import", "tsx", join(REPO_ROOT, "tools/ci-stack/cli.ts"), ...args, "--work-dir", project!.dir, "--out", out];
+  const cliArgs = (args: string[], out: string) => [
+    "--import",
+    "tsx",
+    join(REPO_ROOT, "tools/ci-stack/cli.ts"),
+    ...args,
+    "--work-dir",
+    project!.dir,
+    "--out",
+    out,
+  ];
   function ciStack(args: string[], stack: string, e = env(stack)) {
     const out = join(project!.dir, `result-${stack}-${args[0]}.json`);
-    const r = spawnSync(process.execPath, cliArgs(args, out), { cwd: REPO_ROOT, env: e, encoding: "utf8", timeout: 10 * 60_000 });
+    const r = spawnSync(process.execPath, cliArgs(args, out), {
+      cwd: REPO_ROOT,
+      env: e,
+      encoding: "utf8",
+      timeout: 10 * 60_000,
+    });
     const result = existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")) as CiResult) : undefined;
     return { status: r.status, log: `${r.stdout}\n${r.stderr}`, result, out };
   }
-  const stackNames = () => (JSON.parse(project!.pulumi(["stack", "ls", "--json"]).stdout || "[]") as { name: string }[]).map((s) => s.name);
+  const stackNames = () =>
+    (JSON.parse(project!.pulumi(["stack", "ls", "--json"]).stdout || "[]") as { name: string }[]).map((s) => s.name);
   const noPassword = (log: string, result?: CiResult) => {
-    assert.ok(!log.includes(PASSWORD) && !JSON.stringify(result ?? {}).includes(PASSWORD), "the password is in no output and no result");
+    assert.ok(
+      !log.includes(PASSWORD) && !JSON.stringify(result ?? {}).includes(PASSWORD),
+      "the password is in no output and no result",
+    );
     assert.deepEqual(filesContaining(project!.dir, PASSWORD), [], "nor in any file of the project or its state");
   };
 
@@ -87,7 +110,11 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     const files = run.result?.smoke.ok === true ? run.result.smoke.files : [];
     assert.equal(files.length, 1);
     assert.match(files[0]!, /\/txt2img-images\/\d{4}-\d{2}-\d{2}\/\d{5}-\d+\.png$/);
-    assert.equal(readFileSync(files[0]!).subarray(0, 8).toString("hex"), "89504e470d0a1a0a", "the proof outlives the stack");
+    assert.equal(
+      readFileSync(files[0]!).subarray(0, 8).toString("hex"),
+      "89504e470d0a1a0a",
+      "the proof outlives the stack",
+    );
     assert.equal(run.result?.steps.destroy?.ok, true);
     assert.equal(run.result?.steps.removeStack?.ok, true);
     assert.deepEqual(stackNames(), []);
@@ -102,10 +129,21 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     assert.equal(up.status, EXIT.ok, up.log.slice(-4000));
     assert.deepEqual(stackNames(), ["ci-keep"]);
     const stackFile = readFileSync(join(project!.dir, "Pulumi.ci-keep.yaml"), "utf8");
-    assert.match(stackFile, /sdwebui:apiPassword:\s*\n\s+secure: v1:/, "set with --secret, encrypted in the stack file");
+    assert.match(
+      stackFile,
+      /sdwebui:apiPassword:\s*\n\s+secure: v1:/,
+      "set with --secret, encrypted in the stack file",
+    );
     assert.match(stackFile, /sdwebui:firewallAllowlist:\s*\n\s+- 192\.0\.2\.0\/24\s*\n\s+- 2001:db8::\/32/, "a list");
-    assert.match(stackFile, /sdwebui:extraArgs:\s*\n\s+- --timeout-keep-alive\s*\n\s+- "60"/, "a numeric item stays a string");
-    const tags = JSON.parse(project!.pulumi(["stack", "tag", "ls", "--json", "--stack", "ci-keep"]).stdout) as Record<string, string>;
+    assert.match(
+      stackFile,
+      /sdwebui:extraArgs:\s*\n\s+- --timeout-keep-alive\s*\n\s+- "60"/,
+      "a numeric item stays a string",
+    );
+    const tags = JSON.parse(project!.pulumi(["stack", "tag", "ls", "--json", "--stack", "ci-keep"]).stdout) as Record<
+      string,
+      string
+    >;
     assert.match(tags["sdwebui:ci-stack"] ?? "", /^gh-31337-1-ci-keep\/[0-9a-f]{12}$/, "tagged as this run's");
     assert.deepEqual(stackContainers("ci-keep"), ["sdwebui-ci-keep"], "kept running");
     noPassword(up.log, up.result);
@@ -122,7 +160,11 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     const run = ciStack(["up"], "ci-smoke-fails", env("ci-smoke-fails", false));
     assert.equal(run.status, EXIT.smoke, run.log.slice(-4000));
     assert.equal(run.result?.failedStep, "smoke");
-    assert.equal(run.result?.smoke.ok === false && run.result.smoke.failure, "no-checkpoint", JSON.stringify(run.result?.smoke));
+    assert.equal(
+      run.result?.smoke.ok === false && run.result.smoke.failure,
+      "no-checkpoint",
+      JSON.stringify(run.result?.smoke),
+    );
     assert.equal(run.result?.steps.destroy?.ok, true);
     assert.deepEqual(stackNames(), []);
     noPassword(run.log, run.result);
@@ -136,11 +178,18 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
     const locks = join(project!.stateDir, ".pulumi", "locks", "organization", "sdwebui", "ci-locked");
     mkdirSync(locks, { recursive: true });
     const lock = join(locks, "held-by-another-update.json");
-    writeFileSync(lock, JSON.stringify({ pid: 1, username: "ci", hostname: "elsewhere", timestamp: new Date().toISOString() }));
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid: 1, username: "ci", hostname: "elsewhere", timestamp: new Date().toISOString() }),
+    );
     const down = ciStack(["destroy"], "ci-locked");
     assert.equal(down.status, EXIT.destroy, down.log.slice(-3000));
     assert.match(down.result?.steps.destroy?.error ?? "", /locked/);
-    assert.match(down.result?.steps.removeStack?.skipped ?? "", /destroy failed: the stack is kept/, "no stack rm after a failed destroy");
+    assert.match(
+      down.result?.steps.removeStack?.skipped ?? "",
+      /destroy failed: the stack is kept/,
+      "no stack rm after a failed destroy",
+    );
     assert.deepEqual(stackNames(), ["ci-locked"]);
     rmSync(lock);
     const again = ciStack(["destroy"], "ci-locked");
@@ -158,7 +207,11 @@ describe("ci:stack with the real Pulumi CLI and plugins", { timeout: 900_000 }, 
   it(`SIGINT during a running update: pulumi up is cancelled, then destroy and stack rm still run; exit ${EXIT.interrupted}`, async (t) => {
     if (!requireEngine(t)) return;
     const out = join(project!.dir, "result-ci-signal.json");
-    const child = spawn(process.execPath, cliArgs(["up"], out), { cwd: REPO_ROOT, env: env("ci-signal"), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, cliArgs(["up"], out), {
+      cwd: REPO_ROOT,
+      env: env("ci-signal"),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let log = "";
     const exited = new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
     const killer = setTimeout(() => child.kill("SIGKILL"), 300_000);

@@ -43,16 +43,44 @@ function valueFor(key: string, path: string): string {
   const item = items[field ? `${key}.${field}` : key];
   if (path !== "" && item !== undefined) return item;
   const scalars: Record<string, string> = {
-    apiPassword: PASSWORD, uiPassword: "ui-Tr0ub4dor-3-horse", checkpointToken: "hf_token_1234567890",
-    hostPort: "7861", bindAddress: "127.0.0.1", gpus: "1", imageProfile: "universonic", image: "example/webui:1",
-    outputsDir: "/srv/sd-webui/out-2", modelsDir: "/srv/sd-webui/models-2", dockerHost: "unix:///var/run/docker.sock",
-    firewallBackend: "nftables", smokeTimeoutSeconds: "60", smokeEnabled: "false", profileDataRoot: "/app",
-    profileOutputsPath: "/app/outputs", profileModelsPath: "/app/models", profileUid: "1000", profilePort: "7860",
-    profileFlagsVia: "args", exposure: "api-only", containerName: "sdwebui-fix", apiUsername: "ops", uiUsername: "ui",
-    apiHost: "gpu-1", kubeconfig: "apiVersion: v1\ncontexts:\n- name: dev\n", namespace: "gpu-team", replicas: "2",
-    gpuResource: "nvidia.com/gpu", gpusPerPod: "1", outputsStorageSize: "20Gi", modelsStorageSize: "100Gi",
-    serviceType: "ClusterIP", target: "kubernetes", storageAccessMode: "ReadWriteMany", imagePullTimeoutSeconds: "600",
-    kubeContext: "dev", sshKnownHosts: "gpu-box ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBbfY214OdnuBjs16WZbBxNRgyHOX+yGiHXGG7xlrTp",
+    apiPassword: PASSWORD,
+    uiPassword: "ui-Tr0ub4dor-3-horse",
+    checkpointToken: "hf_token_1234567890",
+    hostPort: "7861",
+    bindAddress: "127.0.0.1",
+    gpus: "1",
+    imageProfile: "universonic",
+    image: "example/webui:1",
+    outputsDir: "/srv/sd-webui/out-2",
+    modelsDir: "/srv/sd-webui/models-2",
+    dockerHost: "unix:///var/run/docker.sock",
+    firewallBackend: "nftables",
+    smokeTimeoutSeconds: "60",
+    smokeEnabled: "false",
+    profileDataRoot: "/app",
+    profileOutputsPath: "/app/outputs",
+    profileModelsPath: "/app/models",
+    profileUid: "1000",
+    profilePort: "7860",
+    profileFlagsVia: "args",
+    exposure: "api-only",
+    containerName: "sdwebui-fix",
+    apiUsername: "ops",
+    uiUsername: "ui",
+    apiHost: "gpu-1",
+    kubeconfig: "apiVersion: v1\ncontexts:\n- name: dev\n",
+    namespace: "gpu-team",
+    replicas: "2",
+    gpuResource: "nvidia.com/gpu",
+    gpusPerPod: "1",
+    outputsStorageSize: "20Gi",
+    modelsStorageSize: "100Gi",
+    serviceType: "ClusterIP",
+    target: "kubernetes",
+    storageAccessMode: "ReadWriteMany",
+    imagePullTimeoutSeconds: "600",
+    kubeContext: "dev",
+    sshKnownHosts: "gpu-box ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBBbfY214OdnuBjs16WZbBxNRgyHOX+yGiHXGG7xlrTp",
   };
   const v = scalars[key];
   if (v === undefined) throw new Error(`no valid value for ${key}${path} in this test: add one`);
@@ -98,7 +126,8 @@ function commandsOf(alt: string): { commands: string[]; perField: boolean } {
   let text = alt.trim();
   const perField = /\(one command per field and item\)$/.test(text);
   text = text.replace(/ for each entry <i> that needs it$/, "");
-  for (let cut = /\s\([^()]*\)$/.exec(text); cut && !/\$\(/.test(cut[0]); cut = /\s\([^()]*\)$/.exec(text)) text = text.slice(0, cut.index);
+  for (let cut = /\s\([^()]*\)$/.exec(text); cut && !/\$\(/.test(cut[0]); cut = /\s\([^()]*\)$/.exec(text))
+    text = text.slice(0, cut.index);
   return { commands: splitTop(text, ", then ").map((c) => c.trim()), perField };
 }
 
@@ -106,8 +135,14 @@ function commandsOf(alt: string): { commands: string[]; perField: boolean } {
 function shapeOf(command: string): string {
   const m = /^pulumi config (set|rm)((?: --(?:path|secret|type string))*) ('[^']*'|\S+)(?: (.*))?$/.exec(command);
   if (!m) return `unparsed: ${command}`;
-  const key = m[3]!.replace(/sdwebui:\w+/, "K").replace(/\[\d+\]/g, "[N]").replace(/\[<i>\]/g, "[I]").replace(/\["[^"]*"\]/g, '["L"]').replace(/\.[\w<>]+/g, ".F");
-  const value = m[4] === undefined ? "" : m[4].startsWith('"$(') ? ` ${m[4].replace(/-p \S+ [^\s)]+/, "-p P H")}` : " V";
+  const key = m[3]!
+    .replace(/sdwebui:\w+/, "K")
+    .replace(/\[\d+\]/g, "[N]")
+    .replace(/\[<i>\]/g, "[I]")
+    .replace(/\["[^"]*"\]/g, '["L"]')
+    .replace(/\.[\w<>]+/g, ".F");
+  const value =
+    m[4] === undefined ? "" : m[4].startsWith('"$(') ? ` ${m[4].replace(/-p \S+ [^\s)]+/, "-p P H")}` : " V";
   return `${m[1]}${m[2]} ${key}${value}`;
 }
 
@@ -125,7 +160,10 @@ function alternatives(cases: Record<string, unknown>[]): { alts: Alternative[]; 
       e = x as ConfigError;
     }
     assert.ok(e instanceof ConfigError, `refused: ${JSON.stringify(bad)}`);
-    const printed = e.message.split("\n").filter((l) => l.startsWith("      fix: ")).map((l) => l.slice("      fix: ".length));
+    const printed = e.message
+      .split("\n")
+      .filter((l) => l.startsWith("      fix: "))
+      .map((l) => l.slice("      fix: ".length));
     assert.equal(printed.length, e.problems.length, "one fix line per problem");
     e.problems.forEach((p, i) => {
       for (const alt of splitTop(printed[i]!, ", or ")) {
@@ -139,15 +177,19 @@ function alternatives(cases: Record<string, unknown>[]): { alts: Alternative[]; 
 }
 
 /** A kubeconfig as a fix asks for it: its current context names a cluster with a server and a user it holds. */
-const GOOD_KUBECONFIG = "apiVersion: v1\nkind: Config\ncurrent-context: dev\ncontexts:\n- name: dev\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: https://127.0.0.1:6443}\nusers:\n- name: u\n  user: {token: t}\n";
+const GOOD_KUBECONFIG =
+  "apiVersion: v1\nkind: Config\ncurrent-context: dev\ncontexts:\n- name: dev\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: https://127.0.0.1:6443}\nusers:\n- name: u\n  user: {token: t}\n";
 
 /** The command lines to run for one printed command: placeholders filled, repeated per field where asked. */
 function filled(command: string, perField: boolean, ssh: { port: number; kubeconfigFile: string }): string[] {
   const key = /sdwebui:(\w+)/.exec(command)![1]!;
   const path = /sdwebui:\w+([^'\s]*)/.exec(command)![1]!;
-  const fields = perField && path.includes("<field>") ? ITEM_FIELDS[key] ?? [] : [undefined];
+  const fields = perField && path.includes("<field>") ? (ITEM_FIELDS[key] ?? []) : [undefined];
   return fields.map((field) => {
-    const at = path.replace("<field>", field ?? "operator").replace("<i>", "0").replace('"<label>"', '"nvidia.com/gpu.present"');
+    const at = path
+      .replace("<field>", field ?? "operator")
+      .replace("<i>", "0")
+      .replace('"<label>"', '"nvidia.com/gpu.present"');
     return command
       .replace(path, at)
       .replace("<value>", () => shellQuote(valueFor(key, at)))
@@ -164,7 +206,12 @@ function configJson(raw: Record<string, unknown>): string {
   const doc = Object.fromEntries(
     Object.entries(raw)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => [`sdwebui:${k}`, typeof v === "object" && v !== null ? { value: JSON.stringify(v), objectValue: v, secret: false } : { value: String(v), secret: isSecret(k) }]),
+      .map(([k, v]) => [
+        `sdwebui:${k}`,
+        typeof v === "object" && v !== null
+          ? { value: JSON.stringify(v), objectValue: v, secret: false }
+          : { value: String(v), secret: isSecret(k) },
+      ]),
   );
   return JSON.stringify(doc);
 }
@@ -172,7 +219,8 @@ function configJson(raw: Record<string, unknown>): string {
 /** The value the program received at a --path such as [0].sha256 or ["nvidia.com/gpu.present"]. */
 function atPath(value: unknown, path: string): unknown {
   let v = typeof value === "string" ? (JSON.parse(value) as unknown) : value;
-  for (const m of path.matchAll(/\[(\d+)\]|\["([^"]*)"\]|\.(\w+)/g)) v = (v as Record<string, unknown>)?.[m[1] ?? m[2] ?? m[3]!];
+  for (const m of path.matchAll(/\[(\d+)\]|\["([^"]*)"\]|\.(\w+)/g))
+    v = (v as Record<string, unknown>)?.[m[1] ?? m[2] ?? m[3]!];
   return v;
 }
 
@@ -189,8 +237,31 @@ describe("every fix text, run as printed with the real Pulumi CLI", { timeout: 9
     writeFileSync(ssh.kubeconfigFile, GOOD_KUBECONFIG);
     spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(sshDir, "hostkey")]);
     spawnSync("mkdir", ["-p", "/run/sshd"]);
-    sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", "/dev/null", "-o", "ListenAddress=127.0.0.1", "-o", "PidFile=none", "-p", String(ssh.port), "-h", join(sshDir, "hostkey")], { stdio: "ignore" });
-    for (let i = 0; i < 50 && spawnSync("ssh-keyscan", ["-T", "1", "-p", String(ssh.port), "127.0.0.1"], { encoding: "utf8" }).stdout === ""; i++) await new Promise((r) => setTimeout(r, 100));
+    sshd = spawn(
+      "/usr/sbin/sshd",
+      [
+        "-D",
+        "-e",
+        "-f",
+        "/dev/null",
+        "-o",
+        "ListenAddress=127.0.0.1",
+        "-o",
+        "PidFile=none",
+        "-p",
+        String(ssh.port),
+        "-h",
+        join(sshDir, "hostkey"),
+      ],
+      { stdio: "ignore" },
+    );
+    for (
+      let i = 0;
+      i < 50 &&
+      spawnSync("ssh-keyscan", ["-T", "1", "-p", String(ssh.port), "127.0.0.1"], { encoding: "utf8" }).stdout === "";
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
   });
   after(() => {
     sshd?.kill();
@@ -204,19 +275,37 @@ describe("every fix text, run as printed with the real Pulumi CLI", { timeout: 9
     // Members of shapes the table has, on this machine's loopback sshd, and a custom profile without its prefix.
     const extra: Record<string, unknown>[] = [
       { dockerHost: `ssh://ops@127.0.0.1:${ssh.port}` },
-      { dockerHost: `ssh://ops@127.0.0.1:${ssh.port}`, sshKnownHosts: `[127.0.0.1]:${ssh.port} ssh-rsa AAAAB3NzaC1yc2E` },
-      { imageProfile: "custom", image: "x/y:1", profileDataRoot: "/app", profileOutputsPath: "/app/outputs", profileModelsPath: "/app/models", profileUid: "1000", profilePort: "7860", profileFlagsVia: "command" },
+      {
+        dockerHost: `ssh://ops@127.0.0.1:${ssh.port}`,
+        sshKnownHosts: `[127.0.0.1]:${ssh.port} ssh-rsa AAAAB3NzaC1yc2E`,
+      },
+      {
+        imageProfile: "custom",
+        image: "x/y:1",
+        profileDataRoot: "/app",
+        profileOutputsPath: "/app/outputs",
+        profileModelsPath: "/app/models",
+        profileUid: "1000",
+        profilePort: "7860",
+        profileFlagsVia: "command",
+      },
       { target: "kubernetes", nodeSelector: { "nvidia.com/gpu.present": true } },
       { target: "kubernetes", tolerations: [{ key: "gpu", operator: "Equal", value: 1 }] },
       { extraArgs: ["--timeout-keep-alive", 60] },
-      { checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: "a".repeat(64) }], checkpointToken: "hf_token_1234567890" },
+      {
+        checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: "a".repeat(64) }],
+        checkpointToken: "hf_token_1234567890",
+      },
     ];
     const { alts, fileEdits, prose } = alternatives([...extra, ...BAD.map(([raw]) => raw)]);
     assert.deepEqual(prose, [], "every alternative that is not a stack-file edit is a pulumi config command");
     const byShape = new Map<string, Alternative>();
-    for (const a of alts) byShape.set(a.commands.map(shapeOf).join(" ; "), byShape.get(a.commands.map(shapeOf).join(" ; ")) ?? a);
+    for (const a of alts)
+      byShape.set(a.commands.map(shapeOf).join(" ; "), byShape.get(a.commands.map(shapeOf).join(" ; ")) ?? a);
     t.diagnostic(`shapes: ${[...byShape.keys()].join(" | ")}`);
-    t.diagnostic(`${alts.length} command alternatives (and ${fileEdits} stack-file edits) in ${new Set(alts.map((a) => a.printed)).size} distinct fix texts; ${byShape.size} distinct shapes`);
+    t.diagnostic(
+      `${alts.length} command alternatives (and ${fileEdits} stack-file edits) in ${new Set(alts.map((a) => a.printed)).size} distinct fix texts; ${byShape.size} distinct shapes`,
+    );
     const failures: string[] = [];
     let n = 0;
     for (const [shape, alt] of byShape) {
@@ -230,16 +319,28 @@ describe("every fix text, run as printed with the real Pulumi CLI", { timeout: 9
       }
       const preview = project.pulumi(["preview"]);
       const read = project.readback(stack);
-      if (!read) failures.push(`${shape}: the program did not run after \`${lines.join("; ")}\`: ${(preview.stdout + preview.stderr).split("\n").filter((l) => /error/.test(l)).join(" ")}`);
+      if (!read)
+        failures.push(
+          `${shape}: the program did not run after \`${lines.join("; ")}\`: ${(preview.stdout + preview.stderr)
+            .split("\n")
+            .filter((l) => /error/.test(l))
+            .join(" ")}`,
+        );
       else {
         const setKeys = lines.flatMap((l) => (/^pulumi config set/.test(l) ? [/sdwebui:(\w+)/.exec(l)![1]!] : []));
         const left = (read.problems ?? []).filter((p) => p.key === alt.key || setKeys.includes(p.key));
-        if (left.length > 0) failures.push(`${shape}: after \`${lines.join("; ")}\` the program still refuses: ${left.map((p) => `${p.key}: ${p.message}`).join("; ")}`);
+        if (left.length > 0)
+          failures.push(
+            `${shape}: after \`${lines.join("; ")}\` the program still refuses: ${left.map((p) => `${p.key}: ${p.message}`).join("; ")}`,
+          );
         for (const line of lines.filter((l) => l.includes("--path") && l.startsWith("pulumi config set"))) {
           const [, key, path, word] = /sdwebui:(\w+)([^'\s]*)' (?:-- )?(.*)$/.exec(line)!;
           const typed = word!.startsWith("'") ? word!.slice(1, -1).replaceAll("'\\''", "'") : word!;
           const got = atPath(read.raw[key!], path!);
-          if (got !== typed) failures.push(`${shape}: ${key}${path} arrived as ${JSON.stringify(got)} (${typeof got}), not the string ${JSON.stringify(typed)}`);
+          if (got !== typed)
+            failures.push(
+              `${shape}: ${key}${path} arrived as ${JSON.stringify(got)} (${typeof got}), not the string ${JSON.stringify(typed)}`,
+            );
         }
       }
       project.must(["stack", "rm", "--yes", "--force", stack]);

@@ -10,7 +10,10 @@ import { after, describe, it } from "node:test";
 const dir = mkdtempSync(join(tmpdir(), "sdwebui-fw-cli-"));
 const calls = join(dir, "calls");
 for (const bin of ["iptables", "ip6tables", "iptables-restore", "ip6tables-restore", "nft"]) {
-  writeFileSync(join(dir, bin), `#!/bin/sh\necho "${bin} $*" >> "${calls}"\ncase "${bin}" in *restore) cat >/dev/null;; esac\nexit 0\n`);
+  writeFileSync(
+    join(dir, bin),
+    `#!/bin/sh\necho "${bin} $*" >> "${calls}"\ncase "${bin}" in *restore) cat >/dev/null;; esac\nexit 0\n`,
+  );
   chmodSync(join(dir, bin), 0o755);
 }
 
@@ -61,7 +64,10 @@ describe("npm run firewall", () => {
     [["plan", "--tag", "la b", "--port", "7860"], /--tag: use 1-128 characters/],
     [["plan", "--tag", "lab", "--port", "78x"], /--port: must be a TCP port \(a whole number 1-65535\)/],
     [["plan", "--tag", "lab", "--port", "70000"], /--port: must be a TCP port \(a whole number 1-65535\), e.g. 7860/],
-    [["plan", "--tag", "lab", "--port", "1", "--allow", "10.0.0.1/8"], /--allow \(10\.0\.0\.1\/8\): .*host bits set: write the network 10\.0\.0\.0\/8/],
+    [
+      ["plan", "--tag", "lab", "--port", "1", "--allow", "10.0.0.1/8"],
+      /--allow \(10\.0\.0\.1\/8\): .*host bits set: write the network 10\.0\.0\.0\/8/,
+    ],
     [["plan", "--tag", "lab", "--port", "1", "--allow", "nope"], /--allow \(nope\): /],
     [["plan", "--tag", "lab", "--port", "1", "--backend", "ufw"], /--backend: must be "iptables"/],
     [["nuke", "--tag", "lab", "--port", "1"], /unknown command "nuke": expected one of plan, apply, delete, status/],

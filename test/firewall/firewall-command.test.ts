@@ -24,7 +24,11 @@ describe("declareFirewall", () => {
 
   it("local: one command whose create and update apply the rules and whose delete removes them", async () => {
     const containerId = pulumi.output("c0ffee");
-    const r = fw.declareFirewall("fw", { input: { tag: "lab", port: 7860, allowlist: ["10.0.0.0/8"] }, reapplyOn: containerId }, {});
+    const r = fw.declareFirewall(
+      "fw",
+      { input: { tag: "lab", port: 7860, allowlist: ["10.0.0.0/8"] }, reapplyOn: containerId },
+      {},
+    );
     await allRegistered();
     const reg = engine.one("command:local:Command");
     assert.equal(reg.name, "fw-iptables-lab");
@@ -44,7 +48,11 @@ describe("declareFirewall", () => {
 
   it("remote: runs sh -c with the quoted script over the (secret) connection", async () => {
     const connection = { host: "10.231.0.9", user: "deploy", privateKey: pulumi.secret("KEY-DO-NOT-LOG") };
-    const r = fw.declareFirewall("fwr", { input: { tag: "lab", port: 7860, backend: "nftables" }, connection, sudo: true, reapplyOn: "x" }, {});
+    const r = fw.declareFirewall(
+      "fwr",
+      { input: { tag: "lab", port: 7860, backend: "nftables" }, connection, sudo: true, reapplyOn: "x" },
+      {},
+    );
     await allRegistered();
     const reg = engine.one("command:remote:Command");
     assert.equal(reg.name, "fwr-nftables-lab");
@@ -72,7 +80,10 @@ describe("declareFirewall", () => {
     fw.declareFirewall("fw", { input: { tag: "b", port: 7860 } }, {});
     fw.declareFirewall("fw", { input: { tag: "a", port: 7860, backend: "nftables" } }, {});
     await allRegistered();
-    const names = engine.byType("command:local:Command").filter((x) => x.name.startsWith("fw-")).map((x) => x.name);
+    const names = engine
+      .byType("command:local:Command")
+      .filter((x) => x.name.startsWith("fw-"))
+      .map((x) => x.name);
     assert.equal(new Set(names).size, 3);
   });
 

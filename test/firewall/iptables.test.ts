@@ -40,7 +40,8 @@ setTimeout(() => process.exit(0), 20000);
 /** Lines the keep-alive client printed, polled until `count` RESP lines or `ms` elapse. */
 async function waitLines(out: string[], count: number, ms: number): Promise<number> {
   const end = Date.now() + ms;
-  while (Date.now() < end && out.filter((l) => l === "RESP").length < count) await new Promise((r) => setTimeout(r, 50));
+  while (Date.now() < end && out.filter((l) => l === "RESP").length < count)
+    await new Promise((r) => setTimeout(r, 50));
   return out.filter((l) => l === "RESP").length;
 }
 
@@ -50,7 +51,8 @@ describe("iptables backend on real iptables with a real container", { skip, time
   let target: Target;
   let rig: Rig | undefined;
   // The rig publishes on 0.0.0.0 and [::], as a container with bindAddress :: is.
-  const plan = (allowlist: string[], extra: Partial<FirewallInput> = {}) => firewallRuleSet({ tag, port, bindAddress: "::", allowlist, ...extra });
+  const plan = (allowlist: string[], extra: Partial<FirewallInput> = {}) =>
+    firewallRuleSet({ tag, port, bindAddress: "::", allowlist, ...extra });
   const v4 = (ns: NetnsClient) => rig!.v4(ns);
   const v6 = (ns: NetnsClient) => rig!.v6(ns);
 
@@ -133,7 +135,12 @@ describe("iptables backend on real iptables with a real container", { skip, time
   });
 
   it("deletes exactly its own rules; a second delete succeeds with nothing to remove", () => {
-    const other = firewallRuleSet({ tag: `${tag}2`, port: port + 1, bindAddress: "::", allowlist: ["10.231.250.0/24"] });
+    const other = firewallRuleSet({
+      tag: `${tag}2`,
+      port: port + 1,
+      bindAddress: "::",
+      allowlist: ["10.231.250.0/24"],
+    });
     applyFirewall(other);
     const unrelated = ["-s", "192.0.2.254/32", "-p", "udp", "--dport", "9", "-j", "RETURN"];
     execFileSync("iptables", ["-I", "DOCKER-USER", "1", ...unrelated]);
@@ -171,12 +178,15 @@ describe("iptables backend on real iptables with a real container", { skip, time
     try {
       const wrap = ["ip", "netns", "exec", bare.name];
       const start = Date.now();
-      assert.throws(() => applyFirewall(plan([], { waitForDockerSeconds: 2 }), { wrap, timeoutMs: 20_000 }), (e: Error) => {
-        assert.match(e.message, /exited 3/);
-        assert.match(e.message, /waiting for dockerd to create DOCKER-USER \(0 s of 2 s\)/);
-        assert.match(e.message, /DOCKER-USER not found .* after 2 s: dockerd is not running/);
-        return true;
-      });
+      assert.throws(
+        () => applyFirewall(plan([], { waitForDockerSeconds: 2 }), { wrap, timeoutMs: 20_000 }),
+        (e: Error) => {
+          assert.match(e.message, /exited 3/);
+          assert.match(e.message, /waiting for dockerd to create DOCKER-USER \(0 s of 2 s\)/);
+          assert.match(e.message, /DOCKER-USER not found .* after 2 s: dockerd is not running/);
+          return true;
+        },
+      );
       assert.ok(Date.now() - start < 10_000);
       assert.match(deleteFirewall(plan([]), { wrap }).stderr, /no DOCKER-USER chain/);
     } finally {

@@ -32,7 +32,8 @@ describe("nftables backend on the real kernel with a real container", { skip, ti
   let target: Target;
   let rig: Rig | undefined;
   // The rig publishes on 0.0.0.0 and [::], as a container with bindAddress :: is.
-  const plan = (allowlist: string[]) => firewallRuleSet({ tag, port, bindAddress: "::", allowlist, backend: "nftables" });
+  const plan = (allowlist: string[]) =>
+    firewallRuleSet({ tag, port, bindAddress: "::", allowlist, backend: "nftables" });
   const v4 = (ns: NetnsClient) => rig!.v4(ns);
   const v6 = (ns: NetnsClient) => rig!.v6(ns);
 
@@ -62,7 +63,12 @@ describe("nftables backend on the real kernel with a real container", { skip, ti
   it("is idempotent and follows an allowlist change atomically", () => {
     applyFirewall(plan([b.netV4, b.netV6]));
     applyFirewall(plan([b.netV4, b.netV6]));
-    assert.equal(tables().split("\n").filter((l) => l === `table inet ${table}`).length, 1);
+    assert.equal(
+      tables()
+        .split("\n")
+        .filter((l) => l === `table inet ${table}`).length,
+      1,
+    );
     const listing = firewallStatus(plan([])).stdout;
     assert.equal(listing.match(/ drop comment/g)?.length, 3, "one copy of each rule");
     assert.equal(v4(b), "200");

@@ -9,26 +9,35 @@ import { after, describe, it } from "node:test";
 import { firewallRuleSet, type FirewallInput } from "../../infra/firewall/rules.js";
 
 const hasShellcheck = spawnSync("shellcheck", ["--version"]).status === 0;
-if (!hasShellcheck && process.env.CI) throw new Error("CI=true but shellcheck is not installed (apt-get install shellcheck)");
+if (!hasShellcheck && process.env.CI)
+  throw new Error("CI=true but shellcheck is not installed (apt-get install shellcheck)");
 
-describe("shellcheck -s sh passes on every generated script", { skip: hasShellcheck ? false : "shellcheck not installed" }, () => {
-  const many = Array.from({ length: 50 }, (_, i) => `10.${i}.0.0/16`);
-  const variants: FirewallInput[] = [];
-  for (const backend of ["iptables", "nftables"] as const) {
-    for (const allowlist of [[], ["192.168.1.0/24"], ["fd00:1::/64"], [...many, "2001:db8::/32"]]) {
-      variants.push({ tag: "sdwebui-a.b_c", port: 7860, allowlist, backend });
+describe(
+  "shellcheck -s sh passes on every generated script",
+  { skip: hasShellcheck ? false : "shellcheck not installed" },
+  () => {
+    const many = Array.from({ length: 50 }, (_, i) => `10.${i}.0.0/16`);
+    const variants: FirewallInput[] = [];
+    for (const backend of ["iptables", "nftables"] as const) {
+      for (const allowlist of [[], ["192.168.1.0/24"], ["fd00:1::/64"], [...many, "2001:db8::/32"]]) {
+        variants.push({ tag: "sdwebui-a.b_c", port: 7860, allowlist, backend });
+      }
     }
-  }
-  variants.push({ tag: "9", port: 1, waitForDockerSeconds: 0 });
-  for (const v of variants) {
-    for (const kind of ["createScript", "deleteScript", "statusScript"] as const) {
-      it(`${v.backend ?? "iptables"} ${kind} with ${v.allowlist?.length ?? 0} networks`, () => {
-        const r = spawnSync("shellcheck", ["-s", "sh", "-"], { input: firewallRuleSet(v)[kind], encoding: "utf8", timeout: 30_000 });
-        assert.equal(r.status, 0, r.stdout + r.stderr);
-      });
+    variants.push({ tag: "9", port: 1, waitForDockerSeconds: 0 });
+    for (const v of variants) {
+      for (const kind of ["createScript", "deleteScript", "statusScript"] as const) {
+        it(`${v.backend ?? "iptables"} ${kind} with ${v.allowlist?.length ?? 0} networks`, () => {
+          const r = spawnSync("shellcheck", ["-s", "sh", "-"], {
+            input: firewallRuleSet(v)[kind],
+            encoding: "utf8",
+            timeout: 30_000,
+          });
+          assert.equal(r.status, 0, r.stdout + r.stderr);
+        });
+      }
     }
-  }
-});
+  },
+);
 
 // Fake iptables/ip6tables print a canned listing; fake *-restore record their stdin.
 describe("scripts against fake iptables binaries", () => {
@@ -54,7 +63,11 @@ describe("scripts against fake iptables binaries", () => {
   ].join("\n");
   const run = (script: string) => {
     for (const f of ["restored-iptables", "restored-ip6tables"]) rmSync(join(dir, f), { force: true });
-    const r = spawnSync("sh", ["-c", script], { encoding: "utf8", timeout: 20_000, env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+    const r = spawnSync("sh", ["-c", script], {
+      encoding: "utf8",
+      timeout: 20_000,
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    });
     const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), "utf8") : "");
     return { ...r, v4: read("restored-iptables"), v6: read("restored-ip6tables") };
   };
@@ -70,13 +83,16 @@ describe("scripts against fake iptables binaries", () => {
     setup(listing4);
     const r = run(firewallRuleSet({ tag: "lab", port: 7860 }).deleteScript);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.v4, [
-      "*filter",
-      '-D DOCKER-USER -s 10.0.0.0/8 -m comment --comment "lab" -j RETURN',
-      "-D DOCKER-USER -m comment --comment lab -j DROP",
-      "COMMIT",
-      "",
-    ].join("\n"));
+    assert.equal(
+      r.v4,
+      [
+        "*filter",
+        '-D DOCKER-USER -s 10.0.0.0/8 -m comment --comment "lab" -j RETURN',
+        "-D DOCKER-USER -m comment --comment lab -j DROP",
+        "COMMIT",
+        "",
+      ].join("\n"),
+    );
     assert.equal(r.v6, "", "no IPv6 rule tagged: no transaction at all");
     assert.match(r.stdout, /removed 2 IPv4 and 0 IPv6 rules/);
   });
@@ -89,13 +105,28 @@ describe("scripts against fake iptables binaries", () => {
 
   it("create is one transaction per family: delete the tagged rules, insert the new set, COMMIT", () => {
     setup(listing4, '-P PREROUTING ACCEPT\n-A PREROUTING -p tcp -m comment --comment "lab" -j DROP');
-    const r = run(firewallRuleSet({ tag: "lab", port: 7860, bindAddress: "::", allowlist: ["10.1.0.0/16"] }).createScript);
+    const r = run(
+      firewallRuleSet({ tag: "lab", port: 7860, bindAddress: "::", allowlist: ["10.1.0.0/16"] }).createScript,
+    );
     assert.equal(r.status, 0, r.stderr);
     const lines = r.v4.trim().split("\n");
-    assert.deepEqual(lines.map((l) => l.split(" ").slice(0, 3).join(" ")), [
-      "*filter", "-D DOCKER-USER -s", "-D DOCKER-USER -m", "-I DOCKER-USER 1", "-I DOCKER-USER 1", "-I DOCKER-USER 1", "COMMIT",
-    ]);
-    if (v6on) assert.match(r.v6, /^\*mangle\n-D PREROUTING -p tcp -m comment --comment "lab" -j DROP\n-I PREROUTING 1 .*-j DROP\n(-I .*\n){1}COMMIT\n$/);
+    assert.deepEqual(
+      lines.map((l) => l.split(" ").slice(0, 3).join(" ")),
+      [
+        "*filter",
+        "-D DOCKER-USER -s",
+        "-D DOCKER-USER -m",
+        "-I DOCKER-USER 1",
+        "-I DOCKER-USER 1",
+        "-I DOCKER-USER 1",
+        "COMMIT",
+      ],
+    );
+    if (v6on)
+      assert.match(
+        r.v6,
+        /^\*mangle\n-D PREROUTING -p tcp -m comment --comment "lab" -j DROP\n-I PREROUTING 1 .*-j DROP\n(-I .*\n){1}COMMIT\n$/,
+      );
   });
 
   it("published on IPv4 only, create still removes the tag's old IPv6 rules and inserts none", () => {

@@ -16,8 +16,18 @@ export async function startTarget(name: string, hostPort: number): Promise<Targe
   ensureStandinImage();
   spawnRemove(name);
   const id = docker([
-    "run", "-d", "--pull", "never", "--name", name, "--label", "sdwebui-test=firewall",
-    "-p", `0.0.0.0:${hostPort}:8080`, "-p", `[::]:${hostPort}:8080`,
+    "run",
+    "-d",
+    "--pull",
+    "never",
+    "--name",
+    name,
+    "--label",
+    "sdwebui-test=firewall",
+    "-p",
+    `0.0.0.0:${hostPort}:8080`,
+    "-p",
+    `[::]:${hostPort}:8080`,
     // The stand-in's ENTRYPOINT already carries --listen --port 8080 (the universonic profile).
     STANDIN_IMAGE,
   ]).trim();

@@ -15,7 +15,8 @@ import { startRig, type Rig } from "./target.js";
 
 const hasNft = spawnSync("nft", ["--version"]).status === 0;
 const ready = process.getuid?.() === 0 && dockerStatus().ok && hasNft;
-if (!ready && process.env.CI) throw new Error("CI=true but the two-stack firewall tests need root, a Docker engine and nft");
+if (!ready && process.env.CI)
+  throw new Error("CI=true but the two-stack firewall tests need root, a Docker engine and nft");
 const skip = ready ? false : "needs root, a Docker engine and nft (run bash .ci/run)";
 
 const port = 40000 + (process.pid % 10000);
@@ -24,7 +25,14 @@ const shared = `ci-gh-${process.pid}-1-e2e-matrix-profile-universonic-`.padEnd(4
 const stacks = [`${shared}-a`, `${shared}-b`];
 const tagOf = (stack: string, hostPort: number) =>
   hostLayouts(
-    { hosts: [], dockerHost: "unix:///var/run/docker.sock", gpus: "none", hostPort, outputsDir: "/srv/sd/outputs", bindAddress: "0.0.0.0" } as Parameters<typeof hostLayouts>[0],
+    {
+      hosts: [],
+      dockerHost: "unix:///var/run/docker.sock",
+      gpus: "none",
+      hostPort,
+      outputsDir: "/srv/sd/outputs",
+      bindAddress: "0.0.0.0",
+    } as Parameters<typeof hostLayouts>[0],
     stack,
   )[0]!.instances[0]!.firewallTag;
 
@@ -39,7 +47,9 @@ describe("two stacks on one host", { skip, timeout: 240_000 }, () => {
     firewallRuleSet({ tag: tags[1]!, port: port + 1, backend, allowlist: ["10.231.250.0/24"] }),
   ];
   const iptablesTagged = (t: string) =>
-    execFileSync("iptables", ["-t", "filter", "-S", "DOCKER-USER"], { encoding: "utf8" }).split("\n").filter((l) => l.includes(`"${t}"`) || l.includes(` ${t} `));
+    execFileSync("iptables", ["-t", "filter", "-S", "DOCKER-USER"], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => l.includes(`"${t}"`) || l.includes(` ${t} `));
 
   before(async () => {
     rig = await startRig(`sdwebui-fw2-${process.pid}`, port);
@@ -70,8 +80,13 @@ describe("two stacks on one host", { skip, timeout: 240_000 }, () => {
       applyFirewall(planB!);
       deleteFirewall(planA!);
       assert.equal(rig!.v4(b), "200", "stack A's rules are gone with it");
-      if (backend === "iptables") assert.equal(iptablesTagged(tags[1]!).length, 3, "stack B's rules survive A's destroy");
-      else assert.match(execFileSync("nft", ["list", "tables"], { encoding: "utf8" }), new RegExp(`sdwebui_${tags[1]!.replaceAll(".", "\\.")}`));
+      if (backend === "iptables")
+        assert.equal(iptablesTagged(tags[1]!).length, 3, "stack B's rules survive A's destroy");
+      else
+        assert.match(
+          execFileSync("nft", ["list", "tables"], { encoding: "utf8" }),
+          new RegExp(`sdwebui_${tags[1]!.replaceAll(".", "\\.")}`),
+        );
       deleteFirewall(planB!);
     });
 

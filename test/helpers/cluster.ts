@@ -70,9 +70,14 @@ function alive(pid: number): boolean {
 
 export function requireCluster(t: TestContext): TestCluster | undefined {
   if (cached) return cached;
-  if (!requireOrSkip(t, process.getuid?.() === 0 ? "" : "the test cluster needs root (kubelet, containerd, network)")) return undefined;
+  if (!requireOrSkip(t, process.getuid?.() === 0 ? "" : "the test cluster needs root (kubelet, containerd, network)"))
+    return undefined;
   lockCluster();
-  const up = spawnSync("bash", [SCRIPT, "up"], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"], timeout: 90 * 60_000 });
+  const up = spawnSync("bash", [SCRIPT, "up"], {
+    encoding: "utf8",
+    stdio: ["ignore", "inherit", "inherit"],
+    timeout: 90 * 60_000,
+  });
   if (up.status !== 0) {
     // Leave the machine as found, and the cluster to the next test file.
     spawnSync("bash", [SCRIPT, "down"], { stdio: ["ignore", "inherit", "inherit"] });
@@ -80,15 +85,31 @@ export function requireCluster(t: TestContext): TestCluster | undefined {
     throw new Error(`test/cluster/cluster.sh up failed (exit ${up.status}); its output is above`);
   }
   const load = (...images: string[]) => {
-    const r = spawnSync("bash", [SCRIPT, "load", ...images], { encoding: "utf8", stdio: ["ignore", "inherit", "inherit"] });
-    if (r.status !== 0) throw new Error(`loading ${images.join(", ")} into the node failed (npm run standin:image and npm run smoke:image build them)`);
+    const r = spawnSync("bash", [SCRIPT, "load", ...images], {
+      encoding: "utf8",
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    if (r.status !== 0)
+      throw new Error(
+        `loading ${images.join(", ")} into the node failed (npm run standin:image and npm run smoke:image build them)`,
+      );
   };
   load(STANDIN_IMAGE, settingDefault("smokeImage"));
-  const vars = Object.fromEntries(spawnSync("bash", [SCRIPT, "env"], { encoding: "utf8" }).stdout.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+  const vars = Object.fromEntries(
+    spawnSync("bash", [SCRIPT, "env"], { encoding: "utf8" })
+      .stdout.trim()
+      .split("\n")
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
   const kubeconfig = vars.KUBECONFIG!;
   const binDir = vars.KUBE_BIN!;
   const kubectl = (args: string[], input?: string) => {
-    const r = spawnSync(join(binDir, "kubectl"), args, { encoding: "utf8", input, env: { ...process.env, KUBECONFIG: kubeconfig }, timeout: 120_000 });
+    const r = spawnSync(join(binDir, "kubectl"), args, {
+      encoding: "utf8",
+      input,
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+      timeout: 120_000,
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   const json = <T>(args: string[]): T => {
@@ -96,10 +117,17 @@ export function requireCluster(t: TestContext): TestCluster | undefined {
     if (r.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr}`);
     return JSON.parse(r.stdout) as T;
   };
-  kubectl(["apply", "-f", "-"], JSON.stringify({
-    apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: STORAGE_CLASS },
-    provisioner: "kubernetes.io/no-provisioner", volumeBindingMode: "Immediate", reclaimPolicy: "Retain",
-  }));
+  kubectl(
+    ["apply", "-f", "-"],
+    JSON.stringify({
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: STORAGE_CLASS },
+      provisioner: "kubernetes.io/no-provisioner",
+      volumeBindingMode: "Immediate",
+      reclaimPolicy: "Retain",
+    }),
+  );
   cached = {
     kubeconfig,
     kubectl,
@@ -108,11 +136,22 @@ export function requireCluster(t: TestContext): TestCluster | undefined {
     hostFolderVolume(name, dir, claim) {
       mkdirSync(dir, { recursive: true });
       chownSync(dir, 1000, 1000);
-      const r = kubectl(["apply", "-f", "-"], JSON.stringify({
-        apiVersion: "v1", kind: "PersistentVolume", metadata: { name },
-        spec: { capacity: { storage: "10Gi" }, accessModes: ["ReadWriteOnce", "ReadWriteMany"], persistentVolumeReclaimPolicy: "Retain",
-          storageClassName: STORAGE_CLASS, hostPath: { path: dir, type: "Directory" }, claimRef: claim },
-      }));
+      const r = kubectl(
+        ["apply", "-f", "-"],
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "PersistentVolume",
+          metadata: { name },
+          spec: {
+            capacity: { storage: "10Gi" },
+            accessModes: ["ReadWriteOnce", "ReadWriteMany"],
+            persistentVolumeReclaimPolicy: "Retain",
+            storageClassName: STORAGE_CLASS,
+            hostPath: { path: dir, type: "Directory" },
+            claimRef: claim,
+          },
+        }),
+      );
       if (r.status !== 0) throw new Error(`PersistentVolume ${name}: ${r.stderr}`);
     },
   };

@@ -68,7 +68,10 @@ export class EngineStack {
 
   /** Runs and asserts exit 0, showing the CLI's output otherwise. */
   ok(args: string[], input?: string): CliResult {
-    const r = this.project.pulumi(args[0] === "stack" && args[1] === "init" ? args : [...args, "--stack", this.name], input);
+    const r = this.project.pulumi(
+      args[0] === "stack" && args[1] === "init" ? args : [...args, "--stack", this.name],
+      input,
+    );
     assert.equal(r.status, 0, `pulumi ${args.join(" ")} exited ${r.status}:\n${output(r).slice(-6000)}`);
     return r;
   }
@@ -85,7 +88,10 @@ export class EngineStack {
     const all: Record<string, { value: string; secret: boolean; objectValue?: unknown }> = {};
     for (const [k, v] of Object.entries(values)) {
       if (v === undefined) continue;
-      all[key(k)] = typeof v === "string" ? { value: v, secret: secrets.includes(k) } : { value: JSON.stringify(v), objectValue: v, secret: secrets.includes(k) };
+      all[key(k)] =
+        typeof v === "string"
+          ? { value: v, secret: secrets.includes(k) }
+          : { value: JSON.stringify(v), objectValue: v, secret: secrets.includes(k) };
     }
     if (Object.keys(all).length === 0) return;
     this.ok(["config", "set-all", "--json", JSON.stringify(all)]);
@@ -102,10 +108,26 @@ export class EngineStack {
   /** The steps `pulumi preview --json` plans, without the "same" ones. */
   changes(extra: string[] = []): Change[] {
     const r = this.ok(["preview", "--json", ...extra]);
-    const plan = JSON.parse(r.stdout) as { steps?: { op: string; urn: string; diffReasons?: string[]; replaceReasons?: string[]; detailedDiff?: Change["detailedDiff"] }[] };
+    const plan = JSON.parse(r.stdout) as {
+      steps?: {
+        op: string;
+        urn: string;
+        diffReasons?: string[];
+        replaceReasons?: string[];
+        detailedDiff?: Change["detailedDiff"];
+      }[];
+    };
     return (plan.steps ?? [])
       .filter((s) => s.op !== "same")
-      .map((s) => ({ op: s.op, urn: s.urn, name: urnName(s.urn), type: urnType(s.urn), diffs: s.diffReasons ?? [], replaces: s.replaceReasons ?? [], detailedDiff: s.detailedDiff ?? {} }));
+      .map((s) => ({
+        op: s.op,
+        urn: s.urn,
+        name: urnName(s.urn),
+        type: urnType(s.urn),
+        diffs: s.diffReasons ?? [],
+        replaces: s.replaceReasons ?? [],
+        detailedDiff: s.detailedDiff ?? {},
+      }));
   }
 
   refresh(extra: string[] = []): CliResult {
@@ -128,7 +150,9 @@ export class EngineStack {
    */
   resourcesWithSecrets(): StateResource[] {
     const r = this.ok(["stack", "export", "--show-secrets"]);
-    return revealed((JSON.parse(r.stdout) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? []) as StateResource[];
+    return revealed(
+      (JSON.parse(r.stdout) as { deployment: { resources?: StateResource[] } }).deployment.resources ?? [],
+    ) as StateResource[];
   }
 
   /** The stack outputs (secrets shown as "[secret]" unless showSecrets). */

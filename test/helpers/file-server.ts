@@ -51,12 +51,18 @@ export interface FileServer {
 
 function handler(o: FileServerOptions, log: (r: RequestLog) => void) {
   let drops = 0;
-  const [wantName, wantValue] = o.requireHeader ? [o.requireHeader.slice(0, o.requireHeader.indexOf(":")).toLowerCase(), o.requireHeader.slice(o.requireHeader.indexOf(":") + 1).trim()] : [];
+  const [wantName, wantValue] = o.requireHeader
+    ? [
+        o.requireHeader.slice(0, o.requireHeader.indexOf(":")).toLowerCase(),
+        o.requireHeader.slice(o.requireHeader.indexOf(":") + 1).trim(),
+      ]
+    : [];
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent((req.url ?? "/").split("?")[0]!);
     const range = typeof req.headers.range === "string" ? req.headers.range : null;
     const authorised = wantName === undefined || req.headers[wantName] === wantValue;
-    const done = (status: number) => log({ method: req.method ?? "", path, range, authorised, status, headers: req.headers });
+    const done = (status: number) =>
+      log({ method: req.method ?? "", path, range, authorised, status, headers: req.headers });
     if (!authorised) return (res.writeHead(401).end("token required\n"), done(401));
     if (o.answerStatus) return (res.writeHead(o.answerStatus).end(), done(o.answerStatus));
     const file = join(o.dir, path);
@@ -87,7 +93,11 @@ function handler(o: FileServerOptions, log: (r: RequestLog) => void) {
     if (m) {
       start = Number(m[1]);
       if (start >= size) return (res.writeHead(416, { "content-range": `bytes */${size}` }).end(), done(416));
-      res.writeHead(206, { "content-length": size - start, "content-range": `bytes ${start}-${size - 1}/${size}`, "accept-ranges": "bytes" });
+      res.writeHead(206, {
+        "content-length": size - start,
+        "content-range": `bytes ${start}-${size - 1}/${size}`,
+        "accept-ranges": "bytes",
+      });
     } else res.writeHead(200, { "content-length": size, ...(o.ignoreRange ? {} : { "accept-ranges": "bytes" }) });
     done(res.statusCode);
     if (req.method === "HEAD") return void res.end();
@@ -113,19 +123,22 @@ function handler(o: FileServerOptions, log: (r: RequestLog) => void) {
 
 export async function startFileServer(o: FileServerOptions): Promise<FileServer> {
   const requests: RequestLog[] = [];
-  const server: Server = createServer(handler(o, (r) => {
-    requests.push(r);
-    if (o.logFile) appendFileSync(o.logFile, `${JSON.stringify(r)}\n`);
-  }));
+  const server: Server = createServer(
+    handler(o, (r) => {
+      requests.push(r);
+      if (o.logFile) appendFileSync(o.logFile, `${JSON.stringify(r)}\n`);
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(o.port ?? 0, o.host ?? "127.0.0.1", resolve));
   const { port, address } = server.address() as AddressInfo;
   return {
     url: `http://${address.includes(":") ? `[${address}]` : address}:${port}`,
     requests,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -137,5 +150,8 @@ export function readRequestLog(file: string): RequestLog[] {
   } catch {
     return [];
   }
-  return text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as RequestLog);
+  return text
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as RequestLog);
 }

@@ -33,9 +33,11 @@ function ip(args: string[]): string {
 /** Root (or CAP_NET_ADMIN) is needed for namespaces and iptables: skip locally, fail under CI. */
 export function requireRoot(t: TestContext): boolean {
   const root = process.getuid?.() === 0;
-  return requireOrSkip(t, root ? "" : "the test needs root for network namespaces and iptables (run as root or via bash .ci/run)");
+  return requireOrSkip(
+    t,
+    root ? "" : "the test needs root for network namespaces and iptables (run as root or via bash .ci/run)",
+  );
 }
-
 
 /** Remove namespaces that an earlier, dead test process left behind. */
 export function removeStaleNamespaces(): void {
@@ -51,7 +53,9 @@ function claimIndex(): number {
   for (let i = 0; i < 249; i++) {
     const n = 1 + ((start + i) % 249);
     if (ip(["-o", "addr", "show"]).includes(`10.231.${n}.`)) continue;
-    const r = spawnSync("ip", ["link", "add", `${PREFIX}${n}h`, "type", "veth", "peer", "name", `${PREFIX}${n}n`], { timeout: 10_000 });
+    const r = spawnSync("ip", ["link", "add", `${PREFIX}${n}h`, "type", "veth", "peer", "name", `${PREFIX}${n}n`], {
+      timeout: 10_000,
+    });
     if (r.status === 0) return n;
   }
   throw new Error("no free 10.231.N.0/24 test subnet (1-249 all in use): remove stale sdfw* links");
@@ -74,8 +78,12 @@ export function createNetns(): NetnsClient {
   const nsIf = `${PREFIX}${n}n`;
   const hex = n.toString(16);
   const c = {
-    hostV4: `10.231.${n}.1`, clientV4: `10.231.${n}.2`, netV4: `10.231.${n}.0/24`,
-    hostV6: `fd23:1a7e:231:${hex}::1`, clientV6: `fd23:1a7e:231:${hex}::2`, netV6: `fd23:1a7e:231:${hex}::/64`,
+    hostV4: `10.231.${n}.1`,
+    clientV4: `10.231.${n}.2`,
+    netV4: `10.231.${n}.0/24`,
+    hostV6: `fd23:1a7e:231:${hex}::1`,
+    clientV6: `fd23:1a7e:231:${hex}::2`,
+    netV6: `fd23:1a7e:231:${hex}::/64`,
   };
   const remove = () => {
     spawnSync("ip", ["netns", "del", name], { timeout: 10_000 });

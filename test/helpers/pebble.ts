@@ -58,28 +58,70 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A CA and a listener certificate for Pebble's HTTPS listeners, covering `address`, 127.0.0.1 and localhost. */
 function listenerCertificates(dir: string, address: string): { caFile: string; certFile: string; keyFile: string } {
   const f = (n: string) => join(dir, n);
-  const openssl = (args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+  const openssl = (args: string[]) =>
+    execFileSync("openssl", args, { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
-  openssl(["req", "-x509", ...ec, "-keyout", f("ca.key"), "-out", f("ca.pem"), "-days", "30", "-subj", "/CN=sdwebui test Pebble listener CA",
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  openssl([
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    f("ca.key"),
+    "-out",
+    f("ca.pem"),
+    "-days",
+    "30",
+    "-subj",
+    "/CN=sdwebui test Pebble listener CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
   openssl(["req", ...ec, "-keyout", f("key.pem"), "-out", f("listener.csr"), "-subj", "/CN=pebble"]);
   const sans = [...new Set([`IP:${address}`, "IP:127.0.0.1", "DNS:localhost", "DNS:pebble"])].join(",");
-  writeFileSync(f("listener.ext"), `subjectAltName=${sans}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n`);
-  openssl(["x509", "-req", "-in", f("listener.csr"), "-CA", f("ca.pem"), "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("cert.pem"), "-days", "30", "-extfile", f("listener.ext")]);
+  writeFileSync(
+    f("listener.ext"),
+    `subjectAltName=${sans}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n`,
+  );
+  openssl([
+    "x509",
+    "-req",
+    "-in",
+    f("listener.csr"),
+    "-CA",
+    f("ca.pem"),
+    "-CAkey",
+    f("ca.key"),
+    "-CAcreateserial",
+    "-out",
+    f("cert.pem"),
+    "-days",
+    "30",
+    "-extfile",
+    f("listener.ext"),
+  ]);
   return { caFile: f("ca.pem"), certFile: f("cert.pem"), keyFile: f("key.pem") };
 }
 
 /** One HTTP(S) exchange: status and body, or the error's message as status 0. Never throws. */
-function exchange(url: string, opts: { method?: string; body?: string; ca?: string; timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {
+function exchange(
+  url: string,
+  opts: { method?: string; body?: string; ca?: string; timeoutMs?: number } = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const request = url.startsWith("https:") ? httpsRequest : httpRequest;
     // Pebble refuses requests without a User-Agent, as RFC 8555 allows.
     const headers = { "user-agent": "sdwebui-tests" };
-    const req = request(url, { method: opts.method ?? "GET", headers, ca: opts.ca, timeout: opts.timeoutMs ?? 2000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-    });
+    const req = request(
+      url,
+      { method: opts.method ?? "GET", headers, ca: opts.ca, timeout: opts.timeoutMs ?? 2000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", (e) => resolve({ status: 0, body: e.message }));
     req.end(opts.body);
@@ -94,10 +136,19 @@ export async function startPebble(o: PebbleOptions = {}): Promise<Pebble> {
   let netns: NetnsClient | undefined;
   const stop = async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
-    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => {
-      const t = setTimeout(() => c.kill("SIGKILL"), 5000);
-      c.once("exit", () => { clearTimeout(t); r(undefined); });
-    }))));
+    await Promise.all(
+      children.map((c) =>
+        c.exitCode !== null || c.signalCode !== null
+          ? undefined
+          : new Promise((r) => {
+              const t = setTimeout(() => c.kill("SIGKILL"), 5000);
+              c.once("exit", () => {
+                clearTimeout(t);
+                r(undefined);
+              });
+            }),
+      ),
+    );
     netns?.remove();
     rmSync(dir, { recursive: true, force: true });
   };
@@ -113,7 +164,12 @@ export async function startPebble(o: PebbleOptions = {}): Promise<Pebble> {
       ports = { acme: 14000, management: 15000, dns: 8053, challtest: 8055 }; // the namespace is ours alone
     } else {
       address = hostAddress = "127.0.0.1";
-      ports = { acme: await freePort(), management: await freePort(), dns: await freePort(), challtest: await freePort() };
+      ports = {
+        acme: await freePort(),
+        management: await freePort(),
+        dns: await freePort(),
+        challtest: await freePort(),
+      };
     }
     const certs = listenerCertificates(dir, address);
     const config = {
@@ -134,20 +190,44 @@ export async function startPebble(o: PebbleOptions = {}): Promise<Pebble> {
     writeFileSync(join(dir, "pebble-config.json"), JSON.stringify(config, null, 2));
     const run = (argv: string[], env: Record<string, string> = {}) => {
       const full = netns ? ["ip", "netns", "exec", netns.name, ...argv] : argv;
-      const child = spawn(full[0]!, full.slice(1), { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(full[0]!, full.slice(1), {
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       const name = argv[0]!.split("/").pop();
-      const add = (d: Buffer) => { output += d.toString().replace(/^(?=.)/gm, `[${name}] `); };
+      const add = (d: Buffer) => {
+        output += d.toString().replace(/^(?=.)/gm, `[${name}] `);
+      };
       child.stdout!.on("data", add);
       child.stderr!.on("data", add);
       children.push(child);
       return child;
     };
     // DNS on the namespace's (or host's) loopback; no AAAA answers: Pebble tries AAAA addresses first.
-    run([bins.challtestsrv, "-dnsserver", `127.0.0.1:${ports.dns}`, "-management", `${address}:${ports.challtest}`,
-      "-defaultIPv4", o.defaultIPv4 ?? hostAddress, "-defaultIPv6", "", "-http01", "", "-https01", "", "-tlsalpn01", "", "-doh", ""]);
+    run([
+      bins.challtestsrv,
+      "-dnsserver",
+      `127.0.0.1:${ports.dns}`,
+      "-management",
+      `${address}:${ports.challtest}`,
+      "-defaultIPv4",
+      o.defaultIPv4 ?? hostAddress,
+      "-defaultIPv6",
+      "",
+      "-http01",
+      "",
+      "-https01",
+      "",
+      "-tlsalpn01",
+      "",
+      "-doh",
+      "",
+    ]);
     // NOSLEEP: validate at once rather than after 0-15 s; NONCEREJECT=0: no artificial badNonce errors.
-    run([bins.pebble, "-config", join(dir, "pebble-config.json"), "-dnsserver", `127.0.0.1:${ports.dns}`],
-      { PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" });
+    run([bins.pebble, "-config", join(dir, "pebble-config.json"), "-dnsserver", `127.0.0.1:${ports.dns}`], {
+      PEBBLE_VA_NOSLEEP: "1",
+      PEBBLE_WFE_NONCEREJECT: "0",
+    });
 
     const ca = readFileSync(certs.caFile, "utf8");
     const directoryUrl = `https://${address}:${ports.acme}/dir`;
@@ -156,19 +236,35 @@ export async function startPebble(o: PebbleOptions = {}): Promise<Pebble> {
     const t0 = Date.now();
     for (;;) {
       const exited = children.find((c) => c.exitCode !== null);
-      if (exited) throw new Error(`${exited.spawnargs.join(" ")} exited (${exited.exitCode}) before Pebble answered:\n${output}`);
+      if (exited)
+        throw new Error(`${exited.spawnargs.join(" ")} exited (${exited.exitCode}) before Pebble answered:\n${output}`);
       const [dirAnswer, dnsAnswer] = await Promise.all([exchange(directoryUrl, { ca }), exchange(`${challtest}/`)]);
       if (dirAnswer.status === 200 && dnsAnswer.status !== 0) break;
-      if (Date.now() - t0 > limit) throw new Error(`Pebble did not answer ${directoryUrl} within ${limit} ms (${dirAnswer.status || dirAnswer.body}):\n${output}`);
+      if (Date.now() - t0 > limit)
+        throw new Error(
+          `Pebble did not answer ${directoryUrl} within ${limit} ms (${dirAnswer.status || dirAnswer.body}):\n${output}`,
+        );
       await sleep(100);
     }
     const root = await exchange(`https://${address}:${ports.management}/roots/0`, { ca });
-    if (root.status !== 200 || !root.body.includes("BEGIN CERTIFICATE")) throw new Error(`Pebble's /roots/0 answered ${root.status}: ${root.body.slice(0, 200)}`);
+    if (root.status !== 200 || !root.body.includes("BEGIN CERTIFICATE"))
+      throw new Error(`Pebble's /roots/0 answered ${root.status}: ${root.body.slice(0, 200)}`);
     const addA = async (host: string, addresses: string[]) => {
       const r = await exchange(`${challtest}/add-a`, { method: "POST", body: JSON.stringify({ host, addresses }) });
       if (r.status !== 200) throw new Error(`pebble-challtestsrv add-a ${host}: ${r.status} ${r.body}`);
     };
-    return { directoryUrl, httpPort: config.pebble.httpPort, listenerCaPem: ca, listenerCaFile: certs.caFile, issuerRootPem: root.body, hostAddress, netns, addA, logs: () => output, stop };
+    return {
+      directoryUrl,
+      httpPort: config.pebble.httpPort,
+      listenerCaPem: ca,
+      listenerCaFile: certs.caFile,
+      issuerRootPem: root.body,
+      hostAddress,
+      netns,
+      addA,
+      logs: () => output,
+      stop,
+    };
   } catch (e) {
     await stop();
     throw e;

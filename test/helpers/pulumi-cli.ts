@@ -8,7 +8,13 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlin
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { TestContext } from "node:test";
-import { REPO_ROOT, readManifest, STANDIN_NAMES, standinBinary, toolchainLayout } from "../../tools/toolchain/layout.js";
+import {
+  REPO_ROOT,
+  readManifest,
+  STANDIN_NAMES,
+  standinBinary,
+  toolchainLayout,
+} from "../../tools/toolchain/layout.js";
 import type { Manifest, StandinName } from "../../tools/toolchain/layout.js";
 import { requireOrSkip } from "./requirements.js";
 
@@ -29,9 +35,14 @@ export function pluginMode(env: NodeJS.ProcessEnv = process.env): PluginMode {
 export function requireToolchain(t: TestContext): Manifest | undefined {
   const layout = toolchainLayout();
   const manifest = readManifest(layout);
-  const ready = manifest?.pieces.pulumi?.binary && manifest.pieces["pulumi-language-nodejs"]?.binary && existsSync(join(layout.binDir, "pulumi"));
-  if (!requireOrSkip(t, ready ? "" : `the Pulumi toolchain is not built in ${layout.root} (npm run toolchain)`)) return undefined;
-  if (!requireOrSkip(t, existsSync(join(REPO_ROOT, "dist/infra/index.js")) ? "" : "dist/ is not built (npm run build)")) return undefined;
+  const ready =
+    manifest?.pieces.pulumi?.binary &&
+    manifest.pieces["pulumi-language-nodejs"]?.binary &&
+    existsSync(join(layout.binDir, "pulumi"));
+  if (!requireOrSkip(t, ready ? "" : `the Pulumi toolchain is not built in ${layout.root} (npm run toolchain)`))
+    return undefined;
+  if (!requireOrSkip(t, existsSync(join(REPO_ROOT, "dist/infra/index.js")) ? "" : "dist/ is not built (npm run build)"))
+    return undefined;
   return manifest;
 }
 
@@ -40,10 +51,14 @@ export function pluginsMissing(env: NodeJS.ProcessEnv = process.env): string {
   const layout = toolchainLayout();
   if (pluginMode(env) === "real") {
     const missing = STANDIN_NAMES.filter((n) => !realPluginDir(n, env));
-    return missing.length ? `${PLUGINS_ENV}=real but ${realPluginsHome(env)}/plugins has no ${missing.map((n) => `${n} ${layout.versions.plugins[n]}`).join(", ")} (pulumi plugin install resource NAME VERSION)` : "";
+    return missing.length
+      ? `${PLUGINS_ENV}=real but ${realPluginsHome(env)}/plugins has no ${missing.map((n) => `${n} ${layout.versions.plugins[n]}`).join(", ")} (pulumi plugin install resource NAME VERSION)`
+      : "";
   }
   const missing = STANDIN_NAMES.filter((n) => !existsSync(standinBinary(layout, n)));
-  return missing.length ? `the stand-in plugins ${missing.join(", ")} are not built in ${layout.standinsDir} (npm run toolchain)` : "";
+  return missing.length
+    ? `the stand-in plugins ${missing.join(", ")} are not built in ${layout.standinsDir} (npm run toolchain)`
+    : "";
 }
 
 /** The toolchain (CLI, language host, built program) and the docker and command plugins; skips (fails under CI) without them. */
@@ -80,7 +95,10 @@ function installStandins(cli: string, env: NodeJS.ProcessEnv): string {
       encoding: "utf8",
       timeout: 60_000,
     });
-    if (r.status !== 0) throw new Error(`pulumi plugin install resource ${name} ${version} --file ${binary}: ${r.stderr || r.error?.message}`);
+    if (r.status !== 0)
+      throw new Error(
+        `pulumi plugin install resource ${name} ${version} --file ${binary}: ${r.stderr || r.error?.message}`,
+      );
   }
   return (standinHome = home);
 }
@@ -131,7 +149,10 @@ export interface EngineProject {
   /** `pulumi <args>` in the project, synchronously. */
   pulumi(args: string[], input?: string): CliResult;
   /** The same, without blocking the event loop (for long runs and signals). */
-  pulumiAsync(args: string[], extraEnv?: NodeJS.ProcessEnv): { child: ReturnType<typeof spawn>; done: Promise<CliResult> };
+  pulumiAsync(
+    args: string[],
+    extraEnv?: NodeJS.ProcessEnv,
+  ): { child: ReturnType<typeof spawn>; done: Promise<CliResult> };
   cleanUp(): void;
 }
 
@@ -154,7 +175,14 @@ function projectAt(root: string, dir: string, baseEnv: NodeJS.ProcessEnv): Engin
     PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
   };
   const run = (args: string[], input?: string): CliResult => {
-    const r = spawnSync("pulumi", [...args, "--non-interactive"], { cwd: dir, env, input: input ?? "", encoding: "utf8", timeout: 10 * 60_000, maxBuffer: 256 * 2 ** 20 });
+    const r = spawnSync("pulumi", [...args, "--non-interactive"], {
+      cwd: dir,
+      env,
+      input: input ?? "",
+      encoding: "utf8",
+      timeout: 10 * 60_000,
+      maxBuffer: 256 * 2 ** 20,
+    });
     return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? r.error?.message ?? "" };
   };
   return {
@@ -164,7 +192,11 @@ function projectAt(root: string, dir: string, baseEnv: NodeJS.ProcessEnv): Engin
     env,
     pulumi: run,
     pulumiAsync(args, extraEnv = {}) {
-      const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: dir, env: { ...env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn("pulumi", [...args, "--non-interactive"], {
+        cwd: dir,
+        env: { ...env, ...extraEnv },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stdout = "";
       let stderr = "";
       child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -175,7 +207,8 @@ function projectAt(root: string, dir: string, baseEnv: NodeJS.ProcessEnv): Engin
     cleanUp() {
       const stacks = run(["stack", "ls", "--json"]);
       try {
-        for (const s of JSON.parse(stacks.stdout || "[]") as { name: string }[]) run(["stack", "rm", "--force", "--yes", "--stack", s.name]);
+        for (const s of JSON.parse(stacks.stdout || "[]") as { name: string }[])
+          run(["stack", "rm", "--force", "--yes", "--stack", s.name]);
       } finally {
         rmSync(root, { recursive: true, force: true });
       }
@@ -189,7 +222,12 @@ function projectAt(root: string, dir: string, baseEnv: NodeJS.ProcessEnv): Engin
  * Pulumi.yaml declares; PULUMI_BACKEND_URL says the same so nothing can reach another state. `source` is
  * another checkout of the project (built), e.g. an earlier commit's.
  */
-export function engineProject(name: string, extraFiles: Record<string, string> = {}, baseEnv: NodeJS.ProcessEnv = process.env, source = REPO_ROOT): EngineProject {
+export function engineProject(
+  name: string,
+  extraFiles: Record<string, string> = {},
+  baseEnv: NodeJS.ProcessEnv = process.env,
+  source = REPO_ROOT,
+): EngineProject {
   const root = mkdtempSync(join(tmpdir(), `sdwebui-engine-${name}-`));
   const dir = join(root, "project");
   mkdirSync(dir);
@@ -206,12 +244,19 @@ export function engineProject(name: string, extraFiles: Record<string, string> =
  * the SDKs at the versions the program uses. `main` is where Pulumi.yaml points (the engine starts the
  * plugins in its folder).
  */
-export function tinyProgram(name: string, source: string, opts: { main?: string; files?: Record<string, string>; baseEnv?: NodeJS.ProcessEnv } = {}): EngineProject {
+export function tinyProgram(
+  name: string,
+  source: string,
+  opts: { main?: string; files?: Record<string, string>; baseEnv?: NodeJS.ProcessEnv } = {},
+): EngineProject {
   const main = opts.main ?? "index.js";
   const root = mkdtempSync(join(tmpdir(), `sdwebui-tiny-${name}-`));
   const dir = join(root, "project");
   mkdirSync(join(dir, dirname(main)), { recursive: true });
-  writeFileSync(join(dir, "Pulumi.yaml"), `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: ${main}\n`);
+  writeFileSync(
+    join(dir, "Pulumi.yaml"),
+    `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: ${main}\n`,
+  );
   writeFileSync(join(dir, "package.json"), `${JSON.stringify({ name, private: true, main })}\n`);
   writeFileSync(join(dir, main), source);
   for (const [f, text] of Object.entries(opts.files ?? {})) {

@@ -40,7 +40,9 @@ function mockState(args: pulumi.runtime.MockResourceArgs): MockState {
     case "command:local:Command":
     case "command:remote:Command":
       // The program parses the smoke's last line as its proof (for the smokeFile output): give it the shape.
-      state.stdout = String(args.inputs.create ?? "").includes(smokeCliPath()) ? JSON.stringify({ ok: true, file: "/mock-proof.png", bytes: 1, seed: 1, runId: "mock" }) : "";
+      state.stdout = String(args.inputs.create ?? "").includes(smokeCliPath())
+        ? JSON.stringify({ ok: true, file: "/mock-proof.png", bytes: 1, seed: 1, runId: "mock" })
+        : "";
       state.stderr = "";
       break;
   }
@@ -64,7 +66,14 @@ export async function installMocks(opts: InstallOptions = {}): Promise<MockEngin
     {
       newResource: (args) => {
         const answer = opts.newResource ? opts.newResource(args, mockState(args)) : mockState(args);
-        resources.push({ type: args.type, name: args.name, id: answer.id, custom: args.custom ?? true, provider: args.provider ?? "", inputs: args.inputs as Record<string, unknown> });
+        resources.push({
+          type: args.type,
+          name: args.name,
+          id: answer.id,
+          custom: args.custom ?? true,
+          provider: args.provider ?? "",
+          inputs: args.inputs as Record<string, unknown>,
+        });
         return answer;
       },
       call: (args) => {
@@ -95,21 +104,31 @@ export async function installMocks(opts: InstallOptions = {}): Promise<MockEngin
  */
 export async function allRegistered(): Promise<void> {
   const { waitForRPCs } = pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> };
-  if (typeof waitForRPCs !== "function") throw new Error("@pulumi/pulumi's runtime no longer has waitForRPCs: find how this SDK version drains its RPC queue");
+  if (typeof waitForRPCs !== "function")
+    throw new Error(
+      "@pulumi/pulumi's runtime no longer has waitForRPCs: find how this SDK version drains its RPC queue",
+    );
   await waitForRPCs();
 }
 
 /** Stack config for a test run: `settings` are bare keys of the sdwebui namespace. */
-export function setStackConfig(settings: Record<string, unknown>, secretKeys: string[] = ["apiPassword", "uiPassword", "sshPrivateKey"]): void {
+export function setStackConfig(
+  settings: Record<string, unknown>,
+  secretKeys: string[] = ["apiPassword", "uiPassword", "sshPrivateKey"],
+): void {
   const config: Record<string, string> = {};
   for (const [k, v] of Object.entries(settings)) config[`sdwebui:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
-  pulumi.runtime.setAllConfig(config, secretKeys.filter((k) => k in settings).map((k) => `sdwebui:${k}`));
+  pulumi.runtime.setAllConfig(
+    config,
+    secretKeys.filter((k) => k in settings).map((k) => `sdwebui:${k}`),
+  );
 }
 
 /** Resolves every Output in a stack-outputs object (the program's return value). */
 export async function resolveOutputs(outputs: Record<string, unknown>): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(outputs)) out[k] = pulumi.Output.isInstance(v) ? await promiseOf(v as pulumi.Output<unknown>) : v;
+  for (const [k, v] of Object.entries(outputs))
+    out[k] = pulumi.Output.isInstance(v) ? await promiseOf(v as pulumi.Output<unknown>) : v;
   return out;
 }
 

@@ -53,7 +53,18 @@ export async function startRegistry(host = "127.0.0.1"): Promise<TestRegistry> {
   const config = join(dir, "config.yml");
   writeFileSync(
     config,
-    ["version: 0.1", "log:", "  level: info", "  formatter: text", "storage:", "  filesystem:", `    rootdirectory: ${join(dir, "data")}`, "http:", `  addr: ${address}`, ""].join("\n"),
+    [
+      "version: 0.1",
+      "log:",
+      "  level: info",
+      "  formatter: text",
+      "storage:",
+      "  filesystem:",
+      `    rootdirectory: ${join(dir, "data")}`,
+      "http:",
+      `  addr: ${address}`,
+      "",
+    ].join("\n"),
   );
   const logFile = join(dir, "registry.log");
   let log = "";
@@ -83,12 +94,18 @@ export async function startRegistry(host = "127.0.0.1"): Promise<TestRegistry> {
   }
   const pushed: string[] = [];
   // A pull asks for the manifest (HEAD when the layers are on the engine already, else GET) and then the blobs.
-  const pulls = () => (existsSync(logFile) ? readFileSync(logFile, "utf8") : log).split("\n").filter((l) => /"(GET|HEAD) \/v2\/[^"]+\/manifests\/|"GET \/v2\/[^"]+\/blobs\//.test(l));
+  const pulls = () =>
+    (existsSync(logFile) ? readFileSync(logFile, "utf8") : log)
+      .split("\n")
+      .filter((l) => /"(GET|HEAD) \/v2\/[^"]+\/manifests\/|"GET \/v2\/[^"]+\/blobs\//.test(l));
   return {
     address,
     push(image, repository, engine = []) {
       const ref = `${address}/${repository}`;
-      for (const args of [["tag", image, ref], ["push", ref]]) {
+      for (const args of [
+        ["tag", image, ref],
+        ["push", ref],
+      ]) {
         const r = spawnSync("docker", [...engine, ...args], { encoding: "utf8", timeout: 120_000 });
         if (r.status !== 0) throw new Error(`docker ${args.join(" ")}: ${r.stderr}`);
       }
@@ -97,7 +114,8 @@ export async function startRegistry(host = "127.0.0.1"): Promise<TestRegistry> {
     },
     pulls,
     async pulledMoreThan(count) {
-      for (const t0 = Date.now(); Date.now() - t0 < 5000; await new Promise((r) => setTimeout(r, 100))) if (pulls().length > count) return true;
+      for (const t0 = Date.now(); Date.now() - t0 < 5000; await new Promise((r) => setTimeout(r, 100)))
+        if (pulls().length > count) return true;
       return false;
     },
     async stop() {

@@ -6,7 +6,16 @@
 // for the host's lifetime, and optionally a sudo user in the docker group. Only the filesystem is shared
 // with this machine, so folders the program creates over ssh are at the same paths here.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -71,10 +80,17 @@ function run(cmd: string, args: string[], timeout = 15_000): string {
 /** What the remote host needs that this machine lacks ("" when nothing). */
 export function remoteHostMissing(sudoUser = false): string {
   if (process.getuid?.() !== 0) return "root (network namespaces, a second dockerd, sshd)";
-  for (const [bin, pkg] of [["/usr/sbin/sshd", "openssh-server"], ["/usr/sbin/dockerd", "docker.io"], ["/usr/bin/unshare", "util-linux"], ["/usr/bin/ssh-keygen", "openssh-client"], ...(sudoUser ? [["/usr/bin/sudo", "sudo"]] : [])])
+  for (const [bin, pkg] of [
+    ["/usr/sbin/sshd", "openssh-server"],
+    ["/usr/sbin/dockerd", "docker.io"],
+    ["/usr/bin/unshare", "util-linux"],
+    ["/usr/bin/ssh-keygen", "openssh-client"],
+    ...(sudoUser ? [["/usr/bin/sudo", "sudo"]] : []),
+  ])
     if (!existsSync(bin!)) return `${bin} (apt-get install ${pkg})`;
   if (!existsSync(SHIPPED_CONFIG)) return `${SHIPPED_CONFIG} (Debian's openssh-server ships it)`;
-  if (readFileSync(CONFIG, "utf8") !== readFileSync(SHIPPED_CONFIG, "utf8")) return `${CONFIG} as Debian ships it (it differs from ${SHIPPED_CONFIG}: restore it with cp ${SHIPPED_CONFIG} ${CONFIG})`;
+  if (readFileSync(CONFIG, "utf8") !== readFileSync(SHIPPED_CONFIG, "utf8"))
+    return `${CONFIG} as Debian ships it (it differs from ${SHIPPED_CONFIG}: restore it with cp ${SHIPPED_CONFIG} ${CONFIG})`;
   return "";
 }
 
@@ -85,7 +101,9 @@ export function requireRemoteHost(t: TestContext, opts: { sudoUser?: boolean } =
 
 function killNamespace(ns: string): void {
   for (const signal of ["SIGTERM", "SIGKILL"] as const) {
-    const pids = (spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8", timeout: 10_000 }).stdout ?? "").split("\n").filter(Boolean);
+    const pids = (spawnSync("ip", ["netns", "pids", ns], { encoding: "utf8", timeout: 10_000 }).stdout ?? "")
+      .split("\n")
+      .filter(Boolean);
     for (const p of pids) {
       try {
         process.kill(Number(p), signal);
@@ -129,7 +147,13 @@ function claimIndex(): number {
   const addrs = run("ip", ["-o", "addr", "show"]);
   for (let n = 1; n < 250; n++) {
     if (addrs.includes(`10.233.${n}.`)) continue;
-    if (spawnSync("ip", ["link", "add", `${PREFIX}${n}h`, "type", "veth", "peer", "name", `${PREFIX}${n}n`], { stdio: "ignore", timeout: 10_000 }).status === 0) return n;
+    if (
+      spawnSync("ip", ["link", "add", `${PREFIX}${n}h`, "type", "veth", "peer", "name", `${PREFIX}${n}n`], {
+        stdio: "ignore",
+        timeout: 10_000,
+      }).status === 0
+    )
+      return n;
   }
   throw new Error("no free 10.233.N.0/24 test subnet: remove stale sdrh* links");
 }
@@ -162,7 +186,9 @@ function authorize(file: string, line: string): () => void {
   appendFileSync(file, `${before.length && !before.endsWith("\n") ? "\n" : ""}${line}\n`, { mode: 0o600 });
   return () => {
     if (!existsSync(file)) return;
-    const kept = readFileSync(file, "utf8").split("\n").filter((l) => l !== line);
+    const kept = readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l !== line);
     const text = kept.join("\n");
     if (!existed && text.trim() === "") rmSync(file, { force: true });
     else writeFileSync(file, text);
@@ -171,7 +197,10 @@ function authorize(file: string, line: string): () => void {
 
 /** The sudo user, made for the host and removed with it (never one that existed before). */
 function addSudoUser(client: KeyPair): () => void {
-  if (spawnSync("id", [SUDO_USER]).status === 0) throw new Error(`user ${SUDO_USER} exists already: remove it (userdel -r ${SUDO_USER}) or let the test that made it finish`);
+  if (spawnSync("id", [SUDO_USER]).status === 0)
+    throw new Error(
+      `user ${SUDO_USER} exists already: remove it (userdel -r ${SUDO_USER}) or let the test that made it finish`,
+    );
   run("useradd", ["--create-home", "--shell", "/bin/sh", "--groups", "docker", SUDO_USER]);
   const home = join("/home", SUDO_USER);
   mkdirSync(join(home, ".ssh"), { mode: 0o700 });
@@ -219,11 +248,21 @@ export async function startRemoteHost(opts: RemoteHostOptions = {}): Promise<Rem
   let exited = false;
   const dockerSocket = join(dir, "docker.sock");
   const docker = (args: string[], input?: string | Buffer) =>
-    execFileSync("docker", ["-H", `unix://${dockerSocket}`, ...args], { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], timeout: 120_000, maxBuffer: 64 * 2 ** 20 });
+    execFileSync("docker", ["-H", `unix://${dockerSocket}`, ...args], {
+      input,
+      encoding: "utf8",
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: 120_000,
+      maxBuffer: 64 * 2 ** 20,
+    });
   const stop = async (): Promise<void> => {
     if (daemon && !exited) {
-      const ids = spawnSync("docker", ["-H", `unix://${dockerSocket}`, "ps", "-aq"], { encoding: "utf8", timeout: 15_000 }).stdout?.trim();
-      if (ids) spawnSync("docker", ["-H", `unix://${dockerSocket}`, "rm", "-f", ...ids.split("\n")], { timeout: 60_000 });
+      const ids = spawnSync("docker", ["-H", `unix://${dockerSocket}`, "ps", "-aq"], {
+        encoding: "utf8",
+        timeout: 15_000,
+      }).stdout?.trim();
+      if (ids)
+        spawnSync("docker", ["-H", `unix://${dockerSocket}`, "rm", "-f", ...ids.split("\n")], { timeout: 60_000 });
     }
     killNamespace(ns);
     spawnSync("ip", ["link", "del", hostIf], { timeout: 10_000, stdio: "ignore" });
@@ -244,34 +283,80 @@ export async function startRemoteHost(opts: RemoteHostOptions = {}): Promise<Rem
     writeFileSync(join(dir, "daemon.json"), `${JSON.stringify(opts.daemonJson ?? {}, null, 2)}\n`);
     mkdirSync(join(dir, "bin"));
     if (opts.nvidiaHook) nvidiaHook(dir);
-    const hostKeys = [makeKey(dir, "ssh_host_ed25519_key"), ...(opts.rsaHostKey ? [makeKey(dir, "ssh_host_rsa_key", "rsa")] : [])];
+    const hostKeys = [
+      makeKey(dir, "ssh_host_ed25519_key"),
+      ...(opts.rsaHostKey ? [makeKey(dir, "ssh_host_rsa_key", "rsa")] : []),
+    ];
     const client = makeKey(dir, "client_ed25519");
     undo.push(authorize("/root/.ssh/authorized_keys", `${client.publicKey} ${keyComment(ns)}`));
     if (opts.sudoUser) undo.push(addSudoUser(client));
-    const knownHosts = [...hostKeys].reverse().map((k) => `[${addr}]:${SSH_PORT} ${k.publicKey}`).join("\n");
+    const knownHosts = [...hostKeys]
+      .reverse()
+      .map((k) => `[${addr}]:${SSH_PORT} ${k.publicKey}`)
+      .join("\n");
 
     // Not `ip netns exec`: its fresh /sys hides the cgroup mounts the engine needs (the script remounts /sys itself).
-    daemon = spawn("unshare", ["--mount", "--propagation", "private", "--", "nsenter", `--net=/run/netns/${ns}`, "/bin/sh", SCRIPT, dir, String(SSH_PORT), addr, ...hostKeys.map((k) => k.file)], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    daemon = spawn(
+      "unshare",
+      [
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "nsenter",
+        `--net=/run/netns/${ns}`,
+        "/bin/sh",
+        SCRIPT,
+        dir,
+        String(SSH_PORT),
+        addr,
+        ...hostKeys.map((k) => k.file),
+      ],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     daemon.stderr!.on("data", (d: Buffer) => (log += d.toString()));
     daemon.once("exit", () => (exited = true));
     const t0 = Date.now();
     while (!(await tcpOpen(addr, SSH_PORT))) {
-      if (exited) throw new Error(`the remote host exited before sshd listened:\n${log}\n${existsSync(join(dir, "dockerd.log")) ? readFileSync(join(dir, "dockerd.log"), "utf8").slice(-2000) : ""}`);
+      if (exited)
+        throw new Error(
+          `the remote host exited before sshd listened:\n${log}\n${existsSync(join(dir, "dockerd.log")) ? readFileSync(join(dir, "dockerd.log"), "utf8").slice(-2000) : ""}`,
+        );
       if (Date.now() - t0 > 45_000) throw new Error(`sshd did not listen on ${addr}:${SSH_PORT} within 45 s:\n${log}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     // The socket appears before the engine answers on it.
-    while (spawnSync("docker", ["-H", `unix://${dockerSocket}`, "info", "--format", "{{.ID}}"], { stdio: "ignore", timeout: 10_000 }).status !== 0) {
-      if (exited || Date.now() - t0 > 45_000) throw new Error(`the host's dockerd did not answer within 45 s:\n${readFileSync(join(dir, "dockerd.log"), "utf8").slice(-2000)}`);
+    while (
+      spawnSync("docker", ["-H", `unix://${dockerSocket}`, "info", "--format", "{{.ID}}"], {
+        stdio: "ignore",
+        timeout: 10_000,
+      }).status !== 0
+    ) {
+      if (exited || Date.now() - t0 > 45_000)
+        throw new Error(
+          `the host's dockerd did not answer within 45 s:\n${readFileSync(join(dir, "dockerd.log"), "utf8").slice(-2000)}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
-    for (const image of opts.images ?? []) docker(["load"], execFileSync("docker", ["save", image], { maxBuffer: 512 * 2 ** 20, timeout: 120_000 }));
+    for (const image of opts.images ?? [])
+      docker(["load"], execFileSync("docker", ["save", image], { maxBuffer: 512 * 2 ** 20, timeout: 120_000 }));
     return {
-      ns, addr, port: SSH_PORT, peerAddr, knownHosts, client, dir, dockerSocket, docker,
+      ns,
+      addr,
+      port: SSH_PORT,
+      peerAddr,
+      knownHosts,
+      client,
+      dir,
+      dockerSocket,
+      docker,
       dockerHost: (user = "root") => `ssh://${user}@${addr}:${SSH_PORT}`,
-      gpuHookCalls: () => (existsSync(join(dir, "gpu-hook.log")) ? readFileSync(join(dir, "gpu-hook.log"), "utf8").split("\n").filter(Boolean) : []),
+      gpuHookCalls: () =>
+        existsSync(join(dir, "gpu-hook.log"))
+          ? readFileSync(join(dir, "gpu-hook.log"), "utf8").split("\n").filter(Boolean)
+          : [],
       sshdLog: () => log,
       stop,
     };

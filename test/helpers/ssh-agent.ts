@@ -29,7 +29,11 @@ export async function startAgent(dir: string, keyFiles: string[]): Promise<SshAg
     await new Promise((r) => setTimeout(r, 20));
   }
   for (const f of keyFiles) {
-    const r = spawnSync("ssh-add", ["-q", f], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: "utf8", timeout: 10_000 });
+    const r = spawnSync("ssh-add", ["-q", f], {
+      env: { ...process.env, SSH_AUTH_SOCK: sock },
+      encoding: "utf8",
+      timeout: 10_000,
+    });
     if (r.status !== 0) {
       await stop();
       throw new Error(`ssh-add ${f}: ${r.stderr}`);

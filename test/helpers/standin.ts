@@ -22,26 +22,41 @@ let ensured = false;
 export function ensureStandinImage(): void {
   if (ensured) return; // once per test process: parallel starts must not run parallel builds
   try {
-    execFileSync("bash", [path.join(REPO, "test/standin/build-image.sh")], { cwd: REPO, stdio: "pipe", timeout: 120_000 });
+    execFileSync("bash", [path.join(REPO, "test/standin/build-image.sh")], {
+      cwd: REPO,
+      stdio: "pipe",
+      timeout: 120_000,
+    });
     ensured = true;
   } catch (e) {
     const x = e as { stderr?: Buffer; stdout?: Buffer; message: string };
-    throw new Error(`building ${STANDIN_IMAGE} failed (npm run standin:image): ${(x.stderr?.toString() || x.stdout?.toString() || x.message).trim()}`);
+    throw new Error(
+      `building ${STANDIN_IMAGE} failed (npm run standin:image): ${(x.stderr?.toString() || x.stdout?.toString() || x.message).trim()}`,
+    );
   }
 }
 
 /** Creates `<dir>/Stable-diffusion/standin-model.safetensors` (a tiny fake checkpoint); returns dir. */
 export function makeModelsDir(dir: string): string {
   fs.mkdirSync(path.join(dir, "Stable-diffusion"), { recursive: true });
-  fs.writeFileSync(path.join(dir, "Stable-diffusion", "standin-model.safetensors"), "stand-in checkpoint, not a real model\n");
+  fs.writeFileSync(
+    path.join(dir, "Stable-diffusion", "standin-model.safetensors"),
+    "stand-in checkpoint, not a real model\n",
+  );
   return dir;
 }
 
 /** Any HTTP answer (whatever the status) within 1 s. */
 function answers(url: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = request(url, { method: "GET", timeout: 1000 }, (res) => { res.resume(); resolve(true); });
-    req.on("timeout", () => { req.destroy(); resolve(false); });
+    const req = request(url, { method: "GET", timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(true);
+    });
+    req.on("timeout", () => {
+      req.destroy();
+      resolve(false);
+    });
     req.on("error", () => resolve(false));
     req.end();
   });
@@ -70,10 +85,14 @@ function lastPort(args: string[], def: number): number {
 }
 
 export interface StandinContainerOpts {
-  name?: string; args?: string[]; env?: Record<string, string>;
+  name?: string;
+  args?: string[];
+  env?: Record<string, string>;
   /** Host port to publish on; 0 (default) lets Docker pick a free one. */
   hostPort?: number;
-  outputsHostDir?: string; modelsHostDir?: string; user?: string;
+  outputsHostDir?: string;
+  modelsHostDir?: string;
+  user?: string;
   /** Host address to publish on (default 127.0.0.1). */
   publishIp?: string;
   /** Exec-form healthcheck (e.g. ["CMD","python3","-c","..."]), set through the Engine API as the program does. */
@@ -90,7 +109,11 @@ export interface StandinContainerOpts {
 }
 
 export interface StandinContainer {
-  url: string; hostPort: number; containerName: string; logs(): string; stop(): Promise<void>;
+  url: string;
+  hostPort: number;
+  containerName: string;
+  logs(): string;
+  stop(): Promise<void>;
 }
 
 /** Docker Engine API over the local socket (only for what the CLI cannot express, e.g. exec-form healthchecks). */
@@ -98,15 +121,23 @@ function engine(method: string, p: string, body?: unknown): Promise<{ status: nu
   const socketPath = (process.env.DOCKER_HOST ?? DEFAULT_DOCKER_HOST).replace(/^unix:\/\//, "");
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = request({ socketPath, path: `/v1.41${p}`, method, timeout: 30_000,
-      headers: data ? { "content-type": "application/json", "content-length": data.length } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const t = Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode ?? 0, json: t ? JSON.parse(t) : null });
-      });
-    });
+    const req = request(
+      {
+        socketPath,
+        path: `/v1.41${p}`,
+        method,
+        timeout: 30_000,
+        headers: data ? { "content-type": "application/json", "content-length": data.length } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const t = Buffer.concat(chunks).toString();
+          resolve({ status: res.statusCode ?? 0, json: t ? JSON.parse(t) : null });
+        });
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`docker engine ${method} ${p} timed out`)));
     req.on("error", reject);
     req.end(data);
@@ -119,11 +150,17 @@ async function createWithHealthcheck(name: string, o: StandinContainerOpts, cpor
     ...(o.modelsHostDir ? [`${path.resolve(o.modelsHostDir)}:${STANDIN_ROOT}/models`] : []),
   ];
   const c = await engine("POST", `/containers/create?name=${encodeURIComponent(name)}`, {
-    Image: STANDIN_IMAGE, Cmd: [...(o.entrypoint?.slice(1) ?? []), ...(o.args ?? [])],
-    ...(o.entrypoint ? { Entrypoint: [o.entrypoint[0]] } : {}), Env: Object.entries(o.env ?? {}).map(([k, v]) => `${k}=${v}`),
-    ...(o.user ? { User: o.user } : {}), ExposedPorts: { [`${cport}/tcp`]: {} },
+    Image: STANDIN_IMAGE,
+    Cmd: [...(o.entrypoint?.slice(1) ?? []), ...(o.args ?? [])],
+    ...(o.entrypoint ? { Entrypoint: [o.entrypoint[0]] } : {}),
+    Env: Object.entries(o.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    ...(o.user ? { User: o.user } : {}),
+    ExposedPorts: { [`${cport}/tcp`]: {} },
     Healthcheck: { Test: o.healthcheck, Interval: 1e9, Timeout: 10e9, Retries: 3, StartPeriod: 0 },
-    HostConfig: { Binds: binds, PortBindings: { [`${cport}/tcp`]: [{ HostIp: ip, HostPort: o.hostPort ? String(o.hostPort) : "" }] } },
+    HostConfig: {
+      Binds: binds,
+      PortBindings: { [`${cport}/tcp`]: [{ HostIp: ip, HostPort: o.hostPort ? String(o.hostPort) : "" }] },
+    },
   });
   if (c.status !== 201) throw new Error(`docker create ${name}: ${JSON.stringify(c.json)}`);
   const s = await engine("POST", `/containers/${encodeURIComponent(name)}/start`);
@@ -140,13 +177,24 @@ export async function startStandinContainer(o: StandinContainerOpts = {}): Promi
   const name = o.name ?? `sd-standin-${randomBytes(4).toString("hex")}`;
   const args = o.args ?? [];
   const ip = o.publishIp ?? "127.0.0.1";
-  const cport = o.entrypoint ? lastPort([...o.entrypoint, ...args], args.includes("--nowebui") || o.entrypoint.includes("--nowebui") ? 7861 : 7860) : lastPort(args, 8080);
+  const cport = o.entrypoint
+    ? lastPort(
+        [...o.entrypoint, ...args],
+        args.includes("--nowebui") || o.entrypoint.includes("--nowebui") ? 7861 : 7860,
+      )
+    : lastPort(args, 8080);
   // stdout then stderr of the container (docker logs keeps the two streams apart)
   const logs = (): string => {
     const r = spawnSync("docker", ["logs", name], { encoding: "utf8", timeout: 15_000 });
     return `${r.stdout ?? ""}${r.stderr ?? ""}`;
   };
-  const stop = async (): Promise<void> => { try { docker(["rm", "-f", name], { timeoutMs: 30_000 }); } catch { /* already gone */ } };
+  const stop = async (): Promise<void> => {
+    try {
+      docker(["rm", "-f", name], { timeoutMs: 30_000 });
+    } catch {
+      /* already gone */
+    }
+  };
   try {
     if (o.healthcheck) await createWithHealthcheck(name, o, cport, ip);
     else {
@@ -158,7 +206,10 @@ export async function startStandinContainer(o: StandinContainerOpts = {}): Promi
       if (o.entrypoint) run.push("--entrypoint", o.entrypoint[0]!);
       docker([...run, STANDIN_IMAGE, ...(o.entrypoint?.slice(1) ?? []), ...args], { timeoutMs: 30_000 });
     }
-    const mapped = docker(["port", name, `${cport}/tcp`]).trim().split("\n")[0] ?? "";
+    const mapped =
+      docker(["port", name, `${cport}/tcp`])
+        .trim()
+        .split("\n")[0] ?? "";
     const hostPort = Number(mapped.slice(mapped.lastIndexOf(":") + 1));
     const url = `http://${ip === "0.0.0.0" ? "127.0.0.1" : ip}:${hostPort}`;
     const limit = o.timeoutMs ?? 20_000;
@@ -166,8 +217,10 @@ export async function startStandinContainer(o: StandinContainerOpts = {}): Promi
     while (o.waitForHttp !== false) {
       if (await answers(url)) break;
       const state = docker(["inspect", name, "--format", "{{.State.Status}} {{.State.ExitCode}}"]).trim();
-      if (!state.startsWith("running")) throw new Error(`stand-in container ${name} is ${state} before answering:\n${logs()}`);
-      if (Date.now() - t0 > limit) throw new Error(`stand-in container ${name}: ${url} did not answer within ${limit} ms:\n${logs()}`);
+      if (!state.startsWith("running"))
+        throw new Error(`stand-in container ${name} is ${state} before answering:\n${logs()}`);
+      if (Date.now() - t0 > limit)
+        throw new Error(`stand-in container ${name}: ${url} did not answer within ${limit} ms:\n${logs()}`);
       await sleep(100);
     }
     return { url, hostPort, containerName: name, logs, stop };
@@ -178,25 +231,44 @@ export async function startStandinContainer(o: StandinContainerOpts = {}): Promi
 }
 
 export interface StandinProcess {
-  url: string; port: number; logs(): string; exited: Promise<number | null>; stop(): Promise<void>;
+  url: string;
+  port: number;
+  logs(): string;
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
 }
 
 /**
  * Run the stand-in as a local process (`node --import tsx test/standin/server.ts <args>`), with
  * `env` added to the inherited environment. A free `--port` is appended when args have none.
  */
-export async function startStandinProcess(args: string[], env: Record<string, string> = {}, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<StandinProcess> {
+export async function startStandinProcess(
+  args: string[],
+  env: Record<string, string> = {},
+  opts: { cwd?: string; timeoutMs?: number } = {},
+): Promise<StandinProcess> {
   const full = [...args];
   if (!full.some((a) => a === "--port" || a.startsWith("--port="))) full.push("--port", String(await freePort()));
   const port = lastPort(full, 7860);
   const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO, "test/standin/server.ts"), ...full], {
-    cwd: opts.cwd ?? REPO, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"],
+    cwd: opts.cwd ?? REPO,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
-  child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
-  child.stderr.on("data", (d: Buffer) => { out += d.toString(); });
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
   let code: number | null | undefined;
-  const exited = new Promise<number | null>((r) => child.on("exit", (c) => { code = c; r(c); }));
+  const exited = new Promise<number | null>((r) =>
+    child.on("exit", (c) => {
+      code = c;
+      r(c);
+    }),
+  );
   const stop = async (): Promise<void> => {
     if (code !== undefined) return;
     child.kill("SIGTERM");
@@ -210,7 +282,10 @@ export async function startStandinProcess(args: string[], env: Record<string, st
   for (;;) {
     if (code !== undefined) throw new Error(`stand-in process exited (${code}) before answering:\n${out}`);
     if (await answers(url)) break;
-    if (Date.now() - t0 > limit) { await stop(); throw new Error(`stand-in process: ${url} did not answer within ${limit} ms:\n${out}`); }
+    if (Date.now() - t0 > limit) {
+      await stop();
+      throw new Error(`stand-in process: ${url} did not answer within ${limit} ms:\n${out}`);
+    }
     await sleep(100);
   }
   return { url, port, logs: () => out, exited, stop };

@@ -15,7 +15,12 @@ function build(what: "caddy" | "pebble", npmScript: string): string {
   const known = answers.get(what);
   if (known) return known; // once per test process: parallel callers must not run parallel builds
   try {
-    const out = execFileSync("bash", [SCRIPT, what], { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: BUILD_TIMEOUT_MS });
+    const out = execFileSync("bash", [SCRIPT, what], {
+      cwd: REPO,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      timeout: BUILD_TIMEOUT_MS,
+    });
     const answer = out.trim().split("\n").pop() ?? "";
     if (!answer) throw new Error(`${SCRIPT} ${what} printed nothing on stdout`);
     answers.set(what, answer);

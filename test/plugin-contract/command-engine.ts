@@ -52,11 +52,19 @@ export function requireCommandPlugin(t: TestContext): boolean {
   if (!requireToolchain(t)) return false;
   if (pluginMode() === "real") return requireOrSkip(t, pluginsMissing());
   const binary = standinBinary(toolchainLayout(), "command");
-  return requireOrSkip(t, existsSync(binary) ? "" : `the command stand-in is not built at ${binary} (npm run toolchain)`);
+  return requireOrSkip(
+    t,
+    existsSync(binary) ? "" : `the command stand-in is not built at ${binary} (npm run toolchain)`,
+  );
 }
 
 /** A stack "test" of a tiny program; skips without the engine. The project goes when the test ends. */
-export function commandStack(t: TestContext, name: string, body: string, opts: ProgramOptions = {}): EngineStack | undefined {
+export function commandStack(
+  t: TestContext,
+  name: string,
+  body: string,
+  opts: ProgramOptions = {},
+): EngineStack | undefined {
   if (!requireCommandPlugin(t)) return undefined;
   // PULUMI_DEBUG_COMMANDS enables `--event-log`, where the plugin's status lines can be read.
   const env = { ...(opts.env ?? withoutAgent(process.env)), PULUMI_DEBUG_COMMANDS: "true" };
@@ -74,7 +82,10 @@ export function withoutAgent(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /** Skips a test of what only the stand-in does (its refusals), when the real plugins are in use. */
 export function standinOnly(t: TestContext): boolean {
-  return requireOrSkip(t, pluginMode() === "real" ? "checks a refusal of the stand-in, which the real plugin does not have" : "");
+  return requireOrSkip(
+    t,
+    pluginMode() === "real" ? "checks a refusal of the stand-in, which the real plugin does not have" : "",
+  );
 }
 
 /** The project's own folder (where Pulumi.yaml is). */
@@ -100,14 +111,18 @@ export function runWithEvents(stack: EngineStack, args: string[]): { result: Cli
 }
 
 /** The same without blocking the event loop, for tests that serve something to the plugin meanwhile. */
-export async function runWithEventsAsync(stack: EngineStack, args: string[]): Promise<{ result: CliResult; diagnostics: Diagnostic[] }> {
+export async function runWithEventsAsync(
+  stack: EngineStack,
+  args: string[],
+): Promise<{ result: CliResult; diagnostics: Diagnostic[] }> {
   const file = nextEventLog(stack);
   const result = await stack.project.pulumiAsync([...args, "--stack", stack.name, "--event-log", file]).done;
   return { result, diagnostics: readEventLog(file) };
 }
 
 /** The messages of the ephemeral info diagnostics (the plugin's InfoStatus lines), trimmed. */
-export const statusLines = (diagnostics: Diagnostic[]) => diagnostics.filter((d) => d.ephemeral && d.severity === "info").map((d) => d.message.trim());
+export const statusLines = (diagnostics: Diagnostic[]) =>
+  diagnostics.filter((d) => d.ephemeral && d.severity === "info").map((d) => d.message.trim());
 
 function diagnosticsIn(text: string): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -122,7 +137,8 @@ function diagnosticsIn(text: string): Diagnostic[] {
 /** `pulumi up` that must succeed, with its diagnostics. */
 export function upWithEvents(stack: EngineStack): Diagnostic[] {
   const { result, diagnostics } = runWithEvents(stack, ["up", "--yes", "--skip-preview"]);
-  if (result.status !== 0) throw new Error(`pulumi up exited ${result.status}:\n${(result.stdout + result.stderr).slice(-6000)}`);
+  if (result.status !== 0)
+    throw new Error(`pulumi up exited ${result.status}:\n${(result.stdout + result.stderr).slice(-6000)}`);
   return diagnostics;
 }
 
@@ -133,7 +149,11 @@ export function resourceNamed(stack: EngineStack, name: string): StateResource |
 
 /** How `pulumi stack export` writes a secret value: an object with the secret signature. */
 export function isSecretValue(v: unknown): boolean {
-  return typeof v === "object" && v !== null && (v as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270";
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    (v as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270"
+  );
 }
 
 /** The lines of a file the commands append to ([] when it does not exist). */

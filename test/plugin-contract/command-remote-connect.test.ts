@@ -9,7 +9,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { output } from "../helpers/engine-stack.js";
-import { COMMANDS_PROGRAM, commandStack, resourceNamed, runWithEvents, runWithEventsAsync, statusLines, withoutAgent } from "./command-engine.js";
+import {
+  COMMANDS_PROGRAM,
+  commandStack,
+  resourceNamed,
+  runWithEvents,
+  runWithEventsAsync,
+  statusLines,
+  withoutAgent,
+} from "./command-engine.js";
 import { freePort, loginConfig, newKeyPair, useStockSshd, type StockSshd } from "./command-sshd.js";
 
 const UP = ["up", "--yes", "--skip-preview"];
@@ -35,10 +43,19 @@ async function slammingServer(t: TestContext): Promise<{ port: number; accepted:
 }
 
 /** A stack with one remote command "r" on `connection`, logged in with the client key unless `noKey`. */
-function oneRemote(t: TestContext, name: string, connection: object, opts: { sshd?: StockSshd; noKey?: boolean; env?: NodeJS.ProcessEnv } = {}) {
+function oneRemote(
+  t: TestContext,
+  name: string,
+  connection: object,
+  opts: { sshd?: StockSshd; noKey?: boolean; env?: NodeJS.ProcessEnv } = {},
+) {
   const login = opts.sshd && !opts.noKey ? loginConfig(opts.sshd) : undefined;
   const remote = { r: { connection, create: "printf logged-in" } };
-  return commandStack(t, name, COMMANDS_PROGRAM, { config: { ...(login?.config ?? {}), remote }, secrets: login?.secrets, env: opts.env });
+  return commandStack(t, name, COMMANDS_PROGRAM, {
+    config: { ...(login?.config ?? {}), remote },
+    secrets: login?.secrets,
+    env: opts.env,
+  });
 }
 
 describe("command:remote:Command dialling", () => {
@@ -48,8 +65,14 @@ describe("command:remote:Command dialling", () => {
     if (!stack) return;
     const { result, diagnostics } = runWithEvents(stack, UP);
     assert.notEqual(result.status, 0);
-    assert.match(output(result), new RegExp(`after 2 failed attempts: dial tcp 127\\.0\\.0\\.1:${port}: connect: connection refused`));
-    assert.deepEqual(statusLines(diagnostics).filter((l) => l.startsWith("Dial")), ["Dial 1/2 failed: retrying", "Dial 2/2 failed: retrying"]);
+    assert.match(
+      output(result),
+      new RegExp(`after 2 failed attempts: dial tcp 127\\.0\\.0\\.1:${port}: connect: connection refused`),
+    );
+    assert.deepEqual(
+      statusLines(diagnostics).filter((l) => l.startsWith("Dial")),
+      ["Dial 1/2 failed: retrying", "Dial 2/2 failed: retrying"],
+    );
     assert.equal(resourceNamed(stack, "r"), undefined);
   });
 
@@ -60,7 +83,10 @@ describe("command:remote:Command dialling", () => {
     const { result, diagnostics } = await runWithEventsAsync(stack, UP);
     assert.notEqual(result.status, 0);
     // The server's close races the client's version line: EOF, or a reset when that line was unread.
-    assert.match(output(result), /after 3 failed attempts: ssh: handshake failed: (EOF|read tcp [\d.:]+->127\.0\.0\.1:\d+: read: connection reset by peer)/);
+    assert.match(
+      output(result),
+      /after 3 failed attempts: ssh: handshake failed: (EOF|read tcp [\d.:]+->127\.0\.0\.1:\d+: read: connection reset by peer)/,
+    );
     assert.equal(server.accepted(), 4, "limit + 1 dials");
     assert.equal(statusLines(diagnostics).filter((l) => /^Dial \d\/3 failed: retrying$/.test(l)).length, 3);
   });
@@ -68,7 +94,11 @@ describe("command:remote:Command dialling", () => {
 
 describe("command:remote:Command host keys and authentication against a stock sshd", () => {
   const sshdFor = useStockSshd();
-  const at = (sshd: StockSshd, extra: object = {}) => ({ ...loginConfig(sshd).connection, dialErrorLimit: 0, ...extra });
+  const at = (sshd: StockSshd, extra: object = {}) => ({
+    ...loginConfig(sshd).connection,
+    dialErrorLimit: 0,
+    ...extra,
+  });
 
   it("an RSA hostKey offers only ssh-rsa, which OpenSSH 9.2 refuses: 'no common algorithm for host key' (connection.go:88-98 at v1.2.1; x/crypto v0.48.0 handshake)", (t) => {
     const sshd = sshdFor(t);
@@ -76,7 +106,10 @@ describe("command:remote:Command host keys and authentication against a stock ss
     const stack = oneRemote(t, "cmd-pin-rsa", at(sshd, { hostKey: sshd.hostKeys.rsa }), { sshd });
     if (!stack) return;
     const r = stack.fails(UP);
-    assert.match(output(r), /after 0 failed attempts: ssh: handshake failed: ssh: no common algorithm for host key; we offered: \["?ssh-rsa"?\], peer offered: \[[^\]]*rsa-sha2-512/);
+    assert.match(
+      output(r),
+      /after 0 failed attempts: ssh: handshake failed: ssh: no common algorithm for host key; we offered: \["?ssh-rsa"?\], peer offered: \[[^\]]*rsa-sha2-512/,
+    );
   });
 
   it("an ed25519 hostKey logs in; a different ed25519 key is 'ssh: host key mismatch' (connection.go:88-98 at v1.2.1)", (t) => {
@@ -96,7 +129,10 @@ describe("command:remote:Command host keys and authentication against a stock ss
     if (!sshd) return;
     const wrong = newKeyPair(tempDir(t), "unauthorised", "ed25519");
     const stack = commandStack(t, "cmd-auth-retried", COMMANDS_PROGRAM, {
-      config: { privateKey: wrong.privateKey, remote: { r: { connection: at(sshd, { dialErrorLimit: 2 }), create: "true" } } },
+      config: {
+        privateKey: wrong.privateKey,
+        remote: { r: { connection: at(sshd, { dialErrorLimit: 2 }), create: "true" } },
+      },
       secrets: ["privateKey"],
     });
     if (!stack) return;
@@ -104,19 +140,33 @@ describe("command:remote:Command host keys and authentication against a stock ss
     const { result, diagnostics } = runWithEvents(stack, UP);
     assert.match(output(result), /after 2 failed attempts: ssh: handshake failed: ssh: unable to authenticate/);
     assert.equal(statusLines(diagnostics).filter((l) => l.startsWith("Dial")).length, 2);
-    assert.equal((sshd.log().match(/authenticating user root/g) ?? []).length - before, 3, "sshd saw three refused logins");
+    assert.equal(
+      (sshd.log().match(/authenticating user root/g) ?? []).length - before,
+      3,
+      "sshd saw three refused logins",
+    );
   });
 
   it("a dead SSH_AUTH_SOCK fails before any dial, even with privateKey (connection.go:131-145, connection_unix.go:12-21 at v1.2.1)", (t) => {
     const sshd = sshdFor(t);
     if (!sshd) return;
     const socket = join(tempDir(t), "agent.sock");
-    const stack = oneRemote(t, "cmd-dead-agent", at(sshd, { dialErrorLimit: 3 }), { sshd, env: { ...withoutAgent(process.env), SSH_AUTH_SOCK: socket } });
+    const stack = oneRemote(t, "cmd-dead-agent", at(sshd, { dialErrorLimit: 3 }), {
+      sshd,
+      env: { ...withoutAgent(process.env), SSH_AUTH_SOCK: socket },
+    });
     if (!stack) return;
     const { result, diagnostics } = runWithEvents(stack, UP);
     assert.notEqual(result.status, 0);
-    assert.match(output(result), new RegExp(`dial unix ${socket.replace(/[.]/g, "\\.")}: connect: no such file or directory`));
-    assert.deepEqual(statusLines(diagnostics).filter((l) => l.startsWith("Dial")), [], "no dial was attempted, so none retried");
+    assert.match(
+      output(result),
+      new RegExp(`dial unix ${socket.replace(/[.]/g, "\\.")}: connect: no such file or directory`),
+    );
+    assert.deepEqual(
+      statusLines(diagnostics).filter((l) => l.startsWith("Dial")),
+      [],
+      "no dial was attempted, so none retried",
+    );
   });
 
   it("a live agent at SSH_AUTH_SOCK authenticates when no privateKey is given (connection.go:131-145 at v1.2.1)", async (t) => {
@@ -128,12 +178,19 @@ describe("command:remote:Command host keys and authentication against a stock ss
     t.after(() => {
       agent.kill("SIGTERM");
     });
-    await waitFor(() => spawnSync("ssh-add", ["-l"], { env: { ...process.env, SSH_AUTH_SOCK: socket } }).status === 1, "ssh-agent to listen");
+    await waitFor(
+      () => spawnSync("ssh-add", ["-l"], { env: { ...process.env, SSH_AUTH_SOCK: socket } }).status === 1,
+      "ssh-agent to listen",
+    );
     const keyFile = join(dir, "client");
     spawnSync("sh", ["-c", `umask 077; cat > '${keyFile}'`], { input: sshd.client.privateKey });
     const added = spawnSync("ssh-add", [keyFile], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: "utf8" });
     assert.equal(added.status, 0, added.stderr);
-    const stack = oneRemote(t, "cmd-live-agent", at(sshd), { sshd, noKey: true, env: { ...withoutAgent(process.env), SSH_AUTH_SOCK: socket } });
+    const stack = oneRemote(t, "cmd-live-agent", at(sshd), {
+      sshd,
+      noKey: true,
+      env: { ...withoutAgent(process.env), SSH_AUTH_SOCK: socket },
+    });
     if (!stack) return;
     stack.up();
     assert.equal(resourceNamed(stack, "r")?.outputs?.stdout, "logged-in");

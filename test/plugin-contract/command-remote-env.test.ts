@@ -20,10 +20,21 @@ function markerDir(t: TestContext): string {
 }
 
 /** A stack whose "remote" config the test sets, logged in to `sshd` as root with the client key. */
-function remoteStack(t: TestContext, sshd: StockSshd, name: string, remote: (connection: object) => Record<string, object>) {
+function remoteStack(
+  t: TestContext,
+  sshd: StockSshd,
+  name: string,
+  remote: (connection: object) => Record<string, object>,
+) {
   const login = loginConfig(sshd);
-  const stack = commandStack(t, name, COMMANDS_PROGRAM, { config: { ...login.config, remote: remote(login.connection) }, secrets: login.secrets });
-  return { stack, set: (next: (connection: object) => Record<string, object>) => stack?.setConfig({ remote: next(login.connection) }) };
+  const stack = commandStack(t, name, COMMANDS_PROGRAM, {
+    config: { ...login.config, remote: remote(login.connection) },
+    secrets: login.secrets,
+  });
+  return {
+    stack,
+    set: (next: (connection: object) => Record<string, object>) => stack?.setConfig({ remote: next(login.connection) }),
+  };
 }
 
 const logins = (sshd: StockSshd) => (sshd.log().match(/Accepted publickey for root/g) ?? []).length;
@@ -42,8 +53,14 @@ describe("command:remote:Command environment against a stock sshd", () => {
     const { result, diagnostics } = runWithEvents(stack, ["up", "--yes", "--skip-preview"]);
     assert.notEqual(result.status, 0, output(result));
     const errors = diagnostics.filter((d) => d.severity === "error").map((d) => d.message);
-    assert.ok(errors.some((m) => m.includes(`Unable to set 'SDWEBUI_FIREWALL_REAPPLY_ON'. ${ADVICE}`)), `the advice is logged as an error: ${JSON.stringify(errors)}`);
-    assert.match(output(result), /could not set environment variable "SDWEBUI_FIREWALL_REAPPLY_ON": ssh: setenv failed/);
+    assert.ok(
+      errors.some((m) => m.includes(`Unable to set 'SDWEBUI_FIREWALL_REAPPLY_ON'. ${ADVICE}`)),
+      `the advice is logged as an error: ${JSON.stringify(errors)}`,
+    );
+    assert.match(
+      output(result),
+      /could not set environment variable "SDWEBUI_FIREWALL_REAPPLY_ON": ssh: setenv failed/,
+    );
     assert.equal(existsSync(marker), false, "the command never ran");
     assert.equal(resourceNamed(stack, "fw"), undefined, "and nothing is recorded");
   });
@@ -58,7 +75,11 @@ describe("command:remote:Command environment against a stock sshd", () => {
     if (!stack) return;
     stack.up();
     assert.equal(resourceNamed(stack, "lang")?.outputs?.stdout, "C.UTF-8");
-    assert.equal(resourceNamed(stack, "control")?.outputs?.stdout, "unset", "without the Setenv the session has no LANG");
+    assert.equal(
+      resourceNamed(stack, "control")?.outputs?.stdout,
+      "unset",
+      "without the Setenv the session has no LANG",
+    );
   });
 
   it("PULUMI_COMMAND_STDOUT refused on update is only a warning, and only sent when non-empty and allowed (remote/commandOutputs.go:51-71 at v1.2.1)", (t) => {
@@ -67,22 +88,37 @@ describe("command:remote:Command environment against a stock sshd", () => {
     const report = 'printf "%s/%s" "${PULUMI_COMMAND_STDOUT-unset}" "${PULUMI_COMMAND_STDERR-unset}"';
     const remote = (gen: number) => (connection: object) => ({
       prev: { connection, create: "printf first", update: report, environment: { LANG: `C.UTF-${gen}` } },
-      off: { connection, create: "printf first", update: report, environment: { LANG: `C.UTF-${gen}` }, addPreviousOutputInEnv: false },
+      off: {
+        connection,
+        create: "printf first",
+        update: report,
+        environment: { LANG: `C.UTF-${gen}` },
+        addPreviousOutputInEnv: false,
+      },
     });
     const { stack, set } = remoteStack(t, sshd, "cmd-setenv-previous", remote(8));
     if (!stack) return;
     const created = runWithEvents(stack, ["up", "--yes", "--skip-preview"]);
     assert.equal(created.result.status, 0, output(created.result));
-    assert.ok(!created.diagnostics.some((d) => d.severity === "warning"), "create sends no previous output, so nothing to warn about");
+    assert.ok(
+      !created.diagnostics.some((d) => d.severity === "warning"),
+      "create sends no previous output, so nothing to warn about",
+    );
 
     set(remote(9));
     const updated = runWithEvents(stack, ["up", "--yes", "--skip-preview"]);
     assert.equal(updated.result.status, 0, `the update succeeds: ${output(updated.result)}`);
-    const warnings = updated.diagnostics.filter((d) => d.severity === "warning" && d.message.includes("Unable to set 'PULUMI_COMMAND_"));
+    const warnings = updated.diagnostics.filter(
+      (d) => d.severity === "warning" && d.message.includes("Unable to set 'PULUMI_COMMAND_"),
+    );
     assert.equal(warnings.length, 1, `one warning, for prev's non-empty stdout only: ${JSON.stringify(warnings)}`);
     assert.ok(warnings[0]!.message.includes(`Unable to set 'PULUMI_COMMAND_STDOUT'. ${ADVICE}`));
     assert.equal(warnings[0]!.urn?.endsWith("::prev"), true, "none for the command with addPreviousOutputInEnv: false");
-    assert.equal(resourceNamed(stack, "prev")?.outputs?.stdout, "unset/unset", "the refused variable is absent from the command's environment");
+    assert.equal(
+      resourceNamed(stack, "prev")?.outputs?.stdout,
+      "unset/unset",
+      "the refused variable is absent from the command's environment",
+    );
   });
 
   it("connection is secret and stdout plain in the state; every operation logs in anew; delete uses the stored connection; stdin only when non-empty (remote/command.go:46, commandController.go, commandOutputs.go:73-75 at v1.2.1)", (t) => {
@@ -99,7 +135,10 @@ describe("command:remote:Command environment against a stock sshd", () => {
     assert.equal(logins(sshd) - before, 1, "create: one login");
     const io = resourceNamed(stack, "io")!;
     assert.equal(io.outputs?.stdout, "", "an empty stdin is EOF at once (no hang), and the one newline is trimmed");
-    assert.ok(isSecretValue(io.outputs?.connection) && isSecretValue(io.inputs?.connection), "connection is secret in inputs and outputs");
+    assert.ok(
+      isSecretValue(io.outputs?.connection) && isSecretValue(io.inputs?.connection),
+      "connection is secret in inputs and outputs",
+    );
 
     set(remote("from stdin"));
     stack.up();

@@ -4,7 +4,18 @@
 // command line. Root logs in with a client key added to /root/.ssh/authorized_keys, which stop()
 // restores byte for byte.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,7 +44,8 @@ export function stockSshdMissing(): string {
   if (process.getuid?.() !== 0) return "not root (sshd and /root/.ssh/authorized_keys need it)";
   if (!existsSync(SSHD)) return `${SSHD} is missing (apt-get install openssh-server)`;
   if (spawnSync("ssh-keygen", ["-?"]).error) return "ssh-keygen is missing (apt-get install openssh-client)";
-  if (!existsSync(PACKAGED_CONFIG) || !readFileSync(CONFIG).equals(readFileSync(PACKAGED_CONFIG))) return `${CONFIG} differs from Debian's ${PACKAGED_CONFIG}: not a stock sshd`;
+  if (!existsSync(PACKAGED_CONFIG) || !readFileSync(CONFIG).equals(readFileSync(PACKAGED_CONFIG)))
+    return `${CONFIG} differs from Debian's ${PACKAGED_CONFIG}: not a stock sshd`;
   const dropins = existsSync(CONFIG_DROPINS) ? readdirSync(CONFIG_DROPINS).filter((f) => f.endsWith(".conf")) : [];
   if (dropins.length > 0) return `${CONFIG_DROPINS} has ${dropins.join(", ")}: not a stock sshd`;
   return "";
@@ -57,13 +69,30 @@ export function useStockSshd(): (t: TestContext) => StockSshd | undefined {
 }
 
 /** The secret config and connection a tiny program needs to log in to `sshd` as root. */
-export function loginConfig(sshd: StockSshd): { config: { privateKey: string }; secrets: string[]; connection: { host: string; port: number; user: string } } {
-  return { config: { privateKey: sshd.client.privateKey }, secrets: ["privateKey"], connection: { host: "127.0.0.1", port: sshd.port, user: "root" } };
+export function loginConfig(sshd: StockSshd): {
+  config: { privateKey: string };
+  secrets: string[];
+  connection: { host: string; port: number; user: string };
+} {
+  return {
+    config: { privateKey: sshd.client.privateKey },
+    secrets: ["privateKey"],
+    connection: { host: "127.0.0.1", port: sshd.port, user: "root" },
+  };
 }
 
-export function newKeyPair(dir: string, name: string, type: "ed25519" | "rsa", comment = `sdwebui-command-contract-${name}`): KeyPair {
+export function newKeyPair(
+  dir: string,
+  name: string,
+  type: "ed25519" | "rsa",
+  comment = `sdwebui-command-contract-${name}`,
+): KeyPair {
   const file = join(dir, name);
-  const r = spawnSync("ssh-keygen", ["-q", "-t", type, ...(type === "rsa" ? ["-b", "3072"] : []), "-N", "", "-C", comment, "-f", file], { encoding: "utf8" });
+  const r = spawnSync(
+    "ssh-keygen",
+    ["-q", "-t", type, ...(type === "rsa" ? ["-b", "3072"] : []), "-N", "", "-C", comment, "-f", file],
+    { encoding: "utf8" },
+  );
   if (r.status !== 0) throw new Error(`ssh-keygen ${name}: ${r.stderr}`);
   return { privateKey: readFileSync(file, "utf8"), publicKey: readFileSync(`${file}.pub`, "utf8").trim() };
 }
@@ -99,13 +128,34 @@ export class StockSshd {
     const madePrivsepDir = !existsSync(PRIVSEP_DIR);
     if (madePrivsepDir) mkdirSync(PRIVSEP_DIR, { mode: 0o755 });
     const port = await freePort();
-    const args = ["-D", "-e", "-f", CONFIG, "-p", String(port), "-o", "ListenAddress=127.0.0.1", "-h", join(dir, "host_ed25519"), "-h", join(dir, "host_rsa")];
+    const args = [
+      "-D",
+      "-e",
+      "-f",
+      CONFIG,
+      "-p",
+      String(port),
+      "-o",
+      "ListenAddress=127.0.0.1",
+      "-h",
+      join(dir, "host_ed25519"),
+      "-h",
+      join(dir, "host_rsa"),
+    ];
     // The log goes to a file, not a pipe: tests read it right after a synchronous `pulumi up`, while
     // the event loop (which would drain a pipe) was blocked.
     const logFd = openSync(join(dir, "sshd.log"), "w");
     const child = spawn(SSHD, args, { stdio: ["ignore", "ignore", logFd] });
     closeSync(logFd);
-    const sshd = new StockSshd(port, { ed25519: ed25519.publicKey, rsa: rsa.publicKey }, client, dir, child, restore, madePrivsepDir);
+    const sshd = new StockSshd(
+      port,
+      { ed25519: ed25519.publicKey, rsa: rsa.publicKey },
+      client,
+      dir,
+      child,
+      restore,
+      madePrivsepDir,
+    );
     try {
       await sshd.waitForBanner();
     } catch (e) {
@@ -156,7 +206,10 @@ function authorize(publicKey: string): () => void {
   sweepDeadFixtures();
   const before = existsSync(AUTHORIZED_KEYS) ? readFileSync(AUTHORIZED_KEYS) : undefined;
   const text = before?.toString() ?? "";
-  const ours = Buffer.concat([before ?? Buffer.alloc(0), Buffer.from(`${text !== "" && !text.endsWith("\n") ? "\n" : ""}${publicKey}\n`)]);
+  const ours = Buffer.concat([
+    before ?? Buffer.alloc(0),
+    Buffer.from(`${text !== "" && !text.endsWith("\n") ? "\n" : ""}${publicKey}\n`),
+  ]);
   mkdirSync("/root/.ssh", { recursive: true, mode: 0o700 });
   writeFileSync(AUTHORIZED_KEYS, ours, { mode: 0o600 });
   return () => {
@@ -165,7 +218,10 @@ function authorize(publicKey: string): () => void {
       if (before === undefined) rmSync(AUTHORIZED_KEYS);
       else writeFileSync(AUTHORIZED_KEYS, before);
     } else if (now !== undefined) {
-      writeFileSync(AUTHORIZED_KEYS, withoutLines(now.toString(), (l) => l === publicKey));
+      writeFileSync(
+        AUTHORIZED_KEYS,
+        withoutLines(now.toString(), (l) => l === publicKey),
+      );
     }
     sweepDeadFixtures();
   };
@@ -184,7 +240,10 @@ function sweepDeadFixtures(): void {
 }
 
 function withoutLines(text: string, drop: (line: string) => boolean): string {
-  return text.split("\n").filter((l) => !drop(l)).join("\n");
+  return text
+    .split("\n")
+    .filter((l) => !drop(l))
+    .join("\n");
 }
 
 function bannerAt(port: number): Promise<boolean> {

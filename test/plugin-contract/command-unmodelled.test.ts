@@ -12,7 +12,9 @@ const STAND_IN = "is not modelled by the command stand-in \\(test/plugins/comman
 describe("what the command stand-in does not model", () => {
   it("local assetPaths and archivePaths fail already in preview, naming the input", (t) => {
     if (!standinOnly(t)) return;
-    const stack = commandStack(t, "cmd-no-assets", COMMANDS_PROGRAM, { config: { local: { a: { create: "touch out.txt", assetPaths: ["*.txt"] } } } });
+    const stack = commandStack(t, "cmd-no-assets", COMMANDS_PROGRAM, {
+      config: { local: { a: { create: "touch out.txt", assetPaths: ["*.txt"] } } },
+    });
     if (!stack) return;
     assert.match(output(stack.fails(["preview"])), new RegExp(`assetPaths ${STAND_IN}`));
     stack.setConfig({ local: { a: { create: "touch out.txt", archivePaths: ["*.txt"] } } });
@@ -22,18 +24,25 @@ describe("what the command stand-in does not model", () => {
   it("remote connection.proxy fails already in preview, naming the input", (t) => {
     if (!standinOnly(t)) return;
     const connection = { host: "127.0.0.1", proxy: { host: "127.0.0.2" } };
-    const stack = commandStack(t, "cmd-no-proxy", COMMANDS_PROGRAM, { config: { remote: { r: { connection, create: "true" } } } });
+    const stack = commandStack(t, "cmd-no-proxy", COMMANDS_PROGRAM, {
+      config: { remote: { r: { connection, create: "true" } } },
+    });
     if (!stack) return;
     assert.match(output(stack.fails(["preview"])), new RegExp(`connection\\.proxy ${STAND_IN}`));
   });
 
   it("the resource types CopyToRemote and CopyFile fail, naming the token", (t) => {
     if (!standinOnly(t)) return;
-    const stack = commandStack(t, "cmd-no-copy", `
+    const stack = commandStack(
+      t,
+      "cmd-no-copy",
+      `
 const connection = { host: "127.0.0.1" };
 if (cfg.require("kind") === "CopyToRemote") new command.remote.CopyToRemote("copy", { connection, source: new pulumi.asset.StringAsset("x"), remotePath: "/tmp/x" });
 else new command.remote.CopyFile("copy", { connection, localPath: "index.js", remotePath: "/tmp/x" });
-`, { config: { kind: "CopyToRemote" } });
+`,
+      { config: { kind: "CopyToRemote" } },
+    );
     if (!stack) return;
     assert.match(output(stack.fails(["preview"])), new RegExp(`resource type command:remote:CopyToRemote ${STAND_IN}`));
     stack.setConfig({ kind: "CopyFile" });
@@ -42,7 +51,11 @@ else new command.remote.CopyFile("copy", { connection, localPath: "index.js", re
 
   it("the function command:local:run fails, naming the token", (t) => {
     if (!standinOnly(t)) return;
-    const stack = commandStack(t, "cmd-no-run", `exports.out = command.local.runOutput({ command: "echo hi" }).stdout;`);
+    const stack = commandStack(
+      t,
+      "cmd-no-run",
+      `exports.out = command.local.runOutput({ command: "echo hi" }).stdout;`,
+    );
     if (!stack) return;
     assert.match(output(stack.fails(["preview"])), new RegExp(`function command:local:run ${STAND_IN}`));
   });

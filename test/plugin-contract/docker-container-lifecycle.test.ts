@@ -7,7 +7,20 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { output } from "../helpers/engine-stack.js";
-import { CONTAINER, changeOf, containerName, dockerCli, dockerStack, IGNORES_SIGTERM, inspect, LOCAL_ENGINE, opsOf, planText, stateOf, webContainer } from "./docker-engine.js";
+import {
+  CONTAINER,
+  changeOf,
+  containerName,
+  dockerCli,
+  dockerStack,
+  IGNORES_SIGTERM,
+  inspect,
+  LOCAL_ENGINE,
+  opsOf,
+  planText,
+  stateOf,
+  webContainer,
+} from "./docker-engine.js";
 
 const provider = { host: LOCAL_ENGINE };
 const gpu = [{ driver: "nvidia", count: -1, capabilities: ["gpu"] }];
@@ -15,8 +28,25 @@ const gpu = [{ driver: "nvidia", count: -1, capabilities: ["gpu"] }];
 /** The seconds between the engine's first kill event for a container (the stop's signal) and its death. */
 function stopSeconds(name: string, since: number): number {
   const until = Math.ceil(Date.now() / 1000) + 1;
-  const text = execFileSync("docker", ["events", "--since", String(since), "--until", String(until), "--filter", `container=${name}`, "--format", "{{json .}}"], { encoding: "utf8", timeout: 30_000 });
-  const events = text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { Action: string; timeNano: number });
+  const text = execFileSync(
+    "docker",
+    [
+      "events",
+      "--since",
+      String(since),
+      "--until",
+      String(until),
+      "--filter",
+      `container=${name}`,
+      "--format",
+      "{{json .}}",
+    ],
+    { encoding: "utf8", timeout: 30_000 },
+  );
+  const events = text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { Action: string; timeNano: number });
   const kill = events.find((e) => e.Action === "kill");
   const die = events.find((e) => e.Action === "die");
   assert.ok(kill && die, `kill and die events for ${name}: ${text}`);
@@ -26,10 +56,15 @@ function stopSeconds(name: string, since: number): number {
 describe("Container lifecycle under the real engine", () => {
   it("a failed start leaves the container recorded with an init error; the next up is an update that does not start it (P7: _funcs.go:460 SetId before :584 ContainerStart; bridge provider.go:1375,1413; step_generator.go:2053)", (t) => {
     const name = containerName(t, "initerr");
-    const stack = dockerStack(t, "dk-initerr", { config: { provider, containers: { c: webContainer(name, { deviceRequests: gpu }) } } });
+    const stack = dockerStack(t, "dk-initerr", {
+      config: { provider, containers: { c: webContainer(name, { deviceRequests: gpu }) } },
+    });
     if (!stack) return;
     const first = stack.fails(["up", "--yes", "--skip-preview"]);
-    assert.match(output(first), /Unable to start container: Error response from daemon: could not select device driver "nvidia" with capabilities: \[\[gpu\]\]/);
+    assert.match(
+      output(first),
+      /Unable to start container: Error response from daemon: could not select device driver "nvidia" with capabilities: \[\[gpu\]\]/,
+    );
     const recorded = stateOf(stack, CONTAINER, "c");
     assert.ok(recorded, "the container is in the state");
     assert.equal(recorded.id, inspect(name)?.Id, "with the ID of the container the engine created");
@@ -42,11 +77,15 @@ describe("Container lifecycle under the real engine", () => {
     assert.deepEqual(changeOf(plan, "c")?.diffs, [], "no attribute differs");
     stack.up();
     assert.equal(inspect(name)?.State.Status, "created", "the update starts nothing");
-    assert.equal(stateOf(stack, CONTAINER, "c")?.initErrors, undefined, "and clears the init error: the next run is green");
+    assert.equal(
+      stateOf(stack, CONTAINER, "c")?.initErrors,
+      undefined,
+      "and clears the init error: the next run is green",
+    );
     assert.deepEqual(stack.changes(), []);
   });
 
-  it("refresh drops a container removed by hand; the next plan creates it (Read _funcs.go:765-772 SetId(\"\"))", (t) => {
+  it('refresh drops a container removed by hand; the next plan creates it (Read _funcs.go:765-772 SetId(""))', (t) => {
     const name = containerName(t, "removed");
     const stack = dockerStack(t, "dk-removed", { config: { provider, containers: { c: webContainer(name) } } });
     if (!stack) return;
@@ -57,7 +96,7 @@ describe("Container lifecycle under the real engine", () => {
     assert.deepEqual(opsOf(stack.changes(), "c"), ["create"]);
   });
 
-  it("a destroy of a container removed by hand (no refresh) fails at the stop: only the remove and the wait ignore \"No such container\" (resourceDockerContainerDelete)", (t) => {
+  it('a destroy of a container removed by hand (no refresh) fails at the stop: only the remove and the wait ignore "No such container" (resourceDockerContainerDelete)', (t) => {
     const name = containerName(t, "gone");
     const stack = dockerStack(t, "dk-gone", { config: { provider, containers: { c: webContainer(name) } } });
     if (!stack) return;
@@ -65,7 +104,10 @@ describe("Container lifecycle under the real engine", () => {
     const id = inspect(name)!.Id;
     dockerCli(["rm", "-f", name]);
     const r = stack.fails(["destroy", "--yes", "--skip-preview"]);
-    assert.match(output(r), new RegExp(`Error stopping container ${id}: Error response from daemon: No such container: ${id}`));
+    assert.match(
+      output(r),
+      new RegExp(`Error stopping container ${id}: Error response from daemon: No such container: ${id}`),
+    );
     stack.refresh();
     stack.destroy();
   });
@@ -73,10 +115,16 @@ describe("Container lifecycle under the real engine", () => {
   it("refresh of a container stopped by hand stores mustRun=false, exitCode and ports []; the next plan replaces on ports (P10: Read _funcs.go:797-825)", (t) => {
     const name = containerName(t, "stopped");
     const ports = [{ internal: 8080, external: 18433, ip: "127.0.0.1", protocol: "tcp" }];
-    const stack = dockerStack(t, "dk-stopped", { config: { provider, containers: { c: webContainer(name, { ports }) } } });
+    const stack = dockerStack(t, "dk-stopped", {
+      config: { provider, containers: { c: webContainer(name, { ports }) } },
+    });
     if (!stack) return;
     stack.up();
-    assert.deepEqual(stateOf(stack, CONTAINER, "c")?.outputs?.ports, ports, "a running container's ports are read from NetworkSettings");
+    assert.deepEqual(
+      stateOf(stack, CONTAINER, "c")?.outputs?.ports,
+      ports,
+      "a running container's ports are read from NetworkSettings",
+    );
     dockerCli(["stop", name]);
     const exit = inspect(name)!.State.ExitCode;
     stack.refresh();

@@ -59,12 +59,18 @@ export function requireDockerPlugin(t: TestContext): boolean {
   if (!requireToolchain(t) || !requireDocker(t)) return false;
   if (pluginMode() === "real") return requireOrSkip(t, pluginsMissing());
   const binary = standinBinary(toolchainLayout(), "docker");
-  return requireOrSkip(t, existsSync(binary) ? "" : `the docker stand-in is not built at ${binary} (npm run toolchain)`);
+  return requireOrSkip(
+    t,
+    existsSync(binary) ? "" : `the docker stand-in is not built at ${binary} (npm run toolchain)`,
+  );
 }
 
 /** Skips a test of what only the stand-in does (its refusals), when the real plugins are in use. */
 export function standinOnly(t: TestContext): boolean {
-  return requireOrSkip(t, pluginMode() === "real" ? "checks a refusal of the stand-in, which the real plugin does not have" : "");
+  return requireOrSkip(
+    t,
+    pluginMode() === "real" ? "checks a refusal of the stand-in, which the real plugin does not have" : "",
+  );
 }
 
 /** The CLI's environment: this process's without DOCKER_HOST (the SDK would take the provider's host from it). */
@@ -116,7 +122,11 @@ export interface ContainerInspect {
 
 /** Runs docker and returns stdout, throwing with stderr. */
 export function dockerCli(args: string[], engine: string[] = []): string {
-  return execFileSync("docker", [...engine, ...args], { encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], timeout: 120_000 });
+  return execFileSync("docker", [...engine, ...args], {
+    encoding: "utf8",
+    stdio: ["pipe", "pipe", "pipe"],
+    timeout: 120_000,
+  });
 }
 
 /**
@@ -126,7 +136,11 @@ export function dockerCli(args: string[], engine: string[] = []): string {
 export function imageWithCmd(t: TestContext, tag: string, cmd: string[], engine: string[] = []): string {
   const ref = `sdw-dk-${process.pid}-${tag}:test`;
   const dockerfile = `FROM sd-webui-standin:dev\nCMD ${JSON.stringify(cmd)}\n`;
-  execFileSync("docker", [...engine, "build", "-q", "-t", ref, "-"], { input: dockerfile, stdio: ["pipe", "pipe", "pipe"], timeout: 120_000 });
+  execFileSync("docker", [...engine, "build", "-q", "-t", ref, "-"], {
+    input: dockerfile,
+    stdio: ["pipe", "pipe", "pipe"],
+    timeout: 120_000,
+  });
   t.after(() => spawnSync("docker", [...engine, "rmi", "-f", ref], { stdio: "ignore", timeout: 60_000 }));
   return ref;
 }
@@ -151,4 +165,7 @@ export const changeOf = (changes: Change[], name: string) => changes.find((c) =>
 export const opsOf = (changes: Change[], name: string) => changes.filter((c) => c.name === name).map((c) => c.op);
 
 /** A compact view of a plan for assertion messages. */
-export const planText = (changes: Change[]) => JSON.stringify(changes.map((c) => ({ name: c.name, op: c.op, diffs: c.diffs, replaces: c.replaces, detailed: c.detailedDiff })));
+export const planText = (changes: Change[]) =>
+  JSON.stringify(
+    changes.map((c) => ({ name: c.name, op: c.op, diffs: c.diffs, replaces: c.replaces, detailed: c.detailedDiff })),
+  );

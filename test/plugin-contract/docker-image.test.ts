@@ -32,10 +32,16 @@ describe("RemoteImage under the real engine", () => {
     if (!reg) return;
     const ref = reg.push(STANDIN_IMAGE, `sdw-dk-${process.pid}/present:v1`);
     const before = reg.pulls().length;
-    const stack = dockerStack(t, "dk-img-present", { config: { provider, images: { img: { name: ref, keepLocally: true } } } });
+    const stack = dockerStack(t, "dk-img-present", {
+      config: { provider, images: { img: { name: ref, keepLocally: true } } },
+    });
     if (!stack) return;
     stack.up();
-    assert.equal(await reg.pulledMoreThan(before), false, `no request reached the registry: ${reg.pulls().slice(before).join("\n")}`);
+    assert.equal(
+      await reg.pulledMoreThan(before),
+      false,
+      `no request reached the registry: ${reg.pulls().slice(before).join("\n")}`,
+    );
     const outs = stateOf(stack, REMOTE_IMAGE, "img")?.outputs;
     assert.equal(outs?.imageId, imageId(ref));
     const digests = JSON.parse(dockerCli(["image", "inspect", "--format", "{{json .RepoDigests}}", ref])) as string[];
@@ -51,7 +57,9 @@ describe("RemoteImage under the real engine", () => {
     if (!reg) return;
     const ref = reg.push(STANDIN_IMAGE, `sdw-dk-${process.pid}/absent:v1`);
     untag(ref);
-    const stack = dockerStack(t, "dk-img-absent", { config: { provider, images: { img: { name: ref, keepLocally: true } } } });
+    const stack = dockerStack(t, "dk-img-absent", {
+      config: { provider, images: { img: { name: ref, keepLocally: true } } },
+    });
     if (!stack) return;
     let before = reg.pulls().length;
     stack.up();
@@ -73,7 +81,9 @@ describe("RemoteImage under the real engine", () => {
     if (!reg) return;
     const kept = reg.push(STANDIN_IMAGE, `sdw-dk-${process.pid}/kept:v1`);
     const dropped = reg.push(STANDIN_IMAGE, `sdw-dk-${process.pid}/dropped:v1`);
-    const stack = dockerStack(t, "dk-img-delete", { config: { provider, images: { kept: { name: kept, keepLocally: true }, dropped: { name: dropped } } } });
+    const stack = dockerStack(t, "dk-img-delete", {
+      config: { provider, images: { kept: { name: kept, keepLocally: true }, dropped: { name: dropped } } },
+    });
     if (!stack) return;
     stack.up();
     stack.destroy();
@@ -93,13 +103,18 @@ describe("RemoteImage under the real engine", () => {
     });
     const port = (server.address() as { port: number }).port;
     const ref = `127.0.0.1:${port}/sdw-dk/stalled:v1`;
-    const stack = dockerStack(t, "dk-img-timeout", { config: { provider, images: { img: { name: ref, opts: { customTimeouts: { create: "4s" } } } } } });
+    const stack = dockerStack(t, "dk-img-timeout", {
+      config: { provider, images: { img: { name: ref, opts: { customTimeouts: { create: "4s" } } } } },
+    });
     if (!stack) return;
     const t0 = Date.now();
     const r = stack.fails(["up", "--yes", "--skip-preview"]);
     const seconds = (Date.now() - t0) / 1000;
     t.diagnostic(`up failed after ${seconds.toFixed(1)} s with a 4 s create timeout`);
-    assert.match(output(r), /Unable to read Docker image into resource: unable to pull image 127\.0\.0\.1:\d+\/sdw-dk\/stalled:v1: .*context deadline exceeded/);
+    assert.match(
+      output(r),
+      /Unable to read Docker image into resource: unable to pull image 127\.0\.0\.1:\d+\/sdw-dk\/stalled:v1: .*context deadline exceeded/,
+    );
     assert.ok(seconds >= 4 && seconds < 40, `failed after the 4 s deadline (${seconds.toFixed(1)} s in all)`);
     assert.equal(stateOf(stack, REMOTE_IMAGE, "img"), undefined, "nothing recorded");
   });

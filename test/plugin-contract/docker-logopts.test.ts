@@ -8,14 +8,28 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { requireRemoteHost, startRemoteHost } from "../helpers/remote-host.js";
 import { STANDIN_IMAGE } from "../helpers/standin.js";
-import { CONTAINER, changeOf, containerName, dockerStack, inspect, opsOf, planText, requireDockerPlugin, stateOf, webContainer } from "./docker-engine.js";
+import {
+  CONTAINER,
+  changeOf,
+  containerName,
+  dockerStack,
+  inspect,
+  opsOf,
+  planText,
+  requireDockerPlugin,
+  stateOf,
+  webContainer,
+} from "./docker-engine.js";
 
 const logOpts = { "max-size": "5m", "max-file": "2" };
 
 describe("Container logOpts on an engine with default log-opts (P9)", () => {
-  it("the merged map is stored; a set logOpts replaces every run, and ignoreChanges [\"logOpts\"] removes that diff", async (t) => {
+  it('the merged map is stored; a set logOpts replaces every run, and ignoreChanges ["logOpts"] removes that diff', async (t) => {
     if (!requireDockerPlugin(t) || !requireRemoteHost(t)) return;
-    const host = await startRemoteHost({ daemonJson: { "log-opts": { "max-size": "10m", labels: "sdwebui" } }, images: [STANDIN_IMAGE] });
+    const host = await startRemoteHost({
+      daemonJson: { "log-opts": { "max-size": "10m", labels: "sdwebui" } },
+      images: [STANDIN_IMAGE],
+    });
     t.after(() => host.stop());
     const engine = ["-H", `unix://${host.dockerSocket}`];
     const name = containerName(t, "logopts", engine);
@@ -33,7 +47,11 @@ describe("Container logOpts on an engine with default log-opts (P9)", () => {
     const plan = stack.changes();
     assert.ok(opsOf(plan, "c").includes("replace"), planText(plan));
     assert.deepEqual(changeOf(plan, "c")?.replaces, ["logOpts"]);
-    assert.equal(changeOf(plan, "c")?.detailedDiff["logOpts.labels"]?.kind, "delete-replace", `the extra key the config lacks: ${planText(plan)}`);
+    assert.equal(
+      changeOf(plan, "c")?.detailedDiff["logOpts.labels"]?.kind,
+      "delete-replace",
+      `the extra key the config lacks: ${planText(plan)}`,
+    );
 
     stack.setConfig(spec({ ignoreChanges: ["logOpts"] }));
     assert.deepEqual(stack.changes(), [], "ignored: no diff although the state holds the merged map");

@@ -8,7 +8,15 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { describe, it, type TestContext } from "node:test";
-import { changeOf, containerName, dockerCli, dockerStack, LOCAL_ENGINE, stateOf, webContainer } from "./docker-engine.js";
+import {
+  changeOf,
+  containerName,
+  dockerCli,
+  dockerStack,
+  LOCAL_ENGINE,
+  stateOf,
+  webContainer,
+} from "./docker-engine.js";
 
 const NETWORK = "docker:index/network:Network";
 const provider = { host: LOCAL_ENGINE };
@@ -20,7 +28,8 @@ function networkName(t: TestContext, what: string): string {
   return name;
 }
 
-const networkExists = (name: string) => spawnSync("docker", ["network", "inspect", name], { stdio: "ignore", timeout: 30_000 }).status === 0;
+const networkExists = (name: string) =>
+  spawnSync("docker", ["network", "inspect", name], { stdio: "ignore", timeout: 30_000 }).status === 0;
 
 describe("Network under the real engine", () => {
   it("is created with its name and read back unchanged; containers with networkMode = its name join it and resolve each other by name", (t) => {
@@ -41,18 +50,45 @@ describe("Network under the real engine", () => {
     assert.equal(state?.outputs?.driver, "bridge", "driver is computed: the engine's default driver is read back");
     assert.equal(state?.outputs?.ipamDriver, "default");
     assert.equal(state?.outputs?.scope, "local");
-    assert.equal(state?.id, dockerCli(["network", "inspect", "--format", "{{.Id}}", net]).trim(), "the ID is the engine's network ID");
+    assert.equal(
+      state?.id,
+      dockerCli(["network", "inspect", "--format", "{{.Id}}", net]).trim(),
+      "the ID is the engine's network ID",
+    );
     assert.equal(dockerCli(["container", "inspect", "--format", "{{.HostConfig.NetworkMode}}", a]).trim(), net);
-    const lookup = spawnSync("docker", ["exec", b, "/usr/bin/node", "-e", `require("dns").lookup(${JSON.stringify(a)}, (e, addr) => { if (e) { console.error(e.message); process.exit(1); } console.log(addr); })`], { encoding: "utf8", timeout: 60_000 });
+    const lookup = spawnSync(
+      "docker",
+      [
+        "exec",
+        b,
+        "/usr/bin/node",
+        "-e",
+        `require("dns").lookup(${JSON.stringify(a)}, (e, addr) => { if (e) { console.error(e.message); process.exit(1); } console.log(addr); })`,
+      ],
+      { encoding: "utf8", timeout: 60_000 },
+    );
     assert.equal(lookup.status, 0, `container ${b} resolves ${a} on the network: ${lookup.stderr}`);
-    const ip = dockerCli(["container", "inspect", "--format", `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, a]).trim();
+    const ip = dockerCli([
+      "container",
+      "inspect",
+      "--format",
+      `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`,
+      a,
+    ]).trim();
     assert.equal(lookup.stdout.trim(), ip);
-    assert.deepEqual(stack.changes().filter((c) => c.op !== "same"), [], "Read's values equal the program's: nothing to do");
+    assert.deepEqual(
+      stack.changes().filter((c) => c.op !== "same"),
+      [],
+      "Read's values equal the program's: nothing to do",
+    );
   });
 
   it("any input change replaces the network (every input is ForceNew, there is no Update)", (t) => {
     const net = networkName(t, "replace");
-    const config = (value: string) => ({ provider, networks: { n: { name: net, labels: [{ label: "sdwebui.test", value }], opts: { deleteBeforeReplace: true } } } });
+    const config = (value: string) => ({
+      provider,
+      networks: { n: { name: net, labels: [{ label: "sdwebui.test", value }], opts: { deleteBeforeReplace: true } } },
+    });
     const stack = dockerStack(t, "dk-net-replace", { config: config("1") });
     if (!stack) return;
     stack.up();
@@ -84,7 +120,19 @@ describe("Network under the real engine", () => {
     const stack = dockerStack(t, "dk-net-busy", { config: { provider, networks: { n: { name: net } } } });
     if (!stack) return;
     stack.up();
-    dockerCli(["run", "-d", "--name", squatter, "--network", net, "--entrypoint", "/usr/bin/node", "sd-webui-standin:dev", "-e", "setInterval(() => {}, 1000)"]);
+    dockerCli([
+      "run",
+      "-d",
+      "--name",
+      squatter,
+      "--network",
+      net,
+      "--entrypoint",
+      "/usr/bin/node",
+      "sd-webui-standin:dev",
+      "-e",
+      "setInterval(() => {}, 1000)",
+    ]);
     // The CLI runs synchronously here: the endpoint goes away from a process of its own, 7 s from now.
     const t0 = Date.now();
     const remover = spawn("sh", ["-c", `sleep 7; docker rm -f ${squatter} >/dev/null`], { stdio: "ignore" });

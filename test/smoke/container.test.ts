@@ -15,8 +15,14 @@ const tcp6 = `  sl  local_address                         remote_address        
 `;
 
 test("/proc/net/tcp: LISTEN sockets with address and port", () => {
-  assert.deepEqual(parseProcNetTcp(tcp), [{ address: "127.0.0.1", port: 8080 }, { address: "0.0.0.0", port: 8081 }]);
-  assert.deepEqual(parseProcNetTcp(tcp6), [{ address: "::1", port: 8083 }, { address: "::", port: 8084 }]);
+  assert.deepEqual(parseProcNetTcp(tcp), [
+    { address: "127.0.0.1", port: 8080 },
+    { address: "0.0.0.0", port: 8081 },
+  ]);
+  assert.deepEqual(parseProcNetTcp(tcp6), [
+    { address: "::1", port: 8083 },
+    { address: "::", port: 8084 },
+  ]);
   assert.ok(isLoopback("127.0.0.1") && isLoopback("::1") && !isLoopback("0.0.0.0") && !isLoopback("::"));
 });
 
@@ -42,7 +48,11 @@ test("inspect facts: mount covering a path, container port for a host port", () 
 
 test("lock helpers: /file= path encoding and the gradio login page", () => {
   assert.equal(filePath("/app/o/a b#1.png"), "/file=/app/o/a%20b%231.png");
-  const page = (cfg: object) => ({ status: 200, headers: {}, body: Buffer.from(`<script>window.gradio_config = ${JSON.stringify(cfg)};</script>`) });
+  const page = (cfg: object) => ({
+    status: 200,
+    headers: {},
+    body: Buffer.from(`<script>window.gradio_config = ${JSON.stringify(cfg)};</script>`),
+  });
   assert.equal(isLoginPage(page({ auth_required: true })), true);
   assert.equal(isLoginPage(page({ version: "3.41.2", mode: "blocks" })), false);
 });

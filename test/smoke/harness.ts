@@ -27,14 +27,18 @@ export interface Dirs {
 }
 
 /** Host folders (outputs + models with one checkpoint), owned by uid 1000 like the profile expects. */
-export function makeDirs(t: { after: (f: () => void) => void }, o: { checkpoint?: boolean; outputsOwner?: number } = {}): Dirs {
+export function makeDirs(
+  t: { after: (f: () => void) => void },
+  o: { checkpoint?: boolean; outputsOwner?: number } = {},
+): Dirs {
   const root = mkdtempSync(join(tmpdir(), "smoke-it-"));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const outputs = join(root, "outputs");
   const models = join(root, "models");
   mkdirSync(outputs, { mode: 0o755 });
   mkdirSync(join(models, "Stable-diffusion"), { recursive: true });
-  if (o.checkpoint !== false) writeFileSync(join(models, "Stable-diffusion", "tiny.safetensors"), "stand-in checkpoint");
+  if (o.checkpoint !== false)
+    writeFileSync(join(models, "Stable-diffusion", "tiny.safetensors"), "stand-in checkpoint");
   const owner = o.outputsOwner ?? 1000;
   chownSync(outputs, owner, owner);
   for (const p of [models, join(models, "Stable-diffusion")]) chownSync(p, 1000, 1000);
@@ -117,9 +121,24 @@ export function runSmokeCli(args: string[], env: Record<string, string> = {}, li
 /** The common smoke flags for a started container. */
 export function smokeArgs(c: Started, dirs: Dirs, extra: string[] = []): string[] {
   return [
-    "--url", c.url, "--username", API_USER, "--password-env", "SMOKE_IT_API_PW",
-    "--ui-username", UI_USER, "--ui-password-env", "SMOKE_IT_UI_PW",
-    "--outputs-dir", dirs.outputs, "--models-dir", dirs.models, "--timeout", "30", "--json", ...extra,
+    "--url",
+    c.url,
+    "--username",
+    API_USER,
+    "--password-env",
+    "SMOKE_IT_API_PW",
+    "--ui-username",
+    UI_USER,
+    "--ui-password-env",
+    "SMOKE_IT_UI_PW",
+    "--outputs-dir",
+    dirs.outputs,
+    "--models-dir",
+    dirs.models,
+    "--timeout",
+    "30",
+    "--json",
+    ...extra,
   ];
 }
 
@@ -156,14 +175,16 @@ export interface Sshd {
 
 export async function startSshd(t: TestContext): Promise<Sshd | undefined> {
   // Through the one skip rule: skipped locally with the reason, a failure under CI=true.
-  if (!requireOrSkip(t, existsSync(SSHD) && process.getuid?.() === 0 ? "" : "needs root and openssh-server")) return undefined;
+  if (!requireOrSkip(t, existsSync(SSHD) && process.getuid?.() === 0 ? "" : "needs root and openssh-server"))
+    return undefined;
   const dir = mkdtempSync(join(tmpdir(), "smoke-sshd-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   if (!existsSync("/run/sshd")) {
     mkdirSync("/run/sshd", { mode: 0o755 });
     t.after(() => rmSync("/run/sshd", { recursive: true, force: true }));
   }
-  const kg = (f: string) => execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, f)], { timeout: 20_000 });
+  const kg = (f: string) =>
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, f)], { timeout: 20_000 });
   kg("host");
   kg("client");
   writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "client.pub")), { mode: 0o600 });
@@ -171,9 +192,17 @@ export async function startSshd(t: TestContext): Promise<Sshd | undefined> {
   writeFileSync(
     join(dir, "sshd_config"),
     [
-      `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${join(dir, "host")}`, `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
-      "PermitRootLogin prohibit-password", "PasswordAuthentication no", "KbdInteractiveAuthentication no", "UsePAM no",
-      "StrictModes no", `PidFile ${join(dir, "sshd.pid")}`, "",
+      `Port ${port}`,
+      "ListenAddress 127.0.0.1",
+      `HostKey ${join(dir, "host")}`,
+      `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
+      "PermitRootLogin prohibit-password",
+      "PasswordAuthentication no",
+      "KbdInteractiveAuthentication no",
+      "UsePAM no",
+      "StrictModes no",
+      `PidFile ${join(dir, "sshd.pid")}`,
+      "",
     ].join("\n"),
   );
   const proc: ChildProcess = spawn(SSHD, ["-D", "-e", "-f", join(dir, "sshd_config")], { stdio: "ignore" });
@@ -182,7 +211,15 @@ export async function startSshd(t: TestContext): Promise<Sshd | undefined> {
   });
   const knownHosts = join(dir, "known_hosts");
   writeFileSync(knownHosts, `[127.0.0.1]:${port} ${readFileSync(join(dir, "host.pub"), "utf8")}`);
-  const settings: SshSettings = { user: "root", host: "127.0.0.1", port, identityFile: join(dir, "client"), knownHostsFile: knownHosts, strictHostKeyChecking: "yes", connectTimeoutS: 5 };
+  const settings: SshSettings = {
+    user: "root",
+    host: "127.0.0.1",
+    port,
+    identityFile: join(dir, "client"),
+    knownHostsFile: knownHosts,
+    strictHostKeyChecking: "yes",
+    connectTimeoutS: 5,
+  };
   const h = new SshHost(settings);
   for (let i = 0; i < 50 && !(await h.ping()); i++) await new Promise((r) => setTimeout(r, 100));
   return { settings, key: readFileSync(join(dir, "client"), "utf8"), knownHosts: readFileSync(knownHosts, "utf8") };

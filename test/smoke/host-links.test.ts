@@ -14,7 +14,10 @@ import { startSshd } from "./harness.js";
 import { SshHost } from "../../smoke/ssh-host.js";
 import { OptionsSchema } from "../../smoke/schemas.js";
 
-const defaults = OptionsSchema.parse({ outdir_txt2img_samples: "outputs/txt2img-images", outdir_img2img_samples: "outputs/img2img-images" });
+const defaults = OptionsSchema.parse({
+  outdir_txt2img_samples: "outputs/txt2img-images",
+  outdir_img2img_samples: "outputs/img2img-images",
+});
 
 /** An outputs folder with planted links, and a victim folder with a secret file and a file named like the proof. */
 function plant(t: TestContext, seed: number) {
@@ -41,7 +44,10 @@ async function checks(t: TestContext, hostFor: (outputsDir: string) => HostAcces
   symlinkSync(victim, join(out, today));
   const r = await locateOnce(host, out, layout);
   assert.equal(r.file, undefined, "nothing is found through the link");
-  assert.ok(r.searched.some((f) => f.state === "link"), JSON.stringify(r.searched));
+  assert.ok(
+    r.searched.some((f) => f.state === "link"),
+    JSON.stringify(r.searched),
+  );
   const text = describeSearch(r.searched).join("\n");
   assert.match(text, /is a symbolic link in the outputs folder/);
   assert.doesNotMatch(text, /secret\.txt/, "no name of the victim folder leaks");
@@ -49,7 +55,10 @@ async function checks(t: TestContext, hostFor: (outputsDir: string) => HostAcces
   // A real dated folder with the proof's name a link to the victim's file: never read.
   mkdirSync(join(out, today));
   symlinkSync(join(victim, `00001-${seed}.png`), join(out, today, `00002-${seed}.png`));
-  await assert.rejects(host.readFile(join(out, today, `00002-${seed}.png`)), (e: unknown) => e instanceof HostLinkError);
+  await assert.rejects(
+    host.readFile(join(out, today, `00002-${seed}.png`)),
+    (e: unknown) => e instanceof HostLinkError,
+  );
   await assert.rejects(host.stat(join(out, today, `00002-${seed}.png`)), (e: unknown) => e instanceof HostLinkError);
   rmSync(join(out, today, `00002-${seed}.png`));
   // A FIFO under the proof's name: answered at once, not waited on.

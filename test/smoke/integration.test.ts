@@ -7,14 +7,28 @@ import { test } from "node:test";
 import type { TestContext } from "node:test";
 import { requireDocker } from "../helpers/docker.js";
 import { requireOrSkip } from "../helpers/requirements.js";
-import { API_PW, LOCKED, ROOT, STANDIN_IMAGE, UI_PW, imagePresent, makeDirs, runSmokeCli, smokeArgs, startContainer } from "./harness.js";
+import {
+  API_PW,
+  LOCKED,
+  ROOT,
+  STANDIN_IMAGE,
+  UI_PW,
+  imagePresent,
+  makeDirs,
+  runSmokeCli,
+  smokeArgs,
+  startContainer,
+} from "./harness.js";
 import type { CliResult } from "./harness.js";
 import { ApiClient } from "../../smoke/client.js";
 import { SMOKE_EXIT, type FailureClass } from "../../smoke/errors.js";
 
 function ready(t: TestContext): boolean {
   if (!requireDocker(t)) return false;
-  return requireOrSkip(t, imagePresent() ? "" : "stand-in image missing and could not be built: run npm run standin:image");
+  return requireOrSkip(
+    t,
+    imagePresent() ? "" : "stand-in image missing and could not be built: run npm run standin:image",
+  );
 }
 
 /** No secret in any output, and the failure class, its exit code and the message as expected. */
@@ -134,7 +148,11 @@ test("outputs not mounted, without --container: saved-nowhere (20) lists what wa
   const c = startContainer(t, dirs, { args: LOCKED, mountOutputs: false });
   const r = await runSmokeCli(smokeArgs(c, dirs));
   expectFailure(r, "saved-nowhere", /no \*-\d+\.png is in the host folders searched.*outputs volume/);
-  assert.ok((r.json?.details as string[]).some((d) => d.includes(`${dirs.outputs}/txt2img-images/`) && /does not exist/.test(d)));
+  assert.ok(
+    (r.json?.details as string[]).some(
+      (d) => d.includes(`${dirs.outputs}/txt2img-images/`) && /does not exist/.test(d),
+    ),
+  );
 });
 
 test("host folder not writable by uid 1000: permission-denied (24) names the uid", async (t) => {
@@ -171,14 +189,24 @@ test("outdir outside the mounted folder (an sd-auto style /output/txt2img): data
   let status = 0;
   for (let i = 0; i < 50 && status !== 200; i++) {
     const res = await api
-      .raw("POST", "/sdapi/v1/options", { timeoutMs: 5000, headers: { "content-type": "application/json" }, body: JSON.stringify({ outdir_txt2img_samples: "/output/txt2img" }) })
+      .raw("POST", "/sdapi/v1/options", {
+        timeoutMs: 5000,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ outdir_txt2img_samples: "/output/txt2img" }),
+      })
       .catch(() => undefined);
     status = res?.status ?? 0;
     if (status !== 200) await new Promise((r) => setTimeout(r, 200));
   }
   assert.equal(status, 200, "POST /sdapi/v1/options");
   const r = await runSmokeCli(smokeArgs(c, dirs));
-  expectFailure(r, "data-root-mismatch", new RegExp(`saves txt2img images to /output/txt2img.*not under the mounted outputs folder ${ROOT}/outputs.*profile`));
+  expectFailure(
+    r,
+    "data-root-mismatch",
+    new RegExp(
+      `saves txt2img images to /output/txt2img.*not under the mounted outputs folder ${ROOT}/outputs.*profile`,
+    ),
+  );
   assert.equal(r.json?.seed, null, "no proof image was generated");
 });
 
@@ -200,7 +228,11 @@ test("fault corrupt-png: bad-png (23)", async (t) => {
   if (!ready(t)) return;
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: LOCKED, env: { STANDIN_FAULT: "corrupt-png" } });
-  expectFailure(await runSmokeCli(smokeArgs(c, dirs)), "bad-png", /is not a valid PNG|does not match the proof request/);
+  expectFailure(
+    await runSmokeCli(smokeArgs(c, dirs)),
+    "bad-png",
+    /is not a valid PNG|does not match the proof request/,
+  );
 });
 
 test("no --gradio-auth in api-and-ui mode: surface-open (30) for /file=", async (t) => {
@@ -214,7 +246,11 @@ test("no --api-auth: surface-open (30) for /sdapi/v1/options", async (t) => {
   if (!ready(t)) return;
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: ["--api", "--gradio-auth", `viewer:${UI_PW}`] });
-  expectFailure(await runSmokeCli(smokeArgs(c, dirs)), "surface-open", /options answers 200 without credentials.*--api-auth/);
+  expectFailure(
+    await runSmokeCli(smokeArgs(c, dirs)),
+    "surface-open",
+    /options answers 200 without credentials.*--api-auth/,
+  );
 });
 
 test("wrong UI password: file-serve (31)", async (t) => {
@@ -229,7 +265,11 @@ test("no --listen (WebUI bound to 127.0.0.1 inside the container): listen-localh
   if (!ready(t)) return;
   const dirs = makeDirs(t);
   // The image's ENTRYPOINT without --listen: the WebUI binds 127.0.0.1:8080 inside the container.
-  const entry = JSON.parse(execFileSync("docker", ["image", "inspect", "-f", "{{json .Config.Entrypoint}}", STANDIN_IMAGE], { encoding: "utf8" })) as string[];
+  const entry = JSON.parse(
+    execFileSync("docker", ["image", "inspect", "-f", "{{json .Config.Entrypoint}}", STANDIN_IMAGE], {
+      encoding: "utf8",
+    }),
+  ) as string[];
   const [program, ...rest] = entry.filter((a) => a !== "--listen");
   assert.ok(program && entry.includes("--listen"), `unexpected ENTRYPOINT ${JSON.stringify(entry)}`);
   const c = startContainer(t, dirs, { entrypoint: program, args: [...rest, ...LOCKED] });
@@ -244,8 +284,14 @@ test("packets dropped while the host is up: firewall (11)", async (t) => {
   const dirs = makeDirs(t);
   const c = startContainer(t, dirs, { args: LOCKED });
   // DROP inside the container's own network namespace (removed with the container).
-  execFileSync("nsenter", ["-t", String(c.pid), "-n", "iptables", "-I", "INPUT", "-p", "tcp", "--dport", "8080", "-j", "DROP"], { timeout: 15_000 });
-  const args = smokeArgs(c, dirs, ["--connect-timeout", "1", "--timeout", "20"]).map((a) => (a === c.url ? `http://${c.ip}:8080` : a));
+  execFileSync(
+    "nsenter",
+    ["-t", String(c.pid), "-n", "iptables", "-I", "INPUT", "-p", "tcp", "--dport", "8080", "-j", "DROP"],
+    { timeout: 15_000 },
+  );
+  const args = smokeArgs(c, dirs, ["--connect-timeout", "1", "--timeout", "20"]).map((a) =>
+    a === c.url ? `http://${c.ip}:8080` : a,
+  );
   const r = await runSmokeCli(args);
   expectFailure(r, "firewall", /times out while the Docker host is up.*firewall/);
 });

@@ -6,10 +6,19 @@ import { test } from "node:test";
 import { LocalHost } from "../../smoke/host.js";
 import type { HostAccess, ListResult } from "../../smoke/host.js";
 import { describeSearch, locate, locateOnce } from "../../smoke/locate.js";
-import { containerToHost, datedFolderNames, hostToContainer, resolveContainerOutdir, saveLayout } from "../../smoke/paths.js";
+import {
+  containerToHost,
+  datedFolderNames,
+  hostToContainer,
+  resolveContainerOutdir,
+  saveLayout,
+} from "../../smoke/paths.js";
 import { OptionsSchema } from "../../smoke/schemas.js";
 
-const defaults = OptionsSchema.parse({ outdir_txt2img_samples: "outputs/txt2img-images", outdir_img2img_samples: "outputs/img2img-images" });
+const defaults = OptionsSchema.parse({
+  outdir_txt2img_samples: "outputs/txt2img-images",
+  outdir_img2img_samples: "outputs/img2img-images",
+});
 
 /** Counts directory reads and entries returned, so cost is asserted without timing. */
 class CountingHost extends LocalHost {
@@ -32,11 +41,20 @@ function tmp(t: { after: (f: () => void) => void }): string {
 test("container path to host path through the mount; relative outdirs resolve against the workdir", () => {
   const p = resolveContainerOutdir("outputs/txt2img-images", "/app/stable-diffusion-webui");
   assert.equal(p, "/app/stable-diffusion-webui/outputs/txt2img-images");
-  assert.equal(containerToHost(p, "/app/stable-diffusion-webui/outputs", "/srv/sd/outputs"), "/srv/sd/outputs/txt2img-images");
+  assert.equal(
+    containerToHost(p, "/app/stable-diffusion-webui/outputs", "/srv/sd/outputs"),
+    "/srv/sd/outputs/txt2img-images",
+  );
   assert.equal(containerToHost("/output/txt2img", "/app/stable-diffusion-webui/outputs", "/srv/o"), null);
-  assert.equal(containerToHost("/app/stable-diffusion-webui/outputsX/a", "/app/stable-diffusion-webui/outputs", "/srv/o"), null);
+  assert.equal(
+    containerToHost("/app/stable-diffusion-webui/outputsX/a", "/app/stable-diffusion-webui/outputs", "/srv/o"),
+    null,
+  );
   assert.equal(resolveContainerOutdir("/output/txt2img", "/app"), "/output/txt2img");
-  assert.equal(hostToContainer("/srv/o/txt2img-images/2026-01-01/00000-1.png", "/srv/o/", "/app/outputs"), "/app/outputs/txt2img-images/2026-01-01/00000-1.png");
+  assert.equal(
+    hostToContainer("/srv/o/txt2img-images/2026-01-01/00000-1.png", "/srv/o/", "/app/outputs"),
+    "/app/outputs/txt2img-images/2026-01-01/00000-1.png",
+  );
 });
 
 test("dated folders: today and yesterday, UTC and local, unique", () => {
@@ -65,7 +83,12 @@ test("save layout: default names, custom patterns, unsupported settings", () => 
   assert.ok(!("unsupported" in custom) && custom.matches("00001-123-a cat.png") && !custom.matches("00001-1234-a.png"));
   const flat = saveLayout({ ...defaults, save_to_dirs: false }, 1, new Date());
   assert.ok(!("unsupported" in flat) && flat.folders.length === 1 && flat.folders[0] === "");
-  for (const bad of [{ samples_format: "jpg" }, { samples_save: false }, { directories_filename_pattern: "[prompt_words]" }, { samples_filename_pattern: "[prompt]" }]) {
+  for (const bad of [
+    { samples_format: "jpg" },
+    { samples_save: false },
+    { directories_filename_pattern: "[prompt_words]" },
+    { samples_filename_pattern: "[prompt]" },
+  ]) {
     const r = saveLayout({ ...defaults, ...bad }, 1, new Date());
     assert.ok("unsupported" in r, JSON.stringify(bad));
     assert.match(r.unsupported, new RegExp(Object.keys(bad)[0] ?? ""));
@@ -117,7 +140,9 @@ test("cost does not grow with older outputs: 100 000 old images cost no director
 });
 
 test("a folder the smoke cannot read is reported as denied", async () => {
-  const host: HostAccess = Object.assign(new LocalHost(), { listDir: async (): Promise<ListResult> => ({ kind: "denied" }) });
+  const host: HostAccess = Object.assign(new LocalHost(), {
+    listDir: async (): Promise<ListResult> => ({ kind: "denied" }),
+  });
   const layout = saveLayout(defaults, 1, new Date());
   if ("unsupported" in layout) throw new Error(layout.unsupported);
   const r = await locateOnce(host, "/nonexistent", layout);

@@ -4,7 +4,8 @@ import { crc32 } from "node:zlib";
 import { encodePng } from "../../smoke/png-encode.js";
 import { PngError, pngMismatches, readPng } from "../../smoke/png.js";
 
-const infotext = "a cat smoke-abc123\nSteps: 4, Sampler: Euler, CFG scale: 7.0, Seed: 4242, Size: 64x32, Version: v1.10.1";
+const infotext =
+  "a cat smoke-abc123\nSteps: 4, Sampler: Euler, CFG scale: 7.0, Seed: 4242, Size: 64x32, Version: v1.10.1";
 
 test("round trip: size and the parameters chunk", () => {
   const png = encodePng(64, 32, undefined, { parameters: infotext });
@@ -24,12 +25,18 @@ test("mismatches name size, run id and seed", () => {
   assert.match(m[2] ?? "", /Seed: 42/);
   // "Seed: 4242" must not satisfy seed 242
   assert.equal(pngMismatches(info, { width: 64, height: 32, runId: "smoke-abc123", seed: 242 }).length, 1);
-  assert.match(pngMismatches(readPng(encodePng(8, 8)), { width: 8, height: 8, runId: "x", seed: 1 })[0] ?? "", /no "parameters"/);
+  assert.match(
+    pngMismatches(readPng(encodePng(8, 8)), { width: 8, height: 8, runId: "x", seed: 1 })[0] ?? "",
+    /no "parameters"/,
+  );
 });
 
 test("iTXt parameters (non-latin-1 prompt) are read", () => {
   const base = encodePng(8, 8);
-  const data = Buffer.concat([Buffer.from("parameters\0\0\0\0\0", "latin1"), Buffer.from("猫 smoke-1\nSeed: 7", "utf8")]);
+  const data = Buffer.concat([
+    Buffer.from("parameters\0\0\0\0\0", "latin1"),
+    Buffer.from("猫 smoke-1\nSeed: 7", "utf8"),
+  ]);
   const head = Buffer.alloc(8);
   head.writeUInt32BE(data.length, 0);
   head.write("iTXt", 4, "latin1");

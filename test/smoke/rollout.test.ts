@@ -14,9 +14,15 @@ const deployment = (replicas: number, available: number) => ({
 });
 const pending = (name: string, message: string) => ({
   metadata: { name },
-  status: { phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message }] },
+  status: {
+    phase: "Pending",
+    conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable", message }],
+  },
 });
-const running = (name: string) => ({ metadata: { name }, status: { phase: "Running", conditions: [{ type: "PodScheduled", status: "True" }] } });
+const running = (name: string) => ({
+  metadata: { name },
+  status: { phase: "Running", conditions: [{ type: "PodScheduled", status: "True" }] },
+});
 
 function api(answers: { deployment: unknown; pods: unknown }[]): { get: ApiGet; paths: string[] } {
   const paths: string[] = [];
@@ -31,7 +37,10 @@ function api(answers: { deployment: unknown; pods: unknown }[]): { get: ApiGet; 
 
 describe("the rollout wait (Kubernetes)", () => {
   it("returns once every replica is updated and available, reading the Deployment and its pods by selector", async () => {
-    const { get, paths } = api([{ deployment: deployment(2, 1), pods: { items: [running("a")] } }, { deployment: deployment(2, 2), pods: { items: [running("a"), running("b")] } }]);
+    const { get, paths } = api([
+      { deployment: deployment(2, 1), pods: { items: [running("a")] } },
+      { deployment: deployment(2, 2), pods: { items: [running("a"), running("b")] } },
+    ]);
     const lines: string[] = [];
     await waitForRollout(get, target, Date.now() + 10_000, (l) => lines.push(l), 1);
     assert.equal(paths[0], "/apis/apps/v1/namespaces/ml/deployments/sdwebui-prod");
@@ -41,7 +50,9 @@ describe("the rollout wait (Kubernetes)", () => {
 
   it("fails with gpus-short and the scheduler's message once a pod has waited for GPUs past the settle time", async () => {
     const msg = "0/1 nodes are available: 1 Insufficient nvidia.com/gpu. preemption: 0/1 nodes are available";
-    const { get } = api([{ deployment: deployment(3, 2), pods: { items: [running("a"), running("b"), pending("c", msg)] } }]);
+    const { get } = api([
+      { deployment: deployment(3, 2), pods: { items: [running("a"), running("b"), pending("c", msg)] } },
+    ]);
     const t0 = Date.now();
     const err = await waitForRollout(get, target, Date.now() + 60_000, () => {}, 1, 50).catch((e: unknown) => e);
     assert.ok(err instanceof SmokeError);
@@ -53,17 +64,30 @@ describe("the rollout wait (Kubernetes)", () => {
   });
 
   it("another scheduling reason is unschedulable, with the message", () => {
-    const err = unschedulable({ items: [pending("c", "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.")] }, target);
+    const err = unschedulable(
+      { items: [pending("c", "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.")] },
+      target,
+    );
     assert.equal(err?.failure, "unschedulable");
     assert.match(err!.details[0]!, /node affinity\/selector/);
-    assert.equal(unschedulable({ items: [running("a"), { metadata: { name: "p" }, status: { phase: "Pending" } }] }, target), undefined, "pending but not yet judged");
+    assert.equal(
+      unschedulable({ items: [running("a"), { metadata: { name: "p" }, status: { phase: "Pending" } }] }, target),
+      undefined,
+      "pending but not yet judged",
+    );
   });
 
   it("a rolling update's new pod waiting for the GPU a terminating pod still holds is no shortage", () => {
     const terminating = { ...running("old"), metadata: { name: "old", deletionTimestamp: "2026-12-02T08:00:00Z" } };
-    const pods = { items: [running("a"), terminating, pending("new", "0/1 nodes are available: 1 Insufficient nvidia.com/gpu.")] };
+    const pods = {
+      items: [running("a"), terminating, pending("new", "0/1 nodes are available: 1 Insufficient nvidia.com/gpu.")],
+    };
     assert.equal(unschedulable(pods, target), undefined);
-    assert.equal(unschedulable({ items: [running("a"), pods.items[2]!] }, target)?.failure, "gpus-short", "once it is gone, the shortage is real");
+    assert.equal(
+      unschedulable({ items: [running("a"), pods.items[2]!] }, target)?.failure,
+      "gpus-short",
+      "once it is gone, the shortage is real",
+    );
   });
 
   it("at the limit: rollout-timeout with the counts", async () => {

@@ -29,9 +29,17 @@ before(async () => {
   mod = await import("../../infra/common/smoke-step.js");
 });
 
-const promiseOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((r) => o.apply((v) => { r(v); return v; }));
+const promiseOf = <T>(o: pulumi.Output<T>): Promise<T> =>
+  new Promise((r) =>
+    o.apply((v) => {
+      r(v);
+      return v;
+    }),
+  );
 
-function args(extra: Partial<Parameters<SmokeModule["declareSmoke"]>[1]> = {}): Parameters<SmokeModule["declareSmoke"]>[1] {
+function args(
+  extra: Partial<Parameters<SmokeModule["declareSmoke"]>[1]> = {},
+): Parameters<SmokeModule["declareSmoke"]>[1] {
   return {
     url: pulumi.output("http://127.0.0.1:7860"),
     username: "sd",
@@ -69,7 +77,17 @@ test("passwords and the SSH key are only in secret environment entries", async (
   created.length = 0;
   const cmd = mod.declareSmoke(
     "smoke-b",
-    args({ uiUsername: "ui", uiPassword: pulumi.secret(UIPW), ssh: { user: "deploy", host: "gpu1.example", port: 22, privateKey: pulumi.secret(KEY), knownHosts: "gpu1.example ssh-ed25519 AAAA" } }),
+    args({
+      uiUsername: "ui",
+      uiPassword: pulumi.secret(UIPW),
+      ssh: {
+        user: "deploy",
+        host: "gpu1.example",
+        port: 22,
+        privateKey: pulumi.secret(KEY),
+        knownHosts: "gpu1.example ssh-ed25519 AAAA",
+      },
+    }),
     {},
   );
   await promiseOf(cmd.urn);
@@ -86,7 +104,8 @@ test("passwords and the SSH key are only in secret environment entries", async (
   assert.equal(env[mod.ENV.sshKey], KEY);
   // No other input contains any secret.
   const plain = JSON.stringify({ ...reg.inputs, environment: undefined });
-  for (const s of [PW, UIPW, "KEYDATA-9d"]) assert.ok(!plain.includes(s), `secret ${s.slice(0, 6)}… leaked into a plain input`);
+  for (const s of [PW, UIPW, "KEYDATA-9d"])
+    assert.ok(!plain.includes(s), `secret ${s.slice(0, 6)}… leaked into a plain input`);
   const create = String(reg.inputs.create);
   assert.ok(create.includes(`--ssh-identity-env ${mod.ENV.sshKey}`));
   assert.ok(create.includes(`--ssh-known-hosts-env ${mod.ENV.knownHosts}`));
@@ -104,12 +123,31 @@ test("the proven file is read from the smoke command's stdout", async () => {
 
 test("bad settings fail with the flag named, before anything runs", () => {
   assert.throws(() => mod.smokeCliArgs(args({ width: 100 }), { url: "http://x:1", username: "sd" }, false), /--width/);
-  assert.throws(() => mod.smokeCliArgs(args({ hostOutputsDir: "rel" }), { url: "http://x:1", username: "sd" }, false), /hostOutputsDir must be absolute/);
+  assert.throws(
+    () => mod.smokeCliArgs(args({ hostOutputsDir: "rel" }), { url: "http://x:1", username: "sd" }, false),
+    /hostOutputsDir must be absolute/,
+  );
   assert.throws(() => mod.smokeCliArgs(args(), { url: "http://x:1", username: "a:b" }, false), /--username/);
   // Values that start with "-" stay values (they used to be read as the next flag and fail the deploy).
-  const dashed = mod.smokeCliArgs(args({ prompt: "-- a lighthouse" }), { url: "http://x:1", username: "-sd", uiUsername: "-ui" }, false);
-  assert.ok(dashed.includes("--prompt=-- a lighthouse") && dashed.includes("--username=-sd") && dashed.includes("--ui-username=-ui"));
-  assert.throws(() => mod.smokeCliArgs(args({ ssh: { user: "u", host: "-oProxyCommand=x", port: 22 } }), { url: "http://x:1", username: "sd" }, false), /ssh-host/);
+  const dashed = mod.smokeCliArgs(
+    args({ prompt: "-- a lighthouse" }),
+    { url: "http://x:1", username: "-sd", uiUsername: "-ui" },
+    false,
+  );
+  assert.ok(
+    dashed.includes("--prompt=-- a lighthouse") &&
+      dashed.includes("--username=-sd") &&
+      dashed.includes("--ui-username=-ui"),
+  );
+  assert.throws(
+    () =>
+      mod.smokeCliArgs(
+        args({ ssh: { user: "u", host: "-oProxyCommand=x", port: 22 } }),
+        { url: "http://x:1", username: "sd" },
+        false,
+      ),
+    /ssh-host/,
+  );
 });
 
 test("parseSmokeStdout takes the last JSON line and insists on ok + an absolute file", () => {

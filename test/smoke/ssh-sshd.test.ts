@@ -9,7 +9,16 @@ import { SMOKE_EXIT, SmokeError } from "../../smoke/errors.js";
 import { SshHost } from "../../smoke/ssh-host.js";
 import { requireDocker } from "../helpers/docker.js";
 import { requireOrSkip } from "../helpers/requirements.js";
-import { LOCKED, imagePresent, makeDirs, runSmokeCli, smokeArgs, startContainer, startSshd, type Started } from "./harness.js";
+import {
+  LOCKED,
+  imagePresent,
+  makeDirs,
+  runSmokeCli,
+  smokeArgs,
+  startContainer,
+  startSshd,
+  type Started,
+} from "./harness.js";
 
 test("SshHost against a real sshd: list, stat, read, run; a wrong host key is refused", async (t) => {
   const sshd = await startSshd(t);
@@ -27,8 +36,14 @@ test("SshHost against a real sshd: list, stat, read, run; a wrong host key is re
   assert.equal((await h.run(["echo", "a b", "$(x)"], 10_000)).stdout, "a b $(x)\n");
   // Another host key in known_hosts: ssh refuses, and the smoke names the SSH settings.
   const wrong = join(d, "kh");
-  writeFileSync(wrong, `[127.0.0.1]:${sshd.settings.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBUT3uZ6+aM2bXxhrSoV1v6r0kHk4C8TfAd0bq3n4n4n\n`);
-  await assert.rejects(new SshHost({ ...sshd.settings, knownHostsFile: wrong }).listDir(d), (e: unknown) => e instanceof SmokeError && e.failure === "host-access");
+  writeFileSync(
+    wrong,
+    `[127.0.0.1]:${sshd.settings.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBUT3uZ6+aM2bXxhrSoV1v6r0kHk4C8TfAd0bq3n4n4n\n`,
+  );
+  await assert.rejects(
+    new SshHost({ ...sshd.settings, knownHostsFile: wrong }).listDir(d),
+    (e: unknown) => e instanceof SmokeError && e.failure === "host-access",
+  );
 });
 
 test("the whole smoke over SSH: key and known_hosts from environment variables", async (t) => {
@@ -41,8 +56,18 @@ test("the whole smoke over SSH: key and known_hosts from environment variables",
   const smokeOverSsh = (c: Started) =>
     runSmokeCli(
       smokeArgs(c, dirs, [
-        "--container", c.name, "--ssh-host", "127.0.0.1", "--ssh-user", "root", "--ssh-port", String(sshd.settings.port),
-        "--ssh-identity-env", "SMOKE_IT_KEY", "--ssh-known-hosts-env", "SMOKE_IT_KH",
+        "--container",
+        c.name,
+        "--ssh-host",
+        "127.0.0.1",
+        "--ssh-user",
+        "root",
+        "--ssh-port",
+        String(sshd.settings.port),
+        "--ssh-identity-env",
+        "SMOKE_IT_KEY",
+        "--ssh-known-hosts-env",
+        "SMOKE_IT_KH",
       ]),
       { SMOKE_IT_KEY: sshd.key, SMOKE_IT_KH: sshd.knownHosts },
     );

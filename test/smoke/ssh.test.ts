@@ -9,10 +9,25 @@ import { test } from "node:test";
 import { requireOrSkip } from "../helpers/requirements.js";
 import { SmokeError } from "../../smoke/errors.js";
 import { HostDeniedError, HostMissingError } from "../../smoke/host.js";
-import { LIST_SCRIPT, READ_SCRIPT, SshHost, STAT_SCRIPT, parseStat, remoteScript, sshArgv, sshErrorSummary } from "../../smoke/ssh-host.js";
+import {
+  LIST_SCRIPT,
+  READ_SCRIPT,
+  SshHost,
+  STAT_SCRIPT,
+  parseStat,
+  remoteScript,
+  sshArgv,
+  sshErrorSummary,
+} from "../../smoke/ssh-host.js";
 import type { SshSettings } from "../../smoke/ssh-host.js";
 
-const s: SshSettings = { user: "deploy", host: "gpu1.example", port: 2222, strictHostKeyChecking: "yes", connectTimeoutS: 7 };
+const s: SshSettings = {
+  user: "deploy",
+  host: "gpu1.example",
+  port: 2222,
+  strictHostKeyChecking: "yes",
+  connectTimeoutS: 7,
+};
 
 test("argv: batch mode, timeouts, host key policy, identity, known_hosts, then -- host command", () => {
   const a = sshArgv({ ...s, identityFile: "/run/key", knownHostsFile: "/run/kh" }, "true");
@@ -25,8 +40,20 @@ test("argv: batch mode, timeouts, host key policy, identity, known_hosts, then -
 });
 
 test("argv refuses values ssh could misread", () => {
-  for (const bad of [{ host: "-oProxyCommand=x" }, { host: "a b" }, { user: "-x" }, { user: "a;b" }, { port: 0 }, { knownHostsFile: "/a b" }, { identityFile: "rel/key" }])
-    assert.throws(() => sshArgv({ ...s, ...bad }, "true"), (e: unknown) => e instanceof SmokeError && e.failure === "usage", JSON.stringify(bad));
+  for (const bad of [
+    { host: "-oProxyCommand=x" },
+    { host: "a b" },
+    { user: "-x" },
+    { user: "a;b" },
+    { port: 0 },
+    { knownHostsFile: "/a b" },
+    { identityFile: "rel/key" },
+  ])
+    assert.throws(
+      () => sshArgv({ ...s, ...bad }, "true"),
+      (e: unknown) => e instanceof SmokeError && e.failure === "usage",
+      JSON.stringify(bad),
+    );
   assert.doesNotThrow(() => sshArgv({ ...s, host: "10.0.0.5" }, "true"));
   assert.doesNotThrow(() => sshArgv({ ...s, host: "fd00::5" }, "true"));
 });
@@ -47,7 +74,11 @@ test("the remote scripts tell a missing path from one behind a folder the login 
     chmodSync(join(root, "closed"), 0o700);
     mkdirSync(join(root, "open", "outputs"), { recursive: true });
     // As a login that is not root, the way a sudo user's smoke reads the host.
-    const as = (script: string, path: string) => spawnSync("runuser", ["-u", "nobody", "--", "sh", "-c", script, "sh", path], { encoding: "utf8", timeout: 10_000 }).status;
+    const as = (script: string, path: string) =>
+      spawnSync("runuser", ["-u", "nobody", "--", "sh", "-c", script, "sh", path], {
+        encoding: "utf8",
+        timeout: 10_000,
+      }).status;
     for (const script of [LIST_SCRIPT, STAT_SCRIPT, READ_SCRIPT]) {
       assert.equal(as(script, join(root, "closed", "outputs", "a.png")), 45, "denied, not missing");
       assert.equal(as(script, join(root, "open", "outputs", "nothing-here")), 44, "missing");
@@ -71,7 +102,10 @@ test("sshErrorSummary keeps the decisive line, not the @@@ banner", () => {
     "",
   ].join("\n");
   assert.equal(sshErrorSummary(changed), "REMOTE HOST IDENTIFICATION HAS CHANGED; Host key verification failed.");
-  assert.equal(sshErrorSummary("ssh: connect to host h port 22: Connection refused\n"), "ssh: connect to host h port 22: Connection refused");
+  assert.equal(
+    sshErrorSummary("ssh: connect to host h port 22: Connection refused\n"),
+    "ssh: connect to host h port 22: Connection refused",
+  );
   assert.equal(sshErrorSummary(""), "");
 });
 
@@ -137,6 +171,13 @@ test("SshHost reports permission denied (the login user cannot read the file)", 
 
 test("an SSH connection failure is a host-access failure naming the settings", async (t) => {
   fakeSsh(t, 255);
-  await assert.rejects(new SshHost(s).listDir("/x"), (e: unknown) => e instanceof SmokeError && e.failure === "host-access" && /Connection refused/.test(e.message) && /known_hosts/.test(e.message));
+  await assert.rejects(
+    new SshHost(s).listDir("/x"),
+    (e: unknown) =>
+      e instanceof SmokeError &&
+      e.failure === "host-access" &&
+      /Connection refused/.test(e.message) &&
+      /known_hosts/.test(e.message),
+  );
   assert.equal(await new SshHost(s).ping(), false);
 });

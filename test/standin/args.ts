@@ -3,7 +3,13 @@
 // usage/error text and exit status 2 for anything it does not know.
 
 type Kind = "bool" | "str" | "int" | "list" | "append";
-interface Spec { flag: string; kind: Kind; def?: unknown; choices?: string[]; lower?: boolean }
+interface Spec {
+  flag: string;
+  kind: Kind;
+  def?: unknown;
+  choices?: string[];
+  lower?: boolean;
+}
 
 const B = (flag: string): Spec => ({ flag, kind: "bool", def: false });
 const S = (flag: string, def: unknown = null): Spec => ({ flag, kind: "str", def });
@@ -11,56 +17,160 @@ const I = (flag: string, def: number | null = null): Spec => ({ flag, kind: "int
 
 // Order as in cmd_args.py (it shapes the usage text). Defaults that depend on paths are filled in parse().
 export const SPECS: Spec[] = [
-  B("-f"), B("--update-all-extensions"), B("--skip-python-version-check"), B("--skip-torch-cuda-test"),
-  B("--reinstall-xformers"), B("--reinstall-torch"), B("--update-check"), B("--test-server"), B("--log-startup"),
+  B("-f"),
+  B("--update-all-extensions"),
+  B("--skip-python-version-check"),
+  B("--skip-torch-cuda-test"),
+  B("--reinstall-xformers"),
+  B("--reinstall-torch"),
+  B("--update-check"),
+  B("--test-server"),
+  B("--log-startup"),
   B("--skip-prepare-environment"),
-  B("--skip-install"), B("--dump-sysinfo"), S("--loglevel"), B("--do-not-download-clip"), S("--data-dir"),
-  S("--models-dir"), S("--config"), S("--ckpt"), S("--ckpt-dir"), S("--vae-dir"), S("--gfpgan-dir"),
-  S("--gfpgan-model"), B("--no-half"), B("--no-half-vae"), B("--no-progressbar-hiding"),
-  I("--max-batch-count", 16), S("--embeddings-dir"), S("--textual-inversion-templates-dir"),
-  S("--hypernetwork-dir"), S("--localizations-dir"), B("--allow-code"), B("--medvram"), B("--medvram-sdxl"),
-  B("--lowvram"), B("--lowram"), B("--always-batch-cond-uncond"), B("--unload-gfpgan"),
+  B("--skip-install"),
+  B("--dump-sysinfo"),
+  S("--loglevel"),
+  B("--do-not-download-clip"),
+  S("--data-dir"),
+  S("--models-dir"),
+  S("--config"),
+  S("--ckpt"),
+  S("--ckpt-dir"),
+  S("--vae-dir"),
+  S("--gfpgan-dir"),
+  S("--gfpgan-model"),
+  B("--no-half"),
+  B("--no-half-vae"),
+  B("--no-progressbar-hiding"),
+  I("--max-batch-count", 16),
+  S("--embeddings-dir"),
+  S("--textual-inversion-templates-dir"),
+  S("--hypernetwork-dir"),
+  S("--localizations-dir"),
+  B("--allow-code"),
+  B("--medvram"),
+  B("--medvram-sdxl"),
+  B("--lowvram"),
+  B("--lowram"),
+  B("--always-batch-cond-uncond"),
+  B("--unload-gfpgan"),
   { flag: "--precision", kind: "str", def: "autocast", choices: ["full", "half", "autocast"] },
-  B("--upcast-sampling"), B("--share"), S("--ngrok"), S("--ngrok-region", ""), S("--ngrok-options"),
-  B("--enable-insecure-extension-access"), S("--codeformer-models-path"), S("--gfpgan-models-path"),
-  S("--esrgan-models-path"), S("--bsrgan-models-path"), S("--realesrgan-models-path"), S("--dat-models-path"),
-  S("--clip-models-path"), B("--xformers"), B("--force-enable-xformers"), B("--xformers-flash-attention"),
-  B("--deepdanbooru"), B("--opt-split-attention"), B("--opt-sub-quad-attention"),
-  I("--sub-quad-q-chunk-size", 1024), I("--sub-quad-kv-chunk-size"), I("--sub-quad-chunk-threshold"),
-  B("--opt-split-attention-invokeai"), B("--opt-split-attention-v1"), B("--opt-sdp-attention"),
-  B("--opt-sdp-no-mem-attention"), B("--disable-opt-split-attention"), B("--disable-nan-check"),
-  { flag: "--use-cpu", kind: "list", def: [], lower: true }, B("--use-ipex"),
-  B("--disable-model-loading-ram-optimization"), B("--listen"), I("--port"), B("--show-negative-prompt"),
-  S("--ui-config-file"), B("--hide-ui-dir-config"), B("--freeze-settings"), S("--freeze-settings-in-sections"),
-  S("--freeze-specific-settings"), S("--ui-settings-file"),
-  B("--gradio-debug"), S("--gradio-auth"), S("--gradio-auth-path"), S("--gradio-img2img-tool"),
-  S("--gradio-inpaint-tool"), { flag: "--gradio-allowed-path", kind: "append", def: [] },
-  B("--opt-channelslast"), { flag: "--styles-file", kind: "append", def: [] }, B("--autolaunch"), S("--theme"),
-  B("--use-textbox-seed"), B("--disable-console-progressbars"), B("--enable-console-prompts"), S("--vae-path"),
-  B("--disable-safe-unpickle"), B("--api"), S("--api-auth"), B("--api-log"), B("--nowebui"),
-  B("--ui-debug-mode"), S("--device-id"), B("--administrator"), S("--cors-allow-origins"),
-  S("--cors-allow-origins-regex"), S("--tls-keyfile"), S("--tls-certfile"), B("--disable-tls-verify"),
-  S("--server-name"), { flag: "--gradio-queue", kind: "bool", def: true }, B("--no-gradio-queue"),
-  B("--skip-version-check"), B("--no-hashing"), B("--no-download-sd-model"), S("--subpath"),
-  B("--add-stop-route"), B("--api-server-stop"), I("--timeout-keep-alive", 30), B("--disable-all-extensions"),
-  B("--disable-extra-extensions"), B("--skip-load-model-at-start"), B("--unix-filenames-sanitization"),
-  I("--filenames-max-length", 128), B("--no-prompt-history"),
+  B("--upcast-sampling"),
+  B("--share"),
+  S("--ngrok"),
+  S("--ngrok-region", ""),
+  S("--ngrok-options"),
+  B("--enable-insecure-extension-access"),
+  S("--codeformer-models-path"),
+  S("--gfpgan-models-path"),
+  S("--esrgan-models-path"),
+  S("--bsrgan-models-path"),
+  S("--realesrgan-models-path"),
+  S("--dat-models-path"),
+  S("--clip-models-path"),
+  B("--xformers"),
+  B("--force-enable-xformers"),
+  B("--xformers-flash-attention"),
+  B("--deepdanbooru"),
+  B("--opt-split-attention"),
+  B("--opt-sub-quad-attention"),
+  I("--sub-quad-q-chunk-size", 1024),
+  I("--sub-quad-kv-chunk-size"),
+  I("--sub-quad-chunk-threshold"),
+  B("--opt-split-attention-invokeai"),
+  B("--opt-split-attention-v1"),
+  B("--opt-sdp-attention"),
+  B("--opt-sdp-no-mem-attention"),
+  B("--disable-opt-split-attention"),
+  B("--disable-nan-check"),
+  { flag: "--use-cpu", kind: "list", def: [], lower: true },
+  B("--use-ipex"),
+  B("--disable-model-loading-ram-optimization"),
+  B("--listen"),
+  I("--port"),
+  B("--show-negative-prompt"),
+  S("--ui-config-file"),
+  B("--hide-ui-dir-config"),
+  B("--freeze-settings"),
+  S("--freeze-settings-in-sections"),
+  S("--freeze-specific-settings"),
+  S("--ui-settings-file"),
+  B("--gradio-debug"),
+  S("--gradio-auth"),
+  S("--gradio-auth-path"),
+  S("--gradio-img2img-tool"),
+  S("--gradio-inpaint-tool"),
+  { flag: "--gradio-allowed-path", kind: "append", def: [] },
+  B("--opt-channelslast"),
+  { flag: "--styles-file", kind: "append", def: [] },
+  B("--autolaunch"),
+  S("--theme"),
+  B("--use-textbox-seed"),
+  B("--disable-console-progressbars"),
+  B("--enable-console-prompts"),
+  S("--vae-path"),
+  B("--disable-safe-unpickle"),
+  B("--api"),
+  S("--api-auth"),
+  B("--api-log"),
+  B("--nowebui"),
+  B("--ui-debug-mode"),
+  S("--device-id"),
+  B("--administrator"),
+  S("--cors-allow-origins"),
+  S("--cors-allow-origins-regex"),
+  S("--tls-keyfile"),
+  S("--tls-certfile"),
+  B("--disable-tls-verify"),
+  S("--server-name"),
+  { flag: "--gradio-queue", kind: "bool", def: true },
+  B("--no-gradio-queue"),
+  B("--skip-version-check"),
+  B("--no-hashing"),
+  B("--no-download-sd-model"),
+  S("--subpath"),
+  B("--add-stop-route"),
+  B("--api-server-stop"),
+  I("--timeout-keep-alive", 30),
+  B("--disable-all-extensions"),
+  B("--disable-extra-extensions"),
+  B("--skip-load-model-at-start"),
+  B("--unix-filenames-sanitization"),
+  I("--filenames-max-length", 128),
+  B("--no-prompt-history"),
 ];
 
 export const PROG = "launch.py";
 
 export type CmdOpts = Record<string, unknown> & {
-  api: boolean; api_auth: string | null; listen: boolean; port: number | null; data_dir: string;
-  models_dir: string | null; nowebui: boolean; ckpt_dir: string | null; ckpt: string; gradio_auth: string | null;
-  gradio_auth_path: string | null; gradio_allowed_path: string[]; server_name: string | null;
-  hide_ui_dir_config: boolean; freeze_settings: boolean; ui_settings_file: string; api_log: boolean;
+  api: boolean;
+  api_auth: string | null;
+  listen: boolean;
+  port: number | null;
+  data_dir: string;
+  models_dir: string | null;
+  nowebui: boolean;
+  ckpt_dir: string | null;
+  ckpt: string;
+  gradio_auth: string | null;
+  gradio_auth_path: string | null;
+  gradio_allowed_path: string[];
+  server_name: string | null;
+  hide_ui_dir_config: boolean;
+  freeze_settings: boolean;
+  ui_settings_file: string;
+  api_log: boolean;
   no_hashing: boolean;
 };
 
 /** argparse's exit: usage plus `prog: error: msg` on stderr, status 2. */
 export class ArgError extends Error {
-  constructor(message: string) { super(message); }
-  text(): string { return `${usage()}\n${PROG}: error: ${this.message}\n`; }
+  constructor(message: string) {
+    super(message);
+  }
+  text(): string {
+    return `${usage()}\n${PROG}: error: ${this.message}\n`;
+  }
 }
 
 const dest = (flag: string): string => flag.replace(/^-+/, "").replace(/-/g, "_");
@@ -96,29 +206,50 @@ export function shlexSplit(s: string): string[] {
   let i = 0;
   while (i < s.length) {
     const c = s[i]!;
-    if (/\s/.test(c)) { if (has) { out.push(cur); cur = ""; has = false; } i++; continue; }
+    if (/\s/.test(c)) {
+      if (has) {
+        out.push(cur);
+        cur = "";
+        has = false;
+      }
+      i++;
+      continue;
+    }
     has = true;
     if (c === "'") {
       const j = s.indexOf("'", i + 1);
       if (j < 0) throw new Error("No closing quotation");
-      cur += s.slice(i + 1, j); i = j + 1; continue;
+      cur += s.slice(i + 1, j);
+      i = j + 1;
+      continue;
     }
     if (c === '"') {
       i++;
       for (;;) {
         if (i >= s.length) throw new Error("No closing quotation");
         const d = s[i]!;
-        if (d === '"') { i++; break; }
-        if (d === "\\" && i + 1 < s.length && '\\"$`\n'.includes(s[i + 1]!)) { cur += s[i + 1]; i += 2; continue; }
-        cur += d; i++;
+        if (d === '"') {
+          i++;
+          break;
+        }
+        if (d === "\\" && i + 1 < s.length && '\\"$`\n'.includes(s[i + 1]!)) {
+          cur += s[i + 1];
+          i += 2;
+          continue;
+        }
+        cur += d;
+        i++;
       }
       continue;
     }
     if (c === "\\") {
       if (i + 1 >= s.length) throw new Error("No escaped character");
-      cur += s[i + 1]; i += 2; continue;
+      cur += s[i + 1];
+      i += 2;
+      continue;
     }
-    cur += c; i++;
+    cur += c;
+    i++;
   }
   if (has) out.push(cur);
   return out;
@@ -144,13 +275,19 @@ export function parseArgs(argv: string[], installDir: string): CmdOpts | null {
   const unknown: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith("-") || arg === "-" || arg === "--") { unknown.push(arg); continue; }
+    if (!arg.startsWith("-") || arg === "-" || arg === "--") {
+      unknown.push(arg);
+      continue;
+    }
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     let spec: Spec | "help";
-    try { spec = match(name); } catch (e) {
+    try {
+      spec = match(name);
+    } catch (e) {
       if (e instanceof ArgError) throw e;
-      unknown.push(arg); continue;
+      unknown.push(arg);
+      continue;
     }
     if (spec === "help") return null;
     const d = dest(spec.flag);
@@ -176,7 +313,9 @@ export function parseArgs(argv: string[], installDir: string): CmdOpts | null {
     else if (spec.kind === "append") (o[d] as string[]).push(v);
     else {
       if (spec.choices && !spec.choices.includes(v)) {
-        throw new ArgError(`argument ${spec.flag}: invalid choice: '${v}' (choose from ${spec.choices.map((c) => `'${c}'`).join(", ")})`);
+        throw new ArgError(
+          `argument ${spec.flag}: invalid choice: '${v}' (choose from ${spec.choices.map((c) => `'${c}'`).join(", ")})`,
+        );
       }
       o[d] = v;
     }

@@ -2,7 +2,11 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 
-export interface Res { status: number; headers: Record<string, string | string[]>; body: Buffer | string }
+export interface Res {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer | string;
+}
 
 export function json(status: number, obj: unknown, headers: Record<string, string | string[]> = {}): Res {
   return { status, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(obj) };
@@ -13,7 +17,8 @@ export function html(body: string, status = 200): Res {
 }
 
 export const notFound = (): Res => json(404, { detail: "Not Found" });
-export const methodNotAllowed = (allow: string[]): Res => json(405, { detail: "Method Not Allowed" }, { allow: allow.join(", ") });
+export const methodNotAllowed = (allow: string[]): Res =>
+  json(405, { detail: "Method Not Allowed" }, { allow: allow.join(", ") });
 
 /**
  * A fastapi HTTPException as the client sees it: A1111's handler (registered only when its Api is

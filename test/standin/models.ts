@@ -6,7 +6,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { CmdOpts } from "./args.js";
 
-export interface Checkpoint { filename: string; name: string; modelName: string; sha256: string | null }
+export interface Checkpoint {
+  filename: string;
+  name: string;
+  modelName: string;
+  sha256: string | null;
+}
 
 export function modelsPath(cmd: CmdOpts): string {
   return path.resolve(cmd.models_dir ?? path.join(cmd.data_dir, "models"));
@@ -15,7 +20,11 @@ export const ckptDir = (cmd: CmdOpts): string => path.join(modelsPath(cmd), "Sta
 
 function walk(dir: string, out: string[]): void {
   let ents: fs.Dirent[] = [];
-  try { ents = fs.readdirSync(dir, { withFileTypes: true }); } catch { return; }
+  try {
+    ents = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
   for (const e of ents) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) walk(p, out);
@@ -33,11 +42,13 @@ export function listCheckpoints(cmd: CmdOpts): Checkpoint[] {
     files.push(...found.sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
   }
   const seen = new Set<string>();
-  return files.filter((f) => !seen.has(f) && seen.add(f)).map((f) => {
-    const root = roots.find((r) => f.startsWith(r + path.sep));
-    const name = root ? path.relative(root, f) : path.basename(f);
-    return { filename: f, name, modelName: name.replace(/\.[^.]+$/, "").replace(/[\\/]/g, "_"), sha256: null };
-  });
+  return files
+    .filter((f) => !seen.has(f) && seen.add(f))
+    .map((f) => {
+      const root = roots.find((r) => f.startsWith(r + path.sep));
+      const name = root ? path.relative(root, f) : path.basename(f);
+      return { filename: f, name, modelName: name.replace(/\.[^.]+$/, "").replace(/[\\/]/g, "_"), sha256: null };
+    });
 }
 
 export const shortHash = (c: Checkpoint): string | null => (c.sha256 ? c.sha256.slice(0, 10) : null);
@@ -47,13 +58,23 @@ export async function hashCheckpoint(c: Checkpoint): Promise<void> {
   if (c.sha256) return;
   const h = createHash("sha256");
   await new Promise<void>((res, rej) => {
-    fs.createReadStream(c.filename).on("data", (d) => h.update(d)).on("end", () => res()).on("error", rej);
+    fs.createReadStream(c.filename)
+      .on("data", (d) => h.update(d))
+      .on("end", () => res())
+      .on("error", rej);
   });
   c.sha256 = h.digest("hex");
 }
 
 export function sdModelsJson(list: Checkpoint[]): unknown[] {
-  return list.map((c) => ({ title: title(c), model_name: c.modelName, hash: shortHash(c), sha256: c.sha256, filename: c.filename, config: null }));
+  return list.map((c) => ({
+    title: title(c),
+    model_name: c.modelName,
+    hash: shortHash(c),
+    sha256: c.sha256,
+    filename: c.filename,
+    config: null,
+  }));
 }
 
 /** sd_models.select_checkpoint's message when nothing is found (including its missing newline). */

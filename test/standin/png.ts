@@ -5,7 +5,11 @@ import { crc32, deflateSync, inflateSync } from "node:zlib";
 
 export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-export interface RawImage { width: number; height: number; rgb: Buffer }
+export interface RawImage {
+  width: number;
+  height: number;
+  rgb: Buffer;
+}
 
 function chunk(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(8);
@@ -37,9 +41,9 @@ export function noiseImage(seed: number, width: number, height: number): RawImag
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const n = r();
-      rgb[i++] = (base[0]! + ((x * 96) / width) + (n & 7)) & 0xff;
-      rgb[i++] = (base[1]! + ((y * 96) / height) + ((n >>> 8) & 7)) & 0xff;
-      rgb[i++] = (base[2]! + (((x + y) * 48) / (width + height)) + ((n >>> 16) & 7)) & 0xff;
+      rgb[i++] = (base[0]! + (x * 96) / width + (n & 7)) & 0xff;
+      rgb[i++] = (base[1]! + (y * 96) / height + ((n >>> 8) & 7)) & 0xff;
+      rgb[i++] = (base[2]! + ((x + y) * 48) / (width + height) + ((n >>> 16) & 7)) & 0xff;
     }
   }
   return { width, height, rgb };
@@ -65,8 +69,12 @@ export function grid(images: RawImage[]): RawImage {
 
 function textChunk(key: string, value: string): Buffer {
   // PIL's PngInfo.add_text: tEXt when the value is latin-1, else iTXt (uncompressed, UTF-8).
-  if ([...value].every((ch) => ch.charCodeAt(0) <= 0xff)) return chunk("tEXt", Buffer.concat([Buffer.from(key, "latin1"), Buffer.from([0]), Buffer.from(value, "latin1")]));
-  return chunk("iTXt", Buffer.concat([Buffer.from(key, "latin1"), Buffer.from([0, 0, 0, 0, 0]), Buffer.from(value, "utf8")]));
+  if ([...value].every((ch) => ch.charCodeAt(0) <= 0xff))
+    return chunk("tEXt", Buffer.concat([Buffer.from(key, "latin1"), Buffer.from([0]), Buffer.from(value, "latin1")]));
+  return chunk(
+    "iTXt",
+    Buffer.concat([Buffer.from(key, "latin1"), Buffer.from([0, 0, 0, 0, 0]), Buffer.from(value, "utf8")]),
+  );
 }
 
 export function encodePng(img: RawImage, text: Record<string, string> = {}): Buffer {
@@ -82,7 +90,8 @@ export function encodePng(img: RawImage, text: Record<string, string> = {}): Buf
   for (let y = 0; y < img.height; y++) {
     const o = y * (stride + 1);
     raw[o] = 1;
-    for (let x = 0; x < stride; x++) raw[o + 1 + x] = (img.rgb[y * stride + x]! - (x >= 3 ? img.rgb[y * stride + x - 3]! : 0)) & 0xff;
+    for (let x = 0; x < stride; x++)
+      raw[o + 1 + x] = (img.rgb[y * stride + x]! - (x >= 3 ? img.rgb[y * stride + x - 3]! : 0)) & 0xff;
   }
   return Buffer.concat([
     PNG_SIGNATURE,
@@ -101,7 +110,12 @@ export function corruptPng(png: Buffer): Buffer {
   return out;
 }
 
-export interface PngInfo { width: number; height: number; text: Record<string, string>; rgb?: Buffer }
+export interface PngInfo {
+  width: number;
+  height: number;
+  text: Record<string, string>;
+  rgb?: Buffer;
+}
 
 /** Parse and verify a PNG (signature, CRCs, IHDR, IEND, text chunks). Throws naming the defect. */
 export function readPng(buf: Buffer, opts: { pixels?: boolean } = {}): PngInfo {
@@ -118,10 +132,15 @@ export function readPng(buf: Buffer, opts: { pixels?: boolean } = {}): PngInfo {
     const type = buf.toString("latin1", off + 4, off + 8);
     if (off + 12 + len > buf.length) throw new Error(`chunk ${type} truncated`);
     const data = buf.subarray(off + 8, off + 8 + len);
-    if ((crc32(buf.subarray(off + 4, off + 8 + len)) >>> 0) !== buf.readUInt32BE(off + 8 + len)) throw new Error(`CRC mismatch in ${type}`);
-    if (type === "IHDR") { width = data.readUInt32BE(0); height = data.readUInt32BE(4); }
-    else if (type === "tEXt") { const z = data.indexOf(0); text[data.toString("latin1", 0, z)] = data.toString("latin1", z + 1); }
-    else if (type === "iTXt") {
+    if (crc32(buf.subarray(off + 4, off + 8 + len)) >>> 0 !== buf.readUInt32BE(off + 8 + len))
+      throw new Error(`CRC mismatch in ${type}`);
+    if (type === "IHDR") {
+      width = data.readUInt32BE(0);
+      height = data.readUInt32BE(4);
+    } else if (type === "tEXt") {
+      const z = data.indexOf(0);
+      text[data.toString("latin1", 0, z)] = data.toString("latin1", z + 1);
+    } else if (type === "iTXt") {
       const z = data.indexOf(0);
       let p = z + 3;
       p = data.indexOf(0, p) + 1; // language tag
@@ -153,7 +172,11 @@ export function readPng(buf: Buffer, opts: { pixels?: boolean } = {}): PngInfo {
 
 /** What PIL.Image.open would accept, by magic bytes (img2img init images). */
 export function looksLikeImage(b: Buffer): boolean {
-  return b.subarray(0, 8).equals(PNG_SIGNATURE) || (b[0] === 0xff && b[1] === 0xd8) ||
-    b.subarray(0, 4).toString("latin1") === "GIF8" || b.subarray(0, 2).toString("latin1") === "BM" ||
-    (b.subarray(0, 4).toString("latin1") === "RIFF" && b.subarray(8, 12).toString("latin1") === "WEBP");
+  return (
+    b.subarray(0, 8).equals(PNG_SIGNATURE) ||
+    (b[0] === 0xff && b[1] === 0xd8) ||
+    b.subarray(0, 4).toString("latin1") === "GIF8" ||
+    b.subarray(0, 2).toString("latin1") === "BM" ||
+    (b.subarray(0, 4).toString("latin1") === "RIFF" && b.subarray(8, 12).toString("latin1") === "WEBP")
+  );
 }

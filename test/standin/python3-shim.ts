@@ -5,7 +5,10 @@
 import { request } from "node:http";
 
 const args = process.argv.slice(2);
-const m = args.length === 2 && args[0] === "-c" ? /urlopen\(\s*['"]([^'"]+)['"]\s*(?:,\s*timeout\s*=\s*(\d+(?:\.\d+)?))?\s*\)/.exec(args[1]!) : null;
+const m =
+  args.length === 2 && args[0] === "-c"
+    ? /urlopen\(\s*['"]([^'"]+)['"]\s*(?:,\s*timeout\s*=\s*(\d+(?:\.\d+)?))?\s*\)/.exec(args[1]!)
+    : null;
 if (!m || !/^http:\/\//.test(m[1]!)) {
   process.stderr.write("stand-in python3 shim only runs the healthcheck\n");
   process.exit(2);
@@ -18,6 +21,12 @@ const req = request(m[1]!, { method: "GET", timeout: timeoutMs }, (res) => {
   process.stderr.write(`urllib.error.HTTPError: HTTP Error ${code}\n`);
   process.exit(1);
 });
-req.on("timeout", () => { process.stderr.write("TimeoutError: timed out\n"); process.exit(1); });
-req.on("error", (e) => { process.stderr.write(`urllib.error.URLError: <urlopen error ${e.message}>\n`); process.exit(1); });
+req.on("timeout", () => {
+  process.stderr.write("TimeoutError: timed out\n");
+  process.exit(1);
+});
+req.on("error", (e) => {
+  process.stderr.write(`urllib.error.URLError: <urlopen error ${e.message}>\n`);
+  process.exit(1);
+});
 req.end();

@@ -20,27 +20,55 @@ function quote(v: string): string {
 }
 
 export interface InfoParams {
-  prompt: string; negative: string; steps: number; sampler: string; scheduler: string; cfg: number;
-  imageCfg?: number | null; seed: number; width: number; height: number; modelHash: string | null;
-  modelName: string | null; subseed: number; subseedStrength: number; denoising?: number | null;
-  tiling?: boolean; restoreFaces?: boolean; faceModel?: string; addVersion: boolean;
-  seedResizeW?: number; seedResizeH?: number;
+  prompt: string;
+  negative: string;
+  steps: number;
+  sampler: string;
+  scheduler: string;
+  cfg: number;
+  imageCfg?: number | null;
+  seed: number;
+  width: number;
+  height: number;
+  modelHash: string | null;
+  modelName: string | null;
+  subseed: number;
+  subseedStrength: number;
+  denoising?: number | null;
+  tiling?: boolean;
+  restoreFaces?: boolean;
+  faceModel?: string;
+  addVersion: boolean;
+  seedResizeW?: number;
+  seedResizeH?: number;
 }
 
 export function createInfotext(p: InfoParams): string {
   const params: [string, unknown][] = [
-    ["Steps", p.steps], ["Sampler", p.sampler], ["Schedule type", p.scheduler], ["CFG scale", pyFloat(p.cfg)],
-    ["Image CFG scale", p.imageCfg == null ? null : pyFloat(p.imageCfg)], ["Seed", p.seed],
-    ["Face restoration", p.restoreFaces ? p.faceModel : null], ["Size", `${p.width}x${p.height}`],
-    ["Model hash", p.modelHash], ["Model", p.modelName],
+    ["Steps", p.steps],
+    ["Sampler", p.sampler],
+    ["Schedule type", p.scheduler],
+    ["CFG scale", pyFloat(p.cfg)],
+    ["Image CFG scale", p.imageCfg == null ? null : pyFloat(p.imageCfg)],
+    ["Seed", p.seed],
+    ["Face restoration", p.restoreFaces ? p.faceModel : null],
+    ["Size", `${p.width}x${p.height}`],
+    ["Model hash", p.modelHash],
+    ["Model", p.modelName],
     ["Variation seed", p.subseedStrength === 0 ? null : p.subseed],
     ["Variation seed strength", p.subseedStrength === 0 ? null : pyFloat(p.subseedStrength)],
-    ["Seed resize from", (p.seedResizeW ?? -1) <= 0 || (p.seedResizeH ?? -1) <= 0 ? null : `${p.seedResizeW}x${p.seedResizeH}`],
+    [
+      "Seed resize from",
+      (p.seedResizeW ?? -1) <= 0 || (p.seedResizeH ?? -1) <= 0 ? null : `${p.seedResizeW}x${p.seedResizeH}`,
+    ],
     ["Denoising strength", p.denoising == null ? null : pyFloat(p.denoising)],
-    ["Tiling", p.tiling ? "True" : null], ["Version", p.addVersion ? VERSION : null],
+    ["Tiling", p.tiling ? "True" : null],
+    ["Version", p.addVersion ? VERSION : null],
   ];
-  const line = params.filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => `${k}: ${quote(String(v))}`).join(", ");
+  const line = params
+    .filter(([, v]) => v !== null && v !== undefined)
+    .map(([k, v]) => `${k}: ${quote(String(v))}`)
+    .join(", ");
   const neg = p.negative ? `\nNegative prompt: ${p.negative}` : "";
   return `${p.prompt}${neg}\n${line}`.trim(); // Python's .strip(): an empty prompt leaves no blank first line
 }
@@ -48,27 +76,52 @@ export function createInfotext(p: InfoParams): string {
 const INVALID = /[#<>:"/\\|?*\n\r\t]/g;
 /** images.sanitize_filename_part (non-unix mode): replace invalid chars, trim, cap length. */
 export function sanitize(s: string, max = 128): string {
-  let t = s.replace(INVALID, "_").replace(/^ +/, "").replace(/[ .]+$/, "");
+  let t = s
+    .replace(INVALID, "_")
+    .replace(/^ +/, "")
+    .replace(/[ .]+$/, "");
   if (t.length > max) t = t.slice(0, max);
   return t;
 }
 
 export interface NameCtx {
-  seed: number; seedFirst: number; seedLast: number; prompt: string; steps: number; cfg: number;
-  width: number; height: number; sampler: string; modelName: string; modelHash: string; now: Date; jobTimestamp: string;
+  seed: number;
+  seedFirst: number;
+  seedLast: number;
+  prompt: string;
+  steps: number;
+  cfg: number;
+  width: number;
+  height: number;
+  sampler: string;
+  modelName: string;
+  modelHash: string;
+  now: Date;
+  jobTimestamp: string;
 }
 
 /** FilenameGenerator.apply for the common tokens; unknown tokens are kept as written. */
 export function applyPattern(pattern: string, c: NameCtx, maxPromptWords = 8): string {
   const words = c.prompt.split(/[\s,]+/).filter(Boolean);
   const map: Record<string, () => string> = {
-    seed: () => String(c.seed), seed_first: () => String(c.seedFirst), seed_last: () => String(c.seedLast),
-    steps: () => String(c.steps), cfg: () => pyFloat(c.cfg), width: () => String(c.width),
-    height: () => String(c.height), sampler: () => c.sampler, model_name: () => c.modelName,
-    model_hash: () => c.modelHash, date: () => dateStr(c.now), datetime: () => stamp(c.now),
-    job_timestamp: () => c.jobTimestamp, prompt: () => sanitize(c.prompt),
-    prompt_spaces: () => sanitize(c.prompt), prompt_words: () => sanitize(words.slice(0, maxPromptWords).join(" ") || "empty"),
-    prompt_no_styles: () => sanitize(c.prompt), none: () => "",
+    seed: () => String(c.seed),
+    seed_first: () => String(c.seedFirst),
+    seed_last: () => String(c.seedLast),
+    steps: () => String(c.steps),
+    cfg: () => pyFloat(c.cfg),
+    width: () => String(c.width),
+    height: () => String(c.height),
+    sampler: () => c.sampler,
+    model_name: () => c.modelName,
+    model_hash: () => c.modelHash,
+    date: () => dateStr(c.now),
+    datetime: () => stamp(c.now),
+    job_timestamp: () => c.jobTimestamp,
+    prompt: () => sanitize(c.prompt),
+    prompt_spaces: () => sanitize(c.prompt),
+    prompt_words: () => sanitize(words.slice(0, maxPromptWords).join(" ") || "empty"),
+    prompt_no_styles: () => sanitize(c.prompt),
+    none: () => "",
   };
   return pattern.replace(/\[(\w+)(?:<[^>]*>)?\]/g, (all, name: string) => {
     const f = map[name.toLowerCase()];
@@ -81,7 +134,11 @@ export function nextSequence(dir: string, basename: string): number {
   let result = -1;
   const prefix = basename ? `${basename}-` : "";
   let names: string[] = [];
-  try { names = fs.readdirSync(dir); } catch { /* new folder */ }
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    /* new folder */
+  }
   for (const f of names) {
     if (!f.startsWith(prefix)) continue;
     const stem = f.slice(prefix.length).replace(/\.[^.]*$/, "");
@@ -92,7 +149,12 @@ export function nextSequence(dir: string, basename: string): number {
 }
 
 export interface SaveOpts {
-  dir: string; basename: string; decoration: string; ext: string; addNumber: boolean; replace: boolean;
+  dir: string;
+  basename: string;
+  decoration: string;
+  ext: string;
+  addNumber: boolean;
+  replace: boolean;
 }
 
 /** Pick the file name (counter, up to 500 probes), write `<name>.tmp`, rename. Returns the path. */

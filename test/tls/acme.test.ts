@@ -43,13 +43,28 @@ ${domain}:${HTTPS_PORT} {
 `;
 
 /** GET over HTTPS to 127.0.0.1:port naming `servername`, trusting only `ca`: the status and body, or the error. */
-function httpsGet(port: number, servername: string, ca: string): Promise<{ status: number; body: string } | { error: string }> {
+function httpsGet(
+  port: number,
+  servername: string,
+  ca: string,
+): Promise<{ status: number; body: string } | { error: string }> {
   return new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port, servername, path: "/", ca, headers: { host: `${servername}:${HTTPS_PORT}` }, timeout: 2000 }, (res) => {
-      let body = "";
-      res.on("data", (d: Buffer) => (body += d.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        servername,
+        path: "/",
+        ca,
+        headers: { host: `${servername}:${HTTPS_PORT}` },
+        timeout: 2000,
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (d: Buffer) => (body += d.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", (e) => resolve({ error: e.message }));
     req.end();
@@ -88,7 +103,12 @@ describe("Caddy image and Pebble: ACME with a really validated HTTP-01 challenge
     pebble = await startPebble({ httpPort: await freePort() });
   });
   after(async () => {
-    for (const c of containers) try { docker(["rm", "-f", c]); } catch { /* gone */ }
+    for (const c of containers)
+      try {
+        docker(["rm", "-f", c]);
+      } catch {
+        /* gone */
+      }
     await pebble?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -101,9 +121,27 @@ describe("Caddy image and Pebble: ACME with a really validated HTTP-01 challenge
     writeFileSync(join(own, "Caddyfile"), caddyfile(p, domain));
     writeFileSync(join(own, "acme-ca.pem"), p.listenerCaPem);
     containers.push(name);
-    docker(["run", "-d", "--name", name, "-p", `${httpPublish}:80`, "-p", `127.0.0.1::${HTTPS_PORT}`,
-      "-v", `${own}/Caddyfile:/etc/caddy/Caddyfile:ro`, "-v", `${own}/acme-ca.pem:/etc/caddy/acme-ca.pem:ro`, "-v", `${own}:/data`, image]);
-    const mapped = docker(["port", name, `${HTTPS_PORT}/tcp`]).trim().split("\n")[0] ?? "";
+    docker([
+      "run",
+      "-d",
+      "--name",
+      name,
+      "-p",
+      `${httpPublish}:80`,
+      "-p",
+      `127.0.0.1::${HTTPS_PORT}`,
+      "-v",
+      `${own}/Caddyfile:/etc/caddy/Caddyfile:ro`,
+      "-v",
+      `${own}/acme-ca.pem:/etc/caddy/acme-ca.pem:ro`,
+      "-v",
+      `${own}:/data`,
+      image,
+    ]);
+    const mapped =
+      docker(["port", name, `${HTTPS_PORT}/tcp`])
+        .trim()
+        .split("\n")[0] ?? "";
     return { name, httpsPort: Number(mapped.slice(mapped.lastIndexOf(":") + 1)), logs: () => containerLogs(name) };
   }
 
@@ -119,14 +157,26 @@ describe("Caddy image and Pebble: ACME with a really validated HTTP-01 challenge
       if (!("error" in last)) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    assert.deepEqual(last, { status: 200, body: "proxied by caddy" }, `no certificate from Pebble within 60 s:\n${caddy.logs()}\n${p.logs()}`);
+    assert.deepEqual(
+      last,
+      { status: 200, body: "proxied by caddy" },
+      `no certificate from Pebble within 60 s:\n${caddy.logs()}\n${p.logs()}`,
+    );
     t.diagnostic(`certificate after ${Date.now() - t0} ms`);
     const caddyLog = caddy.logs();
     // Pebble fetched the token from the published :80, from its own address, through challtestsrv's A answer.
     assert.match(caddyLog, /"msg":"served key authentication".*"challenge":"http-01","remote":"[^"]*"/);
-    assert.ok(caddyLog.includes(`"remote":"${p.netns!.clientV4}:`), "the challenge was served to Pebble's namespace address");
+    assert.ok(
+      caddyLog.includes(`"remote":"${p.netns!.clientV4}:`),
+      "the challenge was served to Pebble's namespace address",
+    );
     assert.doesNotMatch(caddyLog, /tls-alpn-01/);
-    assert.match(p.logs(), new RegExp(`Attempting to validate w/ HTTP: http://${domain.replaceAll(".", "\\.")}:${p.httpPort}/\\.well-known/acme-challenge/`));
+    assert.match(
+      p.logs(),
+      new RegExp(
+        `Attempting to validate w/ HTTP: http://${domain.replaceAll(".", "\\.")}:${p.httpPort}/\\.well-known/acme-challenge/`,
+      ),
+    );
 
     const redirect = await httpGet(`http://${p.hostAddress}:${p.httpPort}/sdapi/v1/options`, domain);
     assert.deepEqual(redirect, { status: 308, location: `https://${domain}:${HTTPS_PORT}/sdapi/v1/options` });
@@ -139,8 +189,12 @@ describe("Caddy image and Pebble: ACME with a really validated HTTP-01 challenge
     await p.addA(domain, [p.netns!.clientV4]); // an address where nothing serves the challenge
     const caddy = runCaddy(domain, "127.0.0.1:"); // :80 not where Pebble looks
     const t0 = Date.now();
-    while (!/"msg":"challenge failed"/.test(caddy.logs()) && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 200));
-    assert.match(caddy.logs(), /"msg":"challenge failed".*"challenge_type":"http-01".*urn:ietf:params:acme:error:connection/);
+    while (!/"msg":"challenge failed"/.test(caddy.logs()) && Date.now() - t0 < 30_000)
+      await new Promise((r) => setTimeout(r, 200));
+    assert.match(
+      caddy.logs(),
+      /"msg":"challenge failed".*"challenge_type":"http-01".*urn:ietf:params:acme:error:connection/,
+    );
     const r = await httpsGet(caddy.httpsPort, domain, p.issuerRootPem);
     assert.ok("error" in r, `no certificate, so no TLS handshake: ${JSON.stringify(r)}`);
   });

@@ -17,7 +17,8 @@ describe("architecture", () => {
 
   it("has no import circle", () => assert.deepEqual(graph.circles, []));
   it("imports only from its own layer's folder or below", () => assert.deepEqual(graph.upward, []));
-  it("keeps the folders of one layer apart (Docker hosts and Kubernetes; the WebUI, firewall and proxy facts)", () => assert.deepEqual(graph.across, []));
+  it("keeps the folders of one layer apart (Docker hosts and Kubernetes; the WebUI, firewall and proxy facts)", () =>
+    assert.deepEqual(graph.across, []));
   it("puts every production file in a layer", () => assert.deepEqual(graph.unlayered, []));
 
   it("keeps Pulumi out of the smoke library and lib (the smoke runs in its own image)", () => {

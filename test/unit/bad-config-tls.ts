@@ -10,10 +10,23 @@ const other = makeLeaf(ca, ["127.0.0.1"]);
 const expired = makeLeaf(ca, ["127.0.0.1"], { startDaysAgo: 10, days: 2 });
 const early = makeLeaf(ca, ["127.0.0.1"], { startDaysAgo: -5, days: 30 });
 const foreign = makeLeaf(ca, ["elsewhere.example.com"]);
-const encryptedKey = execFileSync("openssl", ["pkey", "-aes256", "-passout", "pass:secret-pass"], { input: good.key, encoding: "utf8" });
+const encryptedKey = execFileSync("openssl", ["pkey", "-aes256", "-passout", "pass:secret-pass"], {
+  input: good.key,
+  encoding: "utf8",
+});
 
-const files = (cert: string, key: string, extra: Record<string, unknown> = {}) => ({ tls: "files", tlsCertificate: cert, tlsKey: key, ...extra });
-const acme = (extra: Record<string, unknown> = {}) => ({ tls: "acme", tlsDomain: "sd.example.com", tlsEmail: "ops@example.com", ...extra });
+const files = (cert: string, key: string, extra: Record<string, unknown> = {}) => ({
+  tls: "files",
+  tlsCertificate: cert,
+  tlsKey: key,
+  ...extra,
+});
+const acme = (extra: Record<string, unknown> = {}) => ({
+  tls: "acme",
+  tlsDomain: "sd.example.com",
+  tlsEmail: "ops@example.com",
+  ...extra,
+});
 
 export const TLS_BAD: [Record<string, unknown>, string, RegExp][] = [
   [{ tls: "https" }, "tls", /one of off, internal, acme, files/],
@@ -25,7 +38,14 @@ export const TLS_BAD: [Record<string, unknown>, string, RegExp][] = [
   [acme({ tlsDomain: "203.0.113.9" }), "tlsDomain", /not an IP address/],
   [acme({ tlsEmail: "ops-at-example.com" }), "tlsEmail", /e-mail address/],
   [acme({ apiHost: "other.example.com" }), "tlsDomain", /is not apiHost \(other\.example\.com\)/],
-  [acme({ hosts: ["ssh://ops@gpu-1#0", "ssh://ops@gpu-2#0"], sshKnownHosts: "gpu-1 ssh-ed25519 AAAA\ngpu-2 ssh-ed25519 AAAA" }), "tls", /one domain from one Docker host/],
+  [
+    acme({
+      hosts: ["ssh://ops@gpu-1#0", "ssh://ops@gpu-2#0"],
+      sshKnownHosts: "gpu-1 ssh-ed25519 AAAA\ngpu-2 ssh-ed25519 AAAA",
+    }),
+    "tls",
+    /one domain from one Docker host/,
+  ],
   [acme({ hostPort: "8443", tlsHttpPort: "8443" }), "tlsHttpPort", /challenge port and the HTTPS port must differ/],
   [acme({ tlsAcmeDirectory: "http://acme.example.com/directory" }), "tlsAcmeDirectory", /https:\/\/ URL/],
   [acme({ target: "kubernetes" }), "tls", /cert-manager/],
@@ -45,4 +65,6 @@ export const TLS_BAD: [Record<string, unknown>, string, RegExp][] = [
 ];
 
 /** Text that must never appear in an error: the keys' bodies. */
-export const TLS_KEY_LINES = [good.key, other.key, expired.key, early.key, foreign.key, encryptedKey].map((k) => k.split("\n").find((l) => l.length > 40)!);
+export const TLS_KEY_LINES = [good.key, other.key, expired.key, early.key, foreign.key, encryptedKey].map((k) =>
+  k.split("\n").find((l) => l.length > 40)!,
+);

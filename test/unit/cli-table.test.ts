@@ -22,12 +22,23 @@ const T = cliTable({
   requires: [["host", "user"]],
 });
 const usageError = (argv: string[], pattern: RegExp) =>
-  assert.throws(() => parseTable(T, argv), (e: unknown) => e instanceof CliUsageError && pattern.test(e.message) && e.message.includes("usage: tool"));
+  assert.throws(
+    () => parseTable(T, argv),
+    (e: unknown) => e instanceof CliUsageError && pattern.test(e.message) && e.message.includes("usage: tool"),
+  );
 
 describe("cli table", () => {
   it("the usage text lists every command and flag with its placeholder, help and default", () => {
     const u = usageText(T);
-    for (const line of ["  go        start it", "--port N", "the port (default 7860)", "a network (repeatable)", "--quiet", "say less"]) assert.ok(u.includes(line), line);
+    for (const line of [
+      "  go        start it",
+      "--port N",
+      "the port (default 7860)",
+      "a network (repeatable)",
+      "--quiet",
+      "say less",
+    ])
+      assert.ok(u.includes(line), line);
   });
 
   it("parses values through each flag's schema, with defaults and repeated flags", () => {
@@ -47,6 +58,9 @@ describe("cli table", () => {
   });
 
   it("never echoes a value: an unknown --flag=value names the flag only", () => {
-    assert.throws(() => parseTable(T, ["go", "--token=s3cr3t-value"]), (e: unknown) => e instanceof CliUsageError && /--token/.test(e.message) && !e.message.includes("s3cr3t"));
+    assert.throws(
+      () => parseTable(T, ["go", "--token=s3cr3t-value"]),
+      (e: unknown) => e instanceof CliUsageError && /--token/.test(e.message) && !e.message.includes("s3cr3t"),
+    );
   });
 });

@@ -52,7 +52,8 @@ describe("WebUi component", () => {
   it("an image profile it cannot resolve is a ResourceError of the WebUi", () => {
     assert.throws(
       () => webUi({ imageProfile: "custom" }),
-      (e: unknown) => pulumi.ResourceError.isInstance(e) && /imageProfile custom needs profileDataRoot/.test((e as Error).message),
+      (e: unknown) =>
+        pulumi.ResourceError.isInstance(e) && /imageProfile custom needs profileDataRoot/.test((e as Error).message),
     );
   });
 });

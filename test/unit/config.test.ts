@@ -41,7 +41,13 @@ describe("good config", () => {
 
   it("accepts Pulumi's string forms of numbers, booleans and lists", () => {
     const { settings } = validateSettings(
-      { ...base, hostPort: "7870", smokeEnabled: "false", firewallAllowlist: '["10.0.0.0/8","2001:db8::/32"]', extraArgs: ["--xformers"] },
+      {
+        ...base,
+        hostPort: "7870",
+        smokeEnabled: "false",
+        firewallAllowlist: '["10.0.0.0/8","2001:db8::/32"]',
+        extraArgs: ["--xformers"],
+      },
       secretAll,
     );
     assert.equal(settings.hostPort, 7870);
@@ -50,12 +56,24 @@ describe("good config", () => {
   });
 
   it("scale-out accepts the values Pulumi.yaml declares as defaults, which the CLI hands over as if set", () => {
-    const declared = (parse(readFileSync("Pulumi.yaml", "utf8")) as { config: Record<string, { default?: unknown }> }).config;
-    const defaults = Object.fromEntries(Object.entries(declared).filter(([, d]) => d.default !== undefined).map(([k, d]) => [k, typeof d.default === "string" ? d.default : JSON.stringify(d.default)]));
+    const declared = (parse(readFileSync("Pulumi.yaml", "utf8")) as { config: Record<string, { default?: unknown }> })
+      .config;
+    const defaults = Object.fromEntries(
+      Object.entries(declared)
+        .filter(([, d]) => d.default !== undefined)
+        .map(([k, d]) => [k, typeof d.default === "string" ? d.default : JSON.stringify(d.default)]),
+    );
     assert.ok("dockerHost" in defaults && "gpus" in defaults, "Pulumi.yaml declares both");
-    const { settings } = validateSettings({ ...defaults, ...base, hosts: '["unix:///var/run/docker.sock#cpu:2"]' }, secretKeysOnly);
+    const { settings } = validateSettings(
+      { ...defaults, ...base, hosts: '["unix:///var/run/docker.sock#cpu:2"]' },
+      secretKeysOnly,
+    );
     assert.deepEqual(settings.hosts, ["unix:///var/run/docker.sock#cpu:2"]);
-    assert.match(problemsOf({ ...defaults, ...base, gpus: "1", hosts: '["unix:///var/run/docker.sock#cpu:2"]' }).message, /sdwebui:gpus = "1": is not used with hosts/, "a value other than the default still is");
+    assert.match(
+      problemsOf({ ...defaults, ...base, gpus: "1", hosts: '["unix:///var/run/docker.sock#cpu:2"]' }).message,
+      /sdwebui:gpus = "1": is not used with hosts/,
+      "a value other than the default still is",
+    );
   });
 
   it("the dev stack file is valid", () => {
@@ -67,14 +85,26 @@ describe("good config", () => {
 
 describe("checkpoints and secrets", () => {
   it("refuses a checkpoints list stored with --secret (it would reach the state in plain text), and names the token setting instead", () => {
-    const e = problemsOf({ ...base, checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: "a".repeat(64) }] }, (k) => secretKeysOnly(k) || k === "checkpoints");
+    const e = problemsOf(
+      { ...base, checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: "a".repeat(64) }] },
+      (k) => secretKeysOnly(k) || k === "checkpoints",
+    );
     assert.match(e.message, /sdwebui:checkpoints = \[secret\]: holds a value stored with --secret/);
     assert.match(e.message, /checkpointToken/);
   });
 
   it("accepts a token entry over https, and returns the token among the secrets only", () => {
     const token = "hf_abcdefghijklmnop";
-    const { settings, secrets } = validateSettings({ ...base, checkpoints: JSON.stringify([{ source: "https://hf.example/m.safetensors", sha256: "A".repeat(64), useToken: true }]), checkpointToken: token }, secretKeysOnly);
+    const { settings, secrets } = validateSettings(
+      {
+        ...base,
+        checkpoints: JSON.stringify([
+          { source: "https://hf.example/m.safetensors", sha256: "A".repeat(64), useToken: true },
+        ]),
+        checkpointToken: token,
+      },
+      secretKeysOnly,
+    );
     assert.equal(secrets.checkpointToken, token);
     assert.equal(settings.checkpoints[0]!.sha256, "a".repeat(64), "the hash is normalised to lower case");
     assert.ok(!JSON.stringify(settings).includes(token));
@@ -93,11 +123,22 @@ describe("checkpoint sources: credentials, sizes", () => {
 
   it("accepts ordinary query parameters, and a declared size as a number or Pulumi's string", () => {
     const entries = [
-      { source: "https://hf.example/resolve/main/m.safetensors?download=true", sha256: "a".repeat(64), sizeBytes: "2132625894" },
-      { source: "https://cdn.example/n.safetensors?expires=1700000000&keyword=sd&tokenizer=clip", sha256: "b".repeat(64), sizeBytes: 7 },
+      {
+        source: "https://hf.example/resolve/main/m.safetensors?download=true",
+        sha256: "a".repeat(64),
+        sizeBytes: "2132625894",
+      },
+      {
+        source: "https://cdn.example/n.safetensors?expires=1700000000&keyword=sd&tokenizer=clip",
+        sha256: "b".repeat(64),
+        sizeBytes: 7,
+      },
     ];
     const { settings } = validateSettings({ ...base, checkpoints: JSON.stringify(entries) }, secretKeysOnly);
-    assert.deepEqual(settings.checkpoints.map((c) => c.sizeBytes), [2132625894, 7]);
+    assert.deepEqual(
+      settings.checkpoints.map((c) => c.sizeBytes),
+      [2132625894, 7],
+    );
   });
 });
 
@@ -109,9 +150,17 @@ describe("bad config: one error per stack, every key named", () => {
       const e = problemsOf({ ...base, ...raw });
       const mine = e.problems.filter((p) => (key === setting ? p.key === key : p.key + pathText(p.path ?? []) === key));
       assert.ok(mine.length > 0, `a problem for ${key} in:\n${e.message}`);
-      assert.ok(mine.some((p) => pattern.test(p.message)), `message for ${key} matches ${pattern}:\n${e.message}`);
+      assert.ok(
+        mine.some((p) => pattern.test(p.message)),
+        `message for ${key} matches ${pattern}:\n${e.message}`,
+      );
       assert.match(e.message, new RegExp(`sdwebui:${escapeRe(key)}(\\[|\\.| = )`));
-      if (key !== setting) assert.match(e.message, new RegExp(`fix: .*pulumi config (set|rm) --path (--type string )?'sdwebui:${escapeRe(key)}`), "the fix names the field");
+      if (key !== setting)
+        assert.match(
+          e.message,
+          new RegExp(`fix: .*pulumi config (set|rm) --path (--type string )?'sdwebui:${escapeRe(key)}`),
+          "the fix names the field",
+        );
       assert.match(e.message, /fix: (pulumi config (set|rm)|edit the \w+ (list|map))/);
       assert.match(e.message, /nothing was deployed or changed/);
       const pw = (raw.apiPassword as string | undefined) ?? PASSWORD;
@@ -122,8 +171,17 @@ describe("bad config: one error per stack, every key named", () => {
   }
 
   it("lists every problem at once", () => {
-    const e = problemsOf({ apiPassword: "x:y", hostPort: "-1", gpus: "many", outputsDir: "out", firewallAllowlist: ["nope"] });
-    assert.deepEqual(new Set(e.problems.map((p) => p.key)), new Set(["apiPassword", "hostPort", "gpus", "outputsDir", "firewallAllowlist"]));
+    const e = problemsOf({
+      apiPassword: "x:y",
+      hostPort: "-1",
+      gpus: "many",
+      outputsDir: "out",
+      firewallAllowlist: ["nope"],
+    });
+    assert.deepEqual(
+      new Set(e.problems.map((p) => p.key)),
+      new Set(["apiPassword", "hostPort", "gpus", "outputsDir", "firewallAllowlist"]),
+    );
     assert.match(e.message, /has \d+ problems/);
   });
 
@@ -134,10 +192,21 @@ describe("bad config: one error per stack, every key named", () => {
 
   it("never shows a value stored as a secret under any key, nor a credential flag's value", () => {
     const stored = (k: string) => secretKeysOnly(k) || k === "apipassword";
-    const e = problemsOf({ ...base, apipassword: "Misspelled-Secret-42", extraArgs: ["--api-auth=u:Flag-Secret-43", "--ngrok", "Ngrok-Secret-44", "--medvram"] }, stored);
-    assert.match(e.message, /sdwebui:apipassword = \[secret\]: is not a setting of this program; did you mean apiPassword\?/);
+    const e = problemsOf(
+      {
+        ...base,
+        apipassword: "Misspelled-Secret-42",
+        extraArgs: ["--api-auth=u:Flag-Secret-43", "--ngrok", "Ngrok-Secret-44", "--medvram"],
+      },
+      stored,
+    );
+    assert.match(
+      e.message,
+      /sdwebui:apipassword = \[secret\]: is not a setting of this program; did you mean apiPassword\?/,
+    );
     assert.match(e.message, /sdwebui:extraArgs = \["--api-auth=\[secret\]","--ngrok","\[secret\]","--medvram"\]/);
-    for (const s of ["Misspelled-Secret-42", "Flag-Secret-43", "Ngrok-Secret-44"]) assert.ok(!e.message.includes(s), `${s} is not shown`);
+    for (const s of ["Misspelled-Secret-42", "Flag-Secret-43", "Ngrok-Secret-44"])
+      assert.ok(!e.message.includes(s), `${s} is not shown`);
   });
 
   it("refuses secrets stored in plain text without showing them", () => {
@@ -153,39 +222,74 @@ describe("error text: values as written, masked, escaped; the item and field at 
     const e = problemsOf({ ...base, extraArgs: [{ flag: "--medvram" }, "--xformers"] });
     assert.match(e.message, /sdwebui:extraArgs\[0\] = \{"flag":"--medvram"\}: /);
     assert.doesNotMatch(e.message, /object Object/);
-    const t = problemsOf({ ...base, target: "kubernetes", tolerations: [{ key: "gpu", operator: "Exists", tolerationSeconds: 30 }] });
+    const t = problemsOf({
+      ...base,
+      target: "kubernetes",
+      tolerations: [{ key: "gpu", operator: "Exists", tolerationSeconds: 30 }],
+    });
     assert.match(t.message, /sdwebui:tolerations\[0\]\.effect = \(not set\): must be NoExecute/);
-    assert.match(t.message, /fix: edit the tolerations list in Pulumi\.<stack>\.yaml, or pulumi config set --path --type string 'sdwebui:tolerations\[0\]\.effect' -- <value>/);
+    assert.match(
+      t.message,
+      /fix: edit the tolerations list in Pulumi\.<stack>\.yaml, or pulumi config set --path --type string 'sdwebui:tolerations\[0\]\.effect' -- <value>/,
+    );
   });
 
   it("masks passwords, tokens and signatures in URLs it shows, keeps ssh user names", () => {
-    const source = "https://alice:Url-Secret-51@hf.example/m.safetensors?token=Query-Secret-52&X-Amz-Signature=Sig-Secret-53#Frag-Secret-54";
+    const source =
+      "https://alice:Url-Secret-51@hf.example/m.safetensors?token=Query-Secret-52&X-Amz-Signature=Sig-Secret-53#Frag-Secret-54";
     const e = problemsOf({ ...base, checkpoints: [{ source, sha256: "abc" }], hosts: ["ssh://ops@gpu-1"] });
-    for (const s of ["Url-Secret-51", "Query-Secret-52", "Sig-Secret-53", "Frag-Secret-54"]) assert.ok(!e.message.includes(s), `${s} is not shown`);
-    assert.match(e.message, /alice:\[secret\]@hf\.example\/m\.safetensors\?token=\[secret\]&X-Amz-Signature=\[secret\]#\[secret\]/);
+    for (const s of ["Url-Secret-51", "Query-Secret-52", "Sig-Secret-53", "Frag-Secret-54"])
+      assert.ok(!e.message.includes(s), `${s} is not shown`);
+    assert.match(
+      e.message,
+      /alice:\[secret\]@hf\.example\/m\.safetensors\?token=\[secret\]&X-Amz-Signature=\[secret\]#\[secret\]/,
+    );
     assert.match(e.message, /sdwebui:hosts\[0\] = "ssh:\/\/ops@gpu-1"/);
   });
 
   it("escapes control characters in keys, values and messages: the problems too, for other printers", () => {
-    const e = problemsOf({ ...base, "host\u001b[2JPort": "1", smokePrompt: "a\u009b31mb", checkpoints: [{ source: "https://hf.example/a%07%1b%5d0;x%07.safetensors", sha256: "a".repeat(64) }] });
+    const e = problemsOf({
+      ...base,
+      "host\u001b[2JPort": "1",
+      smokePrompt: "a\u009b31mb",
+      checkpoints: [{ source: "https://hf.example/a%07%1b%5d0;x%07.safetensors", sha256: "a".repeat(64) }],
+    });
     // eslint-disable-next-line no-control-regex
     const raw = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
     assert.doesNotMatch(e.message, raw);
     for (const p of e.problems) for (const text of [p.key, p.message, p.fix]) assert.doesNotMatch(text, raw);
     assert.match(e.message, /sdwebui:host\\u001b\[2JPort = "1": is not a setting/);
-    assert.match(e.message, /sdwebui:smokePrompt = "a\\u009b31mb": must be one line of text, without control characters/);
+    assert.match(
+      e.message,
+      /sdwebui:smokePrompt = "a\\u009b31mb": must be one line of text, without control characters/,
+    );
     assert.equal(escapeControl("ok\u202eevil\u0007"), "ok\\u202eevil\\u0007");
   });
 
   it("with the stack's name, a claim named as the program names the other claim is the same claim", () => {
-    assert.throws(() => validateSettings({ ...base, target: "kubernetes", modelsClaim: "sdwebui-prod-outputs" }, secretKeysOnly, "prod"), /sdwebui:modelsClaim = "sdwebui-prod-outputs": is the claim outputs go to as well/);
-    assert.doesNotThrow(() => validateSettings({ ...base, target: "kubernetes", modelsClaim: "sdwebui-prod-outputs" }, secretKeysOnly, "dev"));
+    assert.throws(
+      () =>
+        validateSettings(
+          { ...base, target: "kubernetes", modelsClaim: "sdwebui-prod-outputs" },
+          secretKeysOnly,
+          "prod",
+        ),
+      /sdwebui:modelsClaim = "sdwebui-prod-outputs": is the claim outputs go to as well/,
+    );
+    assert.doesNotThrow(() =>
+      validateSettings({ ...base, target: "kubernetes", modelsClaim: "sdwebui-prod-outputs" }, secretKeysOnly, "dev"),
+    );
   });
 });
 
 describe("Pulumi.yaml", () => {
   it("declares every setting with the schema's type, default and description", () => {
-    const project = parse(readFileSync("Pulumi.yaml", "utf8")) as { name: string; config: unknown; backend: { url: string }; main: string };
+    const project = parse(readFileSync("Pulumi.yaml", "utf8")) as {
+      name: string;
+      config: unknown;
+      backend: { url: string };
+      main: string;
+    };
     assert.equal(project.name, "sdwebui");
     assert.deepEqual(project.config, projectConfigBlock(), "run npm run config:schema");
     assert.match(project.backend.url, /^file:\/\//);

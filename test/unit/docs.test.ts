@@ -15,7 +15,11 @@ import { REPO_ROOT } from "../../tools/toolchain/layout.js";
 describe("generated README tables", () => {
   for (const t of GENERATED_TABLES)
     it(`${t.file}: ${t.name} is what the code says (npm run docs:tables)`, () => {
-      assert.equal(blockBody(readFileSync(t.file, "utf8"), t.name, "docs:tables"), t.render(), "run npm run docs:tables");
+      assert.equal(
+        blockBody(readFileSync(t.file, "utf8"), t.name, "docs:tables"),
+        t.render(),
+        "run npm run docs:tables",
+      );
     });
 });
 
@@ -26,9 +30,17 @@ describe("exit codes", () => {
   });
   it("ci:stack's codes share none with the smoke CLI but 0, usage (2) and a signal (130)", () => {
     const smoke = new Set<number>(Object.values(FAILURES).map((f) => f.exit));
-    const shared = Object.entries(EXIT_CODES).filter(([, c]) => smoke.has(c.exit)).map(([k, c]) => `${k}=${c.exit}`);
-    assert.deepEqual(shared, ["usage=2", "config=2"], "only the usage-class code is common (bad input, nothing touched)");
-    for (const [k, c] of Object.entries(EXIT_CODES)) if (![0, 2, 130].includes(c.exit as number)) assert.ok(c.exit >= 40 && c.exit <= 69, `${k}=${c.exit} is in 40-69`);
+    const shared = Object.entries(EXIT_CODES)
+      .filter(([, c]) => smoke.has(c.exit))
+      .map(([k, c]) => `${k}=${c.exit}`);
+    assert.deepEqual(
+      shared,
+      ["usage=2", "config=2"],
+      "only the usage-class code is common (bad input, nothing touched)",
+    );
+    for (const [k, c] of Object.entries(EXIT_CODES))
+      if (![0, 2, 130].includes(c.exit as number))
+        assert.ok(c.exit >= 40 && c.exit <= 69, `${k}=${c.exit} is in 40-69`);
   });
 
   it("every exit code README.md names comes with its class, and is that class's code in the table", () => {
@@ -45,7 +57,12 @@ describe("exit codes", () => {
       ]),
       ...inParens.map((m) => ({ table: smoke, code: Number(m[2]), name: m[1]!, text: m[0] })),
     ];
-    for (const n of named) assert.equal(n.table.get(n.name), n.code, `README: "${n.text}": ${n.name} is exit ${n.table.get(n.name)} in the table`);
+    for (const n of named)
+      assert.equal(
+        n.table.get(n.name),
+        n.code,
+        `README: "${n.text}": ${n.name} is exit ${n.table.get(n.name)} in the table`,
+      );
     const bare = [...readme.matchAll(/exit (?:code )?(\d+)/g)].length - withClass.length - inParens.length;
     assert.equal(bare, 0, "an exit code in README.md without its class name (write it as: exit NN `class`)");
     assert.ok(named.length >= 10, `README names ${named.length} exit codes`);
@@ -61,9 +78,17 @@ describe("README's map of the code", () => {
   it("has a row for every folder of every layer, in the layers' order from the top down", () => {
     const layerFolders = LAYERS.map(([p]) => p.replace(/\/$/, ""));
     const mapped = folders.filter((f) => layerFolders.includes(f));
-    assert.deepEqual([...mapped].sort(), [...layerFolders].sort(), "a layer folder without a row, or a row for a folder no layer has");
+    assert.deepEqual(
+      [...mapped].sort(),
+      [...layerFolders].sort(),
+      "a layer folder without a row, or a row for a folder no layer has",
+    );
     const ranks = mapped.map((f) => LAYERS.find(([p]) => p === `${f}/`)![1]);
-    assert.deepEqual(ranks, [...ranks].sort((a, b) => b - a), "rows run from the top layer down");
+    assert.deepEqual(
+      ranks,
+      [...ranks].sort((a, b) => b - a),
+      "rows run from the top layer down",
+    );
   });
 
   it("names only folders and files that exist", () => {
@@ -72,7 +97,9 @@ describe("README's map of the code", () => {
       assert.ok(existsSync(folder), `${folders[i]}/`);
       const cell = row.split(" | ")[1]!;
       for (const [, name] of cell.matchAll(/`([\w./-]+\.(?:ts|sh))`/g)) {
-        const found = name!.includes("/") ? existsSync(join(REPO_ROOT, name!)) : filesBelow(folder).some((f) => f.endsWith(`/${name}`));
+        const found = name!.includes("/")
+          ? existsSync(join(REPO_ROOT, name!))
+          : filesBelow(folder).some((f) => f.endsWith(`/${name}`));
         assert.ok(found, `${folders[i]}/: ${name} does not exist`);
       }
     }
@@ -80,5 +107,7 @@ describe("README's map of the code", () => {
 });
 
 function filesBelow(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesBelow(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesBelow(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }

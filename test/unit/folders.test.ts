@@ -20,14 +20,26 @@ describe("host folders script", () => {
   it("passes shellcheck", (t) => {
     if (!requireShellcheck(t)) return;
     const file = join(root, "folders.sh");
-    writeFileSync(file, foldersScript({ outputsDir: "/srv/o", modelsDir: "/srv/m", uid: 1000, gid: 1000, profile: "universonic" }));
+    writeFileSync(
+      file,
+      foldersScript({ outputsDir: "/srv/o", modelsDir: "/srv/m", uid: 1000, gid: 1000, profile: "universonic" }),
+    );
     execFileSync("shellcheck", ["-s", "sh", file]);
   });
 
   it("refuses unsafe paths and ids at its own boundary", () => {
-    assert.throws(() => foldersScript({ outputsDir: "/srv/o; rm -rf /", modelsDir: "/srv/m", uid: 1, gid: 1, profile: "p" }), /not a safe absolute path/);
-    assert.throws(() => foldersScript({ outputsDir: "/srv/../etc", modelsDir: "/srv/m", uid: 1, gid: 1, profile: "p" }), /not a safe/);
-    assert.throws(() => foldersScript({ outputsDir: "/srv/o", modelsDir: "/srv/m", uid: -1, gid: 1, profile: "p" }), /uid/);
+    assert.throws(
+      () => foldersScript({ outputsDir: "/srv/o; rm -rf /", modelsDir: "/srv/m", uid: 1, gid: 1, profile: "p" }),
+      /not a safe absolute path/,
+    );
+    assert.throws(
+      () => foldersScript({ outputsDir: "/srv/../etc", modelsDir: "/srv/m", uid: 1, gid: 1, profile: "p" }),
+      /not a safe/,
+    );
+    assert.throws(
+      () => foldersScript({ outputsDir: "/srv/o", modelsDir: "/srv/m", uid: -1, gid: 1, profile: "p" }),
+      /uid/,
+    );
   });
 
   it("creates missing folders owned by the profile's uid, and is idempotent", (t) => {
@@ -51,9 +63,14 @@ describe("host folders script", () => {
     writeFileSync(join(o, "txt2img-images", "00000-1.png"), "old image");
     chownSync(o, 0, 0);
     chmodSync(o, 0o755);
-    const r = run(foldersScript({ outputsDir: o, modelsDir: join(root, "b/models"), uid: 1000, gid: 1000, profile: "universonic" }));
+    const r = run(
+      foldersScript({ outputsDir: o, modelsDir: join(root, "b/models"), uid: 1000, gid: 1000, profile: "universonic" }),
+    );
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /owned by 0:0 mode 755, so the WebUI \(profile universonic, uid 1000\) cannot save there\. This program did not create it, so it never changes its owner: choose a new folder .*run: sudo chown 1000:1000 \S+ \(this folder only\)/);
+    assert.match(
+      r.stderr,
+      /owned by 0:0 mode 755, so the WebUI \(profile universonic, uid 1000\) cannot save there\. This program did not create it, so it never changes its owner: choose a new folder .*run: sudo chown 1000:1000 \S+ \(this folder only\)/,
+    );
     assert.doesNotMatch(r.stderr, /chown -R/);
     assert.equal(statSync(o).uid, 0, "existing folder not re-owned");
     assert.equal(readFileSync(join(o, "txt2img-images", "00000-1.png"), "utf8"), "old image");
@@ -65,7 +82,9 @@ describe("host folders script", () => {
     mkdirSync(join(o, "txt2img-images"), { recursive: true });
     chownSync(o, 1000, 1000);
     chownSync(join(o, "txt2img-images"), 0, 0);
-    const r = run(foldersScript({ outputsDir: o, modelsDir: join(root, "c/models"), uid: 1000, gid: 1000, profile: "universonic" }));
+    const r = run(
+      foldersScript({ outputsDir: o, modelsDir: join(root, "c/models"), uid: 1000, gid: 1000, profile: "universonic" }),
+    );
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /txt2img-images is owned by 0:0/);
   });
@@ -77,13 +96,22 @@ describe("host folders script", () => {
     chownSync(m, 1000, 1000);
     chownSync(join(m, "Stable-diffusion"), 0, 0);
     chmodSync(join(m, "Stable-diffusion"), 0o755);
-    const script = foldersScript({ outputsDir: join(root, "e/outputs"), modelsDir: m, uid: 1000, gid: 1000, profile: "universonic" });
+    const script = foldersScript({
+      outputsDir: join(root, "e/outputs"),
+      modelsDir: m,
+      uid: 1000,
+      gid: 1000,
+      profile: "universonic",
+    });
     let r = run(script);
     assert.equal(r.status, 0, r.stderr);
     chmodSync(join(m, "Stable-diffusion"), 0o700);
     r = run(script);
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /Stable-diffusion is owned by 0:0 mode 700, so the WebUI \(profile universonic, uid 1000\) cannot read there/);
+    assert.match(
+      r.stderr,
+      /Stable-diffusion is owned by 0:0 mode 700, so the WebUI \(profile universonic, uid 1000\) cannot read there/,
+    );
   });
 
   it("accepts a folder writable through its group or by everyone", (t) => {
@@ -92,7 +120,9 @@ describe("host folders script", () => {
     mkdirSync(o, { recursive: true });
     chownSync(o, 0, 1000);
     chmodSync(o, 0o775);
-    const r = run(foldersScript({ outputsDir: o, modelsDir: join(root, "d/models"), uid: 1000, gid: 1000, profile: "universonic" }));
+    const r = run(
+      foldersScript({ outputsDir: o, modelsDir: join(root, "d/models"), uid: 1000, gid: 1000, profile: "universonic" }),
+    );
     assert.equal(r.status, 0, r.stderr);
   });
 });

@@ -42,7 +42,13 @@ describe("image pull before anything changes", () => {
     assert.throws(() => imagePullScript({ image: "x;y", limitSeconds: 60, setting }), /not an image reference/);
     if (!requireShellcheck(t)) return;
     const f = join(dir, "pull.sh");
-    writeFileSync(f, preflightScript(["set -u\necho port ok\n"], imagePullScript({ image: "registry.example:5000/sd/webui:full", limitSeconds: 60, setting })));
+    writeFileSync(
+      f,
+      preflightScript(
+        ["set -u\necho port ok\n"],
+        imagePullScript({ image: "registry.example:5000/sd/webui:full", limitSeconds: 60, setting }),
+      ),
+    );
     execFileSync("shellcheck", ["-s", "sh", f]);
   });
 
@@ -66,7 +72,11 @@ describe("image pull before anything changes", () => {
     const r = await run(imagePullScript({ image: ref, limitSeconds: 120, setting }));
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`pulling ${ref.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(limit 120s\\)`));
-    assert.match(r.stdout, /Pull complete|Downloaded newer image|Status: /, "docker's own progress lines reach the output");
+    assert.match(
+      r.stdout,
+      /Pull complete|Downloaded newer image|Status: /,
+      "docker's own progress lines reach the output",
+    );
     assert.match(r.stdout, /pulled .* in \d+s/);
     assert.ok(await registry.pulledMoreThan(before), "the registry served the image");
     assert.equal(spawnSync("docker", ["image", "inspect", ref]).status, 0, "the image is on the host now");
@@ -75,7 +85,9 @@ describe("image pull before anything changes", () => {
   it("an image the registry does not have fails with docker's reason and the fix", async (t) => {
     if (!requireDocker(t) || !requireRegistry(t)) return;
     registry ??= await startRegistry();
-    const r = await run(imagePullScript({ image: `${registry.address}/sdwebui-test/never-pushed:1`, limitSeconds: 60, setting }));
+    const r = await run(
+      imagePullScript({ image: `${registry.address}/sdwebui-test/never-pushed:1`, limitSeconds: 60, setting }),
+    );
     assert.equal(r.status, 1);
     assert.match(r.stderr, /not found|manifest unknown/i);
     assert.match(r.stderr, /fix: check the image setting/);
@@ -91,9 +103,16 @@ describe("image pull before anything changes", () => {
     try {
       const port = (server.address() as { port: number }).port;
       const limit = PULL_PROGRESS_SECONDS + 2;
-      const r = await run(imagePullScript({ image: `127.0.0.1:${port}/sdwebui-test/stalled:1`, limitSeconds: limit, setting }), 120_000);
+      const r = await run(
+        imagePullScript({ image: `127.0.0.1:${port}/sdwebui-test/stalled:1`, limitSeconds: limit, setting }),
+        120_000,
+      );
       assert.equal(r.status, 1, `${r.stdout}\n${r.stderr}`);
-      assert.match(r.stdout, new RegExp(`\\d+s elapsed \\(limit ${limit}s\\)`), "a progress line with elapsed time and the limit");
+      assert.match(
+        r.stdout,
+        new RegExp(`\\d+s elapsed \\(limit ${limit}s\\)`),
+        "a progress line with elapsed time and the limit",
+      );
       assert.match(r.stderr, new RegExp(`did not finish within ${limit}s`));
       assert.match(r.stderr, new RegExp(`fix: raise the limit \\(pulumi config set ${setting} <seconds>\\)`));
       assert.ok(r.ms < (limit + 10) * 1000, `stopped at the limit (${r.ms} ms)`);

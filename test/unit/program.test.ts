@@ -3,7 +3,15 @@
 import assert from "node:assert/strict";
 import { before, beforeEach, describe, it } from "node:test";
 import { BAD } from "./bad-config-cases.js";
-import { allRegistered, installMocks, MockEngine, resolveOutputs, setStackConfig, unwrapSecrets, visiblePart } from "../helpers/pulumi-mocks.js";
+import {
+  allRegistered,
+  installMocks,
+  MockEngine,
+  resolveOutputs,
+  setStackConfig,
+  unwrapSecrets,
+  visiblePart,
+} from "../helpers/pulumi-mocks.js";
 import { makeCa } from "../helpers/certs.js";
 
 const PASSWORD = "correct-horse-battery-9";
@@ -31,7 +39,8 @@ const TLS_ROOT = makeCa().cert;
 before(async () => {
   engine = await installMocks({
     stack: "dev",
-    newResource: (args, fallback) => (args.name.endsWith("-tls-root") ? { ...fallback, state: { ...fallback.state, stdout: TLS_ROOT } } : fallback),
+    newResource: (args, fallback) =>
+      args.name.endsWith("-tls-root") ? { ...fallback, state: { ...fallback.state, stdout: TLS_ROOT } } : fallback,
   });
   ({ deployStack } = await import("../../infra/program.js"));
 });
@@ -42,8 +51,21 @@ describe("resources", () => {
     await evaluate({});
     assert.equal(engine.one("sdwebui:index:WebUi").custom, false);
     assert.equal(engine.one("sdwebui:index:WebUiContainer").custom, false);
-    const names = engine.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => r.name).sort();
-    assert.deepEqual(names, ["sdwebui", "sdwebui", "sdwebui-container", "sdwebui-docker", "sdwebui-firewall-iptables-sdwebui.dev.7860", "sdwebui-folders", "sdwebui-image", "sdwebui-preflight", "sdwebui-smoke"]);
+    const names = engine.resources
+      .filter((r) => r.type !== "pulumi:pulumi:Stack")
+      .map((r) => r.name)
+      .sort();
+    assert.deepEqual(names, [
+      "sdwebui",
+      "sdwebui",
+      "sdwebui-container",
+      "sdwebui-docker",
+      "sdwebui-firewall-iptables-sdwebui.dev.7860",
+      "sdwebui-folders",
+      "sdwebui-image",
+      "sdwebui-preflight",
+      "sdwebui-smoke",
+    ]);
     const ids = engine.resources.map((r) => `${r.type}::${r.name}`);
     assert.equal(new Set(ids).size, ids.length, "no two resources of one type share a name");
   });
@@ -59,7 +81,10 @@ describe("resources", () => {
     assert.match(String(inputsOf(preflight).create), /^set -- 7860 sdwebui-dev /m);
     assert.match(String(inputsOf(preflight).create), /^set -- universonic\/stable-diffusion-webui:full /m);
     assert.equal(inputsOf(engine.one("docker:index/remoteImage:RemoteImage")).keepLocally, true);
-    assert.equal(inputsOf(engine.one("docker:index/remoteImage:RemoteImage")).name, "universonic/stable-diffusion-webui:full");
+    assert.equal(
+      inputsOf(engine.one("docker:index/remoteImage:RemoteImage")).name,
+      "universonic/stable-diffusion-webui:full",
+    );
   });
 
   it("the host folders step has no delete script (it is also retained on destroy: test/deploy)", async () => {
@@ -81,8 +106,17 @@ describe("container inputs", () => {
     const { container } = await evaluate({ extraArgs: ["--xformers", "--medvram"] });
     const cmd = inputsOf(container).command as string[];
     assert.deepEqual(cmd, [
-      "--api", "--api-auth", `sdwebui:${PASSWORD}`, "--listen", "--port", "8080",
-      "--gradio-auth", `sdwebui:${PASSWORD}`, "--no-download-sd-model", "--xformers", "--medvram",
+      "--api",
+      "--api-auth",
+      `sdwebui:${PASSWORD}`,
+      "--listen",
+      "--port",
+      "8080",
+      "--gradio-auth",
+      `sdwebui:${PASSWORD}`,
+      "--no-download-sd-model",
+      "--xformers",
+      "--medvram",
     ]);
   });
 
@@ -118,13 +152,22 @@ describe("container inputs", () => {
     ["sd-auto", "/output", "/data/models", "0:0", 7860],
   ] as const) {
     it(`profile ${profile}: mounts, user, internal port`, async () => {
-      const { container } = await evaluate({ imageProfile: profile, outputsDir: "/data/sd/out", modelsDir: "/data/sd/models" });
+      const { container } = await evaluate({
+        imageProfile: profile,
+        outputsDir: "/data/sd/out",
+        modelsDir: "/data/sd/models",
+      });
       const i = inputsOf(container);
       assert.deepEqual(i.mounts, [
         { type: "bind", source: "/data/sd/out", target: outputs, readOnly: false },
         { type: "bind", source: "/data/sd/models", target: models, readOnly: false },
         // The checkpoints read-only over the writable models folder: the container cannot change a placed model.
-        { type: "bind", source: "/data/sd/models/Stable-diffusion", target: `${models}/Stable-diffusion`, readOnly: true },
+        {
+          type: "bind",
+          source: "/data/sd/models/Stable-diffusion",
+          target: `${models}/Stable-diffusion`,
+          readOnly: true,
+        },
       ]);
       assert.equal(i.user, user);
       assert.deepEqual(i.ports, [{ internal: port, external: 7860, ip: "0.0.0.0", protocol: "tcp" }]);
@@ -138,19 +181,33 @@ describe("container inputs", () => {
     const envs = inputsOf(container).envs as string[];
     assert.equal(envs.length, 1);
     assert.match(envs[0]!, /^CLI_ARGS=--api --api-auth sdwebui:\S+ --listen --port 7860 --gradio-auth /);
-    assert.equal(inputsOf(container).command, undefined, "the image's own CMD stays (an empty list would differ from it on every run)");
+    assert.equal(
+      inputsOf(container).command,
+      undefined,
+      "the image's own CMD stays (an empty list would differ from it on every run)",
+    );
   });
 
   it("custom profile: the user's four facts, plus --data-dir when asked", async () => {
     const { container } = await evaluate({
-      imageProfile: "custom", image: "registry.local:5000/my/webui:1.10", profileDataRoot: "/srv/webui", profileOutputsPath: "/srv/webui/outputs",
-      profileModelsPath: "/srv/webui/models", profileUid: "1234", profilePort: "9000", profileFlagsVia: "env", profileFlagsEnvVar: "COMMANDLINE_ARGS",
+      imageProfile: "custom",
+      image: "registry.local:5000/my/webui:1.10",
+      profileDataRoot: "/srv/webui",
+      profileOutputsPath: "/srv/webui/outputs",
+      profileModelsPath: "/srv/webui/models",
+      profileUid: "1234",
+      profilePort: "9000",
+      profileFlagsVia: "env",
+      profileFlagsEnvVar: "COMMANDLINE_ARGS",
       profilePassDataDir: "true",
     });
     const i = inputsOf(container);
     assert.equal(i.user, "1234:1234");
     assert.match((i.envs as string[])[0]!, /^COMMANDLINE_ARGS=.*--port 9000 .*--data-dir \/srv\/webui/);
-    assert.equal(inputsOf(engine.one("docker:index/remoteImage:RemoteImage")).name, "registry.local:5000/my/webui:1.10");
+    assert.equal(
+      inputsOf(engine.one("docker:index/remoteImage:RemoteImage")).name,
+      "registry.local:5000/my/webui:1.10",
+    );
   });
 
   it("publishes the host port on the bind address, restart unless-stopped, healthcheck, labels", async () => {
@@ -194,9 +251,16 @@ describe("secrets and outputs", () => {
 describe("firewall and smoke wiring", () => {
   const cmds = () => engine.byType("command:local:Command");
   it("no command sends the previous run's output: over ssh it goes out by Setenv, which a stock sshd refuses with a warning", async () => {
-    await evaluate({ firewallAllowlist: ["10.20.0.0/16"], checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: "a".repeat(64) }], tls: "internal" });
+    await evaluate({
+      firewallAllowlist: ["10.20.0.0/16"],
+      checkpoints: [{ source: "https://hf.example/m.safetensors", sha256: "a".repeat(64) }],
+      tls: "internal",
+    });
     const all = [...cmds(), ...engine.byType("command:remote:Command")];
-    assert.ok(all.length >= 6, `preflight, folders, checkpoints, firewall, tls steps and smoke: ${all.map((r) => r.name).join(", ")}`);
+    assert.ok(
+      all.length >= 6,
+      `preflight, folders, checkpoints, firewall, tls steps and smoke: ${all.map((r) => r.name).join(", ")}`,
+    );
     for (const r of all) assert.equal(inputsOf(r).addPreviousOutputInEnv, false, r.name);
   });
   it("the firewall is in place before the container, re-applies when the container's spec changes, deletes its rules on destroy", async () => {
@@ -225,7 +289,10 @@ describe("firewall and smoke wiring", () => {
     const { outputs } = await evaluate({});
     const smoke = cmds().find((r) => r.name.endsWith("-smoke"))!;
     const i = inputsOf(smoke);
-    assert.match(String(i.create), /^node \S*smoke\/cli\.js --url http:\/\/127\.0\.0\.1:7860 .*--password-env \S+ .*--outputs-dir \/srv\/sd-webui\/outputs .*--json$/);
+    assert.match(
+      String(i.create),
+      /^node \S*smoke\/cli\.js --url http:\/\/127\.0\.0\.1:7860 .*--password-env \S+ .*--outputs-dir \/srv\/sd-webui\/outputs .*--json$/,
+    );
     assert.ok(!String(i.create).includes(PASSWORD));
     assert.deepEqual(i.triggers, ["sdwebui-container-id", `sha256:${"ab".repeat(32)}`]);
     assert.ok(!visiblePart(smoke.inputs).includes(PASSWORD));
@@ -235,7 +302,11 @@ describe("firewall and smoke wiring", () => {
 
   it("smokeEnabled false and firewallBackend none register neither, and say so", async () => {
     const { outputs } = await evaluate({ smokeEnabled: "false", firewallBackend: "none" });
-    assert.deepEqual(cmds().map((r) => r.name), ["sdwebui-preflight", "sdwebui-folders"], "only the port preflight and folders commands");
+    assert.deepEqual(
+      cmds().map((r) => r.name),
+      ["sdwebui-preflight", "sdwebui-folders"],
+      "only the port preflight and folders commands",
+    );
     assert.equal(outputs.smokeFile, "");
     assert.ok((outputs.warnings as string[]).some((w) => /firewall/i.test(w)));
   });
@@ -245,11 +316,15 @@ describe("bad config", () => {
   it("registers nothing and throws one error naming every bad key", async () => {
     engine.reset();
     setStackConfig({ apiPassword: "Zq9x", hostPort: "99999", gpus: "several", extraArgs: ["--share"] });
-    await assert.rejects(() => deployStack(), (e: Error) => {
-      for (const k of ["apiPassword", "hostPort", "gpus", "extraArgs"]) assert.match(e.message, new RegExp(`sdwebui:${k} `));
-      assert.ok(!e.message.includes("Zq9x"), "the secret value is not shown");
-      return true;
-    });
+    await assert.rejects(
+      () => deployStack(),
+      (e: Error) => {
+        for (const k of ["apiPassword", "hostPort", "gpus", "extraArgs"])
+          assert.match(e.message, new RegExp(`sdwebui:${k} `));
+        assert.ok(!e.message.includes("Zq9x"), "the secret value is not shown");
+        return true;
+      },
+    );
     // Once every registration the evaluation started has reached the mocks: there is none.
     await allRegistered();
     assert.equal(engine.resources.length, 0);
@@ -262,7 +337,11 @@ describe("bad config", () => {
       await assert.rejects(() => deployStack(), new RegExp(`sdwebui:${key.replace(/[.[\]]/g, "\\$&")}(\\[|\\.| = )`));
       // Once every registration the evaluation started has reached the mocks: there is none.
       await allRegistered();
-      assert.deepEqual(engine.resources.map((r) => `${r.type} ${r.name}`), [], `bad ${key}: nothing registered`);
+      assert.deepEqual(
+        engine.resources.map((r) => `${r.type} ${r.name}`),
+        [],
+        `bad ${key}: nothing registered`,
+      );
     }
   });
 

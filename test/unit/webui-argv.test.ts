@@ -37,12 +37,17 @@ print(json.dumps(out))
 `;
 
 function python(cases: string[][]): ({ ok: Record<string, unknown> } | { exit: number })[] {
-  const r = spawnSync("python3", ["-c", PYTHON], { input: JSON.stringify([Object.entries(WEBUI_FLAGS), cases]), encoding: "utf8", maxBuffer: 64 << 20 });
+  const r = spawnSync("python3", ["-c", PYTHON], {
+    input: JSON.stringify([Object.entries(WEBUI_FLAGS), cases]),
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
 
-const pythonPresent = () => (spawnSync("python3", ["-c", "import argparse"]).status === 0 ? "" : "python3 is missing (apt-get install python3)");
+const pythonPresent = () =>
+  spawnSync("python3", ["-c", "import argparse"]).status === 0 ? "" : "python3 is missing (apt-get install python3)";
 const dest = (flag: string) => flag.replace(/^-+/, "").replace(/-/g, "_");
 
 /** The namespace argparse would build, as the program's reading gives it (last value wins). */
@@ -51,11 +56,15 @@ function namespaceOf(tokens: string[]): Record<string, unknown> {
   for (const u of readArgv(tokens).uses) {
     const spec = WEBUI_FLAGS[u.flag!]!;
     ns[dest(u.flag!)] =
-      spec.kind === "bool" ? u.flag !== "--disable-tls-verify"
-      : spec.kind === "list" ? u.value!.split(" ").map((v) => v.toLowerCase())
-      : spec.kind === "int" ? String(Number(u.value!.replace(/_/g, "")))
-      : spec.kind === "json" ? undefined
-      : u.value;
+      spec.kind === "bool"
+        ? u.flag !== "--disable-tls-verify"
+        : spec.kind === "list"
+          ? u.value!.split(" ").map((v) => v.toLowerCase())
+          : spec.kind === "int"
+            ? String(Number(u.value!.replace(/_/g, "")))
+            : spec.kind === "json"
+              ? undefined
+              : u.value;
   }
   return ns;
 }
@@ -68,7 +77,11 @@ function compare(cases: string[][]): number {
     const shown = JSON.stringify(tokens);
     if ("exit" in t) {
       assert.ok(mine.exits.length > 0, `argparse exits (${t.exit}) on ${shown}; the program said it starts`);
-      assert.equal(mine.exits[0]!.includes("help text"), t.exit === 0, `help or error first for ${shown}: ${mine.exits.join(" | ")}`);
+      assert.equal(
+        mine.exits[0]!.includes("help text"),
+        t.exit === 0,
+        `help or error first for ${shown}: ${mine.exits.join(" | ")}`,
+      );
     } else {
       assert.deepEqual(mine.exits, [], `argparse starts with ${shown}`);
       const ns = namespaceOf(tokens);
@@ -90,12 +103,54 @@ const LONG = Object.keys(WEBUI_FLAGS).filter((f) => f.startsWith("--"));
 test("the issue's examples and their neighbours read as argparse reads them", (t) => {
   if (!requireOrSkip(t, pythonPresent())) return;
   const cases = [
-    ["-h"], ["--help"], ["--he"], ["--hel"], ["-x"], ["-f"], ["-ff"], ["-fh"], ["-hf"], ["-f=1"], ["-fx"], ["-"], ["--"], ["--xformers", "--"],
-    ["--ckpt"], ["--ckpt", "--xformers"], ["--ckpt", "-x"], ["--ckpt", "-1"], ["--ckpt", "-"], ["--ckpt", "--"], ["--ckpt="], ["--use-cpu"],
-    ["--use-cpu", "all", "SD"], ["--use-cpu", "--no-half"], ["--xformers=1"], ["--xformers", "value"], ["value"], ["-1"], ["-1.5"],
-    ["--precision", "fp16"], ["--precision=half"], ["--max-batch-count", "1_6"], ["--max-batch-count=x"], ["--ngrok-options=1"],
-    ["--ngrok-options=NaN"], ["--ngrok-options=nope"], ["--dump"], ["--device-id", "0"], ["--lora-dir", "/m"], ["--lora-dir"], ["--lyco-dir=/l"],
-    ["--freeze"], ["--freeze-settings"], ["--test"], ["--=x"], ["--tls"], ["--gradio-allowed-path=/"], ["--cors-allow-origins-regex=.+"],
+    ["-h"],
+    ["--help"],
+    ["--he"],
+    ["--hel"],
+    ["-x"],
+    ["-f"],
+    ["-ff"],
+    ["-fh"],
+    ["-hf"],
+    ["-f=1"],
+    ["-fx"],
+    ["-"],
+    ["--"],
+    ["--xformers", "--"],
+    ["--ckpt"],
+    ["--ckpt", "--xformers"],
+    ["--ckpt", "-x"],
+    ["--ckpt", "-1"],
+    ["--ckpt", "-"],
+    ["--ckpt", "--"],
+    ["--ckpt="],
+    ["--use-cpu"],
+    ["--use-cpu", "all", "SD"],
+    ["--use-cpu", "--no-half"],
+    ["--xformers=1"],
+    ["--xformers", "value"],
+    ["value"],
+    ["-1"],
+    ["-1.5"],
+    ["--precision", "fp16"],
+    ["--precision=half"],
+    ["--max-batch-count", "1_6"],
+    ["--max-batch-count=x"],
+    ["--ngrok-options=1"],
+    ["--ngrok-options=NaN"],
+    ["--ngrok-options=nope"],
+    ["--dump"],
+    ["--device-id", "0"],
+    ["--lora-dir", "/m"],
+    ["--lora-dir"],
+    ["--lyco-dir=/l"],
+    ["--freeze"],
+    ["--freeze-settings"],
+    ["--test"],
+    ["--=x"],
+    ["--tls"],
+    ["--gradio-allowed-path=/"],
+    ["--cors-allow-origins-regex=.+"],
   ];
   compare(cases);
 });
@@ -104,11 +159,36 @@ test("thousands of random token lists read as argparse reads them", (t) => {
   if (!requireOrSkip(t, pythonPresent())) return;
   const flag = fc.constantFrom(...LONG, "-f", "-h");
   const prefix = fc.tuple(fc.constantFrom(...LONG), fc.integer({ min: 3, max: 40 })).map(([f, n]) => f.slice(0, n));
-  const value = fc.constantFrom("1", "0", "-1", "-0.5", "1_0", "x", "all", "SD", "full", "half", "NaN", "null", "/", ".+", "-", "");
+  const value = fc.constantFrom(
+    "1",
+    "0",
+    "-1",
+    "-0.5",
+    "1_0",
+    "x",
+    "all",
+    "SD",
+    "full",
+    "half",
+    "NaN",
+    "null",
+    "/",
+    ".+",
+    "-",
+    "",
+  );
   const withValue = fc.tuple(fc.oneof(flag, prefix), value).map(([f, v]) => `${f}=${v}`);
   const short = fc.constantFrom("-x", "-fh", "-ff", "-hf", "-f1", "-h=1");
-  const token = fc.oneof({ arbitrary: flag, weight: 4 }, { arbitrary: prefix, weight: 3 }, { arbitrary: value, weight: 4 },
-    { arbitrary: withValue, weight: 2 }, { arbitrary: short, weight: 1 }, { arbitrary: fc.constant("--"), weight: 1 });
-  const lists = fc.sample(fc.array(token, { minLength: 0, maxLength: 6 }), { numRuns: 4000, seed: 21 }).filter((l) => !l.includes(""));
+  const token = fc.oneof(
+    { arbitrary: flag, weight: 4 },
+    { arbitrary: prefix, weight: 3 },
+    { arbitrary: value, weight: 4 },
+    { arbitrary: withValue, weight: 2 },
+    { arbitrary: short, weight: 1 },
+    { arbitrary: fc.constant("--"), weight: 1 },
+  );
+  const lists = fc
+    .sample(fc.array(token, { minLength: 0, maxLength: 6 }), { numRuns: 4000, seed: 21 })
+    .filter((l) => !l.includes(""));
   assert.ok(compare(lists) > 3500);
 });

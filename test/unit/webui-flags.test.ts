@@ -4,16 +4,25 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { BUILTIN_EXTENSION_FLAGS, resolveFlag, WEBUI_FLAGS } from "../../infra/webui/flag-table.js";
-import { extraArgProblems, INSECURE_FLAGS, OWNED_FLAGS, STOPPING_FLAGS, TLS_FLAGS } from "../../infra/config/extra-args.js";
+import {
+  extraArgProblems,
+  INSECURE_FLAGS,
+  OWNED_FLAGS,
+  STOPPING_FLAGS,
+  TLS_FLAGS,
+} from "../../infra/config/extra-args.js";
 import { ArgError, parseArgs, SPECS } from "../standin/args.js";
 
 /** The table's flags of cmd_args.py itself: not argparse's help, not the built-in extensions'. */
-const CMD_ARGS = Object.keys(WEBUI_FLAGS).filter((f) => !["-h", "--help"].includes(f) && !(BUILTIN_EXTENSION_FLAGS as readonly string[]).includes(f));
+const CMD_ARGS = Object.keys(WEBUI_FLAGS).filter(
+  (f) => !["-h", "--help"].includes(f) && !(BUILTIN_EXTENSION_FLAGS as readonly string[]).includes(f),
+);
 
 test("the flag table matches the stand-in's model of cmd_args.py, name and arity", () => {
   assert.deepEqual([...CMD_ARGS].sort(), SPECS.map((s) => s.flag).sort());
   // The stand-in has no JSON type: --ngrok-options is a string there.
-  const arity = (k: string) => ({ bool: "none", list: "one or more", int: "int", choice: "choice" } as Record<string, string>)[k] ?? "one";
+  const arity = (k: string) =>
+    (({ bool: "none", list: "one or more", int: "int", choice: "choice" }) as Record<string, string>)[k] ?? "one";
   for (const s of SPECS) assert.equal(arity(WEBUI_FLAGS[s.flag]!.kind), arity(s.choices ? "choice" : s.kind), s.flag);
 });
 
@@ -28,7 +37,10 @@ test("every abbreviation resolves as the WebUI's parser resolves it", () => {
       let theirs: "ambiguous" | "ok" = "ok";
       try {
         // Values for flags that take one; the parser is only asked about the name here.
-        parseArgs([prefix, ...(SPECS.find((s) => s.flag === ("flag" in mine ? mine.flag : ""))?.kind === "bool" ? [] : ["1"])], "/app");
+        parseArgs(
+          [prefix, ...(SPECS.find((s) => s.flag === ("flag" in mine ? mine.flag : ""))?.kind === "bool" ? [] : ["1"])],
+          "/app",
+        );
       } catch (e) {
         if (e instanceof ArgError && /ambiguous option/.test(e.message)) theirs = "ambiguous";
       }
@@ -39,7 +51,12 @@ test("every abbreviation resolves as the WebUI's parser resolves it", () => {
 });
 
 test("every flag the rules name is a flag of the table", () => {
-  for (const f of [...OWNED_FLAGS, ...Object.keys(INSECURE_FLAGS), ...Object.keys(STOPPING_FLAGS), ...Object.keys(TLS_FLAGS)])
+  for (const f of [
+    ...OWNED_FLAGS,
+    ...Object.keys(INSECURE_FLAGS),
+    ...Object.keys(STOPPING_FLAGS),
+    ...Object.keys(TLS_FLAGS),
+  ])
     assert.ok(f in WEBUI_FLAGS, f);
 });
 
@@ -47,6 +64,12 @@ test("owned and insecure rules see through abbreviations; full names and unknown
   const opts = { allowInsecureFlags: false };
   assert.equal(extraArgProblems(["--shar"], opts).length, 1);
   assert.equal(extraArgProblems(["--api-a=x:y"], opts).length, 1);
-  assert.deepEqual(extraArgProblems(["--api-log", "--xformers", "--medvram", "--lora-dir=/models/Lora", "--my-extension-flag", "value"], opts), []);
+  assert.deepEqual(
+    extraArgProblems(
+      ["--api-log", "--xformers", "--medvram", "--lora-dir=/models/Lora", "--my-extension-flag", "value"],
+      opts,
+    ),
+    [],
+  );
   assert.deepEqual(extraArgProblems(["--shar"], { ...opts, allowInsecureFlags: true }), []);
 });

@@ -9,7 +9,16 @@ import { LocalWorkspace, PulumiCommand, Stack, StackAlreadyExistsError } from "@
 import type { ConfigDocument } from "./env-config.js";
 import { redact } from "./env-config.js";
 import type { Claim } from "./ownership.js";
-import { accepts, markerOf, notOurs, OWNER_TAG, OwnershipError, parseMarker, stackFiles, trackedByGit } from "./ownership.js";
+import {
+  accepts,
+  markerOf,
+  notOurs,
+  OWNER_TAG,
+  OwnershipError,
+  parseMarker,
+  stackFiles,
+  trackedByGit,
+} from "./ownership.js";
 import type { Log, StackEngine, StackOutput } from "./lifecycle.js";
 
 const INSTALL_URL = "https://www.pulumi.com/docs/install/";
@@ -72,7 +81,11 @@ export function automationEngine(o: AutomationOptions): StackEngine {
     }
   };
   const ws = async (): Promise<LocalWorkspace> => {
-    workspace ??= await LocalWorkspace.create({ workDir: o.workDir, envVars: o.envVars, pulumiCommand: await (o.cli ?? findPulumiCli)() });
+    workspace ??= await LocalWorkspace.create({
+      workDir: o.workDir,
+      envVars: o.envVars,
+      pulumiCommand: await (o.cli ?? findPulumiCli)(),
+    });
     return workspace;
   };
   const exists = async (w: LocalWorkspace) => (await w.listStacks()).some((s) => s.name === o.stackName);
@@ -114,7 +127,10 @@ export function automationEngine(o: AutomationOptions): StackEngine {
     up: (log, signal) =>
       guard(async () => {
         const s = await owned("up");
-        if (!s || s !== created) throw new Error(`stack ${o.stackName} was not created by this process: up deploys only to a stack it has just created`);
+        if (!s || s !== created)
+          throw new Error(
+            `stack ${o.stackName} was not created by this process: up deploys only to a stack it has just created`,
+          );
         if (o.config && Object.keys(o.config).length > 0) await s.setAllConfigJson(JSON.stringify(o.config));
         if (signal?.aborted) throw new Error("interrupted before pulumi up started");
         await s.up({ onOutput: out(log), color: "never", signal });
@@ -124,7 +140,9 @@ export function automationEngine(o: AutomationOptions): StackEngine {
         const s = await owned("up");
         if (!s) throw new Error(`stack ${o.stackName} does not exist`);
         const raw = await s.outputs();
-        return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, { value: v.value, secret: v.secret } satisfies StackOutput]));
+        return Object.fromEntries(
+          Object.entries(raw).map(([k, v]) => [k, { value: v.value, secret: v.secret } satisfies StackOutput]),
+        );
       }),
     destroy: (log) =>
       guard(async () => {

@@ -21,16 +21,26 @@ const CI_CLI = cliTable({
   synopsis: "<command> [flags]",
   commands: {
     up: "validate SDWEBUI_* settings, create a new stack tagged with this run's id, pulumi up (runs the smoke step), read the outputs, then destroy and remove the stack (always, unless --keep)",
-    destroy: "destroy and remove the stack if it carries this run's tag (cleanup step; a stack that does not exist is fine)",
+    destroy:
+      "destroy and remove the stack if it carries this run's tag (cleanup step; a stack that does not exist is fine)",
     check: "validate the environment and print the stack name and settings; touches nothing",
     name: "print the stack name only",
   },
   flags: {
     out: flag(z.string().default("ci-stack-result.json"), { arg: "FILE", help: "result JSON" }),
-    stack: flag(z.string().optional(), { arg: "NAME", help: "stack name (default: derived from the CI run variables, see README)" }),
-    "run-id": flag(z.string().optional(), { arg: "ID", help: "this run's id, written on (up) or required of (destroy) the stack's ci:stack tag (default: derived from the CI run variables)" }),
+    stack: flag(z.string().optional(), {
+      arg: "NAME",
+      help: "stack name (default: derived from the CI run variables, see README)",
+    }),
+    "run-id": flag(z.string().optional(), {
+      arg: "ID",
+      help: "this run's id, written on (up) or required of (destroy) the stack's ci:stack tag (default: derived from the CI run variables)",
+    }),
     keep: flag(z.boolean().default(false), { help: "up: leave the stack and its resources running (for debugging)" }),
-    "work-dir": flag(z.string().optional(), { arg: "DIR", help: "the Pulumi project directory (default: the repository holding this tool)" }),
+    "work-dir": flag(z.string().optional(), {
+      arg: "DIR",
+      help: "the Pulumi project directory (default: the repository holding this tool)",
+    }),
   },
 });
 export const USAGE = usageText(CI_CLI);
@@ -42,7 +52,13 @@ export interface CliDeps {
   log: (line: string) => void;
   stdout: (text: string) => void;
   /** Tests replace the Automation API engine; default: the real one. */
-  engine?: (o: { stack: string; config?: EnvConfig; envVars: Record<string, string>; claim: Claim; workDir: string }) => StackEngine;
+  engine?: (o: {
+    stack: string;
+    config?: EnvConfig;
+    envVars: Record<string, string>;
+    claim: Claim;
+    workDir: string;
+  }) => StackEngine;
   /** Tests replace the CLI lookup; default: `pulumi version` through the Automation API. */
   checkCli?: () => Promise<unknown>;
   /** Subscribe to SIGINT/SIGTERM (returns the unsubscribe); default: process signals. */
@@ -72,7 +88,7 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
     deps.log(`ci:stack: ${e.message}`);
     return EXIT.usage;
   }
-  if (parsed.help) return deps.stdout(USAGE + "\n"), 0;
+  if (parsed.help) return (deps.stdout(USAGE + "\n"), 0);
   const { values } = parsed;
   const command = parsed.command!;
   if (values.keep && command !== "up") {
@@ -83,27 +99,45 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
   const workDir = resolve(values["work-dir"] ?? defaultWorkDir());
   const mode = command === "destroy" ? "destroy" : "up";
   let runId: { id: string; deterministic: boolean } | undefined;
-  const early = (step: "config" | "preflight" | "owner" | "usage", message: string, stack = "", source = ""): number => {
+  const early = (
+    step: "config" | "preflight" | "owner" | "usage",
+    message: string,
+    stack = "",
+    source = "",
+  ): number => {
     deps.log(`ci:stack: ${message}`);
-    if (command === "up" || command === "destroy") writeResult(out, { ...earlyFailure(mode, stack, source, step, message), runId: runId?.id });
+    if (command === "up" || command === "destroy")
+      writeResult(out, { ...earlyFailure(mode, stack, source, step, message), runId: runId?.id });
     return EXIT[step];
   };
 
   let name: { name: string; source: string; deterministic: boolean };
   try {
-    name = values.stack !== undefined ? { name: checkStackName(values.stack), source: "--stack", deterministic: true } : ciStackName(deps.env);
-    runId = values["run-id"] !== undefined ? { id: checkRunId(values["run-id"]), deterministic: true } : ciRunId(deps.env);
+    name =
+      values.stack !== undefined
+        ? { name: checkStackName(values.stack), source: "--stack", deterministic: true }
+        : ciStackName(deps.env);
+    runId =
+      values["run-id"] !== undefined ? { id: checkRunId(values["run-id"]), deterministic: true } : ciRunId(deps.env);
   } catch (e) {
     if (e instanceof StackNameError) return early("usage", e.message);
     throw e;
   }
-  if (command === "name") return deps.stdout(name.name + "\n"), 0;
+  if (command === "name") return (deps.stdout(name.name + "\n"), 0);
   // A fallback name is random: destroying "it" would look for a stack that never existed.
   if (command === "destroy" && !name.deterministic)
-    return early("usage", "destroy: no CI run variables found to derive the stack name from; pass --stack <name> (the up's result file names it)");
+    return early(
+      "usage",
+      "destroy: no CI run variables found to derive the stack name from; pass --stack <name> (the up's result file names it)",
+    );
   // So is a fallback run id: it would match no stack's tag.
   if (command === "destroy" && !runId.deterministic)
-    return early("usage", "destroy: no CI run variables found to derive this run's id from; pass --run-id <id> (the up's result file names it as runId)", name.name, name.source);
+    return early(
+      "usage",
+      "destroy: no CI run variables found to derive this run's id from; pass --run-id <id> (the up's result file names it as runId)",
+      name.name,
+      name.source,
+    );
 
   // Settings only matter for up/check; destroy works from the stack's stored config.
   let config: EnvConfig | undefined;
@@ -116,16 +150,27 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
     }
   }
   const secrets = config?.secretValues ?? [];
-  const pre = preflight(deps.env, workDir, { smokeEnabled: config?.settings.smokeEnabled ?? false, needBuild: command === "up" });
+  const pre = preflight(deps.env, workDir, {
+    smokeEnabled: config?.settings.smokeEnabled ?? false,
+    needBuild: command === "up",
+  });
   // A committed stack file (or, for up, any existing one) rules the name out before anything is touched.
   const fileRefusal = stackFileRefusal(workDir, name.name, mode);
   if (command === "check") {
     const problems = [...pre.problems, ...(fileRefusal ? [fileRefusal.message] : [])];
-    deps.stdout([`stack ${name.name} (${name.source}), run id ${runId.id}`, ...config!.summary, ...pre.warnings.map((w) => `warning: ${w}`), ...problems.map((p) => `problem: ${p}`)].join("\n") + "\n");
+    deps.stdout(
+      [
+        `stack ${name.name} (${name.source}), run id ${runId.id}`,
+        ...config!.summary,
+        ...pre.warnings.map((w) => `warning: ${w}`),
+        ...problems.map((p) => `problem: ${p}`),
+      ].join("\n") + "\n",
+    );
     return pre.problems.length > 0 ? EXIT.preflight : fileRefusal ? EXIT.owner : 0;
   }
   for (const w of pre.warnings) deps.log(`ci:stack: warning: ${w}`);
-  if (pre.problems.length > 0) return early("preflight", `cannot start:\n  - ${pre.problems.join("\n  - ")}`, name.name, name.source);
+  if (pre.problems.length > 0)
+    return early("preflight", `cannot start:\n  - ${pre.problems.join("\n  - ")}`, name.name, name.source);
   if (fileRefusal) return early("owner", fileRefusal.message, name.name, name.source);
   try {
     await (deps.checkCli ?? findPulumiCli)();
@@ -135,24 +180,50 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
   }
   if (pre.backend.dir) mkdirSync(pre.backend.dir, { recursive: true });
   if (!name.deterministic || !runId.deterministic)
-    deps.log(`ci:stack: warning: no CI run variables found; destroy cannot recompute ${name.deterministic ? "" : `the stack name ${name.name} nor `}the run id ${runId.id}: pass --stack and --run-id to destroy`);
+    deps.log(
+      `ci:stack: warning: no CI run variables found; destroy cannot recompute ${name.deterministic ? "" : `the stack name ${name.name} nor `}the run id ${runId.id}: pass --stack and --run-id to destroy`,
+    );
 
   const envVars = { PULUMI_BACKEND_URL: pre.backend.url, PULUMI_SKIP_UPDATE_CHECK: "true" };
   const makeEngine =
     deps.engine ??
-    ((o) => automationEngine({ workDir: o.workDir, stackName: o.stack, config: o.config?.document, envVars: o.envVars, secrets, claim: o.claim }));
+    ((o) =>
+      automationEngine({
+        workDir: o.workDir,
+        stackName: o.stack,
+        config: o.config?.document,
+        envVars: o.envVars,
+        secrets,
+        claim: o.claim,
+      }));
   // up may touch only the stack it creates (its own tag); destroy any stack tagged with this run's id.
-  const claim: Claim = mode === "up" ? { kind: "process", owner: newOwner(runId.id) } : { kind: "run", runId: runId.id };
+  const claim: Claim =
+    mode === "up" ? { kind: "process", owner: newOwner(runId.id) } : { kind: "run", runId: runId.id };
   const engine = makeEngine({ stack: name.name, config, envVars, claim, workDir });
   const log = (l: string) => deps.log(redact(l, secrets));
-  deps.log(`ci:stack: ${mode} stack ${name.name} (${name.source}), run id ${runId.id}, backend ${pre.backend.url}, result -> ${out}`);
-  const common = { engine, stack: name.name, stackSource: name.source, runId: runId.id, log, redact: (t: string) => redact(t, secrets), writeResult: (r: CiResult) => writeResult(out, r) };
+  deps.log(
+    `ci:stack: ${mode} stack ${name.name} (${name.source}), run id ${runId.id}, backend ${pre.backend.url}, result -> ${out}`,
+  );
+  const common = {
+    engine,
+    stack: name.name,
+    stackSource: name.source,
+    runId: runId.id,
+    log,
+    redact: (t: string) => redact(t, secrets),
+    writeResult: (r: CiResult) => writeResult(out, r),
+  };
   const { abort, unlisten } = listenForSignals(deps, mode, { ...name, runId: runId.id }, out);
   let result: CiResult;
   try {
     result =
       mode === "up"
-        ? await runCiStack({ ...common, smokeEnabled: config!.settings.smokeEnabled, keep: values.keep, signal: abort.signal })
+        ? await runCiStack({
+            ...common,
+            smokeEnabled: config!.settings.smokeEnabled,
+            keep: values.keep,
+            signal: abort.signal,
+          })
         : await destroyCiStack(common);
   } finally {
     unlisten();
@@ -163,13 +234,20 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
 }
 
 /** First SIGINT/SIGTERM: cancel `up` (pulumi stops gracefully) and tear down; a second one exits at once. */
-function listenForSignals(deps: CliDeps, mode: "up" | "destroy", name: { name: string; source: string; runId: string }, out: string) {
+function listenForSignals(
+  deps: CliDeps,
+  mode: "up" | "destroy",
+  name: { name: string; source: string; runId: string },
+  out: string,
+) {
   const abort = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
-      deps.log(`ci:stack: ${sig}: cancelling ${mode === "up" ? "pulumi up, then tearing down" : "nothing: the teardown runs to its end"} (send it again to exit at once)`);
+      deps.log(
+        `ci:stack: ${sig}: cancelling ${mode === "up" ? "pulumi up, then tearing down" : "nothing: the teardown runs to its end"} (send it again to exit at once)`,
+      );
       abort.abort();
     } else {
       const msg = `${sig} again: exiting before the teardown finished; run npm run ci:stack -- destroy --stack ${name.name} --run-id ${name.runId} to clean up`;
@@ -178,10 +256,12 @@ function listenForSignals(deps: CliDeps, mode: "up" | "destroy", name: { name: s
       (deps.exit ?? process.exit)(EXIT.interrupted);
     }
   };
-  const listen = deps.onSignal ?? ((h) => {
-    process.on("SIGINT", h).on("SIGTERM", h);
-    return () => process.off("SIGINT", h).off("SIGTERM", h);
-  });
+  const listen =
+    deps.onSignal ??
+    ((h) => {
+      process.on("SIGINT", h).on("SIGTERM", h);
+      return () => process.off("SIGINT", h).off("SIGTERM", h);
+    });
   return { abort, unlisten: listen(onSignal) };
 }
 

@@ -75,7 +75,8 @@ function parseObjectMap(text: string): { value: Record<string, string> } | { err
   } catch (e) {
     return { error: `is not valid JSON (${(e as Error).message}); write a JSON object like {"label": "value"}` };
   }
-  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) return { error: 'must be a JSON object of strings, e.g. {"nvidia.com/gpu.present": "true"}' };
+  if (typeof v !== "object" || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string"))
+    return { error: 'must be a JSON object of strings, e.g. {"nvidia.com/gpu.present": "true"}' };
   return { value: v as Record<string, string> };
 }
 
@@ -85,9 +86,12 @@ function parseObjectList(text: string): Record<string, unknown>[] | { error: str
   try {
     v = JSON.parse(text.trim());
   } catch (e) {
-    return { error: `is not valid JSON (${(e as Error).message}); write a JSON list of objects like [{"source":"https://…","sha256":"…"}]` };
+    return {
+      error: `is not valid JSON (${(e as Error).message}); write a JSON list of objects like [{"source":"https://…","sha256":"…"}]`,
+    };
   }
-  if (!Array.isArray(v) || v.some((x) => typeof x !== "object" || x === null || Array.isArray(x))) return { error: 'must be a JSON list of objects, e.g. [{"source":"https://…","sha256":"…"}]' };
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "object" || x === null || Array.isArray(x)))
+    return { error: 'must be a JSON list of objects, e.g. [{"source":"https://…","sha256":"…"}]' };
   return v as Record<string, unknown>[];
 }
 
@@ -99,28 +103,45 @@ export function parseList(text: string): string[] | { error: string } {
     try {
       v = JSON.parse(t);
     } catch (e) {
-      return { error: `is not valid JSON (${(e as Error).message}); write a JSON list like ["a","b"], or the items separated by spaces` };
+      return {
+        error: `is not valid JSON (${(e as Error).message}); write a JSON list like ["a","b"], or the items separated by spaces`,
+      };
     }
-    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) return { error: 'must be a JSON list of strings, e.g. ["a","b"]' };
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string"))
+      return { error: 'must be a JSON list of strings, e.g. ["a","b"]' };
     return v as string[];
   }
   return t.split(/\s+/).filter((w) => w !== "");
 }
 
-const BOOLEAN_WORDS: Record<string, string> = { true: "true", false: "false", "1": "true", "0": "false", yes: "true", no: "false" };
+const BOOLEAN_WORDS: Record<string, string> = {
+  true: "true",
+  false: "false",
+  "1": "true",
+  "0": "false",
+  yes: "true",
+  no: "false",
+};
 
 /** Raw settings from the environment, plus problems only the environment can have. Empty = unset. */
 export function readEnvSettings(env: Env): { raw: RawSettings; problems: Problem[] } {
   const raw: RawSettings = {};
   const problems: Problem[] = [];
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || name.startsWith(TOOL_PREFIX) || OTHER_TOOL_VARIABLES.includes(name) || value === undefined || value === "") continue;
+    if (
+      !name.startsWith(ENV_PREFIX) ||
+      name.startsWith(TOOL_PREFIX) ||
+      OTHER_TOOL_VARIABLES.includes(name) ||
+      value === undefined ||
+      value === ""
+    )
+      continue;
     const s = BY_ENV.get(name);
     if (!s) {
       const near = ENV_SETTINGS.find((x) => x.env.replace(/_/g, "") === name.replace(/_/g, ""));
       problems.push({
         key: `env:${name}`,
-        message: `is not a setting of this program${near ? `; did you mean ${near.env}?` : ' (see tools/ci-stack/README.md for the names)'}`,
+        message: `is not a setting of this program${near ? `; did you mean ${near.env}?` : " (see tools/ci-stack/README.md for the names)"}`,
         fix: near ? `rename it to ${near.env}` : `unset ${name}`,
       });
       continue;
@@ -154,27 +175,48 @@ function envExample(key: string, path: string, item: string): string {
 /** Rewrites the program's `pulumi config` fixes into what to do with the variables. */
 export function envFix(fix: string): string {
   const v = (key: string) => envVarFor(key);
-  return fix
-    .replace(/edit the (\w+) (list|map) in Pulumi\.<stack>\.yaml, or /g, "")
-    // The item the problem names: corrected inside the variable's JSON.
-    .replace(/^pulumi config set --path --type string '<ns>:(\w+)([^']+)' -- <value>$/g, (_m, k: string, at: string) => `correct ${k}${at} in ${v(k)}`)
-    // A value to write, or a list or map to start afresh: the variable, with an example of its JSON.
-    .replace(/(?:pulumi config rm <ns>:\w+, then )?pulumi config set --path --type string '<ns>:(\w+)([^']*)' -- (\S+)(?: \(one command per [^)]*\))?/g, (_m, k: string, at: string, x: string) => `set ${v(k)} to ${envExample(k, at, x)}`)
-    .replace(/pulumi config rm --path '<ns>:(\w+)([^']*)'/g, (_m, k: string, at: string) => `remove ${k}${at} from ${v(k)}`)
-    .replace(/pulumi config rm <ns>:(\w+)/g, (_m, k: string) => `unset ${v(k)}`)
-    .replace(/pulumi config set --secret <ns>:(\w+)(?: <value>| "[^"]*"| < \S+)?( \(it is encrypted then\))?/g, (_m, k: string) => `set ${v(k)} from a CI secret`)
-    .replace(/pulumi config set <ns>:(\w+) (\S+)/g, (_m, k: string, x: string) => `set ${v(k)}=${x}`)
-    .replace(/<ns>:(\w+)/g, (_m, k: string) => v(k));
+  return (
+    fix
+      .replace(/edit the (\w+) (list|map) in Pulumi\.<stack>\.yaml, or /g, "")
+      // The item the problem names: corrected inside the variable's JSON.
+      .replace(
+        /^pulumi config set --path --type string '<ns>:(\w+)([^']+)' -- <value>$/g,
+        (_m, k: string, at: string) => `correct ${k}${at} in ${v(k)}`,
+      )
+      // A value to write, or a list or map to start afresh: the variable, with an example of its JSON.
+      .replace(
+        /(?:pulumi config rm <ns>:\w+, then )?pulumi config set --path --type string '<ns>:(\w+)([^']*)' -- (\S+)(?: \(one command per [^)]*\))?/g,
+        (_m, k: string, at: string, x: string) => `set ${v(k)} to ${envExample(k, at, x)}`,
+      )
+      .replace(
+        /pulumi config rm --path '<ns>:(\w+)([^']*)'/g,
+        (_m, k: string, at: string) => `remove ${k}${at} from ${v(k)}`,
+      )
+      .replace(/pulumi config rm <ns>:(\w+)/g, (_m, k: string) => `unset ${v(k)}`)
+      .replace(
+        /pulumi config set --secret <ns>:(\w+)(?: <value>| "[^"]*"| < \S+)?( \(it is encrypted then\))?/g,
+        (_m, k: string) => `set ${v(k)} from a CI secret`,
+      )
+      .replace(/pulumi config set <ns>:(\w+) (\S+)/g, (_m, k: string, x: string) => `set ${v(k)}=${x}`)
+      .replace(/<ns>:(\w+)/g, (_m, k: string) => v(k))
+  );
 }
 
 /** As the program's config error shows a value: secrets, credential flags and URL credentials masked, controls escaped. */
 const shown = (key: string, raw: RawSettings): string => shownValue(raw, key, SECRETS.has(key));
 
 export class EnvConfigError extends Error {
-  constructor(readonly problems: Problem[], raw: RawSettings) {
-    const lines = [`${PROJECT}: the CI environment has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was deployed or changed.`];
+  constructor(
+    readonly problems: Problem[],
+    raw: RawSettings,
+  ) {
+    const lines = [
+      `${PROJECT}: the CI environment has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was deployed or changed.`,
+    ];
     for (const p of problems) {
-      const where = p.key.startsWith("env:") ? p.key.slice(4) : `${envVarFor(p.key)} (${PROJECT}:${p.key}${pathText(p.path ?? [])}) = ${shownValue(raw, p.key, SECRETS.has(p.key), p.path)}`;
+      const where = p.key.startsWith("env:")
+        ? p.key.slice(4)
+        : `${envVarFor(p.key)} (${PROJECT}:${p.key}${pathText(p.path ?? [])}) = ${shownValue(raw, p.key, SECRETS.has(p.key), p.path)}`;
       lines.push(`  - ${where}: ${p.message}`);
       lines.push(`      fix: ${envFix(p.fix)}`);
     }
@@ -189,7 +231,10 @@ export function configDocument(raw: RawSettings): ConfigDocument {
   for (const s of ENV_SETTINGS) {
     const v = raw[s.key];
     if (v === undefined) continue;
-    doc[`${PROJECT}:${s.key}`] = typeof v === "object" && v !== null ? { value: JSON.stringify(v), objectValue: v, secret: s.secret } : { value: String(v), secret: s.secret };
+    doc[`${PROJECT}:${s.key}`] =
+      typeof v === "object" && v !== null
+        ? { value: JSON.stringify(v), objectValue: v, secret: s.secret }
+        : { value: String(v), secret: s.secret };
   }
   return doc;
 }
@@ -197,7 +242,11 @@ export function configDocument(raw: RawSettings): ConfigDocument {
 /** The settings as the program reads a stored document (pulumi.runtime.allConfig: text, JSON text for lists and maps). */
 export function programView(doc: ConfigDocument): RawSettings {
   const prefix = `${PROJECT}:`;
-  return Object.fromEntries(Object.entries(doc).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v.value]));
+  return Object.fromEntries(
+    Object.entries(doc)
+      .filter(([k]) => k.startsWith(prefix))
+      .map(([k, v]) => [k.slice(prefix.length), v.value]),
+  );
 }
 
 /** Read, validate (the program's rules) and map the environment; throws EnvConfigError listing everything. */
@@ -215,7 +264,9 @@ export function envConfig(env: Env): EnvConfig {
   }
   if (problems.length > 0 || !settings) throw new EnvConfigError(problems, raw);
   const secretValues = SECRET_KEYS.map((k) => raw[k]).filter((v): v is string => typeof v === "string" && v !== "");
-  const summary = ENV_SETTINGS.filter((s) => s.key in raw).map((s) => `${PROJECT}:${s.key} = ${shown(s.key, raw)}   (from ${s.env})`);
+  const summary = ENV_SETTINGS.filter((s) => s.key in raw).map(
+    (s) => `${PROJECT}:${s.key} = ${shown(s.key, raw)}   (from ${s.env})`,
+  );
   return { settings, document, secretValues, summary };
 }
 

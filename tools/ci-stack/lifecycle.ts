@@ -71,7 +71,10 @@ function smokeFromOutputs(outputs: Record<string, unknown>, enabled: boolean): S
   const files = endpoints.length > 0 ? endpoints.map((e) => e.smokeFile) : [outputs.smokeFile];
   const bad = files.filter((f) => typeof f !== "string" || !f.startsWith("/"));
   if (files.length === 0 || bad.length > 0)
-    return { ok: false, message: `up succeeded but ${bad.length || 1} endpoint(s) name no proven file (smokeFile output empty): the smoke step did not prove the deployment` };
+    return {
+      ok: false,
+      message: `up succeeded but ${bad.length || 1} endpoint(s) name no proven file (smokeFile output empty): the smoke step did not prove the deployment`,
+    };
   return { ok: true, files: files as string[] };
 }
 
@@ -82,7 +85,10 @@ function visibleOutputs(o: Record<string, StackOutput>): Record<string, unknown>
 class Recorder {
   readonly steps: Partial<Record<Step, StepRecord>> = {};
   first: Step | null = null;
-  constructor(private readonly log: Log, private readonly redact: (t: string) => string) {}
+  constructor(
+    private readonly log: Log,
+    private readonly redact: (t: string) => string,
+  ) {}
 
   fail(step: Step, ms: number, error: string): void {
     this.steps[step] = { ok: false, ms, error };
@@ -90,7 +96,10 @@ class Recorder {
     this.log(`ci:stack: ${step} FAILED after ${ms} ms: ${error}`);
   }
 
-  async run<T>(step: Step, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: string; refused?: OwnershipError }> {
+  async run<T>(
+    step: Step,
+    fn: () => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: string; refused?: OwnershipError }> {
     const t0 = Date.now();
     this.log(`ci:stack: ${step} ...`);
     try {
@@ -110,19 +119,24 @@ class Recorder {
   }
 }
 
-const destroyCommand = (o: { stack: string; runId: string }) => `npm run ci:stack -- destroy --stack ${o.stack} --run-id ${o.runId}`;
+const destroyCommand = (o: { stack: string; runId: string }) =>
+  `npm run ci:stack -- destroy --stack ${o.stack} --run-id ${o.runId}`;
 
 /**
  * Teardown rule: destroy always runs (unless --keep); the stack is removed only after a successful
  * destroy, because `stack rm` would throw away the only record of resources that are still there. A stack
  * that is not this run's is refused untouched: "owner" is returned then.
  */
-async function teardown(rec: Recorder, o: Pick<RunOptions, "engine" | "log" | "stack" | "runId">, advice: string[]): Promise<"owner" | undefined> {
+async function teardown(
+  rec: Recorder,
+  o: Pick<RunOptions, "engine" | "log" | "stack" | "runId">,
+  advice: string[],
+): Promise<"owner" | undefined> {
   const d = await rec.run("destroy", () => o.engine.destroy(o.log));
   if (d.ok) {
     const r = await rec.run("removeStack", () => o.engine.removeStack());
     if (r.ok) return undefined;
-    if (r.refused) return advice.push(r.refused.fix), "owner";
+    if (r.refused) return (advice.push(r.refused.fix), "owner");
     advice.push(`the resources are gone but the stack record is not: ${destroyCommand(o)}`);
     return undefined;
   }
@@ -137,7 +151,13 @@ async function teardown(rec: Recorder, o: Pick<RunOptions, "engine" | "log" | "s
 }
 
 type Finish = { command: "up" | "destroy"; stack: string; stackSource: string; runId: string; keep: boolean };
-function finish(o: Finish, rec: Recorder, t0: number, rest: Pick<CiResult, "outputs" | "smoke" | "advice">, failed: FailedStep | null): CiResult {
+function finish(
+  o: Finish,
+  rec: Recorder,
+  t0: number,
+  rest: Pick<CiResult, "outputs" | "smoke" | "advice">,
+  failed: FailedStep | null,
+): CiResult {
   return {
     ok: failed === null,
     exitCode: failed === null ? EXIT.ok : EXIT[failed],
@@ -156,7 +176,11 @@ function finish(o: Finish, rec: Recorder, t0: number, rest: Pick<CiResult, "outp
 }
 
 /** up's steps before the teardown: create, up, outputs, the smoke check; the first failure, or null. */
-async function deploy(o: RunOptions, rec: Recorder, found: { outputs: Record<string, unknown>; smoke: SmokeOutcome; advice: string[] }): Promise<FailedStep | null> {
+async function deploy(
+  o: RunOptions,
+  rec: Recorder,
+  found: { outputs: Record<string, unknown>; smoke: SmokeOutcome; advice: string[] },
+): Promise<FailedStep | null> {
   const created = await rec.run("create", () => o.engine.create(o.log));
   if (!created.ok) {
     if (created.refused) found.advice.push(created.refused.fix);
@@ -164,7 +188,7 @@ async function deploy(o: RunOptions, rec: Recorder, found: { outputs: Record<str
   }
   const up = await rec.run("up", () => o.engine.up(o.log, o.signal));
   if (o.signal?.aborted) return "interrupted";
-  if (!up.ok && up.refused) return found.advice.push(up.refused.fix), "owner";
+  if (!up.ok && up.refused) return (found.advice.push(up.refused.fix), "owner");
   if (!up.ok) {
     const s = o.smokeEnabled ? smokeFailureIn(up.error) : undefined;
     if (s) found.smoke = s;
@@ -184,7 +208,11 @@ export async function runCiStack(o: RunOptions): Promise<CiResult> {
   const t0 = Date.now();
   const redact = o.redact ?? ((t: string) => t);
   const rec = new Recorder(o.log, redact);
-  const found = { outputs: {} as Record<string, unknown>, smoke: { ok: null, reason: "not reached" } as SmokeOutcome, advice: [] as string[] };
+  const found = {
+    outputs: {} as Record<string, unknown>,
+    smoke: { ok: null, reason: "not reached" } as SmokeOutcome,
+    advice: [] as string[],
+  };
   const meta: Finish = { command: "up", stack: o.stack, stackSource: o.stackSource, runId: o.runId, keep: o.keep };
   let failed: FailedStep | null = null;
   let result: CiResult | undefined;
@@ -197,13 +225,18 @@ export async function runCiStack(o: RunOptions): Promise<CiResult> {
     } finally {
       if (failed === "owner") {
         // Not this run's stack: nothing was created, so there is nothing of ours to tear down.
-        for (const step of ["destroy", "removeStack"] as const) rec.skip(step, "the stack is not this run's: left untouched");
+        for (const step of ["destroy", "removeStack"] as const)
+          rec.skip(step, "the stack is not this run's: left untouched");
       } else if (o.keep) {
         rec.skip("destroy", "--keep");
         rec.skip("removeStack", "--keep");
-        found.advice.push(`--keep: stack ${o.stack} and its resources were left running; remove them with ${destroyCommand(o)}`);
+        found.advice.push(
+          `--keep: stack ${o.stack} and its resources were left running; remove them with ${destroyCommand(o)}`,
+        );
       } else {
-        const refused = await teardown(rec, o, found.advice).catch((e: unknown) => void o.log(`ci:stack: teardown error: ${redact(String(e))}`));
+        const refused = await teardown(rec, o, found.advice).catch(
+          (e: unknown) => void o.log(`ci:stack: teardown error: ${redact(String(e))}`),
+        );
         if (refused) failed ??= refused;
       }
     }

@@ -41,7 +41,10 @@ export function accepts(claim: Claim, tag: Owner | undefined): boolean {
 
 /** A refusal made before the stack was touched; its message names the stack and the fix. */
 export class OwnershipError extends Error {
-  constructor(message: string, readonly fix: string) {
+  constructor(
+    message: string,
+    readonly fix: string,
+  ) {
     super(`${message}\n  fix: ${fix}`);
     this.name = "OwnershipError";
   }
@@ -64,7 +67,9 @@ export function notOurs(stack: string, tag: Owner | undefined, claim: Claim, act
   if (tag.runId !== mine)
     return new OwnershipError(
       `stack ${stack} was created by ci:stack run ${tag.runId}, not by this run (${mine}); ${untouched}`,
-      action === "up" ? `${PICK_ANOTHER}; once that run is over, remove its stack with ${removeLater(tag.runId)}` : `once that run is over: ${removeLater(tag.runId)}`,
+      action === "up"
+        ? `${PICK_ANOTHER}; once that run is over, remove its stack with ${removeLater(tag.runId)}`
+        : `once that run is over: ${removeLater(tag.runId)}`,
     );
   return new OwnershipError(
     `stack ${stack} was created by another ci:stack process of this run (${tag.runId}, tag ${markerOf(tag)}): ${action === "up" ? "up deploys only to a stack it has just created" : "this process did not create it"}; ${untouched}`,
@@ -79,12 +84,19 @@ export function stackFiles(workDir: string, stack: string): string[] {
 
 /** Whether git tracks the file (false where git or a repository is missing: then nothing is committed). */
 export function trackedByGit(file: string, workDir: string): boolean {
-  const r = spawnSync("git", ["-C", workDir, "ls-files", "--error-unmatch", "--", file], { encoding: "utf8", stdio: ["ignore", "ignore", "ignore"] });
+  const r = spawnSync("git", ["-C", workDir, "ls-files", "--error-unmatch", "--", file], {
+    encoding: "utf8",
+    stdio: ["ignore", "ignore", "ignore"],
+  });
   return r.status === 0;
 }
 
 /** A stack file that rules the name out, checked before anything is touched: committed, or (for up) already there. */
-export function stackFileRefusal(workDir: string, stack: string, command: "up" | "destroy"): OwnershipError | undefined {
+export function stackFileRefusal(
+  workDir: string,
+  stack: string,
+  command: "up" | "destroy",
+): OwnershipError | undefined {
   for (const file of stackFiles(workDir, stack)) {
     if (trackedByGit(file, workDir))
       return new OwnershipError(

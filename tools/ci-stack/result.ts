@@ -13,9 +13,17 @@ export const EXIT_CODES = {
   config: { exit: 2, meaning: "bad `SDWEBUI_*` settings (nothing touched)" },
   preflight: { exit: 40, meaning: "preflight: passphrase, unbuilt program, Pulumi CLI missing (nothing touched)" },
   internal: { exit: 41, meaning: "internal error of the tool" },
-  owner: { exit: 42, meaning: "the stack is not this run's: it exists without this run's ci:stack tag, or its stack file is committed or already there (nothing touched)" },
+  owner: {
+    exit: 42,
+    meaning:
+      "the stack is not this run's: it exists without this run's ci:stack tag, or its stack file is committed or already there (nothing touched)",
+  },
   up: { exit: 50, meaning: "`pulumi up` failed (not the smoke step)" },
-  smoke: { exit: 51, meaning: "the smoke step failed (inside up, or no proven file in the outputs); the smoke's own exit code is in the result file" },
+  smoke: {
+    exit: 51,
+    meaning:
+      "the smoke step failed (inside up, or no proven file in the outputs); the smoke's own exit code is in the result file",
+  },
   outputs: { exit: 52, meaning: "reading the stack outputs failed" },
   create: { exit: 53, meaning: "creating or tagging the stack failed" },
   destroy: { exit: 60, meaning: "destroy failed (stack kept, see `advice`)" },
@@ -23,11 +31,18 @@ export const EXIT_CODES = {
   interrupted: { exit: 130, meaning: "interrupted (SIGINT/SIGTERM)" },
 } as const satisfies Record<FailedStep | "ok" | "usage", { exit: number; meaning: string }>;
 
-export const EXIT = Object.fromEntries(Object.entries(EXIT_CODES).map(([k, v]) => [k, v.exit])) as Record<keyof typeof EXIT_CODES, number>;
+export const EXIT = Object.fromEntries(Object.entries(EXIT_CODES).map(([k, v]) => [k, v.exit])) as Record<
+  keyof typeof EXIT_CODES,
+  number
+>;
 
 /** tools/ci-stack/README.md's exit-code table. */
 export function exitCodeTable(): string {
-  return ["| exit | first failure |", "|---|---|", ...Object.values(EXIT_CODES).map((c) => `| ${c.exit} | ${c.meaning} |`)].join("\n");
+  return [
+    "| exit | first failure |",
+    "|---|---|",
+    ...Object.values(EXIT_CODES).map((c) => `| ${c.exit} | ${c.meaning} |`),
+  ].join("\n");
 }
 
 export interface StepRecord {
@@ -67,7 +82,13 @@ export interface CiResult {
 }
 
 /** A result for a run that stopped before the engine was used (bad config, missing CLI, ...). */
-export function earlyFailure(command: "up" | "destroy", stack: string, stackSource: string, step: "config" | "preflight" | "owner" | "usage" | "interrupted", message: string): CiResult {
+export function earlyFailure(
+  command: "up" | "destroy",
+  stack: string,
+  stackSource: string,
+  step: "config" | "preflight" | "owner" | "usage" | "interrupted",
+  message: string,
+): CiResult {
   const now = new Date().toISOString();
   return {
     ok: false,

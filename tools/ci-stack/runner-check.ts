@@ -35,12 +35,18 @@ export interface PreflightFs {
 
 const realFs: PreflightFs = { exists: existsSync, read: (p) => readFileSync(p, "utf8") };
 
-export function preflight(env: Env, workDir: string, o: { smokeEnabled: boolean; needBuild: boolean }, fs: PreflightFs = realFs): Preflight {
+export function preflight(
+  env: Env,
+  workDir: string,
+  o: { smokeEnabled: boolean; needBuild: boolean },
+  fs: PreflightFs = realFs,
+): Preflight {
   const problems: string[] = [];
   const warnings: string[] = [];
   const backend = backendOf(env, workDir);
 
-  if (!fs.exists(join(workDir, "Pulumi.yaml"))) problems.push(`${workDir} holds no Pulumi.yaml: run from the repository root or pass --work-dir`);
+  if (!fs.exists(join(workDir, "Pulumi.yaml")))
+    problems.push(`${workDir} holds no Pulumi.yaml: run from the repository root or pass --work-dir`);
 
   // Pulumi Cloud keeps secrets with its own key; every other backend uses the passphrase provider.
   if (!backend.url.startsWith("https://")) {
@@ -51,13 +57,17 @@ export function preflight(env: Env, workDir: string, o: { smokeEnabled: boolean;
           "Set it from a CI secret (any long random string; the stack lives only for this run), or set PULUMI_CONFIG_PASSPHRASE_FILE",
       );
     else if (env.PULUMI_CONFIG_PASSPHRASE === "" && !file)
-      problems.push("PULUMI_CONFIG_PASSPHRASE is empty (an unset CI secret expands to an empty string): set the secret in the CI system");
+      problems.push(
+        "PULUMI_CONFIG_PASSPHRASE is empty (an unset CI secret expands to an empty string): set the secret in the CI system",
+      );
     else if (file && !fs.exists(file)) problems.push(`PULUMI_CONFIG_PASSPHRASE_FILE=${file}: no such file`);
   }
 
   if (o.needBuild) {
     if (!fs.exists(join(workDir, "dist/infra/index.js")))
-      problems.push("dist/infra/index.js is missing (Pulumi.yaml runs the compiled program): run npm ci or npm run build first");
+      problems.push(
+        "dist/infra/index.js is missing (Pulumi.yaml runs the compiled program): run npm ci or npm run build first",
+      );
     if (o.smokeEnabled && !fs.exists(join(workDir, SMOKE_CLI_BUILT)))
       problems.push(`${SMOKE_CLI_BUILT} is missing (the smoke step runs it): run npm ci or npm run build first`);
   }

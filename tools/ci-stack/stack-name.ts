@@ -39,7 +39,11 @@ export const CI_SYSTEMS: CiSystem[] = [
   // A retried GitLab job gets a new CI_JOB_ID.
   { id: "gl", marker: "CI_PIPELINE_ID", parts: (e) => [e.CI_PIPELINE_ID, e.CI_JOB_ID] },
   { id: "az", marker: "BUILD_BUILDID", parts: (e) => [e.BUILD_BUILDID, e.SYSTEM_JOBATTEMPT ?? "1", e.SYSTEM_JOBNAME] },
-  { id: "bk", marker: "BUILDKITE_BUILD_NUMBER", parts: (e) => [e.BUILDKITE_BUILD_NUMBER, e.BUILDKITE_RETRY_COUNT ?? "0", e.BUILDKITE_STEP_KEY] },
+  {
+    id: "bk",
+    marker: "BUILDKITE_BUILD_NUMBER",
+    parts: (e) => [e.BUILDKITE_BUILD_NUMBER, e.BUILDKITE_RETRY_COUNT ?? "0", e.BUILDKITE_STEP_KEY],
+  },
   { id: "cc", marker: "CIRCLE_BUILD_NUM", parts: (e) => [e.CIRCLE_BUILD_NUM, e.CIRCLE_NODE_INDEX] },
   { id: "jk", marker: "BUILD_ID", parts: (e) => [e.BUILD_ID, e.JOB_BASE_NAME ?? e.JOB_NAME] },
 ];
@@ -105,20 +109,27 @@ export function ciStackName(env: Env, opts: NameOptions = {}): StackNameResult {
   const suffix = sanitise(env[STACK_ENV.suffix] ?? "");
   const ci = CI_SYSTEMS.find((s) => env[s.marker]?.trim());
   if (ci) {
-    const parts = ci.parts(env).map((p) => sanitise(p ?? "")).filter((p) => p !== "");
+    const parts = ci
+      .parts(env)
+      .map((p) => sanitise(p ?? ""))
+      .filter((p) => p !== "");
     const name = fit([prefix, ci.id, ...parts, suffix].filter((p) => p !== "").join("-"));
     return { name, source: `${ci.id}: ${ci.marker}`, deterministic: true };
   }
   // Not in a known CI: time plus randomness is unique enough, but cannot be recomputed later.
   const rand = sanitise(opts.random?.() ?? randomBytes(3).toString("hex"));
-  const name = fit([prefix, "local", compactTime(opts.now ?? new Date()), rand, suffix].filter((p) => p !== "").join("-"));
+  const name = fit(
+    [prefix, "local", compactTime(opts.now ?? new Date()), rand, suffix].filter((p) => p !== "").join("-"),
+  );
   return { name, source: "fallback (no CI run variables found)", deterministic: false };
 }
 
 /** Check a name given on the command line (`--stack`). */
 export function checkStackName(name: string): string {
   if (!PULUMI_STACK_NAME.test(name))
-    throw new StackNameError(`--stack "${name}" is not a Pulumi stack name: use 1-100 characters from A-Z a-z 0-9 _ . -`);
+    throw new StackNameError(
+      `--stack "${name}" is not a Pulumi stack name: use 1-100 characters from A-Z a-z 0-9 _ . -`,
+    );
   return name;
 }
 
@@ -140,7 +151,10 @@ export function ciRunId(env: Env, opts: Pick<NameOptions, "random"> = {}): RunId
   const suffix = sanitise(env[STACK_ENV.suffix] ?? "");
   const ci = CI_SYSTEMS.find((s) => env[s.marker]?.trim());
   if (ci) {
-    const parts = ci.parts(env).map((p) => sanitise(p ?? "")).filter((p) => p !== "");
+    const parts = ci
+      .parts(env)
+      .map((p) => sanitise(p ?? ""))
+      .filter((p) => p !== "");
     return { id: fit([ci.id, ...parts, suffix].filter((p) => p !== "").join("-"), MAX_RUN_ID), deterministic: true };
   }
   return { id: `local-${sanitise(opts.random?.() ?? randomBytes(6).toString("hex"))}`, deterministic: false };
@@ -149,6 +163,8 @@ export function ciRunId(env: Env, opts: Pick<NameOptions, "random"> = {}): RunId
 /** Check a run id given on the command line (`--run-id`). */
 export function checkRunId(id: string): string {
   if (!/^[A-Za-z0-9_.-]+$/.test(id) || id.length > MAX_RUN_ID)
-    throw new StackNameError(`--run-id "${id}" is not a run id: use 1-${MAX_RUN_ID} characters from A-Z a-z 0-9 _ . - (the up's result file names it as runId)`);
+    throw new StackNameError(
+      `--run-id "${id}" is not a run id: use 1-${MAX_RUN_ID} characters from A-Z a-z 0-9 _ . - (the up's result file names it as runId)`,
+    );
   return id;
 }

@@ -9,5 +9,10 @@ const doc = parseDocument(readFileSync("Pulumi.yaml", "utf8"));
 doc.set("config", doc.createNode(projectConfigBlock()));
 writeFileSync("Pulumi.yaml", doc.toString({ lineWidth: 0 }));
 
-writeFileSync("README.md", replaceBlock(readFileSync("README.md", "utf8"), "settings", "config:schema", settingsMarkdownTable(), "README.md"));
-console.log(`Pulumi.yaml and README.md: ${Object.keys(projectConfigBlock()).length} settings declared with their defaults, the table lists every one`);
+writeFileSync(
+  "README.md",
+  replaceBlock(readFileSync("README.md", "utf8"), "settings", "config:schema", settingsMarkdownTable(), "README.md"),
+);
+console.log(
+  `Pulumi.yaml and README.md: ${Object.keys(projectConfigBlock()).length} settings declared with their defaults, the table lists every one`,
+);

@@ -9,7 +9,8 @@ import { applyFirewall, deleteFirewall, firewallStatus } from "./runner.js";
 
 const FIREWALL_CLI = cliTable({
   prog: "npm run firewall --",
-  synopsis: "<plan|apply|delete|status> --tag <tag> --port <port> [--allow <cidr>]... [--bind <address>] [--backend iptables|nftables|none] [--wait <seconds>]",
+  synopsis:
+    "<plan|apply|delete|status> --tag <tag> --port <port> [--allow <cidr>]... [--bind <address>] [--backend iptables|nftables|none] [--wait <seconds>]",
   commands: {
     plan: "print the script that apply would run (touches nothing)",
     apply: "replace this tag's rules atomically (idempotent)",
@@ -19,18 +20,33 @@ const FIREWALL_CLI = cliTable({
   flags: {
     tag: flag(z.string(), { arg: "TAG", help: "the stack's rule tag, e.g. sdwebui.prod.7860" }),
     port: flag(z.string(), { arg: "PORT", help: "the published host port, e.g. 7860" }),
-    allow: flag(z.array(z.string()).default([]), { arg: "CIDR", multiple: true, help: "a network allowed to reach the port; none means deny every remote client" }),
-    bind: flag(z.string().optional(), { arg: "ADDRESS", help: "the address the port is published on (default 0.0.0.0); IPv6 rules only for an IPv6 one, e.g. ::" }),
+    allow: flag(z.array(z.string()).default([]), {
+      arg: "CIDR",
+      multiple: true,
+      help: "a network allowed to reach the port; none means deny every remote client",
+    }),
+    bind: flag(z.string().optional(), {
+      arg: "ADDRESS",
+      help: "the address the port is published on (default 0.0.0.0); IPv6 rules only for an IPv6 one, e.g. ::",
+    }),
     backend: flag(z.string().optional(), { arg: "NAME", help: "iptables, nftables or none (default iptables)" }),
     wait: flag(z.string().optional(), { arg: "SECONDS", help: "wait this long for Docker's chains to appear" }),
   },
 });
 
-const FLAG: Record<string, string> = { tag: "--tag", port: "--port", bindAddress: "--bind", allowlist: "--allow", backend: "--backend", waitForDockerSeconds: "--wait" };
+const FLAG: Record<string, string> = {
+  tag: "--tag",
+  port: "--port",
+  bindAddress: "--bind",
+  allowlist: "--allow",
+  backend: "--backend",
+  waitForDockerSeconds: "--wait",
+};
 
 class UsageError extends Error {}
 
-const toInt = (v: string | undefined): number | undefined => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : Number.NaN);
+const toInt = (v: string | undefined): number | undefined =>
+  v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : Number.NaN;
 
 /** Parse argv (without node and script) into an action and a rule set; throws UsageError naming the flag. */
 export function parseCli(argv: string[]) {
@@ -44,8 +60,12 @@ export function parseCli(argv: string[]) {
   if (parsed.help) throw new UsageError(usageText(FIREWALL_CLI));
   const values = parsed.values;
   const input = {
-    tag: values.tag, port: toInt(values.port), bindAddress: values.bind, allowlist: values.allow,
-    backend: values.backend, waitForDockerSeconds: toInt(values.wait),
+    tag: values.tag,
+    port: toInt(values.port),
+    bindAddress: values.bind,
+    allowlist: values.allow,
+    backend: values.backend,
+    waitForDockerSeconds: toInt(values.wait),
   };
   const r = FirewallInputSchema.safeParse(input);
   if (!r.success) {

@@ -3,10 +3,28 @@
 // outside the clone (toolchainLayout) so that a second run takes seconds. Writes toolchain.json (what was
 // built from what, what could not be had and why) and prints the cold build time and the cache size.
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, cpSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
-import { readManifest, STANDIN_NAMES, standinBinary, standinSource, standinSourceHash, toolchainLayout } from "./layout.js";
+import {
+  readManifest,
+  STANDIN_NAMES,
+  standinBinary,
+  standinSource,
+  standinSourceHash,
+  toolchainLayout,
+} from "./layout.js";
 import type { Manifest, PieceRecord, StandinName } from "./layout.js";
 
 const layout = toolchainLayout();
@@ -21,7 +39,10 @@ const SDK_MODULE = "github.com/pulumi/pulumi/sdk/v3";
 const LANGUAGE_MODULE = "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3";
 /** The newest sdk/v3 release that still holds the language host (from v3.69.0 on it is a module of its own). */
 const LANGUAGE_FALLBACK_SDK = "v3.68.0";
-const PLUGIN_MODULES = { docker: "github.com/pulumi/pulumi-docker/provider/v5", command: "github.com/pulumi/pulumi-command/provider" } as const;
+const PLUGIN_MODULES = {
+  docker: "github.com/pulumi/pulumi-docker/provider/v5",
+  command: "github.com/pulumi/pulumi-command/provider",
+} as const;
 /**
  * The Kubernetes provider's module: the proxy serves no tagged version of it, only this commit (2026-01-15,
  * after v4.24.0, before v4.24.1), which is built as the version @pulumi/kubernetes asks for.
@@ -29,7 +50,10 @@ const PLUGIN_MODULES = { docker: "github.com/pulumi/pulumi-docker/provider/v5", 
 const KUBERNETES_MODULE = "github.com/pulumi/pulumi-kubernetes/provider/v4";
 const KUBERNETES_COMMIT = "v4.0.0-20260115033456-f47bc2d6f199";
 /** What the docker plugin's build needs beyond its own module (Pulumi's fork of the plugin SDK, the pinned upstream). */
-const DOCKER_BUILD_DEPENDENCIES = ["github.com/pulumi/terraform-plugin-sdk/v2", "github.com/kreuzwerker/terraform-provider-docker@v0.0.0-20260618190003-5074970c71ce"];
+const DOCKER_BUILD_DEPENDENCIES = [
+  "github.com/pulumi/terraform-plugin-sdk/v2",
+  "github.com/kreuzwerker/terraform-provider-docker@v0.0.0-20260618190003-5074970c71ce",
+];
 
 const elapsed = (since: number) => {
   const s = Math.round((Date.now() - since) / 1000);
@@ -61,7 +85,11 @@ async function go(what: string, args: string[], cwd: string, env: NodeJS.Process
 
 /** `go mod download -json module@version`: the module's folder, or what the proxy said. */
 function download(moduleAtVersion: string): { dir?: string; goVersion?: string; error?: string } {
-  const r = spawnSync("go", ["mod", "download", "-json", moduleAtVersion], { env: goEnv, cwd: layout.root, encoding: "utf8" });
+  const r = spawnSync("go", ["mod", "download", "-json", moduleAtVersion], {
+    env: goEnv,
+    cwd: layout.root,
+    encoding: "utf8",
+  });
   let info: { Dir?: string; GoMod?: string; Error?: string } = {};
   try {
     info = JSON.parse(r.stdout) as typeof info;
@@ -83,14 +111,38 @@ function listVersions(module: string): { versions?: string[]; error?: string } {
 /** The replace lines of a dependency's go.mod that point at other modules (a wrapper must repeat them). */
 function moduleReplaces(moduleDir: string): string[] {
   const text = readFileSync(join(moduleDir, "go.mod"), "utf8");
-  return [...text.matchAll(/^replace\s+(\S+(?:\s+v\S+)?)\s+=>\s+(\S+)\s+(v\S+)\s*$/gm)].map((m) => `replace ${m[1]} => ${m[2]} ${m[3]}`);
+  return [...text.matchAll(/^replace\s+(\S+(?:\s+v\S+)?)\s+=>\s+(\S+)\s+(v\S+)\s*$/gm)].map(
+    (m) => `replace ${m[1]} => ${m[2]} ${m[3]}`,
+  );
 }
 
-function wrapperModule(dir: string, name: string, goVersion: string, requires: string[], replaces: string[], imports: string[]) {
+function wrapperModule(
+  dir: string,
+  name: string,
+  goVersion: string,
+  requires: string[],
+  replaces: string[],
+  imports: string[],
+) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "go.mod"), [`module sdwebui.local/toolchain/${name}`, "", `go ${goVersion}`, "", ...requires.map((r) => `require ${r}`), ...replaces, ""].join("\n"));
-  if (imports.length > 0) writeFileSync(join(dir, "tools.go"), `//go:build tools\n\npackage tools\n\n${imports.map((i) => `import _ "${i}"`).join("\n")}\n`);
+  writeFileSync(
+    join(dir, "go.mod"),
+    [
+      `module sdwebui.local/toolchain/${name}`,
+      "",
+      `go ${goVersion}`,
+      "",
+      ...requires.map((r) => `require ${r}`),
+      ...replaces,
+      "",
+    ].join("\n"),
+  );
+  if (imports.length > 0)
+    writeFileSync(
+      join(dir, "tools.go"),
+      `//go:build tools\n\npackage tools\n\n${imports.map((i) => `import _ "${i}"`).join("\n")}\n`,
+    );
 }
 
 const versionOf = (binary: string, args: string[]) => spawnSync(binary, args, { encoding: "utf8" }).stdout?.trim();
@@ -99,21 +151,44 @@ async function buildCli(): Promise<PieceRecord> {
   const v = `v${versions.pulumi}`;
   const binary = join(layout.binDir, "pulumi");
   const record: PieceRecord = { module: CLI_MODULE, version: v, binary };
-  if (existsSync(binary) && versionOf(binary, ["version"]) === v) return { ...(previous?.pieces.pulumi ?? record), binary };
+  if (existsSync(binary) && versionOf(binary, ["version"]) === v)
+    return { ...(previous?.pieces.pulumi ?? record), binary };
   const t0 = Date.now();
   say(`pulumi CLI ${v}: probing ${CLI_MODULE}@${v} and ${SDK_MODULE}@${v}`);
   const pkg = download(`${CLI_MODULE}@${v}`);
   const sdk = download(`${SDK_MODULE}@${v}`);
   const error = pkg.error ?? sdk.error;
-  if (error) return { ...record, binary: undefined, blocked: { command: `go mod download -json ${CLI_MODULE}@${v} ${SDK_MODULE}@${v}`, error } };
+  if (error)
+    return {
+      ...record,
+      binary: undefined,
+      blocked: { command: `go mod download -json ${CLI_MODULE}@${v} ${SDK_MODULE}@${v}`, error },
+    };
   // pkg's go.mod replaces sdk with ../sdk (the same version here) and a clipboard fork; repeat the latter.
   const dir = join(layout.workDir, "pulumi");
-  wrapperModule(dir, "pulumi", pkg.goVersion!, [`${CLI_MODULE} ${v}`, `${SDK_MODULE} ${v}`], moduleReplaces(pkg.dir!), [`${CLI_MODULE}/cmd/pulumi`]);
+  wrapperModule(dir, "pulumi", pkg.goVersion!, [`${CLI_MODULE} ${v}`, `${SDK_MODULE} ${v}`], moduleReplaces(pkg.dir!), [
+    `${CLI_MODULE}/cmd/pulumi`,
+  ]);
   say(`pulumi CLI ${v}: resolving dependencies`);
   await go("pulumi CLI: go mod tidy", ["mod", "tidy"], dir);
   say(`pulumi CLI ${v}: compiling (several minutes on 2 cores)`);
   const ldflags = `-s -w -X ${SDK_MODULE}/go/common/version.Version=${v}`;
-  await go("pulumi CLI: go build", ["build", "-trimpath", "-tags", "osusergo,grpcnotrace", "-ldflags", ldflags, "-o", binary, `${CLI_MODULE}/cmd/pulumi`], dir, { ...goEnv, CGO_ENABLED: "0" });
+  await go(
+    "pulumi CLI: go build",
+    [
+      "build",
+      "-trimpath",
+      "-tags",
+      "osusergo,grpcnotrace",
+      "-ldflags",
+      ldflags,
+      "-o",
+      binary,
+      `${CLI_MODULE}/cmd/pulumi`,
+    ],
+    dir,
+    { ...goEnv, CGO_ENABLED: "0" },
+  );
   return { ...record, buildSeconds: Math.round((Date.now() - t0) / 1000) };
 }
 
@@ -124,26 +199,49 @@ async function buildLanguageHost(): Promise<PieceRecord> {
   const t0 = Date.now();
   say(`language host: probing ${LANGUAGE_MODULE} (the module of the ${versions.pulumi} host)`);
   const exact = listVersions(LANGUAGE_MODULE);
-  if (!exact.error) throw new Error(`${LANGUAGE_MODULE} is served now (${exact.versions?.join(" ")}): build that instead of the fallback`);
+  if (!exact.error)
+    throw new Error(
+      `${LANGUAGE_MODULE} is served now (${exact.versions?.join(" ")}): build that instead of the fallback`,
+    );
   say(`language host: not served; falling back to the host inside ${SDK_MODULE}@${LANGUAGE_FALLBACK_SDK}`);
   const sdk = download(`${SDK_MODULE}@${LANGUAGE_FALLBACK_SDK}`);
-  if (sdk.error) return { module: SDK_MODULE, version: LANGUAGE_FALLBACK_SDK, blocked: { command: `go mod download -json ${SDK_MODULE}@${LANGUAGE_FALLBACK_SDK}`, error: sdk.error } };
+  if (sdk.error)
+    return {
+      module: SDK_MODULE,
+      version: LANGUAGE_FALLBACK_SDK,
+      blocked: { command: `go mod download -json ${SDK_MODULE}@${LANGUAGE_FALLBACK_SDK}`, error: sdk.error },
+    };
   // The host is a main package inside the sdk module: copy it out, add the runtime-options patch, build it
   // as this wrapper's own main package against the same sdk version.
   const dir = join(layout.workDir, "pulumi-language-nodejs");
-  wrapperModule(dir, "pulumi-language-nodejs", sdk.goVersion!, [`${SDK_MODULE} ${LANGUAGE_FALLBACK_SDK}`], moduleReplaces(sdk.dir!), []);
+  wrapperModule(
+    dir,
+    "pulumi-language-nodejs",
+    sdk.goVersion!,
+    [`${SDK_MODULE} ${LANGUAGE_FALLBACK_SDK}`],
+    moduleReplaces(sdk.dir!),
+    [],
+  );
   const source = join(sdk.dir!, "nodejs", "cmd", "pulumi-language-nodejs");
   for (const f of readdirSync(source).filter((f) => f.endsWith(".go") && !f.endsWith("_test.go"))) {
     copyFileSync(join(source, f), join(dir, f));
     chmodSync(join(dir, f), 0o644);
   }
   copyFileSync(join(PATCHES, "runtime_options.go"), join(dir, "runtime_options.go"));
-  const patched = spawnSync("patch", ["-p1", "--forward", "-i", join(PATCHES, "language-nodejs-runtime-options.patch")], { cwd: dir, encoding: "utf8" });
-  if (patched.status !== 0) throw new Error(`language host: the runtime-options patch does not apply:\n${patched.stdout}${patched.stderr}`);
+  const patched = spawnSync(
+    "patch",
+    ["-p1", "--forward", "-i", join(PATCHES, "language-nodejs-runtime-options.patch")],
+    { cwd: dir, encoding: "utf8" },
+  );
+  if (patched.status !== 0)
+    throw new Error(`language host: the runtime-options patch does not apply:\n${patched.stdout}${patched.stderr}`);
   await go("language host: go mod tidy", ["mod", "tidy"], dir);
   say(`language host: compiling`);
   const ldflags = `-s -w -X ${SDK_MODULE}/go/common/version.Version=${LANGUAGE_FALLBACK_SDK}`;
-  await go("language host: go build", ["build", "-trimpath", "-ldflags", ldflags, "-o", binary, "."], dir, { ...goEnv, CGO_ENABLED: "0" });
+  await go("language host: go build", ["build", "-trimpath", "-ldflags", ldflags, "-o", binary, "."], dir, {
+    ...goEnv,
+    CGO_ENABLED: "0",
+  });
   return {
     module: `${SDK_MODULE}/nodejs/cmd/pulumi-language-nodejs`,
     version: LANGUAGE_FALLBACK_SDK,
@@ -162,7 +260,8 @@ function probePlugin(name: keyof typeof PLUGIN_MODULES): PieceRecord {
   say(`plugin ${name} ${version}: probing ${module}`);
   const listed = listVersions(module);
   const answer = (m: string) => (m.includes("@") ? download(m).error : listVersions(m).error) ?? "served";
-  const extra = name === "docker" ? DOCKER_BUILD_DEPENDENCIES.map((m) => `${m}: ${answer(m).split("\n").pop()!.trim()}`) : [];
+  const extra =
+    name === "docker" ? DOCKER_BUILD_DEPENDENCIES.map((m) => `${m}: ${answer(m).split("\n").pop()!.trim()}`) : [];
   const error = listed.error
     ? [listed.error, ...extra].join("\n")
     : `${module} is served (${listed.versions?.join(" ") || "pseudo-versions only"}) but building it is not implemented yet: extend tools/toolchain/build.ts`;
@@ -180,11 +279,21 @@ async function buildKubernetesPlugin(cli: string): Promise<PieceRecord> {
   // Not in binDir: a plugin on PATH is taken ahead of the installed one, with a warning on every run.
   const binary = join(layout.workDir, "pulumi-resource-kubernetes.bin", "pulumi-resource-kubernetes");
   const cached = previous?.pieces["pulumi-resource-kubernetes"];
-  if (existsSync(binary) && cached?.binary && cached.version === KUBERNETES_COMMIT && previous?.versions.plugins.kubernetes === version) return cached;
+  if (
+    existsSync(binary) &&
+    cached?.binary &&
+    cached.version === KUBERNETES_COMMIT &&
+    previous?.versions.plugins.kubernetes === version
+  )
+    return cached;
   const t0 = Date.now();
   say(`plugin kubernetes ${version}: fetching ${KUBERNETES_MODULE}@${KUBERNETES_COMMIT}`);
   const mod = download(`${KUBERNETES_MODULE}@${KUBERNETES_COMMIT}`);
-  if (mod.error) return { ...record, blocked: { command: `go mod download -json ${KUBERNETES_MODULE}@${KUBERNETES_COMMIT}`, error: mod.error } };
+  if (mod.error)
+    return {
+      ...record,
+      blocked: { command: `go mod download -json ${KUBERNETES_MODULE}@${KUBERNETES_COMMIT}`, error: mod.error },
+    };
   const dir = join(layout.workDir, "pulumi-resource-kubernetes");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dirname(binary), { recursive: true });
@@ -192,17 +301,33 @@ async function buildKubernetesPlugin(cli: string): Promise<PieceRecord> {
   spawnSync("chmod", ["-R", "u+w", dir]);
   const goMod = join(dir, "go.mod");
   const original = readFileSync(goMod, "utf8");
-  const withoutReplace = original.replace(/^replace github\.com\/pulumi\/pulumi-kubernetes\/sdk\/v4 => \.\.\/sdk\s*$/m, "");
-  if (withoutReplace === original) throw new Error(`${KUBERNETES_MODULE}@${KUBERNETES_COMMIT}: its go.mod has no sdk/v4 => ../sdk replace to drop; check the module's go.mod`);
+  const withoutReplace = original.replace(
+    /^replace github\.com\/pulumi\/pulumi-kubernetes\/sdk\/v4 => \.\.\/sdk\s*$/m,
+    "",
+  );
+  if (withoutReplace === original)
+    throw new Error(
+      `${KUBERNETES_MODULE}@${KUBERNETES_COMMIT}: its go.mod has no sdk/v4 => ../sdk replace to drop; check the module's go.mod`,
+    );
   writeFileSync(goMod, withoutReplace);
   const cmd = join(dir, "cmd", "pulumi-resource-kubernetes");
   await go("kubernetes plugin: go generate", ["generate", "."], cmd, { ...goEnv, VERSION: version });
   say(`plugin kubernetes ${version}: compiling (several minutes on 2 cores)`);
   const ldflags = `-s -w -X ${KUBERNETES_MODULE}/pkg/version.Version=${version}`;
-  await go("kubernetes plugin: go build", ["build", "-trimpath", "-ldflags", ldflags, "-o", binary, "./cmd/pulumi-resource-kubernetes"], dir, { ...goEnv, CGO_ENABLED: "0" });
+  await go(
+    "kubernetes plugin: go build",
+    ["build", "-trimpath", "-ldflags", ldflags, "-o", binary, "./cmd/pulumi-resource-kubernetes"],
+    dir,
+    { ...goEnv, CGO_ENABLED: "0" },
+  );
   const home = { ...process.env, PULUMI_HOME: layout.pluginHome, PULUMI_SKIP_UPDATE_CHECK: "true" };
-  const installed = spawnSync(cli, ["plugin", "install", "resource", "kubernetes", version, "--file", binary, "--reinstall"], { env: home, encoding: "utf8" });
-  if (installed.status !== 0) throw new Error(`pulumi plugin install resource kubernetes ${version} --file ${binary}: ${installed.stderr}`);
+  const installed = spawnSync(
+    cli,
+    ["plugin", "install", "resource", "kubernetes", version, "--file", binary, "--reinstall"],
+    { env: home, encoding: "utf8" },
+  );
+  if (installed.status !== 0)
+    throw new Error(`pulumi plugin install resource kubernetes ${version} --file ${binary}: ${installed.stderr}`);
   return {
     ...record,
     binary,
@@ -220,14 +345,21 @@ async function buildStandin(name: StandinName): Promise<PieceRecord> {
   const version = versions.plugins[name];
   const binary = standinBinary(layout, name);
   const record: PieceRecord = { module: `test/plugins/${name}`, version };
-  if (!existsSync(join(dir, "go.mod"))) return { ...record, blocked: { command: `ls ${dir}/go.mod`, error: "the stand-in's Go module is missing from the checkout" } };
+  if (!existsSync(join(dir, "go.mod")))
+    return {
+      ...record,
+      blocked: { command: `ls ${dir}/go.mod`, error: "the stand-in's Go module is missing from the checkout" },
+    };
   const hash = standinSourceHash(name);
   const cached = previous?.pieces[`standin-${name}`];
   if (existsSync(binary) && cached?.binary && cached.sourceHash === hash && cached.version === version) return cached;
   const t0 = Date.now();
   say(`stand-in plugin ${name} ${version}: compiling test/plugins/${name}`);
   mkdirSync(dirname(binary), { recursive: true });
-  await go(`stand-in ${name}: go build`, ["build", "-trimpath", "-ldflags", "-s -w", "-o", binary, "."], dir, { ...goEnv, CGO_ENABLED: "0" });
+  await go(`stand-in ${name}: go build`, ["build", "-trimpath", "-ldflags", "-s -w", "-o", binary, "."], dir, {
+    ...goEnv,
+    CGO_ENABLED: "0",
+  });
   return { ...record, binary, sourceHash: hash, buildSeconds: Math.round((Date.now() - t0) / 1000) };
 }
 
@@ -244,7 +376,8 @@ async function main() {
   mkdirSync(join(layout.pluginHome, "plugins"), { recursive: true });
   const cold = !existsSync(join(layout.binDir, "pulumi"));
   say(`building the Pulumi ${versions.pulumi} toolchain into ${layout.root} (versions from package-lock.json)`);
-  if (spawnSync("go", ["version"]).status !== 0) throw new Error("the go command is missing: install Go >= 1.25 (the CLI's go.mod asks for it)");
+  if (spawnSync("go", ["version"]).status !== 0)
+    throw new Error("the go command is missing: install Go >= 1.25 (the CLI's go.mod asks for it)");
 
   const pieces: Manifest["pieces"] = {};
   pieces.pulumi = await buildCli();
@@ -264,12 +397,25 @@ async function main() {
   writeFileSync(layout.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
 
   for (const [name, p] of Object.entries(pieces)) {
-    if (p.binary) say(`${name}: ${p.module}@${p.version}${p.buildSeconds ? ` built in ${p.buildSeconds} s` : " (cached)"}${p.deviation ? `\n    deviation: ${p.deviation}` : ""}`);
-    else say(`${name}: NOT AVAILABLE: ${p.module}@${p.version}\n    $ ${p.blocked!.command}\n    ${p.blocked!.error.replaceAll("\n", "\n    ")}`);
+    if (p.binary)
+      say(
+        `${name}: ${p.module}@${p.version}${p.buildSeconds ? ` built in ${p.buildSeconds} s` : " (cached)"}${p.deviation ? `\n    deviation: ${p.deviation}` : ""}`,
+      );
+    else
+      say(
+        `${name}: NOT AVAILABLE: ${p.module}@${p.version}\n    $ ${p.blocked!.command}\n    ${p.blocked!.error.replaceAll("\n", "\n    ")}`,
+      );
   }
-  say(`this run: ${seconds} s; cold build (from an empty cache): ${manifest.coldBuildSeconds ?? "not measured (the cache predates this build)"} s; cache ${(manifest.cacheBytes! / 2 ** 20).toFixed(0)} MiB in ${layout.root}`);
+  say(
+    `this run: ${seconds} s; cold build (from an empty cache): ${manifest.coldBuildSeconds ?? "not measured (the cache predates this build)"} s; cache ${(manifest.cacheBytes! / 2 ** 20).toFixed(0)} MiB in ${layout.root}`,
+  );
   say(`use it: export PATH=${layout.binDir}:$PATH`);
-  if (!pieces.pulumi.binary || !pieces["pulumi-language-nodejs"].binary || STANDIN_NAMES.some((n) => !pieces[`standin-${n}`]?.binary)) process.exit(1);
+  if (
+    !pieces.pulumi.binary ||
+    !pieces["pulumi-language-nodejs"].binary ||
+    STANDIN_NAMES.some((n) => !pieces[`standin-${n}`]?.binary)
+  )
+    process.exit(1);
 }
 
 main().catch((e: Error) => {

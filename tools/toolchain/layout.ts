@@ -38,7 +38,10 @@ export function lockedVersions(lockFile = join(REPO_ROOT, "package-lock.json")):
     if (!v) throw new Error(`${lockFile} pins no ${pkg}: run npm install`);
     return v;
   };
-  return { pulumi: version("@pulumi/pulumi"), plugins: Object.fromEntries(PLUGIN_NAMES.map((n) => [n, version(`@pulumi/${n}`)])) as Record<PluginName, string> };
+  return {
+    pulumi: version("@pulumi/pulumi"),
+    plugins: Object.fromEntries(PLUGIN_NAMES.map((n) => [n, version(`@pulumi/${n}`)])) as Record<PluginName, string>,
+  };
 }
 
 export interface ToolchainLayout {
@@ -73,7 +76,8 @@ export function toolchainLayout(env: NodeJS.ProcessEnv = process.env, versions =
   };
 }
 
-export type PieceName = "pulumi" | "pulumi-language-nodejs" | `pulumi-resource-${PluginName}` | `standin-${StandinName}`;
+export type PieceName =
+  "pulumi" | "pulumi-language-nodejs" | `pulumi-resource-${PluginName}` | `standin-${StandinName}`;
 
 export interface PieceRecord {
   /** The Go module (and version) the binary was built from, or that was asked for. */
@@ -107,7 +111,11 @@ export function standinSourceHash(name: StandinName): string {
     for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(d, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (/\.go$|^go\.(mod|sum)$/.test(entry.name)) hash.update(`${path.slice(dir.length)}\0`).update(readFileSync(path)).update("\0");
+      else if (/\.go$|^go\.(mod|sum)$/.test(entry.name))
+        hash
+          .update(`${path.slice(dir.length)}\0`)
+          .update(readFileSync(path))
+          .update("\0");
     }
   };
   walk(dir);
@@ -118,7 +126,8 @@ export function standinSourceHash(name: StandinName): string {
  * The binary of this checkout's stand-in in the cache (whether or not it is built yet), keyed by its sources:
  * checkouts with other sources (another branch, an older commit) keep binaries of their own beside it.
  */
-export const standinBinary = (layout: ToolchainLayout, name: StandinName) => join(layout.standinsDir, name, standinSourceHash(name), `pulumi-resource-${name}`);
+export const standinBinary = (layout: ToolchainLayout, name: StandinName) =>
+  join(layout.standinsDir, name, standinSourceHash(name), `pulumi-resource-${name}`);
 
 export function readManifest(layout = toolchainLayout()): Manifest | undefined {
   return existsSync(layout.manifest) ? (JSON.parse(readFileSync(layout.manifest, "utf8")) as Manifest) : undefined;

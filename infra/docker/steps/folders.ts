@@ -20,8 +20,10 @@ export interface FoldersInput {
 export function foldersScript(input: FoldersInput): string {
   const instances = input.instanceOutputsDirs ?? [];
   for (const d of [input.outputsDir, ...instances, input.modelsDir]) assertSafeAbsolutePath(d, "folders");
-  for (const n of [input.uid, input.gid]) if (!Number.isInteger(n) || n < 0) throw new Error(`folders: "${n}" is not a uid/gid`);
-  return hostScript(["host-walk.sh", "folders.sh"], [
-    input.outputsDir, input.modelsDir, CHECKPOINTS_SUBDIR, input.uid, input.gid, input.profile, ...instances,
-  ]);
+  for (const n of [input.uid, input.gid])
+    if (!Number.isInteger(n) || n < 0) throw new Error(`folders: "${n}" is not a uid/gid`);
+  return hostScript(
+    ["host-walk.sh", "folders.sh"],
+    [input.outputsDir, input.modelsDir, CHECKPOINTS_SUBDIR, input.uid, input.gid, input.profile, ...instances],
+  );
 }

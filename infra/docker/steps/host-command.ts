@@ -23,14 +23,27 @@ export interface HostCommandArgs {
   stdin?: pulumi.Input<string>;
 }
 
-export function hostCommand(name: string, target: HostTarget, a: HostCommandArgs, opts: pulumi.CustomResourceOptions): HostCommand {
+export function hostCommand(
+  name: string,
+  target: HostTarget,
+  a: HostCommandArgs,
+  opts: pulumi.CustomResourceOptions,
+): HostCommand {
   const stdin = a.stdin === undefined ? {} : { stdin: a.stdin };
   // The previous run's output is not needed; over ssh it would go out by Setenv, refused with a warning.
   const common = { ...stdin, addPreviousOutputInEnv: false };
   const { host, connection } = target;
   if (connection && host.kind === "ssh") {
     const wrap = (s: string) => remoteWrap(s, a.sudo && host.user !== "root");
-    return new command.remote.Command(name, { connection, create: wrap(a.create), ...(a.update ? { update: wrap(a.update) } : {}), ...common }, opts);
+    return new command.remote.Command(
+      name,
+      { connection, create: wrap(a.create), ...(a.update ? { update: wrap(a.update) } : {}), ...common },
+      opts,
+    );
   }
-  return new command.local.Command(name, { create: a.create, ...(a.update ? { update: a.update } : {}), interpreter: ["/bin/sh", "-c"], ...common }, opts);
+  return new command.local.Command(
+    name,
+    { create: a.create, ...(a.update ? { update: a.update } : {}), interpreter: ["/bin/sh", "-c"], ...common },
+    opts,
+  );
 }

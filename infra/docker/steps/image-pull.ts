@@ -18,7 +18,9 @@ export const PULL_PROGRESS_SECONDS = 15;
 
 /** image-pull.sh with its inputs, checked again here (run in its own subshell of the preflight). */
 export function imagePullScript(input: ImagePullInput): string {
-  if (!Number.isInteger(input.limitSeconds) || input.limitSeconds < 1) throw new Error(`image pull: "${input.limitSeconds}" is not a limit in seconds`);
-  if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(input.image)) throw new Error(`image pull: "${input.image}" is not an image reference`);
+  if (!Number.isInteger(input.limitSeconds) || input.limitSeconds < 1)
+    throw new Error(`image pull: "${input.limitSeconds}" is not a limit in seconds`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(input.image))
+    throw new Error(`image pull: "${input.image}" is not an image reference`);
   return hostScript("image-pull.sh", [input.image, input.limitSeconds, input.setting, PULL_PROGRESS_SECONDS]);
 }

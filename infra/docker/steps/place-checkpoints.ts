@@ -49,13 +49,15 @@ function entryWords(c: Checkpoint): string[] {
   if (fileNameProblem(c.fileName) !== "") throw new Error(`checkpoints: "${c.fileName}" is not a safe file name`);
   if (!/^[0-9a-f]{64}$/.test(c.sha256)) throw new Error(`checkpoints: "${c.sha256}" is not a sha256`);
   const size = c.sizeBytes ?? "";
-  if (size !== "" && !(Number.isSafeInteger(size) && size > 0)) throw new Error(`checkpoints: sizeBytes ${size} is not a size`);
+  if (size !== "" && !(Number.isSafeInteger(size) && size > 0))
+    throw new Error(`checkpoints: sizeBytes ${size} is not a size`);
   if (c.source.kind === "path") {
     assertSafeAbsolutePath(c.source.path, "checkpoints");
     return [c.fileName, c.sha256, "path", c.source.path, "0", String(size)];
   }
   const url = c.source.url.href;
-  if (!/^https?:\/\/[\x21-\x7e]+$/.test(url) || url.includes("'")) throw new Error(`checkpoints: "${url}" is not a plain http(s) URL`);
+  if (!/^https?:\/\/[\x21-\x7e]+$/.test(url) || url.includes("'"))
+    throw new Error(`checkpoints: "${url}" is not a plain http(s) URL`);
   return [c.fileName, c.sha256, "url", url, c.useToken ? "1" : "0", String(size)];
 }
 
@@ -69,19 +71,22 @@ export function placementScript(input: PlacementInput): string {
   assertSafeAbsolutePath(input.modelsDir, "checkpoints");
   const written = input.writtenDirs ?? [input.modelsDir];
   for (const d of written) assertSafeAbsolutePath(d, "checkpoints");
-  return hostScript(["host-walk.sh", "place-checkpoints.sh"], [
-    input.modelsDir,
-    CHECKPOINTS_SUBDIR,
-    STAGING_DIR,
-    whole(input.stallSeconds ?? 60, "stallSeconds"),
-    whole(input.progressSeconds ?? 5, "progressSeconds"),
-    whole(input.attempts ?? 5, "attempts"),
-    whole(input.lockWaitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS, "lockWaitSeconds"),
-    whole(input.sizeCapBytes ?? DEFAULT_SIZE_CAP_BYTES, "sizeCapBytes"),
-    needsToken(input.checkpoints) ? 1 : 0,
-    written.join("\n"),
-    `${PROJECT}:checkpointToken`,
-    SOURCE_IN_WRITTEN_FOLDER,
-    ...input.checkpoints.flatMap(entryWords),
-  ]);
+  return hostScript(
+    ["host-walk.sh", "place-checkpoints.sh"],
+    [
+      input.modelsDir,
+      CHECKPOINTS_SUBDIR,
+      STAGING_DIR,
+      whole(input.stallSeconds ?? 60, "stallSeconds"),
+      whole(input.progressSeconds ?? 5, "progressSeconds"),
+      whole(input.attempts ?? 5, "attempts"),
+      whole(input.lockWaitSeconds ?? DEFAULT_LOCK_WAIT_SECONDS, "lockWaitSeconds"),
+      whole(input.sizeCapBytes ?? DEFAULT_SIZE_CAP_BYTES, "sizeCapBytes"),
+      needsToken(input.checkpoints) ? 1 : 0,
+      written.join("\n"),
+      `${PROJECT}:checkpointToken`,
+      SOURCE_IN_WRITTEN_FOLDER,
+      ...input.checkpoints.flatMap(entryWords),
+    ],
+  );
 }

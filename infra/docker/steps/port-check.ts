@@ -18,7 +18,8 @@ export interface PortCheckInput {
 /** port-check.sh with its inputs, checked again here: this is the boundary to the shell. */
 export function portCheckScript(input: PortCheckInput): string {
   if (!isTcpPort(input.port)) throw new Error(`preflight: "${input.port}" is not ${TCP_PORT_RULE}`);
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(input.containerName)) throw new Error(`preflight: "${input.containerName}" is not a container name`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(input.containerName))
+    throw new Error(`preflight: "${input.containerName}" is not a container name`);
   const { project, stack } = input.stackLabel;
   for (const v of [project, stack])
     if (!/^[A-Za-z0-9_.-]+$/.test(v)) throw new Error(`preflight: "${v}" is not a project or stack name`);
