@@ -6,8 +6,7 @@ import type { PublicSettings } from "../config/schema.js";
 import { fleetNames, type FleetNames } from "../config/kubernetes-names.js";
 import { webuiFlags, launchSpec, healthPath } from "../common/launch-flags.js";
 import type { Profile } from "../webui/profiles.js";
-import { ENV as SMOKE_ENV, proofSettings, smokeCliArgs } from "../common/smoke-step.js";
-import { PROXY_PORTS, SITE_FILES } from "../tls/caddyfile.js";
+import { PROXY_PORTS } from "../tls/caddyfile.js";
 import { proxyContainer, proxyVolumes, tlsObjectNames } from "./tls-sidecar.js";
 
 /** The credentials Secret's data keys: the WebUI's two auth flag values, and the passwords alone for the smoke Job. */
@@ -21,8 +20,6 @@ export const CREDENTIAL_KEYS = {
 export { fleetNames, type FleetNames };
 
 const AUTH_ENV = { api: "SDWEBUI_API_AUTH", ui: "SDWEBUI_UI_AUTH" } as const;
-/** Where the smoke Job mounts a claim, read-only: named after it, so the smoke's hints name the claim. */
-const proofMount = (claim: string) => `/claims/${claim}`;
 
 export type FleetSettings = Pick<
   PublicSettings,
@@ -77,7 +74,7 @@ export function fleetLabels(stack: string, component: "webui" | "smoke" | "tls-c
 }
 
 /** Kubernetes expands $(VAR) in command, args and env values; a literal $ is written $$. */
-const literal = (s: string) => s.replaceAll("$", "$$");
+export const literal = (s: string) => s.replaceAll("$", "$$");
 
 /** The WebUI's flags with the credentials as $(VAR) references, passed the way the profile takes them. */
 export function webuiLaunch(
@@ -99,7 +96,7 @@ export function webuiLaunch(
   return { ...(spec.command ? { args: spec.command } : {}), env };
 }
 
-const secretEnv = (name: string, secret: string, key: string) => ({
+export const secretEnv = (name: string, secret: string, key: string) => ({
   name,
   valueFrom: { secretKeyRef: { name: secret, key } },
 });
@@ -248,132 +245,4 @@ export function networkPolicySpec(settings: FleetSettings, profile: Profile, sta
       },
     ],
   };
-}
-
-/** The smoke Job: the smoke CLI against the Service, with the claims mounted read-only where it looks for the PNG. */
-export function smokeJobSpec(
-  settings: FleetSettings,
-  profile: Profile,
-  stack: string,
-  serviceUrl: string,
-  secret: string,
-  tls?: FleetTlsObjects,
-) {
-  const names = fleetNames(stack, settings);
-  const args = smokeCliArgs(
-    {
-      exposure: settings.exposure,
-      hostOutputsDir: proofMount(names.outputsClaim),
-      hostModelsDir: proofMount(names.modelsClaim),
-      ...proofSettings(settings, profile),
-      kubernetesRollout: {
-        namespace: settings.namespace,
-        deployment: names.base,
-        gpuResource: settings.gpuResource,
-        timeoutSeconds: settings.rolloutTimeoutSeconds,
-      },
-      // The WebUI's own port must not answer on the Service; a files certificate names tlsDomain, not the cluster IP.
-      ...(tls
-        ? {
-            tls: {
-              ca: "",
-              plainPort: profile.internalPort,
-              ...(settings.tls === "files" && settings.tlsDomain ? { servername: settings.tlsDomain } : {}),
-            },
-          }
-        : {}),
-    },
-    {
-      url: serviceUrl,
-      username: settings.apiUsername,
-      ...(settings.exposure === "api-and-ui" ? { uiUsername: settings.uiUsername ?? settings.apiUsername } : {}),
-    },
-    settings.exposure === "api-and-ui",
-  );
-  return {
-    backoffLimit: 0,
-    activeDeadlineSeconds: settings.rolloutTimeoutSeconds + settings.smokeTimeoutSeconds + 60,
-    template: {
-      metadata: { labels: fleetLabels(stack, "smoke") },
-      spec: {
-        restartPolicy: "Never",
-        // Its token lets the smoke read the rollout (the Role grants get on Deployments and list on pods only).
-        serviceAccountName: names.smokeAccount,
-        automountServiceAccountToken: true,
-        // Beside a WebUI pod where it can (a ReadWriteOnce claim mounts on that node only), but never waiting for
-        // one: when no WebUI pod is placed, the smoke is what reports why. It tolerates the GPU nodes' taints.
-        affinity: {
-          podAffinity: {
-            preferredDuringSchedulingIgnoredDuringExecution: [
-              {
-                weight: 100,
-                podAffinityTerm: {
-                  labelSelector: { matchLabels: fleetLabels(stack, "webui") },
-                  topologyKey: "kubernetes.io/hostname",
-                },
-              },
-            ],
-          },
-        },
-        ...(settings.tolerations ? { tolerations: settings.tolerations } : {}),
-        enableServiceLinks: false,
-        securityContext: {
-          runAsUser: profile.uid,
-          runAsGroup: profile.gid,
-          ...(profile.uid !== 0 ? { runAsNonRoot: true } : {}),
-        },
-        containers: [smokeContainer(settings, names, args, secret, tls)],
-        volumes: [
-          { name: "outputs", persistentVolumeClaim: { claimName: names.outputsClaim, readOnly: true } },
-          { name: "models", persistentVolumeClaim: { claimName: names.modelsClaim, readOnly: true } },
-          { name: "tmp", emptyDir: {} },
-        ],
-      },
-    },
-  };
-}
-
-/** The smoke container: the CLI with the passwords from the Secret, the claims read-only under their names. */
-function smokeContainer(
-  settings: FleetSettings,
-  names: FleetNames,
-  args: string[],
-  secret: string,
-  tls?: FleetTlsObjects,
-) {
-  return {
-    name: "smoke",
-    image: settings.smokeImage,
-    args: args.map(literal),
-    env: [
-      secretEnv(SMOKE_ENV.apiPassword, secret, CREDENTIAL_KEYS.apiPassword),
-      ...(settings.exposure === "api-and-ui"
-        ? [secretEnv(SMOKE_ENV.uiPassword, secret, CREDENTIAL_KEYS.uiPassword)]
-        : []),
-      // The root to pin: the stack's CA (internal) from its Secret, or the roots the settings give (files).
-      ...(tls
-        ? [
-            settings.tls === "internal"
-              ? secretEnv(SMOKE_ENV.tlsCa, tlsObjectNames(names.base).caSecret, SITE_FILES.caRoot)
-              : { name: SMOKE_ENV.tlsCa, value: tls.pinnedRoots ?? "" },
-          ]
-        : []),
-    ],
-    // The smoke's last lines (its failure class and fix) become the pod's termination message.
-    terminationMessagePolicy: "FallbackToLogsOnError",
-    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true },
-    volumeMounts: [
-      { name: "outputs", mountPath: proofMount(names.outputsClaim), readOnly: true },
-      { name: "models", mountPath: proofMount(names.modelsClaim), readOnly: true },
-      { name: "tmp", mountPath: "/tmp" },
-    ],
-  };
-}
-
-/** What the smoke Job may read: its Deployment, and the pods (for the scheduler's verdict). Nothing else. */
-export function smokeRoleRules(names: FleetNames) {
-  return [
-    { apiGroups: ["apps"], resources: ["deployments"], resourceNames: [names.base], verbs: ["get"] },
-    { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
-  ];
 }

@@ -12,9 +12,9 @@ import {
   fleetNames,
   networkPolicySpec,
   serviceSpec,
-  smokeJobSpec,
   webuiLaunch,
 } from "../../infra/kubernetes/manifests.js";
+import { smokeJobSpec } from "../../infra/kubernetes/smoke-job-spec.js";
 import { exposureWarnings, serviceExposure } from "../../infra/config/kubernetes-exposure.js";
 import type { FleetSettings, WebUiContainerSpec } from "../../infra/kubernetes/manifests.js";
 import { PRESETS } from "../../infra/webui/profiles.js";
