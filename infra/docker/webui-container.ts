@@ -3,106 +3,21 @@
 // once children of the host component under longer names; `legacy` aliases those, so a stack deployed
 // before keeps every resource (no create, replace or delete).
 import { createHash } from "node:crypto";
+import type { Endpoint, WebUiContainerArgs } from "./webui-container-args.js";
 import type * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { firstCheckpoint, resolveCheckpoints } from "../config/checkpoints.js";
 import type { StackConfig } from "../config/load.js";
-import type { PublicSettings } from "../config/schema.js";
 import { containerSpec, type ContainerSpec } from "./container-spec.js";
-import type { HostLayout, ContainerSlot } from "./host-layout.js";
 import { declareFirewall } from "./firewall.js";
 import { launchSpec, webuiFlags } from "../common/launch-flags.js";
-import type { Profile } from "../webui/profiles.js";
 import { declareSmoke, proofSettings, provenFile } from "../common/smoke-step.js";
 import { onResource } from "../common/resource-error.js";
-import type { HostTarget } from "./steps/host-command.js";
 import { pinnedRoots } from "../config/tls.js";
-import { declareProxy, declareRootCertificate, type TlsHost, type TlsOn, type TlsSettings } from "./tls-proxy.js";
+import { declareProxy, declareRootCertificate, type TlsHost, type TlsOn } from "./tls-proxy.js";
 
-/** What a deployed container offers; one per container in the stack outputs. */
-export interface Endpoint {
-  host: string;
-  apiUrl: pulumi.Output<string>;
-  docsUrl: pulumi.Output<string>;
-  containerName: pulumi.Output<string>;
-  outputsDir: string;
-  /** Host path of the image the smoke step proved saved; "" when the smoke step is off. */
-  smokeFile: pulumi.Output<string>;
-  /** What the firewall does for this port, in words (empty allowlists say "deny every remote client"). */
-  firewall: string;
-  /** tls: internal: the root certificate (PEM) clients pin. */
-  tlsRootCertificate?: pulumi.Output<string>;
-}
-
-/**
- * The stack settings one container uses, by their schema names (each is documented in the schema and in
- * `Pulumi.yaml`'s config block): its port and name, the folders, the launch flags, the firewall, the smoke
- * proof and, with tls on, the proxy's.
- */
-export type ContainerSettings = Pick<
-  PublicSettings,
-  | "containerName"
-  | "hostPort"
-  | "bindAddress"
-  | "outputsDir"
-  | "modelsDir"
-  | "exposure"
-  | "shmSizeMb"
-  | "extraArgs"
-  | "checkpoints"
-  | "apiUsername"
-  | "firewallAllowlist"
-  | "firewallBackend"
-  | "smokeEnabled"
-  | "smokeTimeoutSeconds"
-  | "smokePrompt"
-  | "smokeSteps"
-  | "smokeWidth"
-  | "smokeHeight"
-> &
-  TlsSettings;
-
-/** The secrets one container uses: the API login, the ssh key for a remote host, a tls files certificate. */
-export type ContainerSecrets = Pick<StackConfig["secrets"], "apiPassword" | "sshPrivateKey" | "tlsCertificate">;
-
-export interface WebUiContainerArgs {
-  /** The validated stack settings this container uses. */
-  settings: ContainerSettings;
-  /** The stack's secrets this container uses, as Pulumi secret Outputs. */
-  secrets: ContainerSecrets;
-  /** The host this container runs on, and its slot there (port, GPUs, outputs sub-folder, names). */
-  hostLayout: HostLayout;
-  /** This container's slot on the host: port, GPUs, outputs sub-folder, names, firewall tag. */
-  instance: ContainerSlot;
-  /** The image's layout: where it keeps outputs and models, its uid, how it takes flags. */
-  profile: Profile;
-  /** Stack and project names, for labels. */
-  stack: string;
-  /** The Pulumi project's name, for labels. */
-  project: string;
-  /** The host's image and Docker provider, shared by its containers. */
-  image: docker.RemoteImage;
-  provider: docker.Provider;
-  /** Which Docker engine the host is, whatever the spelling: a change moves the container there. */
-  hostIdentity: string;
-  /** The ssh connection to a remote host, for the commands run there. */
-  connection?: command.types.input.remote.ConnectionArgs;
-  /** The remote host's pinned keys (known_hosts lines), for the smoke's ssh client. */
-  knownHosts?: string;
-  /** The UI (gradio) login: its own settings, else the API's. */
-  ui: { username: string; password: pulumi.Output<string> };
-  /** The port check of this container: the firewall waits for it. */
-  preflight: pulumi.Resource;
-  /** What must be done on the host before the container starts (folders, checkpoints). */
-  hostReady: pulumi.Resource[];
-  /** The name prefix and parent these resources had before this component existed. */
-  legacy?: { prefix: string; parent: pulumi.Resource };
-  /** The host this container runs on, for the commands run there. */
-  target: HostTarget;
-  /** With tls on: the host's network, proxy image and proxy files; the container then publishes nothing itself. */
-  tls?: TlsHost;
-}
+export type { ContainerSecrets, ContainerSettings, Endpoint, WebUiContainerArgs } from "./webui-container-args.js";
 
 type Launch = pulumi.Output<{ command?: string[]; envs: string[] }>;
 
@@ -115,7 +30,7 @@ export class WebUiContainer extends pulumi.ComponentResource {
   constructor(name: string, args: WebUiContainerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("sdwebui:index:WebUiContainer", name, {}, opts);
     this.args = args;
-    const { settings: settings, hostLayout, instance } = args;
+    const { settings, hostLayout, instance } = args;
     const spec = onResource(this, () =>
       containerSpec(
         {
@@ -131,34 +46,8 @@ export class WebUiContainer extends pulumi.ComponentResource {
       ),
     );
     const launch = this.launch();
-
-    // Firewall next, so the port is never published unprotected. The rules key on the host port and
-    // survive container replacement; they are re-applied anyway whenever anything the container is
-    // built from changes (a digest of its spec, secret because the flags carry the passwords).
-    const specDigest = pulumi.all([args.image.imageId, launch]).apply(([image, l]) =>
-      createHash("sha256")
-        .update(JSON.stringify({ image, launch: l, plan: spec }))
-        .digest("hex"),
-    );
-    const firewall = declareFirewall(
-      `${name}-firewall`,
-      {
-        input: {
-          tag: instance.firewallTag,
-          port: instance.hostPort,
-          bindAddress: settings.bindAddress,
-          allowlist: settings.firewallAllowlist,
-          backend: settings.firewallBackend,
-        },
-        connection: args.connection,
-        // iptables needs root: a non-root ssh login runs the scripts through sudo -n.
-        sudo: hostLayout.host.kind === "ssh" && hostLayout.host.user !== "root",
-        reapplyOn: specDigest,
-        hostIdentity: args.hostIdentity,
-        ...(args.legacy ? { alias: { name: `${args.legacy.prefix}-firewall`, parent: args.legacy.parent } } : {}),
-      },
-      { parent: this, dependsOn: [args.preflight] },
-    );
+    // Firewall next, so the port is never published unprotected.
+    const firewall = this.declareFirewall(name, spec, launch);
     this.warnings = firewall.warnings;
     const firewallDeps = firewall.command ? [firewall.command] : [];
     this.container = this.declareContainer(`${name}-container`, spec, launch, [
@@ -167,40 +56,15 @@ export class WebUiContainer extends pulumi.ComponentResource {
       ...firewallDeps,
     ]);
     // With tls, the proxy publishes the port (once the firewall holds) and the WebUI is reachable on the stack's network only.
-    const proxy = args.tls
-      ? declareProxy(
-          `${name}-proxy`,
-          {
-            settings: settings as TlsOn,
-            instance,
-            target: args.target,
-            host: args.tls,
-            provider: args.provider,
-            hostIdentity: args.hostIdentity,
-            spec,
-            dependsOn: [...firewallDeps, this.container],
-          },
-          this,
-        )
-      : undefined;
+    const proxy = args.tls ? this.declareProxy(name, args.tls, spec, firewallDeps) : undefined;
     const rootPem =
       proxy && settings.tls === "internal"
         ? declareRootCertificate(`${name}-tls-root`, args.target, settings.tlsDir, proxy.container, this)
         : undefined;
-
-    const scheme = proxy ? "https" : "http";
-    const base = `${scheme}://${hostLayout.apiHost.includes(":") ? `[${hostLayout.apiHost}]` : hostLayout.apiHost}:${instance.hostPort}`;
-    const pins = args.secrets.tlsCertificate
-      ? args.secrets.tlsCertificate.apply((chain) => pinnedRoots(settings, chain))
-      : pulumi.output(pinnedRoots(settings, undefined));
-    const tlsProof = proxy
-      ? {
-          ca: rootPem ?? pins,
-          plainPort: args.profile.internalPort,
-          ...(settings.tls === "acme" ? { httpPort: settings.tlsHttpPort } : {}),
-        }
-      : undefined;
+    const apiHost = hostLayout.apiHost.includes(":") ? `[${hostLayout.apiHost}]` : hostLayout.apiHost;
+    const base = `${proxy ? "https" : "http"}://${apiHost}:${instance.hostPort}`;
     const smokeDeps = [...firewallDeps, ...(proxy ? [proxy.container, proxy.reload] : [])];
+    const tlsProof = proxy ? this.tlsProof(rootPem) : undefined;
     this.endpoint = {
       host: hostLayout.host.kind === "ssh" ? hostLayout.host.host : "localhost",
       apiUrl: pulumi.output(base),
@@ -216,6 +80,73 @@ export class WebUiContainer extends pulumi.ComponentResource {
     this.registerOutputs({ endpoint: this.endpoint, warnings: this.warnings });
   }
 
+  /**
+   * The port's firewall rules. They key on the host port and survive container replacement; they are re-applied
+   * anyway whenever anything the container is built from changes (a digest of its spec, secret because the flags
+   * carry the passwords).
+   */
+  private declareFirewall(name: string, spec: ContainerSpec, launch: Launch) {
+    const { settings, hostLayout, instance } = this.args;
+    // The digest's key names stay as deployed stacks recorded them: a new key would re-apply every firewall.
+    const specDigest = pulumi.all([this.args.image.imageId, launch]).apply(([image, l]) =>
+      createHash("sha256")
+        .update(JSON.stringify({ image, launch: l, plan: spec }))
+        .digest("hex"),
+    );
+    const legacy = this.args.legacy;
+    return declareFirewall(
+      `${name}-firewall`,
+      {
+        input: {
+          tag: instance.firewallTag,
+          port: instance.hostPort,
+          bindAddress: settings.bindAddress,
+          allowlist: settings.firewallAllowlist,
+          backend: settings.firewallBackend,
+        },
+        connection: this.args.connection,
+        // iptables needs root: a non-root ssh login runs the scripts through sudo -n.
+        sudo: hostLayout.host.kind === "ssh" && hostLayout.host.user !== "root",
+        reapplyOn: specDigest,
+        hostIdentity: this.args.hostIdentity,
+        ...(legacy ? { alias: { name: `${legacy.prefix}-firewall`, parent: legacy.parent } } : {}),
+      },
+      { parent: this, dependsOn: [this.args.preflight] },
+    );
+  }
+
+  /** The TLS proxy in front of this container: it publishes the port once the firewall holds. */
+  private declareProxy(name: string, host: TlsHost, spec: ContainerSpec, firewallDeps: pulumi.Resource[]) {
+    const args = this.args;
+    return declareProxy(
+      `${name}-proxy`,
+      {
+        settings: args.settings as TlsOn,
+        instance: args.instance,
+        target: args.target,
+        host,
+        provider: args.provider,
+        hostIdentity: args.hostIdentity,
+        spec,
+        dependsOn: [...firewallDeps, this.container],
+      },
+      this,
+    );
+  }
+
+  /** What the smoke pins and checks with tls on: the stack's root (internal) or the given roots, the plain ports. */
+  private tlsProof(rootPem: pulumi.Output<string> | undefined) {
+    const { settings, secrets, profile } = this.args;
+    const pins = secrets.tlsCertificate
+      ? secrets.tlsCertificate.apply((chain) => pinnedRoots(settings, chain))
+      : pulumi.output(pinnedRoots(settings, undefined));
+    return {
+      ca: rootPem ?? pins,
+      plainPort: profile.internalPort,
+      ...(settings.tls === "acme" ? { httpPort: settings.tlsHttpPort } : {}),
+    };
+  }
+
   /** The aliases of a child: its old name under the host component. */
   private aliases(suffix: string): pulumi.Input<pulumi.Alias>[] {
     const legacy = this.args.legacy;
@@ -224,7 +155,7 @@ export class WebUiContainer extends pulumi.ComponentResource {
 
   /** The container's command and envs: they carry both passwords, so they are derived inside the secrets. */
   private launch(): Launch {
-    const { settings: settings, profile, ui, instance } = this.args;
+    const { settings, profile, ui, instance } = this.args;
     return pulumi.all([this.args.secrets.apiPassword, ui.password]).apply(([apiPassword, uiPassword]) => {
       const creds = {
         api: { username: settings.apiUsername, password: apiPassword },
@@ -294,7 +225,7 @@ export class WebUiContainer extends pulumi.ComponentResource {
     tls: { ca: pulumi.Input<string | undefined>; plainPort: number; httpPort?: number } | undefined,
     proxy: docker.Container | undefined,
   ): command.local.Command {
-    const { settings: settings, secrets, hostLayout, instance, profile, ui } = this.args;
+    const { settings, secrets, hostLayout, instance, profile, ui } = this.args;
     const h = hostLayout.host;
     return declareSmoke(
       name,

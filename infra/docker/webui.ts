@@ -106,67 +106,14 @@ export class WebUi extends pulumi.ComponentResource {
     const preflights = args.layout.instances.map((instance, i) =>
       this.portPreflight(ids[i]!, legacyIds[i]!, instance, i === 0 ? imageName : undefined),
     );
-    this.image = new docker.RemoteImage(
-      `${name}-image`,
-      { name: imageName, keepLocally: true },
-      {
-        parent: this,
-        provider: this.provider,
-        dependsOn: preflights,
-        replacementTrigger: hostIdentity,
-        customTimeouts: {
-          create: `${settings.imagePullTimeoutSeconds}s`,
-          update: `${settings.imagePullTimeoutSeconds}s`,
-        },
-      },
-    );
+    this.image = this.declareImage(name, imageName, preflights, hostIdentity);
     // Host folders: created with the image's owner before any container, never removed on destroy.
-    const script = onResource(this, () =>
-      foldersScript({
-        outputsDir: settings.outputsDir,
-        instanceOutputsDirs: args.layout.instances.map((i) => i.outputsDir).filter((d) => d !== settings.outputsDir),
-        modelsDir: settings.modelsDir,
-        uid: this.profile.uid,
-        gid: this.profile.gid,
-        profile: this.profile.name,
-      }),
-    );
-    this.folders = this.hostCommand(
-      `${name}-folders`,
-      script,
-      { sudo: true },
-      { parent: this, retainOnDelete: true, dependsOn: preflights },
-    );
+    this.folders = this.declareFolders(name, preflights);
     this.checkpoints = this.placeCheckpoints(name);
 
-    const hostReady = [this.folders, ...(this.checkpoints ? [this.checkpoints] : [])];
-    const target = { host, connection: this.connection };
     const tls = settings.tls === "off" ? undefined : this.tlsHost(name, settings as TlsOn, hostIdentity, preflights);
     args.layout.instances.forEach((instance, i) => {
-      const c = new WebUiContainer(
-        ids[i]!,
-        {
-          settings: settings,
-          secrets: args.secrets,
-          hostLayout: args.layout,
-          instance,
-          profile: this.profile,
-          stack: args.stack,
-          project: args.project,
-          image: this.image,
-          provider: this.provider,
-          hostIdentity,
-          connection: this.connection,
-          knownHosts: this.knownHosts,
-          ui: this.ui,
-          target,
-          tls,
-          preflight: preflights[i]!,
-          hostReady,
-          legacy: { prefix: legacyIds[i]!, parent: this },
-        },
-        { parent: this },
-      );
+      const c = this.declareContainer(ids[i]!, legacyIds[i]!, instance, preflights[i]!, hostIdentity, tls);
       this.instances.push(c);
       this.containers.push(c.container);
       this.endpoints.push(c.endpoint);
@@ -177,6 +124,76 @@ export class WebUi extends pulumi.ComponentResource {
       this.warnings.push(w);
     }
     this.registerOutputs({ endpoints: this.endpoints, warnings: this.warnings });
+  }
+
+  /** The image, pulled by the first preflight already; the provider's own pull is the fallback. */
+  private declareImage(name: string, imageName: string, preflights: HostCommand[], hostIdentity: string) {
+    const limit = `${this.args.settings.imagePullTimeoutSeconds}s`;
+    return new docker.RemoteImage(
+      `${name}-image`,
+      { name: imageName, keepLocally: true },
+      {
+        parent: this,
+        provider: this.provider,
+        dependsOn: preflights,
+        replacementTrigger: hostIdentity,
+        customTimeouts: { create: limit, update: limit },
+      },
+    );
+  }
+
+  /** The outputs and models folders with the image's owner; retained on destroy, so saved images stay. */
+  private declareFolders(name: string, preflights: HostCommand[]): HostCommand {
+    const { settings, layout } = this.args;
+    const script = onResource(this, () =>
+      foldersScript({
+        outputsDir: settings.outputsDir,
+        instanceOutputsDirs: layout.instances.map((i) => i.outputsDir).filter((d) => d !== settings.outputsDir),
+        modelsDir: settings.modelsDir,
+        uid: this.profile.uid,
+        gid: this.profile.gid,
+        profile: this.profile.name,
+      }),
+    );
+    const opts = { parent: this, retainOnDelete: true, dependsOn: preflights };
+    return this.hostCommand(`${name}-folders`, script, { sudo: true }, opts);
+  }
+
+  /** One container's component; `legacyId` is the name prefix its children had under this component. */
+  private declareContainer(
+    id: string,
+    legacyId: string,
+    instance: ContainerSlot,
+    preflight: HostCommand,
+    hostIdentity: string,
+    tls: TlsHost | undefined,
+  ): WebUiContainer {
+    const args = this.args;
+    const hostReady = [this.folders, ...(this.checkpoints ? [this.checkpoints] : [])];
+    return new WebUiContainer(
+      id,
+      {
+        settings: args.settings,
+        secrets: args.secrets,
+        hostLayout: args.layout,
+        instance,
+        profile: this.profile,
+        stack: args.stack,
+        project: args.project,
+        image: this.image,
+        provider: this.provider,
+        hostIdentity,
+        connection: this.connection,
+        knownHosts: this.knownHosts,
+        ui: this.ui,
+        target: { host: args.layout.host, connection: this.connection },
+        tls,
+        preflight,
+        hostReady,
+        legacy: { prefix: legacyId, parent: this },
+      },
+      { parent: this },
+    );
   }
 
   /** With tls on: the stack's network on this host, the proxy image, and the proxies' folders and files. */
