@@ -1,5 +1,6 @@
 // Pure: (tag, port, allowlist, backend) -> rule set, create/delete/status scripts and a preview.
-// No I/O here; the runner (runner.ts) and the Pulumi resource (resource.ts) only execute the scripts.
+// No I/O here; the operator CLI's runner (tools/firewall/runner.ts) and the command resource (infra/docker/firewall.ts)
+// only execute the scripts.
 import { isIP } from "node:net";
 import { z } from "zod";
 import { parseCidr, type Cidr } from "./cidr.js";

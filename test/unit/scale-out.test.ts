@@ -29,7 +29,7 @@ async function evaluate(settings: Record<string, unknown>) {
 }
 const inputsOf = (r: { inputs: Record<string, unknown> }) => unwrapSecrets(r.inputs) as Record<string, unknown>;
 
-describe("deployment plan (pure)", () => {
+describe("host layouts (pure)", () => {
   const base = {
     hosts: [] as string[],
     dockerHost: "unix:///var/run/docker.sock",

@@ -1,5 +1,5 @@
 // Pure parts of the program, tested directly: profiles, GPU and Docker-host parsing, flags, the
-// container plan and the ssh settings.
+// container spec and the ssh settings.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseDockerHost } from "../../infra/config/docker-host.js";
@@ -148,7 +148,7 @@ describe("flags", () => {
   });
 });
 
-describe("container plan", () => {
+describe("container spec", () => {
   const s = {
     hostPort: 7860,
     bindAddress: "0.0.0.0",
