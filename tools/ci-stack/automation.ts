@@ -8,7 +8,7 @@ import { existsSync, rmSync } from "node:fs";
 import { LocalWorkspace, PulumiCommand, Stack, StackAlreadyExistsError } from "@pulumi/pulumi/automation";
 import type { ConfigDocument } from "./env-config.js";
 import { redact } from "./env-config.js";
-import type { Claim } from "./ownership.js";
+import type { Claim, Owner } from "./ownership.js";
 import {
   accepts,
   markerOf,
@@ -62,102 +62,131 @@ export interface AutomationOptions {
   cli?: () => Promise<PulumiCommand>;
 }
 
-export function automationEngine(o: AutomationOptions): StackEngine {
-  let workspace: LocalWorkspace | undefined;
-  let created: Stack | undefined;
-  const scrub = (e: unknown): Error => {
-    if (e instanceof PulumiCliMissingError || e instanceof OwnershipError) return e;
-    if (isCliMissing(e)) return new PulumiCliMissingError("spawn pulumi ENOENT");
-    const text = (e as Error)?.message ?? String(e);
-    // The CLI's whole stdout/stderr is in the message; keep the end, where the error is.
-    const tail = text.length > 20_000 ? `...${text.slice(-20_000)}` : text;
-    return new Error(redact(tail, o.secrets));
-  };
-  const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
+/** An engine error as the caller sees it: the CLI's absence made clear, secret values scrubbed, the text bounded. */
+function scrub(e: unknown, secrets: string[]): Error {
+  if (e instanceof PulumiCliMissingError || e instanceof OwnershipError) return e;
+  if (isCliMissing(e)) return new PulumiCliMissingError("spawn pulumi ENOENT");
+  const text = (e as Error)?.message ?? String(e);
+  // The CLI's whole stdout/stderr is in the message; keep the end, where the error is.
+  const tail = text.length > 20_000 ? `...${text.slice(-20_000)}` : text;
+  return new Error(redact(tail, secrets));
+}
+
+/** What the engine's calls share: one workspace (made on first use), the stack this process created, the tag checks. */
+class Session {
+  private workspace: LocalWorkspace | undefined;
+  /** Set by create once the stack carries this process's tag: the only stack up deploys to. */
+  created: Stack | undefined;
+
+  constructor(readonly o: AutomationOptions) {}
+
+  async guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
-      throw scrub(e);
+      throw scrub(e, this.o.secrets);
     }
-  };
-  const ws = async (): Promise<LocalWorkspace> => {
-    workspace ??= await LocalWorkspace.create({
-      workDir: o.workDir,
-      envVars: o.envVars,
-      pulumiCommand: await (o.cli ?? findPulumiCli)(),
-    });
-    return workspace;
-  };
-  const exists = async (w: LocalWorkspace) => (await w.listStacks()).some((s) => s.name === o.stackName);
-  const tagOf = async (w: LocalWorkspace) => parseMarker((await w.listTags(o.stackName))[OWNER_TAG]);
-  /** The stack, when it exists and the claim accepts its tag; undefined when there is none; refused otherwise. */
-  const owned = async (action: "up" | "destroy"): Promise<Stack | undefined> => {
-    const w = await ws();
-    if (!(await exists(w))) return undefined;
-    const tag = await tagOf(w);
-    if (!accepts(o.claim, tag)) throw notOurs(o.stackName, tag, o.claim, action);
-    return created ?? (await Stack.select(o.stackName, w));
-  };
-  const out = (log: Log) => (text: string) => {
-    for (const line of redact(text, o.secrets).split("\n")) if (line.trim() !== "") log(line);
-  };
+  }
 
+  async ws(): Promise<LocalWorkspace> {
+    this.workspace ??= await LocalWorkspace.create({
+      workDir: this.o.workDir,
+      envVars: this.o.envVars,
+      pulumiCommand: await (this.o.cli ?? findPulumiCli)(),
+    });
+    return this.workspace;
+  }
+
+  async exists(w: LocalWorkspace): Promise<boolean> {
+    return (await w.listStacks()).some((s) => s.name === this.o.stackName);
+  }
+
+  async tagOf(w: LocalWorkspace): Promise<Owner | undefined> {
+    return parseMarker((await w.listTags(this.o.stackName))[OWNER_TAG]);
+  }
+
+  /** The stack, when it exists and the claim accepts its tag; undefined when there is none; refused otherwise. */
+  async owned(action: "up" | "destroy"): Promise<Stack | undefined> {
+    const w = await this.ws();
+    if (!(await this.exists(w))) return undefined;
+    const tag = await this.tagOf(w);
+    if (!accepts(this.o.claim, tag)) throw notOurs(this.o.stackName, tag, this.o.claim, action);
+    return this.created ?? (await Stack.select(this.o.stackName, w));
+  }
+
+  /** The CLI's output as log lines, secrets scrubbed, blank lines dropped. */
+  out(log: Log): (text: string) => void {
+    return (text) => {
+      for (const line of redact(text, this.o.secrets).split("\n")) if (line.trim() !== "") log(line);
+    };
+  }
+}
+
+export function automationEngine(o: AutomationOptions): StackEngine {
+  const s = new Session(o);
   return {
-    create: (log) =>
-      guard(async () => {
-        if (o.claim.kind !== "process") throw new Error("create needs the creating process's own claim");
-        const w = await ws();
-        // Refused before anything is written: an existing stack is never taken over, whoever made it.
-        if (await exists(w)) throw notOurs(o.stackName, await tagOf(w), o.claim, "up");
-        let stack: Stack;
-        try {
-          stack = await Stack.create(o.stackName, w);
-        } catch (e) {
-          // Created by someone else between the check and `stack init`.
-          if (e instanceof StackAlreadyExistsError) throw notOurs(o.stackName, await tagOf(w), o.claim, "up");
-          throw e;
-        }
-        await w.setTag(o.stackName, OWNER_TAG, markerOf(o.claim.owner));
-        // Read back: a ci:stack that created the same name at the same instant may have written its tag last.
-        const tag = await tagOf(w);
-        if (!accepts(o.claim, tag)) throw notOurs(o.stackName, tag, o.claim, "up");
-        created = stack;
-        log(`ci:stack: created stack ${o.stackName}, tagged ${OWNER_TAG}=${markerOf(o.claim.owner)}`);
-      }),
-    up: (log, signal) =>
-      guard(async () => {
-        const s = await owned("up");
-        if (!s || s !== created)
-          throw new Error(
-            `stack ${o.stackName} was not created by this process: up deploys only to a stack it has just created`,
-          );
-        if (o.config && Object.keys(o.config).length > 0) await s.setAllConfigJson(JSON.stringify(o.config));
-        if (signal?.aborted) throw new Error("interrupted before pulumi up started");
-        await s.up({ onOutput: out(log), color: "never", signal });
-      }),
-    outputs: () =>
-      guard(async () => {
-        const s = await owned("up");
-        if (!s) throw new Error(`stack ${o.stackName} does not exist`);
-        const raw = await s.outputs();
-        return Object.fromEntries(
-          Object.entries(raw).map(([k, v]) => [k, { value: v.value, secret: v.secret } satisfies StackOutput]),
-        );
-      }),
-    destroy: (log) =>
-      guard(async () => {
-        const s = await owned("destroy");
-        if (!s) return log(`ci:stack: stack ${o.stackName} does not exist: nothing to destroy`);
-        await s.destroy({ onOutput: out(log), color: "never" });
-      }),
-    removeStack: () =>
-      guard(async () => {
-        // Checked again: the tag is the last word on whose stack this is.
-        if (!(await owned("destroy"))) return;
-        await (await ws()).removeStack(o.stackName, { preserveConfig: true });
-        // The stack file went with the stack only because ci:stack wrote it (up refuses a name whose file
-        // exists); a file git tracks is never removed.
-        for (const f of stackFiles(o.workDir, o.stackName)) if (existsSync(f) && !trackedByGit(f, o.workDir)) rmSync(f);
-      }),
+    create: (log) => s.guard(() => create(s, log)),
+    up: (log, signal) => s.guard(() => up(s, log, signal)),
+    outputs: () => s.guard(() => outputs(s)),
+    destroy: (log) => s.guard(() => destroy(s, log)),
+    removeStack: () => s.guard(() => removeStack(s)),
   };
+}
+
+async function create(s: Session, log: Log): Promise<void> {
+  const { o } = s;
+  if (o.claim.kind !== "process") throw new Error("create needs the creating process's own claim");
+  const w = await s.ws();
+  // Refused before anything is written: an existing stack is never taken over, whoever made it.
+  if (await s.exists(w)) throw notOurs(o.stackName, await s.tagOf(w), o.claim, "up");
+  let stack: Stack;
+  try {
+    stack = await Stack.create(o.stackName, w);
+  } catch (e) {
+    // Created by someone else between the check and `stack init`.
+    if (e instanceof StackAlreadyExistsError) throw notOurs(o.stackName, await s.tagOf(w), o.claim, "up");
+    throw e;
+  }
+  await w.setTag(o.stackName, OWNER_TAG, markerOf(o.claim.owner));
+  // Read back: a ci:stack that created the same name at the same instant may have written its tag last.
+  const tag = await s.tagOf(w);
+  if (!accepts(o.claim, tag)) throw notOurs(o.stackName, tag, o.claim, "up");
+  s.created = stack;
+  log(`ci:stack: created stack ${o.stackName}, tagged ${OWNER_TAG}=${markerOf(o.claim.owner)}`);
+}
+
+async function up(s: Session, log: Log, signal?: AbortSignal): Promise<void> {
+  const { o } = s;
+  const stack = await s.owned("up");
+  if (!stack || stack !== s.created)
+    throw new Error(
+      `stack ${o.stackName} was not created by this process: up deploys only to a stack it has just created`,
+    );
+  if (o.config && Object.keys(o.config).length > 0) await stack.setAllConfigJson(JSON.stringify(o.config));
+  if (signal?.aborted) throw new Error("interrupted before pulumi up started");
+  await stack.up({ onOutput: s.out(log), color: "never", signal });
+}
+
+async function outputs(s: Session): Promise<Record<string, StackOutput>> {
+  const stack = await s.owned("up");
+  if (!stack) throw new Error(`stack ${s.o.stackName} does not exist`);
+  const raw = await stack.outputs();
+  return Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => [k, { value: v.value, secret: v.secret } satisfies StackOutput]),
+  );
+}
+
+async function destroy(s: Session, log: Log): Promise<void> {
+  const stack = await s.owned("destroy");
+  if (!stack) return log(`ci:stack: stack ${s.o.stackName} does not exist: nothing to destroy`);
+  await stack.destroy({ onOutput: s.out(log), color: "never" });
+}
+
+async function removeStack(s: Session): Promise<void> {
+  // Checked again: the tag is the last word on whose stack this is.
+  if (!(await s.owned("destroy"))) return;
+  await (await s.ws()).removeStack(s.o.stackName, { preserveConfig: true });
+  // The stack file went with the stack only because ci:stack wrote it (up refuses a name whose file
+  // exists); a file git tracks is never removed.
+  for (const f of stackFiles(s.o.workDir, s.o.stackName)) if (existsSync(f) && !trackedByGit(f, s.o.workDir)) rmSync(f);
 }

@@ -1,19 +1,23 @@
 #!/usr/bin/env node
 // `npm run ci:stack -- up|destroy|check|name [flags]`: a short-lived stack per CI run (tools/ci-stack/README.md).
 // Progress goes to stderr; the result JSON goes to --out (written in every case); the exit code is the
-// first failure's (EXIT in run.ts).
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+// first failure's (EXIT in lifecycle.ts). Here: the command line and every check before Pulumi is touched;
+// cli-run.ts runs up or destroy.
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { cliTable, CliUsageError, flag, parseTable, usageText } from "../../lib/cli-table.js";
-import { automationEngine, findPulumiCli, PulumiCliMissingError } from "./automation.js";
-import { EnvConfigError, envConfig, redact } from "./env-config.js";
+import type { TableValues } from "../../lib/cli-table.js";
+import { findPulumiCli, PulumiCliMissingError } from "./automation.js";
+import { runStack, writeResult } from "./cli-run.js";
+import type { RunDeps } from "./cli-run.js";
+import { EnvConfigError, envConfig } from "./env-config.js";
 import type { EnvConfig } from "./env-config.js";
-import { newOwner, stackFileRefusal } from "./ownership.js";
-import type { Claim } from "./ownership.js";
+import { stackFileRefusal } from "./ownership.js";
+import type { OwnershipError } from "./ownership.js";
 import { preflight } from "./runner-check.js";
-import { destroyCiStack, earlyFailure, EXIT, runCiStack } from "./lifecycle.js";
-import type { CiResult, StackEngine } from "./lifecycle.js";
+import type { Preflight } from "./runner-check.js";
+import { earlyFailure, EXIT } from "./lifecycle.js";
 import { checkRunId, checkStackName, ciRunId, ciStackName, StackNameError } from "./stack-name.js";
 
 const CI_CLI = cliTable({
@@ -46,24 +50,27 @@ const CI_CLI = cliTable({
 export const USAGE = usageText(CI_CLI);
 
 type Env = Record<string, string | undefined>;
+type Values = TableValues<typeof CI_CLI.flags>;
 
-export interface CliDeps {
+export interface CliDeps extends RunDeps {
   env: Env;
-  log: (line: string) => void;
-  stdout: (text: string) => void;
-  /** Tests replace the Automation API engine; default: the real one. */
-  engine?: (o: {
-    stack: string;
-    config?: EnvConfig;
-    envVars: Record<string, string>;
-    claim: Claim;
-    workDir: string;
-  }) => StackEngine;
   /** Tests replace the CLI lookup; default: `pulumi version` through the Automation API. */
   checkCli?: () => Promise<unknown>;
-  /** Subscribe to SIGINT/SIGTERM (returns the unsubscribe); default: process signals. */
-  onSignal?: (handler: (sig: NodeJS.Signals) => void) => () => void;
-  exit?: (code: number) => void;
+}
+
+/** One invocation's facts, for the early exits: a result file for up and destroy names the run id once known. */
+interface Invocation {
+  deps: CliDeps;
+  command: string;
+  mode: "up" | "destroy";
+  out: string;
+  workDir: string;
+  runId?: string;
+}
+
+interface StackIds {
+  name: { name: string; source: string; deterministic: boolean };
+  runId: { id: string; deterministic: boolean };
 }
 
 /** The repository root: the nearest parent of this file holding Pulumi.yaml (works from dist/ too). */
@@ -74,12 +81,22 @@ function defaultWorkDir(): string {
   }
 }
 
-function writeResult(file: string, r: CiResult): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(r, null, 2) + "\n");
+/** A failure before the stack is touched: logged, written as the result (up and destroy), its step's exit code. */
+function early(
+  inv: Invocation,
+  step: "config" | "preflight" | "owner" | "usage",
+  message: string,
+  stack = "",
+  source = "",
+): number {
+  inv.deps.log(`ci:stack: ${message}`);
+  if (inv.command === "up" || inv.command === "destroy")
+    writeResult(inv.out, { ...earlyFailure(inv.mode, stack, source, step, message), runId: inv.runId });
+  return EXIT[step];
 }
 
-export async function main(argv: string[], deps: CliDeps): Promise<number> {
+/** The command and flags, or the exit code when there is nothing to run (usage error, --help, a lone --keep). */
+function parseCommandLine(argv: string[], deps: CliDeps): { command: string; values: Values } | number {
   let parsed;
   try {
     parsed = parseTable(CI_CLI, argv);
@@ -95,87 +112,94 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
     deps.log("ci:stack: --keep only applies to up");
     return EXIT.usage;
   }
-  const out = resolve(values.out);
-  const workDir = resolve(values["work-dir"] ?? defaultWorkDir());
-  const mode = command === "destroy" ? "destroy" : "up";
-  let runId: { id: string; deterministic: boolean } | undefined;
-  const early = (
-    step: "config" | "preflight" | "owner" | "usage",
-    message: string,
-    stack = "",
-    source = "",
-  ): number => {
-    deps.log(`ci:stack: ${message}`);
-    if (command === "up" || command === "destroy")
-      writeResult(out, { ...earlyFailure(mode, stack, source, step, message), runId: runId?.id });
-    return EXIT[step];
-  };
+  return { command, values };
+}
 
-  let name: { name: string; source: string; deterministic: boolean };
+/** The stack name and run id, from the flags or the CI run variables; a bad one is a usage failure. */
+function stackIds(inv: Invocation, values: Values): StackIds | number {
   try {
-    name =
+    const name =
       values.stack !== undefined
         ? { name: checkStackName(values.stack), source: "--stack", deterministic: true }
-        : ciStackName(deps.env);
-    runId =
-      values["run-id"] !== undefined ? { id: checkRunId(values["run-id"]), deterministic: true } : ciRunId(deps.env);
+        : ciStackName(inv.deps.env);
+    const runId =
+      values["run-id"] !== undefined
+        ? { id: checkRunId(values["run-id"]), deterministic: true }
+        : ciRunId(inv.deps.env);
+    return { name, runId };
   } catch (e) {
-    if (e instanceof StackNameError) return early("usage", e.message);
+    if (e instanceof StackNameError) return early(inv, "usage", e.message);
     throw e;
   }
-  if (command === "name") return (deps.stdout(name.name + "\n"), 0);
-  // A fallback name is random: destroying "it" would look for a stack that never existed.
-  if (command === "destroy" && !name.deterministic)
+}
+
+/** destroy must find the up's stack again: a random fallback name or run id would match nothing. */
+function destroyIdsRefusal(inv: Invocation, { name, runId }: StackIds): number | undefined {
+  if (inv.command !== "destroy") return undefined;
+  if (!name.deterministic)
     return early(
+      inv,
       "usage",
       "destroy: no CI run variables found to derive the stack name from; pass --stack <name> (the up's result file names it)",
     );
-  // So is a fallback run id: it would match no stack's tag.
-  if (command === "destroy" && !runId.deterministic)
+  if (!runId.deterministic)
     return early(
+      inv,
       "usage",
       "destroy: no CI run variables found to derive this run's id from; pass --run-id <id> (the up's result file names it as runId)",
       name.name,
       name.source,
     );
+  return undefined;
+}
 
-  // Settings only matter for up/check; destroy works from the stack's stored config.
-  let config: EnvConfig | undefined;
-  if (command !== "destroy") {
-    try {
-      config = envConfig(deps.env);
-    } catch (e) {
-      if (e instanceof EnvConfigError) return early("config", e.message, name.name, name.source);
-      throw e;
-    }
+/** The SDWEBUI_* settings, for up and check only: destroy works from the stack's stored config. */
+function settings(inv: Invocation, { name }: StackIds): { config?: EnvConfig } | number {
+  if (inv.command === "destroy") return {};
+  try {
+    return { config: envConfig(inv.deps.env) };
+  } catch (e) {
+    if (e instanceof EnvConfigError) return early(inv, "config", e.message, name.name, name.source);
+    throw e;
   }
-  const secrets = config?.secretValues ?? [];
-  const pre = preflight(deps.env, workDir, {
-    smokeEnabled: config?.settings.smokeEnabled ?? false,
-    needBuild: command === "up",
-  });
-  // A committed stack file (or, for up, any existing one) rules the name out before anything is touched.
-  const fileRefusal = stackFileRefusal(workDir, name.name, mode);
-  if (command === "check") {
-    const problems = [...pre.problems, ...(fileRefusal ? [fileRefusal.message] : [])];
-    deps.stdout(
-      [
-        `stack ${name.name} (${name.source}), run id ${runId.id}`,
-        ...config!.summary,
-        ...pre.warnings.map((w) => `warning: ${w}`),
-        ...problems.map((p) => `problem: ${p}`),
-      ].join("\n") + "\n",
-    );
-    return pre.problems.length > 0 ? EXIT.preflight : fileRefusal ? EXIT.owner : 0;
-  }
+}
+
+/** check: the stack, the settings and every warning and problem on stdout; touches nothing. */
+function checkReport(
+  inv: Invocation,
+  { name, runId }: StackIds,
+  config: EnvConfig,
+  pre: Preflight,
+  fileRefusal: OwnershipError | undefined,
+): number {
+  const problems = [...pre.problems, ...(fileRefusal ? [fileRefusal.message] : [])];
+  inv.deps.stdout(
+    [
+      `stack ${name.name} (${name.source}), run id ${runId.id}`,
+      ...config.summary,
+      ...pre.warnings.map((w) => `warning: ${w}`),
+      ...problems.map((p) => `problem: ${p}`),
+    ].join("\n") + "\n",
+  );
+  return pre.problems.length > 0 ? EXIT.preflight : fileRefusal ? EXIT.owner : 0;
+}
+
+/** The last checks before up or destroy (runner, stack file, Pulumi CLI): the exit code of the first that fails. */
+async function startRefusal(
+  inv: Invocation,
+  { name, runId }: StackIds,
+  pre: Preflight,
+  fileRefusal: OwnershipError | undefined,
+): Promise<number | undefined> {
+  const { deps } = inv;
   for (const w of pre.warnings) deps.log(`ci:stack: warning: ${w}`);
   if (pre.problems.length > 0)
-    return early("preflight", `cannot start:\n  - ${pre.problems.join("\n  - ")}`, name.name, name.source);
-  if (fileRefusal) return early("owner", fileRefusal.message, name.name, name.source);
+    return early(inv, "preflight", `cannot start:\n  - ${pre.problems.join("\n  - ")}`, name.name, name.source);
+  if (fileRefusal) return early(inv, "owner", fileRefusal.message, name.name, name.source);
   try {
     await (deps.checkCli ?? findPulumiCli)();
   } catch (e) {
-    if (e instanceof PulumiCliMissingError) return early("preflight", e.message, name.name, name.source);
+    if (e instanceof PulumiCliMissingError) return early(inv, "preflight", e.message, name.name, name.source);
     throw e;
   }
   if (pre.backend.dir) mkdirSync(pre.backend.dir, { recursive: true });
@@ -183,94 +207,48 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
     deps.log(
       `ci:stack: warning: no CI run variables found; destroy cannot recompute ${name.deterministic ? "" : `the stack name ${name.name} nor `}the run id ${runId.id}: pass --stack and --run-id to destroy`,
     );
-
-  const envVars = { PULUMI_BACKEND_URL: pre.backend.url, PULUMI_SKIP_UPDATE_CHECK: "true" };
-  const makeEngine =
-    deps.engine ??
-    ((o) =>
-      automationEngine({
-        workDir: o.workDir,
-        stackName: o.stack,
-        config: o.config?.document,
-        envVars: o.envVars,
-        secrets,
-        claim: o.claim,
-      }));
-  // up may touch only the stack it creates (its own tag); destroy any stack tagged with this run's id.
-  const claim: Claim =
-    mode === "up" ? { kind: "process", owner: newOwner(runId.id) } : { kind: "run", runId: runId.id };
-  const engine = makeEngine({ stack: name.name, config, envVars, claim, workDir });
-  const log = (l: string) => deps.log(redact(l, secrets));
-  deps.log(
-    `ci:stack: ${mode} stack ${name.name} (${name.source}), run id ${runId.id}, backend ${pre.backend.url}, result -> ${out}`,
-  );
-  const common = {
-    engine,
-    stack: name.name,
-    stackSource: name.source,
-    runId: runId.id,
-    log,
-    redact: (t: string) => redact(t, secrets),
-    writeResult: (r: CiResult) => writeResult(out, r),
-  };
-  const { abort, unlisten } = listenForSignals(deps, mode, { ...name, runId: runId.id }, out);
-  let result: CiResult;
-  try {
-    result =
-      mode === "up"
-        ? await runCiStack({
-            ...common,
-            smokeEnabled: config!.settings.smokeEnabled,
-            keep: values.keep,
-            signal: abort.signal,
-          })
-        : await destroyCiStack(common);
-  } finally {
-    unlisten();
-  }
-  for (const a of result.advice) deps.log(`ci:stack: ${a}`);
-  deps.stdout(summaryLine(mode, name.name, result, out));
-  return result.exitCode;
+  return undefined;
 }
 
-/** First SIGINT/SIGTERM: cancel `up` (pulumi stops gracefully) and tear down; a second one exits at once. */
-function listenForSignals(
-  deps: CliDeps,
-  mode: "up" | "destroy",
-  name: { name: string; source: string; runId: string },
-  out: string,
-) {
-  const abort = new AbortController();
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
-      deps.log(
-        `ci:stack: ${sig}: cancelling ${mode === "up" ? "pulumi up, then tearing down" : "nothing: the teardown runs to its end"} (send it again to exit at once)`,
-      );
-      abort.abort();
-    } else {
-      const msg = `${sig} again: exiting before the teardown finished; run npm run ci:stack -- destroy --stack ${name.name} --run-id ${name.runId} to clean up`;
-      deps.log(`ci:stack: ${msg}`);
-      writeResult(out, { ...earlyFailure(mode, name.name, name.source, "interrupted", msg), runId: name.runId });
-      (deps.exit ?? process.exit)(EXIT.interrupted);
-    }
+export async function main(argv: string[], deps: CliDeps): Promise<number> {
+  const args = parseCommandLine(argv, deps);
+  if (typeof args === "number") return args;
+  const { command, values } = args;
+  const inv: Invocation = {
+    deps,
+    command,
+    mode: command === "destroy" ? "destroy" : "up",
+    out: resolve(values.out),
+    workDir: resolve(values["work-dir"] ?? defaultWorkDir()),
   };
-  const listen =
-    deps.onSignal ??
-    ((h) => {
-      process.on("SIGINT", h).on("SIGTERM", h);
-      return () => process.off("SIGINT", h).off("SIGTERM", h);
-    });
-  return { abort, unlisten: listen(onSignal) };
-}
-
-function summaryLine(mode: "up" | "destroy", stack: string, result: CiResult, out: string): string {
-  return (
-    `ci:stack ${mode} ${stack}: ${result.ok ? "OK" : `FAILED at ${result.failedStep} (exit ${result.exitCode})`}` +
-    (result.smoke.ok === true ? `, proven ${result.smoke.files.join(", ")}` : "") +
-    `, ${result.totalMs} ms; result in ${out}\n`
-  );
+  const ids = stackIds(inv, values);
+  if (typeof ids === "number") return ids;
+  inv.runId = ids.runId.id;
+  if (command === "name") return (deps.stdout(ids.name.name + "\n"), 0);
+  const refused = destroyIdsRefusal(inv, ids);
+  if (refused !== undefined) return refused;
+  const got = settings(inv, ids);
+  if (typeof got === "number") return got;
+  const { config } = got;
+  const pre = preflight(deps.env, inv.workDir, {
+    smokeEnabled: config?.settings.smokeEnabled ?? false,
+    needBuild: command === "up",
+  });
+  // A committed stack file (or, for up, any existing one) rules the name out before anything is touched.
+  const fileRefusal = stackFileRefusal(inv.workDir, ids.name.name, inv.mode);
+  if (command === "check") return checkReport(inv, ids, config!, pre, fileRefusal);
+  const notStarted = await startRefusal(inv, ids, pre, fileRefusal);
+  if (notStarted !== undefined) return notStarted;
+  return runStack(deps, {
+    mode: inv.mode,
+    stack: ids.name,
+    runId: ids.runId.id,
+    config,
+    keep: values.keep,
+    backendUrl: pre.backend.url,
+    workDir: inv.workDir,
+    out: inv.out,
+  });
 }
 
 if (require.main === module) {
