@@ -1,11 +1,11 @@
-// The `tls*` settings: HTTPS in front of the API through a TLS proxy (Caddy). Pure: the settings, the
-// certificate checks (node's X509Certificate, the OpenSSL parser) and the rules across keys. The mode
+// The `tls*` settings: HTTPS in front of the API through a TLS proxy (Caddy). Pure: the settings and the
+// rules across keys (the certificate checks are tls-certificates.ts). The mode
 // decides where certificates come from: the proxy's own CA (internal), an ACME CA (acme) or files the
 // user gives (files); off keeps the plain HTTP API.
-import { X509Certificate, createPrivateKey, type KeyObject } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
 import { hostPath, imageRef, tcpPort } from "./fields.js";
+import { certificateProblems, parsePemCertificates } from "./tls-certificates.js";
 import { CERTIFICATE_SOURCES, PROXY_PORTS } from "../tls/caddyfile.js";
 
 const PROXY_HTTPS_PORT = PROXY_PORTS.https;
@@ -17,91 +17,6 @@ export type TlsMode = (typeof TLS_MODES)[number];
 const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
 /** The official Caddy image, at the version the tests build from Caddy's Go module. */
 export const DEFAULT_PROXY_IMAGE = "caddy:2.11.9";
-
-const PEM_CERT = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+?-----END CERTIFICATE-----/g;
-
-/** The certificates of a PEM bundle in order, or a message saying what is wrong with the text. */
-function parsePemCertificates(text: string): X509Certificate[] | string {
-  const blocks = text.match(PEM_CERT) ?? [];
-  if (blocks.length === 0)
-    return "holds no PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)";
-  const rest = text.replace(PEM_CERT, "").trim();
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(rest))
-    return "holds a private key: give the certificate chain here and the key in tlsKey";
-  if (rest !== "") return "holds text other than PEM certificates";
-  const certs: X509Certificate[] = [];
-  for (const [i, b] of blocks.entries()) {
-    try {
-      certs.push(new X509Certificate(b));
-    } catch {
-      return `certificate ${i + 1} of the PEM text does not parse as X.509`;
-    }
-  }
-  return certs;
-}
-
-/** The private key of a PEM text, or a message: an encrypted key is refused (the proxy cannot ask for its passphrase). */
-function parsePemKey(text: string): KeyObject | string {
-  if (/ENCRYPTED/.test(text))
-    return "is an encrypted key; the proxy cannot ask for a passphrase: decrypt it (openssl pkey -in key.pem -out plain.pem)";
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text))
-    return "holds no PEM private key (-----BEGIN PRIVATE KEY----- ...)";
-  try {
-    return createPrivateKey(text);
-  } catch {
-    return "does not parse as a private key";
-  }
-}
-
-/** Does the certificate name the host (a DNS name or an IP address) the way a TLS client checks it? */
-function certificateCovers(cert: X509Certificate, host: string): boolean {
-  return isIP(host) ? cert.checkIP(host) !== undefined : cert.checkHost(host, { subject: "never" }) !== undefined;
-}
-
-/** What is wrong with a chain (leaf first) and key for the hosts clients use, at time `now`; [] when nothing. */
-function certificateProblems(
-  chainText: string,
-  keyText: string,
-  hosts: readonly string[],
-  now = new Date(),
-): { key: "tlsCertificate" | "tlsKey"; message: string }[] {
-  const out: { key: "tlsCertificate" | "tlsKey"; message: string }[] = [];
-  const chain = parsePemCertificates(chainText);
-  const key = parsePemKey(keyText);
-  if (typeof key === "string") out.push({ key: "tlsKey", message: key });
-  if (typeof chain === "string") return [{ key: "tlsCertificate", message: chain }, ...out];
-  const leaf = chain[0]!;
-  if (typeof key !== "string" && !leaf.checkPrivateKey(key))
-    out.push({
-      key: "tlsKey",
-      message: `does not belong to the certificate (${leaf.subject.replace(/\n/g, ", ")}): give the key the certificate was issued for`,
-    });
-  for (const [i, c] of chain.entries()) {
-    const which = i === 0 ? "the certificate" : `chain certificate ${i + 1}`;
-    if (new Date(c.validFrom) > now)
-      out.push({ key: "tlsCertificate", message: `${which} is not valid yet (from ${c.validFrom})` });
-    if (new Date(c.validTo) < now)
-      out.push({ key: "tlsCertificate", message: `${which} has expired (${c.validTo}); renew it` });
-  }
-  for (let i = 0; i + 1 < chain.length; i++)
-    if (!chain[i]!.checkIssued(chain[i + 1]!) || !chain[i]!.verify(chain[i + 1]!.publicKey))
-      out.push({
-        key: "tlsCertificate",
-        message: `is not a chain in order: certificate ${i + 1} is not issued by certificate ${i + 2}; put the server certificate first, then each issuer`,
-      });
-  if (leaf.ca)
-    out.push({
-      key: "tlsCertificate",
-      message: "starts with a CA certificate; the first certificate must be the server's own",
-    });
-  for (const h of hosts)
-    if (!certificateCovers(leaf, h))
-      out.push({
-        key: "tlsCertificate",
-        message: `does not cover ${h}, the address clients use (apiHost); its names: ${leaf.subjectAltName ?? "none"}`,
-      });
-  return out;
-}
 
 /** A DNS name a public CA can validate over HTTP: no scheme, port, path, wildcard or IP address. */
 const domainName = z.string().superRefine((d, ctx) => {
@@ -166,7 +81,11 @@ export const TLS_SETTINGS = {
 /** The tls settings whose values are secrets. */
 export const TLS_SECRET_KEYS = ["tlsCertificate", "tlsKey"] as const;
 
+// Not problems.ts's Problem: that module reads the schema, which reads this file.
 type Problem = { key: string; message: string; fix: string };
+type Add = (key: string, message: string, fix: string) => void;
+type ParseHosts = (raw: Record<string, unknown>) => { sshHost?: string }[];
+
 /** Settings only one tls mode reads (the others refuse them instead of ignoring them). */
 const MODE_ONLY: Record<string, readonly TlsMode[]> = {
   tlsEmail: ["acme"],
@@ -180,14 +99,20 @@ const MODE_ONLY: Record<string, readonly TlsMode[]> = {
 };
 
 /** The addresses clients use per Docker host, as far as the raw values tell (apiHost, else the ssh host, else loopback). */
-function clientHosts(
-  raw: Record<string, unknown>,
-  parseHosts: (raw: Record<string, unknown>) => { sshHost?: string }[],
-): string[] {
+function clientHosts(raw: Record<string, unknown>, parseHosts: ParseHosts): string[] {
   if (typeof raw.apiHost === "string") return [raw.apiHost];
   const bind =
     typeof raw.bindAddress === "string" && !["0.0.0.0", "::"].includes(raw.bindAddress) ? raw.bindAddress : "127.0.0.1";
   return [...new Set(parseHosts(raw).map((h) => h.sshHost ?? bind))];
+}
+
+/** What one tls check reads: the raw values, the mode, the target and the stack's Docker hosts. */
+interface TlsCheck {
+  raw: Record<string, unknown>;
+  mode: TlsMode;
+  kubernetes: boolean;
+  parseHosts: ParseHosts;
+  add: Add;
 }
 
 /**
@@ -198,12 +123,26 @@ function clientHosts(
 export function tlsProblems(
   raw: Record<string, unknown>,
   isDefault: (key: string) => boolean,
-  parseHosts: (raw: Record<string, unknown>) => { sshHost?: string }[],
+  parseHosts: ParseHosts,
 ): Problem[] {
   const out: Problem[] = [];
-  const add = (key: string, message: string, fix: string) => out.push({ key, message, fix });
+  const add: Add = (key, message, fix) => out.push({ key, message, fix });
   const mode = (TLS_MODES as readonly string[]).includes(String(raw.tls)) ? (raw.tls as TlsMode) : "off";
-  const set = (k: string) => raw[k] !== undefined && !isDefault(k);
+  const t: TlsCheck = { raw, mode, kubernetes: raw.target === "kubernetes", parseHosts, add };
+  foreignKeyProblems(t, (k) => raw[k] !== undefined && !isDefault(k));
+  if (mode === "acme") acmeProblems(t);
+  if (t.kubernetes && mode !== "off" && String(raw.profilePort) === String(PROXY_HTTPS_PORT))
+    add(
+      "profilePort",
+      `is ${PROXY_HTTPS_PORT}, the port the TLS proxy listens on in each pod (the two share the pod's network)`,
+      "pulumi config set <ns>:profilePort <another port>",
+    );
+  if (mode === "files") filesProblems(t);
+  return out;
+}
+
+/** Keys set (to other than their defaults) that the stack's mode does not read. */
+function foreignKeyProblems({ mode, kubernetes, add }: TlsCheck, set: (key: string) => boolean): void {
   for (const [k, modes] of Object.entries(MODE_ONLY))
     if (set(k) && !modes.includes(mode))
       add(
@@ -211,7 +150,6 @@ export function tlsProblems(
         `is only used with tls: ${modes.join(" or ")} (this stack has tls: ${mode})`,
         `pulumi config rm <ns>:${k}, or pulumi config set <ns>:tls ${modes[0]}`,
       );
-  const kubernetes = raw.target === "kubernetes";
   // tlsDomain: the ACME certificate's domain on Docker hosts; on Kubernetes, the name clients use besides the Service's.
   const domainModes: readonly TlsMode[] = kubernetes ? ["internal", "files"] : ["acme"];
   if (set("tlsDomain") && !domainModes.includes(mode))
@@ -220,73 +158,65 @@ export function tlsProblems(
       `is only used with tls: ${domainModes.join(" or ")} on target ${kubernetes ? "kubernetes" : "docker"} (this stack has tls: ${mode})`,
       "pulumi config rm <ns>:tlsDomain",
     );
-  if (mode === "acme") {
-    if (kubernetes)
-      add(
-        "tls",
-        "acme is not offered on kubernetes: in a cluster, certificates from an ACME CA are cert-manager's work, with an Ingress in front of the Service",
-        "pulumi config set <ns>:tls internal, or pulumi config set <ns>:tls files",
-      );
-    for (const k of ["tlsDomain", "tlsEmail"] as const)
-      if (raw[k] === undefined) add(k, "is required with tls: acme", `pulumi config set <ns>:${k} <value>`);
-    if (typeof raw.tlsDomain === "string" && typeof raw.apiHost === "string" && raw.apiHost !== raw.tlsDomain)
-      add(
-        "tlsDomain",
-        `is not apiHost (${raw.apiHost}): the certificate must name the host clients connect to`,
-        `pulumi config set <ns>:apiHost ${raw.tlsDomain}, or pulumi config rm <ns>:apiHost (it then defaults to tlsDomain)`,
-      );
-    if (parseHosts(raw).length > 1 || (Array.isArray(raw.hosts) && raw.hosts.length > 0))
-      add(
-        "tls",
-        "acme serves one domain from one Docker host, and the hosts setting makes several containers",
-        "pulumi config set <ns>:tls internal, or pulumi config set <ns>:tls files (with a certificate naming every host)",
-      );
-    const port = String(raw.hostPort ?? "7860");
-    if (String(raw.tlsHttpPort ?? "80") === port)
-      add(
-        "tlsHttpPort",
-        `is hostPort (${port}): the challenge port and the HTTPS port must differ`,
-        "pulumi config set <ns>:tlsHttpPort 80",
-      );
-  }
-  if (kubernetes && mode !== "off" && String(raw.profilePort) === String(PROXY_HTTPS_PORT))
+}
+
+/** acme: one domain, the one clients use, served from one Docker host with a challenge port of its own. */
+function acmeProblems({ raw, kubernetes, parseHosts, add }: TlsCheck): void {
+  if (kubernetes)
     add(
-      "profilePort",
-      `is ${PROXY_HTTPS_PORT}, the port the TLS proxy listens on in each pod (the two share the pod's network)`,
-      "pulumi config set <ns>:profilePort <another port>",
+      "tls",
+      "acme is not offered on kubernetes: in a cluster, certificates from an ACME CA are cert-manager's work, with an Ingress in front of the Service",
+      "pulumi config set <ns>:tls internal, or pulumi config set <ns>:tls files",
     );
-  if (mode === "files") {
-    for (const k of TLS_SECRET_KEYS)
-      if (raw[k] === undefined)
-        add(
-          k,
-          "is required with tls: files",
-          `pulumi config set --secret <ns>:${k} < ${k === "tlsKey" ? "key.pem" : "fullchain.pem"}`,
-        );
-    // In a cluster the smoke reaches the Service by its cluster IP, which no certificate of yours names: it checks tlsDomain.
-    if (kubernetes && raw.tlsDomain === undefined)
+  for (const k of ["tlsDomain", "tlsEmail"] as const)
+    if (raw[k] === undefined) add(k, "is required with tls: acme", `pulumi config set <ns>:${k} <value>`);
+  if (typeof raw.tlsDomain === "string" && typeof raw.apiHost === "string" && raw.apiHost !== raw.tlsDomain)
+    add(
+      "tlsDomain",
+      `is not apiHost (${raw.apiHost}): the certificate must name the host clients connect to`,
+      `pulumi config set <ns>:apiHost ${raw.tlsDomain}, or pulumi config rm <ns>:apiHost (it then defaults to tlsDomain)`,
+    );
+  if (parseHosts(raw).length > 1 || (Array.isArray(raw.hosts) && raw.hosts.length > 0))
+    add(
+      "tls",
+      "acme serves one domain from one Docker host, and the hosts setting makes several containers",
+      "pulumi config set <ns>:tls internal, or pulumi config set <ns>:tls files (with a certificate naming every host)",
+    );
+  const port = String(raw.hostPort ?? "7860");
+  if (String(raw.tlsHttpPort ?? "80") === port)
+    add(
+      "tlsHttpPort",
+      `is hostPort (${port}): the challenge port and the HTTPS port must differ`,
+      "pulumi config set <ns>:tlsHttpPort 80",
+    );
+}
+
+/** files: the certificate and key given, and a chain a client would accept for the names clients use. */
+function filesProblems({ raw, kubernetes, parseHosts, add }: TlsCheck): void {
+  for (const k of TLS_SECRET_KEYS)
+    if (raw[k] === undefined)
       add(
-        "tlsDomain",
-        "is required with tls: files on kubernetes: the name clients use, which the certificate covers (the smoke checks the certificate against it)",
-        "pulumi config set <ns>:tlsDomain <the certificate's name, e.g. sd.example.com>",
+        k,
+        "is required with tls: files",
+        `pulumi config set --secret <ns>:${k} < ${k === "tlsKey" ? "key.pem" : "fullchain.pem"}`,
       );
-    if (typeof raw.tlsCertificate === "string" && typeof raw.tlsKey === "string") {
-      const hosts = kubernetes
-        ? typeof raw.tlsDomain === "string"
-          ? [raw.tlsDomain]
-          : []
-        : clientHosts(raw, parseHosts);
-      for (const p of certificateProblems(raw.tlsCertificate, raw.tlsKey, hosts))
-        add(
-          p.key,
-          p.message,
-          p.key === "tlsKey"
-            ? "pulumi config set --secret <ns>:tlsKey < key.pem"
-            : "pulumi config set --secret <ns>:tlsCertificate < fullchain.pem",
-        );
-    }
-  }
-  return out;
+  // In a cluster the smoke reaches the Service by its cluster IP, which no certificate of yours names: it checks tlsDomain.
+  if (kubernetes && raw.tlsDomain === undefined)
+    add(
+      "tlsDomain",
+      "is required with tls: files on kubernetes: the name clients use, which the certificate covers (the smoke checks the certificate against it)",
+      "pulumi config set <ns>:tlsDomain <the certificate's name, e.g. sd.example.com>",
+    );
+  if (typeof raw.tlsCertificate !== "string" || typeof raw.tlsKey !== "string") return;
+  const hosts = kubernetes ? (typeof raw.tlsDomain === "string" ? [raw.tlsDomain] : []) : clientHosts(raw, parseHosts);
+  for (const p of certificateProblems(raw.tlsCertificate, raw.tlsKey, hosts))
+    add(
+      p.key,
+      p.message,
+      p.key === "tlsKey"
+        ? "pulumi config set --secret <ns>:tlsKey < key.pem"
+        : "pulumi config set --secret <ns>:tlsCertificate < fullchain.pem",
+    );
 }
 
 /** What a preview says about the transport: plain HTTP beyond loopback, or the port the ACME challenge opens. */
