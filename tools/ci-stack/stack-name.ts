@@ -107,12 +107,9 @@ export function ciStackName(env: Env, opts: NameOptions = {}): StackNameResult {
   }
   const prefix = sanitise(env[STACK_ENV.prefix] ?? "ci") || "ci";
   const suffix = sanitise(env[STACK_ENV.suffix] ?? "");
-  const ci = CI_SYSTEMS.find((s) => env[s.marker]?.trim());
+  const ci = ciRun(env);
   if (ci) {
-    const parts = ci
-      .parts(env)
-      .map((p) => sanitise(p ?? ""))
-      .filter((p) => p !== "");
+    const { parts } = ci;
     const name = fit([prefix, ci.id, ...parts, suffix].filter((p) => p !== "").join("-"));
     return { name, source: `${ci.id}: ${ci.marker}`, deterministic: true };
   }
@@ -142,6 +139,17 @@ export interface RunIdResult {
   deterministic: boolean;
 }
 
+/** The CI system this run is on, and its run's words (sanitised, empty ones dropped); undefined outside a known CI. */
+function ciRun(env: Env): { id: string; marker: string; parts: string[] } | undefined {
+  const ci = CI_SYSTEMS.find((s) => env[s.marker]?.trim());
+  if (!ci) return undefined;
+  const parts = ci
+    .parts(env)
+    .map((p) => sanitise(p ?? ""))
+    .filter((p) => p !== "");
+  return { id: ci.id, marker: ci.marker, parts };
+}
+
 /**
  * This run's identity, which ci:stack writes on every stack it creates: the CI system's run variables and
  * the suffix in full (a name may be cut to 32 characters; the identity is not), or a random id outside CI.
@@ -149,12 +157,9 @@ export interface RunIdResult {
  */
 export function ciRunId(env: Env, opts: Pick<NameOptions, "random"> = {}): RunIdResult {
   const suffix = sanitise(env[STACK_ENV.suffix] ?? "");
-  const ci = CI_SYSTEMS.find((s) => env[s.marker]?.trim());
+  const ci = ciRun(env);
   if (ci) {
-    const parts = ci
-      .parts(env)
-      .map((p) => sanitise(p ?? ""))
-      .filter((p) => p !== "");
+    const { parts } = ci;
     return { id: fit([ci.id, ...parts, suffix].filter((p) => p !== "").join("-"), MAX_RUN_ID), deterministic: true };
   }
   return { id: `local-${sanitise(opts.random?.() ?? randomBytes(6).toString("hex"))}`, deterministic: false };
