@@ -232,8 +232,10 @@ export function engineProject(
   const dir = join(root, "project");
   mkdirSync(dir);
   for (const f of ["Pulumi.yaml", "package.json"]) cpSync(join(source, f), join(dir, f));
-  // What Pulumi.yaml runs and the smoke step it starts (not the compiled tests).
-  for (const d of ["dist/infra", "dist/smoke"]) cpSync(join(source, d), join(dir, d), { recursive: true });
+  // What Pulumi.yaml runs, the smoke step it starts and what both import (not the compiled tests); a checkout
+  // of an older commit has no dist/lib.
+  for (const d of ["dist/infra", "dist/smoke", "dist/lib"])
+    if (existsSync(join(source, d))) cpSync(join(source, d), join(dir, d), { recursive: true });
   symlinkSync(join(source, "node_modules"), join(dir, "node_modules"));
   for (const [f, text] of Object.entries(extraFiles)) writeFileSync(join(dir, f), text);
   return projectAt(root, dir, baseEnv);
