@@ -63,15 +63,37 @@ function answers(url: string): Promise<boolean> {
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Where the kernel's own choice of ports (listen(0), outgoing connections) starts. */
+function ephemeralStart(): number {
+  try {
+    const first = Number(fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > 21000 ? first : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** Whether a TCP port can be bound on every address right now. */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
+    s.once("error", () => resolve(false));
+    s.listen(port, "0.0.0.0", () => s.close(() => resolve(true)));
   });
+}
+
+/**
+ * A free TCP port below the kernel's ephemeral range. A port the kernel picks (listen(0)) may be handed out
+ * again to any process's next connection or listener (the engine's gRPC servers among them) before the test's
+ * container binds it; the kernel never picks one below that range by itself.
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralStart();
+  for (let i = 0; i < 100; i++) {
+    const port = 20000 + Math.floor(Math.random() * (high - 20000));
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free TCP port found between 20000 and ${high}`);
 }
 
 /** The port the WebUI will listen on: the last `--port` among the entrypoint's and the extra args. */
