@@ -34,7 +34,12 @@ const T = {
 } as const;
 const byName = (rs: StateResource[], type: string, suffix: string) =>
   rs.find((r) => r.type === type && r.urn.endsWith(suffix));
-const ops = (changes: Change[]) => changes.map((c) => `${c.op} ${c.name}`).sort();
+// The real resources' changes: the components (logical groupings) show their recorded inputs' change as well.
+const ops = (changes: Change[]) =>
+  changes
+    .filter((c) => !c.type.startsWith("sdwebui:index:"))
+    .map((c) => `${c.op} ${c.name}`)
+    .sort();
 /** sha256 of every file in the stack's outputs and models folders, by "outputs/…" and "models/…". */
 const folderHashes = (s: ProgramStack): Map<string, string> =>
   new Map([
