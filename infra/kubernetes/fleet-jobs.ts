@@ -9,6 +9,14 @@ import type { FleetTlsObjects } from "./manifests.js";
 
 type Rules = pulumi.Input<pulumi.Input<k8s.types.input.rbac.v1.PolicyRule>[]>;
 
+/** A Job's identity in the cluster. */
+export interface JobAccount {
+  account: k8s.core.v1.ServiceAccount;
+  role: k8s.rbac.v1.Role;
+  /** Made after the other two: a Job that waits for it waits for all three. */
+  binding: k8s.rbac.v1.RoleBinding;
+}
+
 /**
  * A Job's identity: a ServiceAccount without a mounted token by default, a Role with `rules` and their
  * binding, all named `metadata.name` in the cluster and `<prefix>-account|role|binding` in the stack.
@@ -18,7 +26,7 @@ export function declareJobAccount(
   metadata: { name: string; namespace: string; labels: Record<string, string> },
   rules: Rules,
   child: ChildOptions,
-): pulumi.Resource[] {
+): JobAccount {
   const account = new k8s.core.v1.ServiceAccount(
     `${prefix}-account`,
     { metadata, automountServiceAccountToken: false },
@@ -34,7 +42,7 @@ export function declareJobAccount(
     },
     child([account, role]),
   );
-  return [account, role, binding];
+  return { account, role, binding };
 }
 
 /** The smoke Job of this rollout; its name, for the stack outputs. */
@@ -77,7 +85,7 @@ export function declareSmokeJob(
       },
       spec,
     },
-    child([rollout.deployment, ...account]),
+    child([rollout.deployment, account.account, account.role, account.binding]),
   );
   return job.metadata.name;
 }

@@ -76,7 +76,7 @@ function stackCa({ name, args, names, child }: FleetContext, site: k8s.core.v1.C
         caJobSpec(settings, n, configMap, fleetLabels(args.stack, "tls-ca")),
       ),
     },
-    child([account[2]!, site]),
+    child([account.binding, site]),
   );
   return { objects: site.metadata.name.apply((configMap) => ({ configMap })), ready: [site, job] };
 }
