@@ -6,12 +6,7 @@ import { boolean, imageRef, integer, list, parseJsonText, tcpPort } from "./fiel
 import { kubeconfig, kubeconfigProblems } from "./kubeconfig.js";
 import { serviceExposure } from "./kubernetes-exposure.js";
 import { fleetNames } from "./kubernetes-names.js";
-
-interface Problem {
-  key: string;
-  message: string;
-  fix: string;
-}
+import type { Problem } from "./problem.js";
 import { DEFAULTS as SMOKE_DEFAULTS } from "../../smoke/cli-flags.js";
 
 const TARGETS = ["docker", "kubernetes"] as const;

@@ -1,16 +1,11 @@
 // The single config error: every problem found is collected, then reported in ONE error that names each
 // key, shows its value (never a secret's) and says how to fix it.
-import { escapeControl, pathText, shownValue, type ValuePath } from "./display.js";
+import { escapeControl, pathText, shownValue } from "./display.js";
+import type { Problem } from "./problem.js";
 import { SECRET_KEYS } from "./schema.js";
 import type { RawSettings, SecretKey } from "./schema.js";
 
-export interface Problem {
-  key: string;
-  /** Where in the key's value the problem is (a list item, a field); absent: the whole value. */
-  path?: ValuePath;
-  message: string;
-  fix: string;
-}
+export { collect, type Add, type Problem } from "./problem.js";
 
 export class ConfigError extends Error {
   readonly problems: Problem[];
@@ -50,13 +45,4 @@ function formatProblems(
     lines.push(`      fix: ${escapeControl(p.fix.replaceAll("<ns>", ns))}`);
   }
   return lines.join("\n");
-}
-
-export type Add = (key: string, message: string, fix: string) => void;
-
-/** The problems a check adds, in the order it adds them. */
-export function collect(fn: (add: Add) => void): Problem[] {
-  const out: Problem[] = [];
-  fn((key, message, fix) => out.push({ key, message, fix }));
-  return out;
 }

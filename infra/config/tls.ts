@@ -6,6 +6,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { hostPath, imageRef, tcpPort } from "./fields.js";
 import { certificateProblems, parsePemCertificates } from "./tls-certificates.js";
+import { collect, type Add, type Problem } from "./problem.js";
 import { CERTIFICATE_SOURCES, PROXY_PORTS } from "../tls/caddyfile.js";
 
 const PROXY_HTTPS_PORT = PROXY_PORTS.https;
@@ -81,9 +82,6 @@ export const TLS_SETTINGS = {
 /** The tls settings whose values are secrets. */
 export const TLS_SECRET_KEYS = ["tlsCertificate", "tlsKey"] as const;
 
-// Not problems.ts's Problem: that module reads the schema, which reads this file.
-type Problem = { key: string; message: string; fix: string };
-type Add = (key: string, message: string, fix: string) => void;
 type ParseHosts = (raw: Record<string, unknown>) => { sshHost?: string }[];
 
 /** Settings only one tls mode reads (the others refuse them instead of ignoring them). */
@@ -125,20 +123,19 @@ export function tlsProblems(
   isDefault: (key: string) => boolean,
   parseHosts: ParseHosts,
 ): Problem[] {
-  const out: Problem[] = [];
-  const add: Add = (key, message, fix) => out.push({ key, message, fix });
   const mode = (TLS_MODES as readonly string[]).includes(String(raw.tls)) ? (raw.tls as TlsMode) : "off";
-  const t: TlsCheck = { raw, mode, kubernetes: raw.target === "kubernetes", parseHosts, add };
-  foreignKeyProblems(t, (k) => raw[k] !== undefined && !isDefault(k));
-  if (mode === "acme") acmeProblems(t);
-  if (t.kubernetes && mode !== "off" && String(raw.profilePort) === String(PROXY_HTTPS_PORT))
-    add(
-      "profilePort",
-      `is ${PROXY_HTTPS_PORT}, the port the TLS proxy listens on in each pod (the two share the pod's network)`,
-      "pulumi config set <ns>:profilePort <another port>",
-    );
-  if (mode === "files") filesProblems(t);
-  return out;
+  return collect((add) => {
+    const t: TlsCheck = { raw, mode, kubernetes: raw.target === "kubernetes", parseHosts, add };
+    foreignKeyProblems(t, (k) => raw[k] !== undefined && !isDefault(k));
+    if (mode === "acme") acmeProblems(t);
+    if (t.kubernetes && mode !== "off" && String(raw.profilePort) === String(PROXY_HTTPS_PORT))
+      add(
+        "profilePort",
+        `is ${PROXY_HTTPS_PORT}, the port the TLS proxy listens on in each pod (the two share the pod's network)`,
+        "pulumi config set <ns>:profilePort <another port>",
+      );
+    if (mode === "files") filesProblems(t);
+  });
 }
 
 /** Keys set (to other than their defaults) that the stack's mode does not read. */
